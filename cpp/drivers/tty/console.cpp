@@ -1,0 +1,52 @@
+// Models the console tty (drivers/tty/): every write lands in the kernel's console log, in order;
+// reads take what the host typed and sleep on the console's wait queue until input arrives.
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+static long console_write(file* f, const std::string& buf) {
+    trace_scope ts("tty_write", "count=%zu", buf.size());
+    Kernel* k = static_cast<Kernel*>(f->private_data);
+    task_struct* t = current;
+    k->console_out += buf;
+    k->console_log.push_back(console_record{k->now(), t ? t->pid : 0, -1, buf});
+    return ts.ret(static_cast<long>(buf.size()));
+}
+
+static long console_read(file* f, std::string* out, size_t count) {
+    trace_scope ts("tty_read", "count=%zu", count);
+    Kernel* k = static_cast<Kernel*>(f->private_data);
+    if (count == 0) return ts.ret(0);
+    wait_queue_entry wait;
+    init_wait_entry(&wait, 0);
+    long ret = 0;
+    for (;;) {
+        if (!k->console_in.empty()) {
+            size_t n = std::min(count, k->console_in.size());
+            *out = k->console_in.substr(0, n);
+            k->console_in.erase(0, n);
+            ret = static_cast<long>(n);
+            break;
+        }
+        if (k->console_eof) break;
+        if (f->f_flags & O_NONBLOCK) { ret = -EAGAIN; break; }
+        if (signal_pending(current)) { ret = -ERESTARTSYS; break; }
+        prepare_to_wait(&k->console_wait, &wait, TASK_INTERRUPTIBLE);
+        schedule();
+    }
+    finish_wait(&k->console_wait, &wait);
+    return ts.ret(ret);
+}
+
+static const file_operations console_fops = {"console", console_read, console_write, nullptr};
+
+std::shared_ptr<file> console_file(Kernel* k, unsigned flags) {
+    auto f = std::make_shared<file>();
+    f->f_op = &console_fops;
+    f->f_flags = flags;
+    f->private_data = k;
+    f->name = "/dev/console";
+    return f;
+}
+
+}  // namespace gk

@@ -1,0 +1,78 @@
+// The kernel's self-check (the simulator's CONFIG_DEBUG_LIST-style invariants): the task list,
+// the process tree, the pid hash, the run queues and the per-user process counts agree.
+#include <map>
+#include <sstream>
+
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+#define CHECK(cond, msg)                          \
+    do {                                          \
+        if (!(cond)) {                            \
+            std::ostringstream os_;               \
+            os_ << msg;                           \
+            return os_.str();                     \
+        }                                         \
+    } while (0)
+
+std::string Kernel::check() {
+    std::map<uid_t, int> nproc;
+    for (auto& t : tasks) {
+        CHECK(!t.reaped, "pid " << t.pid << " is reaped but still on the task list");
+        CHECK(t.self.get() == &t, "pid " << t.pid << ": the kernel holds no reference to it");
+        CHECK(find_task_by_vpid_in(this, t.pid) == &t, "pid " << t.pid << " is not found by its pid");
+        CHECK(t.real_parent, "pid " << t.pid << " has no parent");
+        bool in_parent = false;
+        for (auto& c : t.real_parent->children) in_parent = in_parent || &c == &t;
+        CHECK(in_parent, "pid " << t.pid << " is missing from its parent's (" << t.real_parent->pid << ") children");
+        for (auto& c : t.children)
+            CHECK(c.real_parent == &t, "pid " << c.pid << " is in " << t.pid << "'s children but its parent is " << (c.real_parent ? c.real_parent->pid : -1));
+        for (int type = PIDTYPE_TGID; type < PIDTYPE_MAX; type++)
+            CHECK(t.signal->pids[type], "pid " << t.pid << " has no pid for type " << type);
+        if (t.exit_state == EXIT_ZOMBIE) {
+            CHECK(!t.on_rq, "zombie " << t.pid << " is on a run queue");
+            CHECK(t.flags & PF_EXITING, "zombie " << t.pid << " lacks PF_EXITING");
+            CHECK(t.thread.where == kstate::DEAD, "zombie " << t.pid << " still has a kernel stack");
+        }
+        CHECK(t.exit_state != EXIT_DEAD, "pid " << t.pid << " is EXIT_DEAD but still hashed");
+        rq* r = cpu_rq(t.cpu);
+        bool is_curr = r->curr == &t;
+        if (!t.exit_state && t.__state == TASK_RUNNING && t.thread.where != kstate::DEAD)
+            CHECK(t.on_rq || is_curr, "pid " << t.pid << " is TASK_RUNNING but on no run queue");
+        if (t.__state != TASK_RUNNING && !is_curr)
+            CHECK(!t.on_rq, "pid " << t.pid << " sleeps (" << task_state_letter(&t) << ") but is on a run queue");
+        CHECK(t.on_rq == (t.se.on_rq ? 1 : 0), "pid " << t.pid << ": on_rq and se.on_rq disagree");
+        nproc[t.real_cred->uid]++;
+    }
+    for (auto& [uid, n] : user_processes)
+        CHECK(n == nproc[uid], "user " << uid << " is charged " << n << " processes but has " << nproc[uid]);
+    for (auto& [nr, p] : init_pid_ns.idr) {
+        CHECK(!p->unused(), "pid " << nr << " is allocated but unused");
+        for (auto& t : p->tasks_pid) CHECK(t.thread_pid == p, "pid " << nr << " lists task " << t.pid << " as PID");
+        for (auto& t : p->tasks_pgid) CHECK(t.signal->pids[PIDTYPE_PGID] == p, "pgid " << nr << " lists task " << t.pid);
+        for (auto& t : p->tasks_sid) CHECK(t.signal->pids[PIDTYPE_SID] == p, "sid " << nr << " lists task " << t.pid);
+    }
+    for (int c = 0; c < cfg.cpus; c++) {
+        rq* r = cpu_rq(c);
+        unsigned queued = 0;
+        for (auto& t : tasks) queued += t.on_rq && t.cpu == c;
+        CHECK(r->nr_running == queued, "cpu " << c << ": nr_running " << r->nr_running << " but " << queued << " tasks are queued");
+        unsigned in_tree = static_cast<unsigned>(r->cfs.tasks_timeline.size());
+        bool curr_fair = r->cfs.curr && r->cfs.curr->on_rq;
+        CHECK(r->cfs.nr_running == in_tree + (curr_fair ? 1 : 0),
+              "cpu " << c << ": cfs nr_running " << r->cfs.nr_running << " but the tree holds " << in_tree << (curr_fair ? " + curr" : ""));
+        u64 prev = 0;
+        bool first = true;
+        for (auto& se : r->cfs.tasks_timeline) {
+            CHECK(se.task->cpu == c && se.on_rq, "cpu " << c << ": the CFS tree holds pid " << se.task->pid << " which is not queued here");
+            CHECK(first || static_cast<s64>(se.vruntime - prev) >= 0, "cpu " << c << ": the CFS tree is out of vruntime order");
+            prev = se.vruntime;
+            first = false;
+        }
+        CHECK(r->curr && (r->curr == r->idle || r->curr->on_rq), "cpu " << c << ": curr is neither idle nor runnable");
+    }
+    return "";
+}
+
+}  // namespace gk

@@ -1,0 +1,158 @@
+// The simulator's kernel stacks: each task's kernel stack is a Boost.Context fiber on a stack from
+// a cache (as Linux caches task stacks), with a guard page below it or an end-of-stack magic word.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "engine/stack_cache.h"
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+thread_local Kernel* this_kernel = nullptr;
+
+static size_t page_size() {
+    static size_t ps = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    return ps;
+}
+
+stack_cache::stack_cache(size_t size, bool guard) : size_(size), guard_(guard) {
+    size_t ps = page_size();
+    size_ = (size_ + ps - 1) / ps * ps;
+}
+
+stack_cache::~stack_cache() {
+    for (auto& s : free_) release(s);
+}
+
+boost::context::stack_context stack_cache::allocate() {
+    boost::context::stack_context sctx;
+    if (!free_.empty()) {
+        sctx = free_.back();
+        free_.pop_back();
+    } else {
+        size_t total = size_ + (guard_ ? page_size() : 0);
+        void* base;
+        if (guard_) {
+            base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (base == MAP_FAILED) throw std::bad_alloc();
+            // The guard page: a kernel stack overflow faults here instead of corrupting memory.
+            mprotect(base, page_size(), PROT_NONE);
+        } else {
+            base = std::aligned_alloc(page_size(), total);
+            if (!base) throw std::bad_alloc();
+        }
+        sctx.size = total;
+        sctx.sp = static_cast<char*>(base) + total;
+        live_++;
+    }
+    // STACK_END_MAGIC at the lowest usable word, checked at every switch (end_of_stack()).
+    *end_of_stack(sctx) = STACK_END_MAGIC;
+    last = sctx;
+    return sctx;
+}
+
+void stack_cache::deallocate(boost::context::stack_context& sctx) noexcept {
+    if (free_.size() < max_cached_) {
+        free_.push_back(sctx);
+        return;
+    }
+    release(sctx);
+}
+
+void stack_cache::release(boost::context::stack_context& sctx) noexcept {
+    void* base = static_cast<char*>(sctx.sp) - sctx.size;
+    if (guard_)
+        munmap(base, sctx.size);
+    else
+        std::free(base);
+    live_--;
+}
+
+unsigned long* stack_cache::end_of_stack(const boost::context::stack_context& sctx) const {
+    char* base = static_cast<char*>(sctx.sp) - sctx.size;
+    return reinterpret_cast<unsigned long*>(base + (guard_ ? page_size() : 0));
+}
+
+struct stack_alloc {
+    stack_cache* cache;
+    boost::context::stack_context allocate() { return cache->allocate(); }
+    void deallocate(boost::context::stack_context& sctx) noexcept { cache->deallocate(sctx); }
+};
+
+static void task_fiber_main(task_struct* t) {
+    ret_from_fork_body();
+    do_task_dead();
+    (void)t;
+}
+
+void Kernel::new_task_fiber(task_struct* t) {
+    t->thread.fiber = boost::context::fiber(
+        std::allocator_arg, stack_alloc{stacks.get()}, [t](boost::context::fiber&& host) {
+            t->thread.host = std::move(host);
+            task_fiber_main(t);
+            // The task is dead and no longer current anywhere: ending the fiber hands its
+            // stack back to the cache (Linux frees it in finish_task_switch of the next task).
+            Kernel* k = t->kernel;
+            k->act = host_act::DEAD;
+            t->thread.where = kstate::DEAD;
+            return std::move(t->thread.host);
+        });
+    t->thread.stack_end = stacks->end_of_stack(stacks->last);
+    t->thread.where = kstate::NEW;
+}
+
+void Kernel::switch_to_host(host_act a) {
+    task_struct* t = running;
+    if (*t->thread.stack_end != STACK_END_MAGIC) panic("kernel stack overflow: end-of-stack magic overwritten");
+    act = a;
+    t->thread.host = std::move(t->thread.host).resume();
+}
+
+void Kernel::resume(task_struct* t) {
+    Kernel* saved = this_kernel;
+    this_kernel = this;
+    this_cpu = t->cpu;
+    for (;;) {
+        running = t;
+        act = host_act::NONE;
+        t->thread.where = kstate::KERNEL;
+        t->thread.fiber = std::move(t->thread.fiber).resume();
+        running = nullptr;
+        if (act == host_act::UPCALL) {
+            std::shared_ptr<upcall_fn> fn = std::move(pending_upcall);
+            try {
+                upcall_result = fn->call(*this);
+            } catch (...) {
+                // A failing predicate stops the run: the error is raised once the kernel
+                // has reached a consistent point, and the fiber sees "stop here".
+                if (!host_error) host_error = std::current_exception();
+                upcall_result = 1;
+            }
+            continue;
+        }
+        break;
+    }
+    this_kernel = saved;
+    if (!deferred_mm.empty()) release_deferred();
+}
+
+void Kernel::release_deferred() {
+    // User images may hold Python objects; they are freed here, on the host stack.
+    std::vector<std::unique_ptr<mm_struct>> v;
+    v.swap(deferred_mm);
+    v.clear();
+}
+
+long Kernel::upcall(std::shared_ptr<upcall_fn> fn) {
+    if (!running) return fn->call(*this);
+    pending_upcall = std::move(fn);
+    switch_to_host(host_act::UPCALL);
+    return upcall_result;
+}
+
+}  // namespace gk

@@ -1,0 +1,232 @@
+// The simulator's run loop: always advance the CPU with the smallest virtual clock by one step
+// (resume its current task's kernel fiber, or run its program in user mode), deliver expired
+// timers at points where that CPU takes interrupts, and stop at breakpoints or when quiescent.
+#include <algorithm>
+#include <cstring>
+
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+// A CPU busy in user mode may run ahead of the others by at most this much before it yields,
+// so that a wake-up sent from another CPU is noticed close to when it was sent.
+static constexpr u64 SYNC_QUANTUM = 10 * NSEC_PER_USEC;
+
+u64 Kernel::cpu_key(int cpu) {
+    rq* r = runqueues[cpu].get();
+    task_struct* t = r->curr;
+    if (t == r->idle && t->thread.where == kstate::KERNEL && r->idle_waiting && !need_resched_task(t))
+        return hrtimer_bases[cpu].next_expiry();
+    return r->clock;
+}
+
+int Kernel::pick_cpu(u64* key) {
+    int best = -1;
+    u64 best_key = KTIME_MAX;
+    for (int c = 0; c < cfg.cpus; c++) {
+        u64 k = cpu_key(c);
+        if (k < best_key) {
+            best_key = k;
+            best = c;
+        }
+    }
+    *key = best_key;
+    return best;
+}
+
+void Kernel::charge(u64 ns) {
+    task_struct* t = running;
+    if (!t) return;  // host context (spawn): costs nobody's time
+    runqueues[this_cpu]->clock += ns;
+    if (!(t->flags & PF_IDLE)) t->stime += ns;
+}
+
+// One step on one CPU. Returns false if it could not make progress.
+bool Kernel::run_cpu_once(int cpu) {
+    rq* r = runqueues[cpu].get();
+    hrtimer_cpu_base& base = hrtimer_bases[cpu];
+    this_cpu = cpu;
+    task_struct* t = r->curr;
+
+    if (t == r->idle && r->idle_waiting) {
+        // NOHZ idle: the clock jumps to the next event; the idle loop takes the interrupt.
+        u64 next = base.next_expiry();
+        if (!need_resched_task(t) && next != KTIME_MAX && next > r->clock) {
+            r->idle_time += next - r->clock;
+            r->clock = next;
+        }
+        r->idle_waiting = false;
+        resume(t);
+    } else if (t->thread.where == kstate::USER) {
+        bool irq = base.next_expiry() <= r->clock;
+        if (irq || (t->thread_info.flags & (TIF_NEED_RESCHED | TIF_SIGPENDING))) {
+            // An interrupt (or a reschedule IPI) taken from user mode.
+            t->thread.entry = kentry::IRQ;
+            resume(t);
+        } else if (t->thread.compute_left) {
+            u64 limit = base.next_expiry();
+            for (int c = 0; c < cfg.cpus; c++)
+                if (c != cpu) {
+                    u64 k = cpu_key(c);
+                    if (k != KTIME_MAX) limit = std::min(limit, std::max(k, r->clock) + SYNC_QUANTUM);
+                }
+            u64 slice = t->thread.compute_left;
+            if (limit != KTIME_MAX && limit > r->clock) slice = std::min(slice, limit - r->clock);
+            r->clock += slice;
+            t->utime += slice;
+            t->thread.compute_left -= slice;
+        } else {
+            user_step st = t->mm->run_user(t, t->thread.ax, t->thread.uout, &t->thread.regs);
+            switch (st.why) {
+            case user_exit::SYSCALL:
+                t->thread.entry = kentry::SYSCALL;
+                resume(t);
+                break;
+            case user_exit::COMPUTE:
+                t->thread.compute_left = st.ns;
+                t->thread.ax = 0;
+                t->thread.uout.data.clear();
+                break;
+            case user_exit::CRASH:
+                t->crash_report = t->mm->crash_report;
+                t->thread.entry = kentry::CRASH;
+                resume(t);
+                break;
+            case user_exit::KILLED:
+                t->crash_report = t->mm->crash_report;
+                t->thread.entry = kentry::KILL;
+                resume(t);
+                break;
+            }
+        }
+    } else if (t->thread.where == kstate::DEAD) {
+        return false;  // cannot happen: a dead task is never rq->curr
+    } else {
+        resume(t);
+    }
+
+    switch (act) {
+    case host_act::RET_USER:
+        r->curr->thread.where = kstate::USER;
+        break;
+    case host_act::IDLE:
+        r->idle_waiting = true;
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
+    Kernel* saved = this_kernel;
+    this_kernel = this;
+    struct restore {
+        Kernel* k;
+        ~restore() { this_kernel = k; }
+    } restore_guard{saved};
+    run_result res;
+    if (panicked) return res;
+    if (stop.stopped) {
+        // Continue the fiber that stopped; it is its CPU's current task.
+        std::shared_ptr<task_struct> t = stop.task;
+        stop.stopped = false;
+        stop.task.reset();
+        int cpu = t->cpu;
+        this_cpu = cpu;
+        resume(t.get());
+        rq* r = runqueues[cpu].get();
+        if (act == host_act::RET_USER) r->curr->thread.where = kstate::USER;
+        if (act == host_act::IDLE) r->idle_waiting = true;
+    }
+    for (;;) {
+        if (host_error) {
+            std::exception_ptr e = host_error;
+            host_error = nullptr;
+            std::rethrow_exception(e);
+        }
+        if (act == host_act::BREAK || stop.stopped) {
+            act = host_act::NONE;
+            res.stopped = true;
+            return res;
+        }
+        if (panicked) return res;
+        if (until && until()) {
+            res.stopped = true;
+            return res;
+        }
+        u64 key;
+        int cpu = pick_cpu(&key);
+        if (cpu < 0) {
+            res.quiescent = true;
+            return res;
+        }
+        if (key > until_ns) {
+            res.time_limit = true;
+            return res;
+        }
+        run_cpu_once(cpu);
+        if ((++host_iterations & 1023) == 0 && check_interrupts) check_interrupts();
+    }
+}
+
+void Kernel::update_stop_armed() {
+    bool any = step != step_mode::NONE;
+    for (auto& b : breakpoints) any = any || b.enabled;
+    stop_armed = any;
+}
+
+static bool is_syscall_entry(const char* name) { return std::strncmp(name, "__x64_sys_", 10) == 0; }
+
+void Kernel::maybe_stop(const trace_event& ev) {
+    if (!running || stop.stopped) return;
+    bool hit = false;
+    const char* reason = "step";
+    int bp_id = 0;
+    switch (step) {
+    case step_mode::FUNCTION: hit = ev.type == ev_type::ENTRY; break;
+    case step_mode::SYSCALL: hit = ev.type == ev_type::ENTRY && is_syscall_entry(ev.name); break;
+    case step_mode::SWITCH: hit = ev.type == ev_type::POINT && std::strcmp(ev.name, "sched_switch") == 0; break;
+    case step_mode::TICK: hit = ev.type == ev_type::ENTRY && std::strcmp(ev.name, "tick_sched_timer") == 0; break;
+    case step_mode::NONE: break;
+    }
+    if (hit) step = step_mode::NONE;
+    for (size_t i = 0; !hit && i < breakpoints.size(); i++) {
+        breakpoint& b = breakpoints[i];
+        if (!b.enabled || b.func != ev.name) continue;
+        if (b.when) {
+            // The predicate sees the event and the task as a stop would show them.
+            stop.ev = ev;
+            stop.cpu = this_cpu;
+            stop.task = running->self;
+            int id = b.id;
+            std::shared_ptr<upcall_fn> when = b.when;
+            long r = upcall(when);
+            stop.task.reset();
+            // The predicate may have removed breakpoints: look ours up again by id.
+            auto it = std::find_if(breakpoints.begin(), breakpoints.end(), [id](const breakpoint& x) { return x.id == id; });
+            if (!r) continue;
+            if (it != breakpoints.end()) it->hits++;
+            hit = true;
+            reason = "breakpoint";
+            bp_id = id;
+            break;
+        } else {
+            b.hits++;
+        }
+        hit = true;
+        reason = "breakpoint";
+        bp_id = b.id;
+    }
+    update_stop_armed();
+    if (!hit) return;
+    stop.stopped = true;
+    stop.reason = reason;
+    stop.ev = ev;
+    stop.cpu = this_cpu;
+    stop.task = running->self;
+    stop.breakpoint = bp_id;
+    switch_to_host(host_act::BREAK);
+}
+
+}  // namespace gk

@@ -1,0 +1,46 @@
+// Models fs/file.c: the descriptor table (dup_fd at fork, lowest-free allocation, close-on-exec)
+// and the close/dup/dup2 system calls' work.
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+file::~file() {
+    if (f_op && f_op->release) f_op->release(this);
+}
+
+std::shared_ptr<files_struct> dup_fd(const files_struct* oldf) {
+    trace_scope ts("dup_fd");
+    auto newf = std::make_shared<files_struct>();
+    newf->fdt = oldf->fdt;  // each struct file gains a reference: parent and child share offsets
+    newf->next_fd = oldf->next_fd;
+    return newf;
+}
+
+// POSIX: a new descriptor is always the lowest free number.
+int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile) {
+    size_t fd = 0;
+    while (fd < files->fdt.size() && files->fdt[fd].f) fd++;
+    if (fd >= nofile) return -EMFILE;
+    if (fd >= files->fdt.size()) files->fdt.resize(fd + 1);
+    files->fdt[fd] = fdentry{std::move(f), cloexec};
+    return static_cast<int>(fd);
+}
+
+file* fget(files_struct* files, int fd) {
+    if (!files || fd < 0 || static_cast<size_t>(fd) >= files->fdt.size()) return nullptr;
+    return files->fdt[fd].f.get();
+}
+
+void do_close_on_exec(files_struct* files) {
+    trace_scope ts("do_close_on_exec");
+    for (auto& e : files->fdt)
+        if (e.f && e.cloexec) e = fdentry{};
+}
+
+void exit_files(task_struct* tsk) {
+    trace_scope ts("exit_files");
+    std::shared_ptr<files_struct> files = std::move(tsk->files);
+    if (files && files->count <= 0) files->fdt.clear();
+}
+
+}  // namespace gk

@@ -1,0 +1,180 @@
+// The simulated machine: CPUs with virtual clocks, the task list, the pid namespace, the program
+// "filesystem", the console, the trace buffer, and the engine that runs fibers and user programs.
+#pragma once
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glasskernel/hrtimer.h"
+#include "glasskernel/sched.h"
+#include "glasskernel/trace.h"
+
+namespace gk {
+
+struct kernel_config {
+    int cpus = 1;
+    u64 seed = 0;
+    int hz = 250;
+    int pid_max = 32768;
+    size_t stack_size = 16384;  // THREAD_SIZE
+    bool guard_pages = true;    // a PROT_NONE page below each kernel stack
+    bool trace = true;
+};
+
+// Modeled cost, in virtual nanoseconds, of kernel work. Tunable; documented in the README.
+struct cost_table {
+    u64 syscall = 60;           // entry + exit of any system call
+    u64 function = 15;          // each modeled function (trace scope) entered
+    u64 context_switch = 700;   // context_switch(): switch_mm + switch_to
+    u64 copy_mm = 6000;         // duplicating an address space at fork
+    u64 exec = 20000;           // loading a new image at execve
+    u64 exit_mm = 2000;         // tearing an address space down at exit
+    u64 irq = 200;              // interrupt entry + exit
+};
+
+enum class host_act : u8 { NONE, RET_USER, SWITCH, IDLE, BREAK, UPCALL, DEAD };
+enum class step_mode : u8 { NONE, FUNCTION, SYSCALL, SWITCH, TICK };
+
+// Python (or any host code) that kernel context asks the host to run: a breakpoint's
+// predicate, a lesson's own handler. It runs on the host stack; the fiber waits for the result.
+struct upcall_fn {
+    virtual ~upcall_fn() = default;
+    virtual long call(Kernel& k) = 0;
+};
+
+struct breakpoint {
+    int id = 0;
+    std::string func;
+    std::shared_ptr<upcall_fn> when;
+    u64 hits = 0;
+    bool enabled = true;
+};
+
+struct stop_info {
+    bool stopped = false;
+    std::string reason;   // "breakpoint", "step", "until"
+    trace_event ev;
+    int cpu = 0;
+    std::shared_ptr<task_struct> task;
+    int breakpoint = 0;
+};
+
+struct console_record {
+    u64 ts;
+    pid_t pid;
+    int fd;
+    std::string data;
+};
+
+// A registered executable: the simulator's filesystem maps a path to a loader that builds a
+// fresh user image (a Python coroutine program or a C++ built-in).
+struct program {
+    std::string path;
+    std::string kind;  // "python" or "builtin"
+    std::function<std::unique_ptr<mm_struct>(const std::vector<std::string>& argv,
+                                             const std::vector<std::string>& envp)> load;
+};
+
+struct run_result {
+    bool stopped = false;   // stopped at a breakpoint / step / until
+    bool quiescent = false; // nothing runnable and no timer pending
+    bool time_limit = false;
+};
+
+class stack_cache;
+struct boot_state;
+
+class Kernel {
+public:
+    explicit Kernel(const kernel_config& cfg = kernel_config());
+    ~Kernel();
+    Kernel(const Kernel&) = delete;
+    Kernel& operator=(const Kernel&) = delete;
+
+    kernel_config cfg;
+    cost_table costs;
+    std::vector<std::unique_ptr<rq>> runqueues;
+    std::vector<hrtimer_cpu_base> hrtimer_bases;
+    std::vector<hrtimer> tick_timers;
+    u64 jiffies = 0;
+    pid_namespace init_pid_ns;
+    std::unique_ptr<pid> init_struct_pid;  // pid 0: the idle tasks, and the group and session
+                                          // that init and kthreadd start in
+    task_list_t tasks;              // every task, like init_task.tasks
+    task_struct* init_task = nullptr;     // swapper/0, pid 0
+    task_struct* child_reaper = nullptr;  // init, pid 1
+    task_struct* kthreadd_task = nullptr; // pid 2
+    std::map<uid_t, int> user_processes;  // user_struct.processes, per real uid
+    trace_buffer trace;
+
+    std::string console_out;
+    std::vector<console_record> console_log;
+    std::string console_in;
+    bool console_eof = false;
+    wait_queue_head console_wait{"console.wait"};
+
+    std::map<std::string, program> programs;
+    void register_program(program p);
+
+    // ---- the engine ----
+    task_struct* running = nullptr;  // the task whose fiber is executing; nullptr on the host
+    int this_cpu = 0;
+    host_act act = host_act::NONE;
+    std::shared_ptr<upcall_fn> pending_upcall;
+    long upcall_result = 0;
+    std::vector<breakpoint> breakpoints;
+    int next_breakpoint_id = 1;
+    step_mode step = step_mode::NONE;
+    bool stop_armed = false;  // any breakpoint or step request is active
+    stop_info stop;
+    std::vector<std::unique_ptr<mm_struct>> deferred_mm;  // freed on the host stack
+    std::exception_ptr host_error;  // raised by run() once the kernel is consistent again
+    bool panicked = false;
+    std::string panic_msg;
+    bool tearing_down = false;
+    bool booted = false;
+    u64 host_iterations = 0;
+    std::unique_ptr<stack_cache> stacks;
+    std::function<void()> check_interrupts;  // host hook: Ctrl-C in Python
+    std::unique_ptr<boot_state> boot;
+    std::vector<std::shared_ptr<task_struct>> idle_tasks;  // swapper/N
+    std::vector<u32> softirq_pending;  // per CPU (local_softirq_pending)
+    std::vector<std::unique_ptr<std::string>> boot_names;
+
+    rq* cpu_rq(int cpu) { return runqueues[cpu].get(); }
+    rq* this_rq() { return runqueues[this_cpu].get(); }
+    u64 now() const { return runqueues[this_cpu]->clock; }
+    void charge(u64 ns);
+
+    // Host API.
+    std::shared_ptr<task_struct> spawn(const std::string& path, const std::vector<std::string>& argv,
+                                       const std::vector<std::string>& envp, long* err);
+    run_result run(u64 until_ns, const std::function<bool()>& until);
+    void update_stop_armed();
+    bool stopped_in_kernel() const { return stop.stopped; }
+    void panic(const std::string& msg);
+    std::vector<std::shared_ptr<task_struct>> task_snapshot();
+    std::string check();  // the self-check: "" when every invariant holds
+
+    // Engine internals used by kernel code.
+    void new_task_fiber(task_struct* t);
+    void switch_to_host(host_act a);  // on a fiber: suspend, let the host act
+    long upcall(std::shared_ptr<upcall_fn> fn);
+    void maybe_stop(const trace_event& ev);
+
+private:
+    void start_kernel();
+    void resume(task_struct* t);
+    bool run_cpu_once(int cpu);
+    int pick_cpu(u64* key);
+    u64 cpu_key(int cpu);
+    void release_deferred();
+};
+
+extern thread_local Kernel* this_kernel;
+task_struct* find_task_by_vpid_in(Kernel* k, int nr);
+
+}  // namespace gk

@@ -1,0 +1,120 @@
+// Prototypes of the modeled kernel functions, grouped by the Linux file that holds them, and
+// `current`. Kernel .cpp files include this last.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "glasskernel/kernel.h"
+
+namespace gk {
+
+inline task_struct* get_current() { return this_kernel ? this_kernel->running : nullptr; }
+#define current (::gk::get_current())
+
+// kernel/sched/core.cpp
+void schedule();
+void schedule_idle();
+void preempt_schedule_irq();
+void sched_fork(task_struct* p, task_struct* parent);
+void wake_up_new_task(task_struct* p);
+int try_to_wake_up(task_struct* p, unsigned state, int wake_flags);
+int wake_up_process(task_struct* p);
+int wake_up_state(task_struct* p, unsigned state);
+void set_current_state(unsigned state);
+void __set_current_state(unsigned state);
+void resched_curr(rq* rq);
+void set_tsk_need_resched(task_struct* t);
+inline bool need_resched_task(const task_struct* t) { return t->thread_info.flags & TIF_NEED_RESCHED; }
+void scheduler_tick();
+void activate_task(rq* rq, task_struct* p, int flags);
+void deactivate_task(rq* rq, task_struct* p, int flags);
+void do_task_dead();
+void finish_task_switch(task_struct* prev);
+task_struct* idle_task(int cpu);
+bool is_idle_task(const task_struct* p);
+long do_sched_yield();
+const char* task_state_letter(const task_struct* t);
+u64 task_sched_runtime(task_struct* p);
+// kernel/sched/fair.cpp
+void update_curr_fair(rq* rq);
+extern const int sched_prio_to_weight[40];
+// kernel/sched/idle.cpp
+void do_idle();
+
+// kernel/fork.cpp
+struct kernel_clone_args {
+    u64 flags = 0;
+    int exit_signal = SIGCHLD;
+    int (*fn)(void*) = nullptr;  // kernel thread function
+    void* fn_arg = nullptr;
+    bool user_mode_thread = false;  // a kernel-started task that will exec into user mode
+    const syscall_regs* regs = nullptr;  // the parent's syscall, for the child's copy of user state
+};
+long kernel_clone(kernel_clone_args* args, task_struct* parent);
+task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* err);
+pid_t kernel_thread(int (*fn)(void*), void* arg, const char* name, u64 flags);
+void put_task_struct(task_struct* t);
+void mm_release(task_struct* tsk);
+void complete_vfork_done(task_struct* tsk);
+
+// kernel/exit.cpp
+void do_exit(long code);
+void do_group_exit(int exit_code);
+void release_task(task_struct* p);
+struct wait_opts {
+    pid_type wo_type = PIDTYPE_MAX;
+    int wo_flags = 0;
+    struct pid* wo_pid = nullptr;
+    kernel_siginfo* wo_info = nullptr;
+    int wo_stat = 0;
+    bool want_rusage = false;
+    long ru_utime = 0, ru_stime = 0;  // ns
+    long ru_nvcsw = 0, ru_nivcsw = 0;
+    wait_queue_entry child_wait;
+    long notask_error = 0;
+};
+long do_wait(wait_opts* wo);
+task_struct* find_new_reaper(task_struct* father, task_struct* child_reaper);
+
+// kernel/pid.cpp: see pid.h
+
+// kernel/sys.cpp
+bool capable_setid(const task_struct* t);
+u64 task_rlimit(const task_struct* t, int resource);
+
+// kernel/signal.cpp: see signal.h; also
+int do_notify_parent(task_struct* tsk, int sig);
+void __wake_up_parent(task_struct* p, task_struct* parent);
+void do_notify_parent_cldstop(task_struct* tsk, int why);
+
+// kernel/kthread.cpp
+int kthreadd(void* unused);
+task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name);
+task_struct* kthread_run(int (*threadfn)(void*), void* data, const char* name);
+
+// kernel/time
+void tick_sched_timer_start(int cpu);
+void tick_nohz_idle_stop_tick(int cpu);
+hrtimer_restart tick_sched_timer(hrtimer* timer);
+long hrtimer_nanosleep(u64 ns, u64* remaining);
+
+// kernel/entry/common.cpp
+void syscall_exit_to_user_mode();
+void exit_to_user_mode_prepare();
+void sysvec_apic_timer_interrupt();
+void ret_from_fork_body();
+
+// arch/x86/entry/syscall_64.cpp
+long do_syscall_64(const syscall_regs& regs);
+const char* syscall_name(long nr);
+
+// fs/exec.cpp
+long do_execveat_common(const std::string& filename, const std::vector<std::string>& argv,
+                        const std::vector<std::string>& envp);
+long kernel_execve(const std::string& filename, const std::vector<std::string>& argv,
+                   const std::vector<std::string>& envp);
+
+// drivers/tty/console.cpp
+std::shared_ptr<file> console_file(Kernel* k, unsigned flags);
+
+}  // namespace gk

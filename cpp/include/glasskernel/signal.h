@@ -1,0 +1,100 @@
+// Models include/linux/signal.h, signal_types.h and sched/signal.h: sigset_t, sigpending,
+// k_sigaction and sighand_struct, and the generation side of kernel/signal.c the process code uses.
+#pragma once
+#include <array>
+#include <list>
+
+#include "glasskernel/types.h"
+
+namespace gk {
+
+struct task_struct;
+
+constexpr int _NSIG = 64;
+enum : int {
+    SIGHUP = 1, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV,
+    SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGSTKFLT, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+    SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSYS,
+    SIGRTMIN = 32, SIGRTMAX = _NSIG,
+};
+inline bool valid_signal(long sig) { return sig >= 0 && sig <= _NSIG; }
+
+// Bit (sig - 1) stands for signal sig, as in Linux's sigset_t on 64-bit.
+struct sigset_t {
+    u64 sig = 0;
+    bool operator==(const sigset_t& o) const { return sig == o.sig; }
+};
+inline u64 sigmask(int sig) { return 1ULL << (sig - 1); }
+inline bool sigismember(const sigset_t* s, int sig) { return s->sig & sigmask(sig); }
+inline void sigaddset(sigset_t* s, int sig) { s->sig |= sigmask(sig); }
+inline void sigdelset(sigset_t* s, int sig) { s->sig &= ~sigmask(sig); }
+inline void sigemptyset(sigset_t* s) { s->sig = 0; }
+
+enum : int { SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2 };
+
+struct kernel_siginfo {
+    int si_signo = 0;
+    int si_errno = 0;
+    int si_code = 0;
+    pid_t si_pid = 0;
+    uid_t si_uid = 0;
+    int si_status = 0;
+    long si_value = 0;
+    u64 si_utime = 0, si_stime = 0;
+};
+
+struct sigqueue {
+    kernel_siginfo info;
+};
+
+// A pending set: the mask says which signals are pending, the list keeps their siginfo.
+struct sigpending {
+    std::list<sigqueue> list;
+    sigset_t signal;
+};
+
+// Handler values: SIG_DFL and SIG_IGN as in Linux; anything larger names a user handler
+// that lives in the process's user image (its "address space").
+constexpr long SIG_DFL = 0;
+constexpr long SIG_IGN = 1;
+
+enum : unsigned long {
+    SA_NOCLDSTOP = 0x00000001,
+    SA_NOCLDWAIT = 0x00000002,
+    SA_SIGINFO = 0x00000004,
+    SA_RESTORER = 0x04000000,
+    SA_ONSTACK = 0x08000000,
+    SA_RESTART = 0x10000000,
+    SA_NODEFER = 0x40000000,
+    SA_RESETHAND = 0x80000000,
+};
+
+struct k_sigaction {
+    long sa_handler = SIG_DFL;
+    unsigned long sa_flags = 0;
+    sigset_t sa_mask;
+};
+
+struct sighand_struct {
+    int count = 1;
+    std::array<k_sigaction, _NSIG> action;  // action[sig - 1]
+};
+
+// Signals whose default action is to be ignored (signal(7)).
+inline bool sig_kernel_ignore(int sig) {
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+inline bool sig_kernel_only(int sig) { return sig == SIGKILL || sig == SIGSTOP; }
+
+enum pid_type : int;
+// Generation (kernel/signal.c). Return 0 or a negative errno.
+int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type);
+bool signal_pending(task_struct* t);
+bool fatal_signal_pending(task_struct* t);
+void recalc_sigpending_tsk(task_struct* t);
+void signal_wake_up(task_struct* t, bool fatal);
+int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info);
+void flush_signal_handlers(task_struct* t, bool force_default);
+long sys_rt_sigprocmask(int how, const sigset_t* set, sigset_t* oset);
+
+}  // namespace gk

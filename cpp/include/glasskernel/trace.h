@@ -1,0 +1,66 @@
+// The simulator's tracing: a trace scope per modeled function (ftrace's function_graph entry and
+// exit), tracepoints under Linux's names, and the stop checks that make stepping possible.
+#pragma once
+#include <cstdarg>
+#include <string>
+#include <vector>
+
+#include "glasskernel/types.h"
+
+namespace gk {
+
+class Kernel;
+
+enum class ev_type : u8 { ENTRY, EXIT, POINT };
+enum class ev_ctx : u8 { TASK, SOFTIRQ, HARDIRQ, HOST };
+
+struct trace_event {
+    u64 ts = 0;
+    const char* name = "";
+    std::string args;
+    long ret = 0;
+    int cpu = 0;
+    int pid = -1;
+    u16 depth = 0;
+    ev_type type = ev_type::POINT;
+    ev_ctx ctx = ev_ctx::TASK;
+    u64 seq = 0;
+};
+
+struct trace_buffer {
+    bool enabled = true;
+    size_t limit = 2000000;  // events kept; older ones are dropped first
+    std::vector<trace_event> events;
+    size_t head = 0;         // index of the oldest kept event when the buffer has wrapped
+    u64 dropped = 0;
+    u64 seq = 0;
+    void add(trace_event&& e);
+    void clear();
+    size_t size() const { return events.size(); }
+    const trace_event& at(size_t i) const { return events[(head + i) % events.size()]; }
+};
+
+// Opens on a modeled function's first line; closes when it returns. Costs the function's
+// modeled time whether or not tracing is on, so that observing never changes the timeline.
+class trace_scope {
+public:
+    explicit trace_scope(const char* name);
+    trace_scope(const char* name, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+    ~trace_scope();
+    long ret(long v) { ret_ = v; return v; }
+    trace_scope(const trace_scope&) = delete;
+    trace_scope& operator=(const trace_scope&) = delete;
+
+private:
+    void enter(const char* name, std::string&& args);
+    Kernel* k_;
+    const char* name_;
+    long ret_ = 0;
+    bool recorded_ = false;
+};
+
+// A tracepoint (TRACE_EVENT in Linux): one event with formatted fields.
+void trace_point(const char* name, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+std::string vformat(const char* fmt, va_list ap);
+
+}  // namespace gk

@@ -1,0 +1,356 @@
+// Models kernel/exit.c: do_exit, exit_notify, forget_original_parent and the reaper search,
+// release_task, and the wait family: do_wait, wait_consider_task, wait_task_zombie, wait4, waitid.
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+static void __unhash_process(task_struct* p) {
+    detach_pid(p, PIDTYPE_PID);
+    detach_pid(p, PIDTYPE_TGID);
+    detach_pid(p, PIDTYPE_PGID);
+    detach_pid(p, PIDTYPE_SID);
+    p->thread_pid = nullptr;
+    Kernel* k = p->kernel;
+    k->tasks.erase(k->tasks.iterator_to(*p));
+    if (static_cast<sibling_hook*>(p)->is_linked()) p->real_parent->children.erase(p->real_parent->children.iterator_to(*p));
+}
+
+// The last step of a task's life: its pid is freed and the kernel drops its reference.
+void release_task(task_struct* p) {
+    trace_scope ts("release_task", "pid=%d", p->pid);
+    Kernel* k = p->kernel;
+    std::shared_ptr<task_struct> hold = p->self;
+    int& nproc = k->user_processes[p->real_cred->uid];
+    if (nproc > 0) nproc--;
+    trace_point("sched_process_free", "comm=%s pid=%d prio=%d", p->comm.c_str(), p->pid, p->prio);
+    __unhash_process(p);
+    p->exit_state = EXIT_DEAD;
+    p->real_parent = p->parent = nullptr;
+    p->reaped = true;
+    put_task_struct(p);
+}
+
+// Walks up from the dying task for the nearest ancestor that is a child subreaper
+// (prctl(PR_SET_CHILD_SUBREAPER)) and still alive; init otherwise.
+task_struct* find_new_reaper(task_struct* father, task_struct* child_reaper) {
+    trace_scope ts("find_new_reaper", "father=%d", father->pid);
+    if (father->signal->has_child_subreaper) {
+        for (task_struct* r = father->real_parent; r && r != child_reaper; r = r->real_parent) {
+            if (r->signal->is_child_subreaper && !(r->flags & PF_EXITING)) {
+                ts.ret(r->pid);
+                return r;
+            }
+        }
+    }
+    ts.ret(child_reaper->pid);
+    return child_reaper;
+}
+
+// Gives the dying task's children a new parent. A child that is already a zombie must be
+// announced to its new parent, or nobody would ever reap it.
+static void forget_original_parent(task_struct* father, std::vector<task_struct*>* dead) {
+    trace_scope ts("forget_original_parent", "pid=%d", father->pid);
+    Kernel* k = father->kernel;
+    if (father->children.empty()) return;
+    task_struct* reaper = find_new_reaper(father, k->child_reaper);
+    while (!father->children.empty()) {
+        task_struct* p = &father->children.front();
+        father->children.pop_front();
+        p->real_parent = reaper;
+        if (p->parent == father) p->parent = reaper;
+        reaper->children.push_back(*p);
+        if (p->pdeath_signal) send_signal_locked(p->pdeath_signal, nullptr, p, PIDTYPE_TGID);
+        if (p->exit_state == EXIT_ZOMBIE) {
+            if (do_notify_parent(p, p->exit_signal)) {
+                p->exit_state = EXIT_DEAD;
+                dead->push_back(p);
+            }
+        }
+    }
+}
+
+static void exit_notify(task_struct* tsk) {
+    trace_scope ts("exit_notify", "pid=%d", tsk->pid);
+    std::vector<task_struct*> dead;
+    forget_original_parent(tsk, &dead);
+    tsk->exit_state = EXIT_ZOMBIE;
+    bool autoreap = do_notify_parent(tsk, tsk->exit_signal);
+    if (autoreap) {
+        tsk->exit_state = EXIT_DEAD;
+        dead.push_back(tsk);
+    }
+    for (task_struct* p : dead) release_task(p);
+}
+
+static void exit_mm() {
+    trace_scope ts("exit_mm");
+    task_struct* tsk = current;
+    mm_release(tsk);
+    if (!tsk->mm) return;
+    this_kernel->charge(this_kernel->costs.exit_mm);
+    this_kernel->deferred_mm.push_back(std::move(tsk->mm));
+}
+
+// Unlike Linux's do_exit, this returns: its callers unwind straight to the task's entry loop,
+// which then calls do_task_dead(). That closes every trace scope on the way out.
+void do_exit(long code) {
+    trace_scope ts("do_exit", "code=%#lx", code);
+    task_struct* tsk = current;
+    Kernel* k = tsk->kernel;
+    if (tsk->flags & PF_EXITING) return;
+    tsk->flags |= PF_EXITING;
+    tsk->signal->live--;
+    if (tsk == k->child_reaper) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "Attempted to kill init! exitcode=0x%08lx", code);
+        k->panic(buf);
+    }
+    tsk->exit_code = static_cast<int>(code);
+    exit_mm();
+    if (tsk->files) {
+        tsk->files->count--;
+        exit_files(tsk);
+    }
+    if (tsk->sighand) tsk->sighand->count--;
+    trace_point("sched_process_exit", "comm=%s pid=%d prio=%d", tsk->comm.c_str(), tsk->pid, tsk->prio);
+    exit_notify(tsk);
+}
+
+// Ends every thread of the group; with one task per group, that is this one.
+void do_group_exit(int exit_code) {
+    trace_scope ts("do_group_exit", "code=%#x", exit_code);
+    signal_struct* sig = current->signal.get();
+    if (sig->flags & SIGNAL_GROUP_EXIT) {
+        exit_code = sig->group_exit_code;
+    } else {
+        sig->group_exit_code = exit_code;
+        sig->flags = SIGNAL_GROUP_EXIT;
+    }
+    do_exit(exit_code);
+}
+
+// ---- wait ----
+
+static bool eligible_pid(wait_opts* wo, task_struct* p) {
+    return wo->wo_type == PIDTYPE_MAX || task_pid_type(p, wo->wo_type) == wo->wo_pid;
+}
+
+static int eligible_child(wait_opts* wo, bool ptrace, task_struct* p) {
+    if (!eligible_pid(wo, p)) return 0;
+    if ((wo->wo_flags & __WNOTHREAD) && wo->child_wait.private_ != p->parent) return 0;
+    // __WCLONE waits only for "clone" children (those that signal something other than SIGCHLD
+    // at exit), the default only for the others; __WALL for both.
+    if (ptrace || (wo->wo_flags & __WALL)) return 1;
+    if ((p->exit_signal != SIGCHLD) ^ ((wo->wo_flags & __WCLONE) != 0)) return 0;
+    return 1;
+}
+
+static void fill_rusage(wait_opts* wo, task_struct* p) {
+    wo->ru_utime = static_cast<long>(p->utime + p->signal->cutime);
+    wo->ru_stime = static_cast<long>(p->stime + p->signal->cstime);
+    wo->ru_nvcsw = static_cast<long>(p->nvcsw + p->signal->cnvcsw);
+    wo->ru_nivcsw = static_cast<long>(p->nivcsw + p->signal->cnivcsw);
+}
+
+static long wait_task_zombie(wait_opts* wo, task_struct* p) {
+    trace_scope ts("wait_task_zombie", "pid=%d", p->pid);
+    pid_t pid = p->pid;
+    if (!(wo->wo_flags & WEXITED)) return ts.ret(0);
+    int status = (p->signal->flags & SIGNAL_GROUP_EXIT) ? p->signal->group_exit_code : p->exit_code;
+    if (wo->wo_flags & WNOWAIT) {
+        // Report, but leave the child a zombie for a later wait.
+        if (wo->want_rusage) fill_rusage(wo, p);
+    } else {
+        p->exit_state = EXIT_DEAD;
+        // The parent inherits the child's CPU time (and its reaped children's): RUSAGE_CHILDREN.
+        signal_struct* psig = current->signal.get();
+        psig->cutime += p->utime + p->signal->cutime;
+        psig->cstime += p->stime + p->signal->cstime;
+        psig->cnvcsw += p->nvcsw + p->signal->cnvcsw;
+        psig->cnivcsw += p->nivcsw + p->signal->cnivcsw;
+        if (wo->want_rusage) fill_rusage(wo, p);
+        trace_point("sched_process_wait", "comm=%s pid=%d prio=%d", p->comm.c_str(), pid, p->prio);
+        release_task(p);
+    }
+    wo->wo_stat = status;
+    if (wo->wo_info) {
+        kernel_siginfo* info = wo->wo_info;
+        if ((status & 0x7f) == 0) {
+            info->si_code = CLD_EXITED;
+            info->si_status = status >> 8;
+        } else {
+            info->si_code = (status & 0x80) ? CLD_DUMPED : CLD_KILLED;
+            info->si_status = status & 0x7f;
+        }
+        info->si_pid = pid;
+        info->si_signo = SIGCHLD;
+    }
+    return ts.ret(pid);
+}
+
+static long wait_consider_task(wait_opts* wo, bool ptrace, task_struct* p) {
+    trace_scope ts("wait_consider_task", "pid=%d state=%s", p->pid, task_state_letter(p));
+    int exit_state = p->exit_state;
+    if (exit_state == EXIT_DEAD) return ts.ret(0);
+    int ret = eligible_child(wo, ptrace, p);
+    if (!ret) return ts.ret(ret);
+    if (exit_state == EXIT_ZOMBIE) return ts.ret(wait_task_zombie(wo, p));
+    // An eligible child exists, so the caller will get 0 (WNOHANG) or sleep rather than ECHILD.
+    wo->notask_error = 0;
+    return ts.ret(0);
+}
+
+static long do_wait_thread(wait_opts* wo, task_struct* tsk) {
+    for (auto it = tsk->children.begin(); it != tsk->children.end();) {
+        task_struct* p = &*it;
+        ++it;  // wait_task_zombie may release p
+        long ret = wait_consider_task(wo, false, p);
+        if (ret) return ret;
+    }
+    return 0;
+}
+
+// Wakes the waiter only if the exiting child is one it waits for.
+static int child_wait_callback(wait_queue_entry* wait, unsigned mode, int sync, void* key) {
+    wait_opts* wo = reinterpret_cast<wait_opts*>(reinterpret_cast<char*>(wait) - offsetof(wait_opts, child_wait));
+    task_struct* p = static_cast<task_struct*>(key);
+    if (p) {
+        if (!eligible_pid(wo, p)) return 0;
+        if ((wo->wo_flags & __WNOTHREAD) && wait->private_ != p->parent) return 0;
+    }
+    return default_wake_function(wait, mode, sync, key);
+}
+
+long do_wait(wait_opts* wo) {
+    trace_scope ts("do_wait", "flags=%#x", wo->wo_flags);
+    task_struct* me = current;
+    wo->child_wait.func = child_wait_callback;
+    wo->child_wait.private_ = me;
+    wo->child_wait.flags = 0;
+    add_wait_queue(&me->signal->wait_chldexit, &wo->child_wait);
+    long retval;
+    for (;;) {
+        wo->notask_error = -ECHILD;
+        if (wo->wo_type < PIDTYPE_MAX && (!wo->wo_pid || !pid_has_task(wo->wo_pid, wo->wo_type))) {
+            retval = wo->notask_error;
+        } else {
+            set_current_state(TASK_INTERRUPTIBLE);
+            retval = do_wait_thread(wo, me);
+            if (retval) break;
+            retval = wo->notask_error;
+        }
+        if (retval || (wo->wo_flags & WNOHANG)) break;
+        retval = -ERESTARTSYS;
+        if (signal_pending(me)) break;
+        schedule();
+    }
+    __set_current_state(TASK_RUNNING);
+    remove_wait_queue(&me->signal->wait_chldexit, &wo->child_wait);
+    return ts.ret(retval);
+}
+
+}  // namespace gk
+
+// ---- system calls ----
+#include "glasskernel/syscalls.h"
+
+namespace gk {
+
+SYSCALL_DEFINE(exit) {
+    do_exit((regs.args[0] & 0xff) << 8);
+    return 0;
+}
+
+SYSCALL_DEFINE(exit_group) {
+    do_group_exit(static_cast<int>((regs.args[0] & 0xff) << 8));
+    return 0;
+}
+
+static long kernel_wait4(long upid, int options, wait_opts* wo) {
+    trace_scope ts("kernel_wait4", "pid=%ld options=%#x", upid, options);
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) return ts.ret(-EINVAL);
+    if (upid == INT_MIN) return ts.ret(-ESRCH);  // -INT_MIN is not defined
+    pid_namespace* ns = &this_kernel->init_pid_ns;
+    if (upid == -1) {
+        wo->wo_type = PIDTYPE_MAX;
+    } else if (upid < 0) {
+        wo->wo_type = PIDTYPE_PGID;
+        wo->wo_pid = find_pid_ns(ns, static_cast<int>(-upid));
+    } else if (upid == 0) {
+        wo->wo_type = PIDTYPE_PGID;
+        wo->wo_pid = task_pid_type(current, PIDTYPE_PGID);
+    } else {
+        wo->wo_type = PIDTYPE_PID;
+        wo->wo_pid = find_pid_ns(ns, static_cast<int>(upid));
+    }
+    wo->wo_flags = options | WEXITED;
+    return ts.ret(do_wait(wo));
+}
+
+// args: pid, options, whether a struct rusage is wanted. Out: status, rusage.
+SYSCALL_DEFINE(wait4) {
+    wait_opts wo;
+    wo.want_rusage = regs.args[2] != 0;
+    long ret = kernel_wait4(regs.args[0], static_cast<int>(regs.args[1]), &wo);
+    user_out& out = current->thread.uout;
+    out.v[0] = ret > 0 ? wo.wo_stat : 0;
+    out.v[1] = wo.ru_utime;
+    out.v[2] = wo.ru_stime;
+    out.v[3] = wo.ru_nvcsw;
+    out.v[4] = wo.ru_nivcsw;
+    return ret;
+}
+
+static long kernel_waitid(int which, long upid, kernel_siginfo* info, int options, wait_opts* wo) {
+    trace_scope ts("kernel_waitid", "which=%d pid=%ld options=%#x", which, upid, options);
+    if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return ts.ret(-EINVAL);
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return ts.ret(-EINVAL);
+    pid_namespace* ns = &this_kernel->init_pid_ns;
+    switch (which) {
+    case P_ALL:
+        wo->wo_type = PIDTYPE_MAX;
+        break;
+    case P_PID:
+        wo->wo_type = PIDTYPE_PID;
+        if (upid <= 0) return ts.ret(-EINVAL);
+        wo->wo_pid = find_pid_ns(ns, static_cast<int>(upid));
+        break;
+    case P_PGID:
+        wo->wo_type = PIDTYPE_PGID;
+        if (upid < 0) return ts.ret(-EINVAL);
+        wo->wo_pid = upid ? find_pid_ns(ns, static_cast<int>(upid)) : task_pid_type(current, PIDTYPE_PGID);
+        break;
+    case P_PIDFD:
+        // No pidfds exist here: a valid descriptor is not a pidfd (EINVAL), an invalid one EBADF.
+        if (upid < 0 || !fget(current->files.get(), static_cast<int>(upid))) return ts.ret(-EBADF);
+        return ts.ret(-EINVAL);
+    default:
+        return ts.ret(-EINVAL);
+    }
+    wo->wo_flags = options;
+    wo->wo_info = info;
+    long ret = do_wait(wo);
+    return ts.ret(ret);
+}
+
+// args: idtype, id, options. Out: si_pid, si_uid, si_signo, si_status, si_code (all 0 when
+// WNOHANG found nothing).
+SYSCALL_DEFINE(waitid) {
+    wait_opts wo;
+    kernel_siginfo info;
+    long ret = kernel_waitid(static_cast<int>(regs.args[0]), regs.args[1], &info, static_cast<int>(regs.args[2]), &wo);
+    user_out& out = current->thread.uout;
+    for (int i = 0; i < 5; i++) out.v[i] = 0;
+    if (ret > 0) {
+        out.v[0] = info.si_pid;
+        out.v[1] = info.si_uid;
+        out.v[2] = info.si_signo;
+        out.v[3] = info.si_status;
+        out.v[4] = info.si_code;
+        ret = 0;
+    }
+    return ret;
+}
+
+}  // namespace gk

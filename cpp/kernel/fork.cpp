@@ -1,0 +1,239 @@
+// Models kernel/fork.c: kernel_clone, copy_process and its copy_* helpers, dup_task_struct,
+// the vfork completion, kernel_thread and the fork/vfork/clone system calls.
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+static std::shared_ptr<task_struct> dup_task_struct(task_struct* orig) {
+    trace_scope ts("dup_task_struct");
+    auto p = std::make_shared<task_struct>();
+    p->self = p;
+    p->kernel = orig->kernel;
+    p->comm = orig->comm;
+    p->argv = orig->argv;
+    p->flags = orig->flags & ~(PF_IDLE | PF_SUPERPRIV | PF_EXITING | PF_SIGNALED);
+    p->real_cred = orig->real_cred;
+    p->blocked = orig->blocked;
+    p->sched_class = orig->sched_class;
+    p->policy = orig->policy;
+    p->se.task = p.get();
+    p->group_leader = p.get();
+    p->kernel->new_task_fiber(p.get());
+    return p;
+}
+
+static int copy_files(u64 clone_flags, task_struct* tsk, task_struct* parent) {
+    trace_scope ts("copy_files");
+    if (!parent->files) return 0;
+    if (clone_flags & CLONE_FILES) {
+        tsk->files = parent->files;
+        tsk->files->count++;
+        return 0;
+    }
+    tsk->files = dup_fd(parent->files.get());
+    return 0;
+}
+
+static int copy_sighand(u64 clone_flags, task_struct* tsk, task_struct* parent) {
+    trace_scope ts("copy_sighand");
+    if (clone_flags & CLONE_SIGHAND) {
+        tsk->sighand = parent->sighand;
+        tsk->sighand->count++;
+        return 0;
+    }
+    tsk->sighand = std::make_shared<sighand_struct>(*parent->sighand);
+    tsk->sighand->count = 1;
+    return 0;
+}
+
+static int copy_signal(u64 clone_flags, task_struct* tsk, task_struct* parent) {
+    trace_scope ts("copy_signal");
+    (void)clone_flags;
+    auto sig = std::make_shared<signal_struct>();
+    for (int i = 0; i < RLIM_NLIMITS; i++) sig->rlim[i] = parent->signal->rlim[i];
+    sig->has_child_subreaper = parent->signal->has_child_subreaper || parent->signal->is_child_subreaper;
+    sig->pids[PIDTYPE_PGID] = parent->signal->pids[PIDTYPE_PGID];
+    sig->pids[PIDTYPE_SID] = parent->signal->pids[PIDTYPE_SID];
+    tsk->signal = sig;
+    return 0;
+}
+
+// The child's user image. Linux copies the page tables (copy-on-write); here the program state
+// is copied (C++ built-ins) or rebuilt by replaying the parent's syscall log (Python programs).
+static int copy_mm(u64 clone_flags, task_struct* tsk, task_struct* parent, const syscall_regs* regs) {
+    trace_scope ts("copy_mm");
+    if (!parent->mm || !regs) return 0;
+    // CLONE_VM (vfork) shares the address space in Linux, so nothing is copied and it costs
+    // nothing; the simulator still builds the child its own image, because a coroutine cannot
+    // be shared, but charges it as sharing.
+    if (!(clone_flags & CLONE_VM)) this_kernel->charge(this_kernel->costs.copy_mm);
+    tsk->mm = parent->mm->dup_mm(*regs);
+    return tsk->mm ? 0 : -ENOMEM;
+}
+
+static void copy_thread(task_struct* p, const kernel_clone_args* args) {
+    trace_scope ts("copy_thread");
+    p->thread.ax = 0;  // the child's fork() returns 0
+    p->thread.kthread_fn = args->fn;
+    p->thread.kthread_data = args->fn_arg;
+    if (args->fn && !args->user_mode_thread) p->flags |= PF_KTHREAD;
+}
+
+u64 task_rlimit(const task_struct* t, int resource) { return t->signal->rlim[resource].rlim_cur; }
+
+task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* err) {
+    trace_scope ts("copy_process", "flags=%#llx", static_cast<unsigned long long>(args->flags));
+    Kernel* k = parent->kernel;
+    u64 clone_flags = args->flags;
+    *err = 0;
+    if ((clone_flags & CLONE_THREAD) && !(clone_flags & CLONE_SIGHAND)) { *err = -EINVAL; ts.ret(*err); return nullptr; }
+    if ((clone_flags & CLONE_SIGHAND) && !(clone_flags & CLONE_VM)) { *err = -EINVAL; ts.ret(*err); return nullptr; }
+    // Threads (CLONE_THREAD) are not modeled yet: one task per thread group.
+    if (clone_flags & CLONE_THREAD) { *err = -EINVAL; ts.ret(*err); return nullptr; }
+    if ((clone_flags & CLONE_PARENT) && (parent->signal->flags & SIGNAL_UNKILLABLE)) { *err = -EINVAL; ts.ret(*err); return nullptr; }
+
+    // RLIMIT_NPROC counts the processes of the child's real uid; root is exempt.
+    uid_t uid = parent->real_cred->uid;
+    int& nproc = k->user_processes[uid];
+    if (static_cast<u64>(nproc) >= task_rlimit(parent, RLIMIT_NPROC) && uid != 0) {
+        *err = -EAGAIN;
+        ts.ret(*err);
+        return nullptr;
+    }
+
+    std::shared_ptr<task_struct> sp = dup_task_struct(parent);
+    task_struct* p = sp.get();
+    p->flags |= PF_FORKNOEXEC;
+    p->start_time = k->now();
+    sched_fork(p, parent);
+    long retval = copy_files(clone_flags, p, parent);
+    if (!retval) retval = copy_sighand(clone_flags, p, parent);
+    if (!retval) retval = copy_signal(clone_flags, p, parent);
+    if (!retval) retval = copy_mm(clone_flags, p, parent, args->regs);
+    if (!retval) copy_thread(p, args);
+    pid* newpid = nullptr;
+    if (!retval) {
+        long nr = alloc_pid(&k->init_pid_ns, &newpid);
+        if (nr < 0) retval = nr;
+    }
+    if (retval) {
+        // bad_fork_cleanup_*: undo in reverse; the image may hold host objects.
+        if (p->mm) k->deferred_mm.push_back(std::move(p->mm));
+        if (p->files && --p->files->count == 0) exit_files(p);
+        p->self.reset();
+        *err = retval;
+        ts.ret(retval);
+        return nullptr;
+    }
+    nproc++;
+    p->pid = newpid->nr;
+    p->tgid = p->pid;
+    p->thread_pid = newpid;
+    p->exit_signal = args->exit_signal;
+    if (clone_flags & CLONE_PARENT) {
+        p->real_parent = parent->real_parent;
+        p->exit_signal = parent->group_leader->exit_signal;
+    } else {
+        p->real_parent = parent;
+    }
+    p->parent = p->real_parent;
+    p->signal->pids[PIDTYPE_TGID] = newpid;
+    p->signal->leader = 0;
+    p->real_parent->children.push_back(*p);
+    k->tasks.push_back(*p);
+    attach_pid(p, PIDTYPE_TGID);
+    attach_pid(p, PIDTYPE_PGID);
+    attach_pid(p, PIDTYPE_SID);
+    attach_pid(p, PIDTYPE_PID);
+    trace_point("task_newtask", "pid=%d comm=%s clone_flags=%llx", p->pid, p->comm.c_str(),
+                static_cast<unsigned long long>(clone_flags));
+    ts.ret(p->pid);
+    return p;
+}
+
+void complete_vfork_done(task_struct* tsk) {
+    completion* vfork = tsk->vfork_done;
+    if (vfork) {
+        tsk->vfork_done = nullptr;
+        complete(vfork);
+    }
+}
+
+// Called when a task gives up its image (exec or exit): a vfork parent may continue now.
+void mm_release(task_struct* tsk) {
+    trace_scope ts("mm_release");
+    if (tsk->vfork_done) complete_vfork_done(tsk);
+}
+
+static long wait_for_vfork_done(task_struct* child, completion* vfork) {
+    trace_scope ts("wait_for_vfork_done");
+    long killed = wait_for_completion_killable(vfork);
+    if (killed) child->vfork_done = nullptr;  // the parent is dying: the child must not touch our stack
+    return ts.ret(killed);
+}
+
+long kernel_clone(kernel_clone_args* args, task_struct* parent) {
+    trace_scope ts("kernel_clone", "flags=%#llx exit_signal=%d", static_cast<unsigned long long>(args->flags), args->exit_signal);
+    long err;
+    task_struct* p = copy_process(args, parent, &err);
+    if (!p) return ts.ret(err);
+    std::shared_ptr<task_struct> hold = p->self;
+    trace_point("sched_process_fork", "comm=%s pid=%d child_comm=%s child_pid=%d", parent->comm.c_str(), parent->pid,
+                p->comm.c_str(), p->pid);
+    pid_t nr = p->pid;
+    completion vfork;
+    if (args->flags & CLONE_VFORK) {
+        p->vfork_done = &vfork;
+        init_completion(&vfork);
+    }
+    wake_up_new_task(p);
+    if (args->flags & CLONE_VFORK) wait_for_vfork_done(p, &vfork);
+    return ts.ret(nr);
+}
+
+pid_t kernel_thread(int (*fn)(void*), void* arg, const char* name, u64 flags) {
+    kernel_clone_args args;
+    args.flags = (flags & ~CSIGNAL) | CLONE_VM | CLONE_UNTRACED;
+    args.exit_signal = static_cast<int>(flags & CSIGNAL);
+    args.fn = fn;
+    args.fn_arg = arg;
+    long nr = kernel_clone(&args, current);
+    if (nr > 0 && name) {
+        task_struct* t = find_task_by_vpid(static_cast<int>(nr));
+        if (t) t->comm = name;
+    }
+    return static_cast<pid_t>(nr);
+}
+
+void put_task_struct(task_struct* t) { t->self.reset(); }
+
+}  // namespace gk
+
+// ---- system calls ----
+#include "glasskernel/syscalls.h"
+
+namespace gk {
+
+static long fork_common(u64 clone_flags, int exit_signal, const syscall_regs& regs) {
+    kernel_clone_args args;
+    args.flags = clone_flags;
+    args.exit_signal = exit_signal;
+    args.regs = &regs;
+    return kernel_clone(&args, current);
+}
+
+// glibc's fork() is clone(SIGCHLD); Python programs call this one.
+SYSCALL_DEFINE(clone) {
+    u64 flags = static_cast<u64>(regs.args[0]);
+    int exit_signal = static_cast<int>(flags & CSIGNAL);
+    if (!valid_signal(exit_signal)) return -EINVAL;
+    // Sharing the address space (threads, CLONE_VM) needs a shared user image: not modeled.
+    if (flags & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)) return -EINVAL;
+    return fork_common(flags & ~CSIGNAL, exit_signal, regs);
+}
+
+SYSCALL_DEFINE(fork) { return fork_common(0, SIGCHLD, regs); }
+
+SYSCALL_DEFINE(vfork) { return fork_common(CLONE_VFORK | CLONE_VM, SIGCHLD, regs); }
+
+}  // namespace gk

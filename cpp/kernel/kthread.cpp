@@ -1,0 +1,81 @@
+// Models kernel/kthread.c: kthreadd (pid 2) creates every kernel thread on request, from its
+// kthread_create_list; the new thread runs kthread(), which reports back and waits to be woken.
+#include <deque>
+
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+struct kthread_create_info {
+    int (*threadfn)(void*);
+    void* data;
+    const char* name;
+    task_struct* result = nullptr;
+    completion done;
+};
+
+struct kthreadd_state {
+    std::deque<kthread_create_info*> kthread_create_list;
+};
+
+static kthreadd_state* state_of(Kernel* k) {
+    static_assert(sizeof(void*) == 8);
+    return static_cast<kthreadd_state*>(k->kthreadd_task->thread.kthread_data);
+}
+
+static int kthread(void* arg) {
+    auto* create = static_cast<kthread_create_info*>(arg);
+    int (*threadfn)(void*) = create->threadfn;
+    void* data = create->data;
+    task_struct* self = current;
+    self->comm = create->name;
+    create->result = self;
+    // Report to the creator, then sleep until kthread_run()/wake_up_process() starts us.
+    __set_current_state(TASK_UNINTERRUPTIBLE);
+    complete(&create->done);
+    schedule();
+    return threadfn(data);
+}
+
+int kthreadd(void* unused) {
+    (void)unused;
+    Kernel* k = this_kernel;
+    task_struct* self = current;
+    self->comm = "kthreadd";
+    kthreadd_state* st = static_cast<kthreadd_state*>(self->thread.kthread_data);
+    for (;;) {
+        set_current_state(TASK_INTERRUPTIBLE);
+        if (st->kthread_create_list.empty()) schedule();
+        __set_current_state(TASK_RUNNING);
+        while (!st->kthread_create_list.empty()) {
+            kthread_create_info* create = st->kthread_create_list.front();
+            st->kthread_create_list.pop_front();
+            trace_scope ts("create_kthread", "name=%s", create->name);
+            pid_t pid = kernel_thread(kthread, create, create->name, CLONE_FS | CLONE_FILES | SIGCHLD);
+            if (pid < 0) complete(&create->done);
+        }
+        (void)k;
+    }
+    return 0;
+}
+
+task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name) {
+    trace_scope ts("kthread_create_on_node", "name=%s", name);
+    Kernel* k = this_kernel;
+    kthread_create_info create{threadfn, data, name, nullptr, {}};
+    state_of(k)->kthread_create_list.push_back(&create);
+    wake_up_process(k->kthreadd_task);
+    wait_for_completion(&create.done);
+    return create.result;
+}
+
+task_struct* kthread_run(int (*threadfn)(void*), void* data, const char* name) {
+    task_struct* t = kthread_create(threadfn, data, name);
+    if (t) wake_up_process(t);
+    return t;
+}
+
+void* new_kthreadd_state() { return new kthreadd_state; }
+void free_kthreadd_state(void* p) { delete static_cast<kthreadd_state*>(p); }
+
+}  // namespace gk

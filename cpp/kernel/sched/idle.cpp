@@ -1,0 +1,41 @@
+// Models kernel/sched/idle.c: the idle task's loop and the idle scheduling class.
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+// The idle task of each CPU: take interrupts until something needs the CPU, then schedule.
+// The simulator's cpuidle is a switch to the host, which moves this CPU's clock to its next
+// timer (NOHZ idle: the periodic tick is off while idle).
+void do_idle() {
+    Kernel* k = this_kernel;
+    for (;;) {
+        while (!need_resched_task(current)) {
+            int cpu = k->this_cpu;
+            if (k->hrtimer_bases[cpu].next_expiry() <= k->cpu_rq(cpu)->clock) {
+                sysvec_apic_timer_interrupt();  // the timer interrupt, taken while idle
+                continue;
+            }
+            tick_nohz_idle_stop_tick(cpu);
+            k->switch_to_host(host_act::IDLE);
+        }
+        schedule_idle();
+    }
+}
+
+static void enqueue_task_idle(rq*, task_struct*, int) {}
+static void dequeue_task_idle(rq*, task_struct*, int) {}
+static void yield_task_idle(rq*) {}
+static void check_preempt_idle(rq* rq, task_struct*, int) { resched_curr(rq); }
+static task_struct* pick_next_task_idle(rq* rq) { return rq->idle; }
+static void put_prev_task_idle(rq*, task_struct*) {}
+static void set_next_task_idle(rq*, task_struct*, bool) {}
+static void task_tick_idle(rq*, task_struct*, int) {}
+static void task_fork_idle(task_struct*) {}
+static void update_curr_idle(rq*) {}
+
+const sched_class idle_sched_class = {
+    "idle", nullptr, enqueue_task_idle, dequeue_task_idle, yield_task_idle, check_preempt_idle, pick_next_task_idle,
+    put_prev_task_idle, set_next_task_idle, task_tick_idle, task_fork_idle, update_curr_idle,
+};
+
+}  // namespace gk

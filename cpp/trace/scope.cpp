@@ -1,0 +1,118 @@
+// The simulator's trace scopes and tracepoints (the function_graph tracer's entry/exit records
+// and TRACE_EVENT), and the hook that stops the engine at one of them.
+#include <cstdio>
+
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+std::string vformat(const char* fmt, va_list ap) {
+    char buf[512];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n < 0) return {};
+    return std::string(buf, static_cast<size_t>(n) < sizeof buf ? n : sizeof buf - 1);
+}
+
+void trace_buffer::add(trace_event&& e) {
+    e.seq = seq++;
+    if (events.size() < limit) {
+        events.push_back(std::move(e));
+        return;
+    }
+    events[head] = std::move(e);
+    head = (head + 1) % events.size();
+    dropped++;
+}
+
+void trace_buffer::clear() {
+    events.clear();
+    head = 0;
+    dropped = 0;
+}
+
+static trace_event make_event(Kernel* k, const char* name, ev_type type) {
+    trace_event e;
+    e.name = name;
+    e.type = type;
+    task_struct* t = k->running;
+    e.cpu = k->this_cpu;
+    e.ts = k->runqueues[k->this_cpu]->clock;
+    if (t) {
+        e.pid = t->pid;
+        e.depth = static_cast<u16>(t->thread.kstack.size());
+        e.ctx = t->thread_info.preempt_count & 0xf0000 ? ev_ctx::HARDIRQ : ev_ctx::TASK;
+    } else {
+        e.ctx = ev_ctx::HOST;
+    }
+    return e;
+}
+
+void trace_scope::enter(const char* name, std::string&& args) {
+    Kernel* k = k_;
+    if (!k || k->tearing_down) {
+        k_ = nullptr;
+        return;
+    }
+    k->charge(k->costs.function);
+    task_struct* t = k->running;
+    bool check = k->stop_armed && t;
+    if (!k->trace.enabled && !check) {
+        if (t) t->thread.kstack.push_back(name);
+        return;
+    }
+    trace_event e = make_event(k, name, ev_type::ENTRY);
+    e.args = std::move(args);
+    trace_event copy;
+    if (check) copy = e;
+    if (k->trace.enabled) {
+        k->trace.add(std::move(e));
+        recorded_ = true;
+    }
+    // Pushed before the stop check, so a stop here shows this function on the call chain.
+    if (t) t->thread.kstack.push_back(name);
+    if (check) k->maybe_stop(copy);
+}
+
+trace_scope::trace_scope(const char* name) : k_(this_kernel), name_(name) {
+    enter(name, std::string());
+}
+
+trace_scope::trace_scope(const char* name, const char* fmt, ...) : k_(this_kernel), name_(name) {
+    std::string args;
+    if (k_ && (k_->trace.enabled || k_->stop_armed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        args = vformat(fmt, ap);
+        va_end(ap);
+    }
+    enter(name, std::move(args));
+}
+
+trace_scope::~trace_scope() {
+    Kernel* k = k_;
+    if (!k || k->tearing_down) return;
+    task_struct* t = k->running;
+    if (t && !t->thread.kstack.empty()) t->thread.kstack.pop_back();
+    if (recorded_ && k->trace.enabled) {
+        trace_event e = make_event(k, name_, ev_type::EXIT);
+        e.ret = ret_;
+        k->trace.add(std::move(e));
+    }
+}
+
+void trace_point(const char* name, const char* fmt, ...) {
+    Kernel* k = this_kernel;
+    if (!k || k->tearing_down || (!k->trace.enabled && !k->stop_armed)) return;
+    trace_event e = make_event(k, name, ev_type::POINT);
+    va_list ap;
+    va_start(ap, fmt);
+    e.args = vformat(fmt, ap);
+    va_end(ap);
+    bool check = k->stop_armed && k->running;
+    trace_event copy;
+    if (check) copy = e;
+    if (k->trace.enabled) k->trace.add(std::move(e));
+    if (check) k->maybe_stop(copy);
+}
+
+}  // namespace gk

@@ -1,0 +1,48 @@
+// The built-in binaries every kernel boots with: /sbin/init, /bin/true, /bin/false.
+#include "glasskernel/builtin.h"
+
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+// /sbin/init: starts its own session (as systemd does), blocks SIGCHLD, then forever reaps every child it has (orphans are reparented to
+// it) and sleeps in sigwaitinfo() until the next SIGCHLD, like minimal inits (tini, catatonit).
+class init_program : public builtin<init_program> {
+    int pc = 0;
+
+public:
+    user_step step(long ret, const user_out&, syscall_regs* r) override {
+        switch (pc) {
+        case 0:
+            pc = 3;
+            return sys(r, NR_setsid);
+        case 3:
+            pc = 1;
+            return sys(r, NR_rt_sigprocmask, SIG_BLOCK, static_cast<long>(sigmask(SIGCHLD)), 1);
+        case 1:  // reap one child, without blocking
+            pc = 2;
+            return sys(r, NR_wait4, -1, WNOHANG | __WALL, 0);
+        case 2:
+            if (ret > 0) return sys(r, NR_wait4, -1, WNOHANG | __WALL, 0);  // reaped one; look for more
+            pc = 1;
+            return sys(r, NR_rt_sigtimedwait, static_cast<long>(sigmask(SIGCHLD)), -1);
+        }
+        return sys(r, NR_exit_group, 1);
+    }
+};
+
+class exit_program : public builtin<exit_program> {
+    int code;
+
+public:
+    explicit exit_program(int c) : code(c) {}
+    user_step step(long, const user_out&, syscall_regs* r) override { return sys(r, NR_exit_group, code); }
+};
+
+void register_builtin_programs(Kernel* k) {
+    k->register_program(program{"/sbin/init", "builtin", [](const auto&, const auto&) { return std::make_unique<init_program>(); }});
+    k->register_program(program{"/bin/true", "builtin", [](const auto&, const auto&) { return std::make_unique<exit_program>(0); }});
+    k->register_program(program{"/bin/false", "builtin", [](const auto&, const auto&) { return std::make_unique<exit_program>(1); }});
+}
+
+}  // namespace gk

@@ -1,0 +1,73 @@
+// Boot and the process lifecycle through the C++ API: init and kthreadd exist, a spawned
+// /bin/true is reaped by init, and a forking C++ program sees fork return twice.
+#include <gtest/gtest.h>
+
+#include "glasskernel/builtin.h"
+#include "glasskernel/linux.h"
+
+using namespace gk;
+
+TEST(Boot, InitAndKthreaddExist) {
+    Kernel k;
+    EXPECT_EQ(k.check(), "");
+    task_struct* init = find_task_by_vpid_in(&k, 1);
+    ASSERT_NE(init, nullptr);
+    EXPECT_EQ(init->comm, "init");
+    EXPECT_STREQ(task_state_letter(init), "S");
+    task_struct* kthreadd = find_task_by_vpid_in(&k, 2);
+    ASSERT_NE(kthreadd, nullptr);
+    EXPECT_EQ(kthreadd->comm, "kthreadd");
+    EXPECT_TRUE(kthreadd->flags & PF_KTHREAD);
+    task_struct* ksoftirqd = find_task_by_vpid_in(&k, 3);
+    ASSERT_NE(ksoftirqd, nullptr);
+    EXPECT_EQ(ksoftirqd->comm, "ksoftirqd/0");
+    EXPECT_EQ(ksoftirqd->real_parent, kthreadd);
+}
+
+TEST(Boot, SpawnTrueIsReapedByInit) {
+    Kernel k;
+    long err;
+    auto t = k.spawn("/bin/false", {}, {}, &err);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->real_parent, k.child_reaper);
+    k.run(KTIME_MAX, nullptr);
+    EXPECT_TRUE(t->reaped);
+    EXPECT_EQ(t->exit_code, 1 << 8);
+    EXPECT_EQ(k.check(), "");
+}
+
+TEST(Boot, SpawnMissingProgramIsENOENT) {
+    Kernel k;
+    long err;
+    auto t = k.spawn("/bin/nope", {}, {}, &err);
+    EXPECT_FALSE(t);
+    EXPECT_EQ(err, -ENOENT);
+}
+
+// fork(); the child exits 7, the parent waits and exits with the child's status byte.
+class fork_wait : public builtin<fork_wait> {
+    int pc = 0;
+public:
+    user_step step(long ret, const user_out& out, syscall_regs* r) override {
+        switch (pc++) {
+        case 0: return sys(r, NR_fork);
+        case 1:
+            if (ret == 0) return sys(r, NR_exit_group, 7);
+            return sys(r, NR_wait4, ret, 0, 0);
+        case 2: return sys(r, NR_exit_group, (out.v[0] >> 8) & 0xff);
+        }
+        return sys(r, NR_exit_group, 99);
+    }
+};
+
+TEST(Fork, ReturnsTwiceAndWaitGetsStatus) {
+    Kernel k;
+    k.register_program(program{"/bin/fw", "builtin", [](const auto&, const auto&) { return std::make_unique<fork_wait>(); }});
+    long err;
+    auto t = k.spawn("/bin/fw", {}, {}, &err);
+    ASSERT_TRUE(t);
+    k.run(KTIME_MAX, nullptr);
+    EXPECT_TRUE(t->reaped);
+    EXPECT_EQ(t->exit_code, 7 << 8);
+    EXPECT_EQ(k.check(), "");
+}
