@@ -53,14 +53,15 @@ void trace_scope::enter(const char* name, std::string&& args) {
         k_ = nullptr;
         return;
     }
-    k->charge(k->costs.function);
     task_struct* t = k->running;
     bool check = k->stop_armed && t;
     if (!k->trace.enabled && !check) {
+        k->charge(k->costs.function);
         if (t) t->thread.kstack.push_back(name);
         return;
     }
     trace_event e = make_event(k, name, ev_type::ENTRY);
+    k->charge(k->costs.function);  // after the entry stamp, so a call's duration includes its cost
     e.args = std::move(args);
     trace_event copy;
     if (check) copy = e;

@@ -1,0 +1,292 @@
+// The glasskernel._core module: the Kernel (a simulated machine) and its host API. The public
+// Python API wraps this in python/glasskernel.
+#include <pybind11/functional.h>
+
+#include <algorithm>
+#include <set>
+
+#include "bindings/user_python.h"
+#include "bindings/views.h"
+
+namespace gk {
+
+// A Python callable run by kernel context on the host stack (a breakpoint's `when`).
+struct py_upcall : upcall_fn {
+    py::object fn;
+    explicit py_upcall(py::object f) : fn(std::move(f)) {}
+    long call(Kernel&) override { return PyObject_IsTrue(fn().ptr()) == 1; }
+};
+
+static void raise_errno(long err, const std::string& what) {
+    int e = static_cast<int>(-err);
+    PyErr_SetObject(PyExc_OSError, py::make_tuple(e, std::string(strerror(e)) + ": " + what).ptr());
+    throw py::error_already_set();
+}
+
+struct run_guard {
+    Kernel* k;
+    static inline std::set<Kernel*> active;
+    explicit run_guard(Kernel* kk) : k(kk) {
+        if (active.count(k))
+            throw std::runtime_error("this kernel is already running (called from a callback inside k.run()); return from the callback instead");
+        active.insert(k);
+    }
+    ~run_guard() { active.erase(k); }
+};
+
+static void refuse_if_running(Kernel* k, const char* what) {
+    if (run_guard::active.count(k))
+        throw std::runtime_error(std::string(what) + " is not allowed from a callback while the kernel runs; do it after k.run() returns");
+}
+
+static step_mode parse_step(const std::string& s) {
+    if (s == "function") return step_mode::FUNCTION;
+    if (s == "syscall") return step_mode::SYSCALL;
+    if (s == "switch") return step_mode::SWITCH;
+    if (s == "tick") return step_mode::TICK;
+    throw py::value_error("until must be one of 'function', 'syscall', 'switch', 'tick' (got '" + s + "')");
+}
+
+static py::tuple event_tuple(const trace_event& e) {
+    static const char* types[] = {"entry", "exit", "point"};
+    static const char* ctxs[] = {"task", "softirq", "hardirq", "host"};
+    return py::make_tuple(e.seq, e.ts, e.cpu, e.pid, types[static_cast<int>(e.type)], ctxs[static_cast<int>(e.ctx)], e.depth,
+                          e.name, e.args, e.ret);
+}
+
+static run_result do_run(const std::shared_ptr<Kernel>& k, long long until_ns, py::object until) {
+    run_guard g(k.get());
+    if (k->panicked) throw std::runtime_error("Kernel panic - not syncing: " + k->panic_msg);
+    std::function<bool()> pred;
+    if (!until.is_none()) pred = [until]() { return PyObject_IsTrue(until().ptr()) == 1; };
+    u64 limit = until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns);
+    run_result r = k->run(limit, pred);
+    if (k->panicked) {
+        PyErr_SetString(PyExc_RuntimeError, ("Kernel panic - not syncing: " + k->panic_msg).c_str());
+        throw py::error_already_set();
+    }
+    return r;
+}
+
+static py::dict run_result_dict(const run_result& r) {
+    py::dict d;
+    d["stopped"] = r.stopped;
+    d["quiescent"] = r.quiescent;
+    d["time_limit"] = r.time_limit;
+    return d;
+}
+
+void bind_kernel(py::module_& m) {
+    py::class_<Kernel, std::shared_ptr<Kernel>>(m, "Kernel")
+        .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace) {
+                 kernel_config c;
+                 c.cpus = cpus;
+                 c.seed = seed;
+                 c.hz = hz;
+                 c.pid_max = pid_max;
+                 c.stack_size = stack_size;
+                 c.guard_pages = guard_pages;
+                 c.trace = trace;
+                 auto k = std::make_shared<Kernel>(c);
+                 k->check_interrupts = [] {
+                     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+                 };
+                 return k;
+             }),
+             py::arg("cpus") = 1, py::arg("seed") = 0, py::arg("hz") = 250, py::arg("pid_max") = 32768,
+             py::arg("stack_size") = 16384, py::arg("guard_pages") = true, py::arg("trace") = true)
+        .def("register_python_program", [](Kernel& k, const std::string& path, py::object fn) {
+            refuse_if_running(&k, "registering a program");
+            auto prog = std::make_shared<py_program>(py_program{path, fn});
+            k.register_program(program{path, "python", [prog](const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+                                           return std::make_unique<py_mm>(prog, argv, envp);
+                                       }});
+        })
+        .def("programs", [](Kernel& k) {
+            py::dict d;
+            for (auto& [path, p] : k.programs) d[py::str(path)] = p.kind;
+            return d;
+        })
+        .def("spawn", [](std::shared_ptr<Kernel> k, const std::string& path, std::vector<std::string> argv,
+                         std::vector<std::string> envp) {
+            refuse_if_running(k.get(), "spawning a process");
+            if (k->panicked) throw std::runtime_error("Kernel panic - not syncing: " + k->panic_msg);
+            if (k->stop.stopped)
+                throw std::runtime_error(std::string("the kernel is stopped inside ") + k->stop.ev.name +
+                                         "; call k.run() or k.step() to let it reach a safe point before spawning");
+            long err;
+            auto t = k->spawn(path, argv, envp, &err);
+            if (!t) raise_errno(err, path);
+            return TaskView{k, t};
+        })
+        .def("run", [](std::shared_ptr<Kernel> k, long long until_ns, py::object until) {
+            return run_result_dict(do_run(k, until_ns, until));
+        }, py::arg("until_ns") = -1, py::arg("until") = py::none())
+        .def("step", [](std::shared_ptr<Kernel> k, const std::string& mode, long long until_ns) {
+            k->step = parse_step(mode);
+            k->update_stop_armed();
+            run_result r;
+            try {
+                r = do_run(k, until_ns, py::none());
+            } catch (...) {
+                k->step = step_mode::NONE;
+                k->update_stop_armed();
+                throw;
+            }
+            k->step = step_mode::NONE;
+            k->update_stop_armed();
+            return run_result_dict(r);
+        }, py::arg("mode") = "function", py::arg("until_ns") = -1)
+        .def("break_at", [](Kernel& k, const std::string& func, py::object when) {
+            breakpoint b;
+            b.id = k.next_breakpoint_id++;
+            b.func = func;
+            if (!when.is_none()) b.when = std::make_shared<py_upcall>(when);
+            k.breakpoints.push_back(b);
+            k.update_stop_armed();
+            return b.id;
+        }, py::arg("func"), py::arg("when") = py::none())
+        .def("remove_breakpoint", [](Kernel& k, int id) {
+            auto it = std::find_if(k.breakpoints.begin(), k.breakpoints.end(), [id](const breakpoint& b) { return b.id == id; });
+            if (it == k.breakpoints.end()) throw py::value_error("no breakpoint with id " + std::to_string(id));
+            k.breakpoints.erase(it);
+            k.update_stop_armed();
+        })
+        .def("set_breakpoint_enabled", [](Kernel& k, int id, bool en) {
+            for (auto& b : k.breakpoints)
+                if (b.id == id) {
+                    b.enabled = en;
+                    k.update_stop_armed();
+                    return;
+                }
+            throw py::value_error("no breakpoint with id " + std::to_string(id));
+        })
+        .def("breakpoints", [](Kernel& k) {
+            py::list out;
+            for (auto& b : k.breakpoints) out.append(py::make_tuple(b.id, b.func, b.hits, b.enabled, static_cast<bool>(b.when)));
+            return out;
+        })
+        .def_property_readonly("stopped", [](Kernel& k) { return k.stop.stopped; })
+        .def("stop_info", [](std::shared_ptr<Kernel> k) -> py::object {
+            if (!k->stop.stopped && !k->stop.task) return py::none();
+            py::dict d;
+            d["reason"] = k->stop.reason;
+            d["event"] = event_tuple(k->stop.ev);
+            d["cpu"] = k->stop.cpu;
+            d["task"] = k->stop.task ? py::cast(TaskView{k, k->stop.task}) : py::none();
+            d["breakpoint"] = k->stop.breakpoint;
+            d["stopped"] = k->stop.stopped;
+            return d;
+        })
+        .def_property_readonly("tasks", [](std::shared_ptr<Kernel> k) {
+            py::list out;
+            for (auto& t : k->task_snapshot()) out.append(TaskView{k, t});
+            return out;
+        })
+        .def("task", [](std::shared_ptr<Kernel> k, long nr) -> py::object {
+            if (nr == 0) return py::cast(TaskView{k, k->idle_tasks[0]});
+            if (nr < 0 || nr > INT_MAX) return py::none();
+            return task_or_none(k, find_task_by_vpid_in(k.get(), static_cast<int>(nr)));
+        })
+        .def("idle_task", [](std::shared_ptr<Kernel> k, int cpu) {
+            if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            return TaskView{k, k->idle_tasks[cpu]};
+        })
+        .def("current", [](std::shared_ptr<Kernel> k, int cpu) {
+            if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            return task_or_none(k, k->cpu_rq(cpu)->curr);
+        })
+        .def_property_readonly("console", [](Kernel& k) { return k.console_out; })
+        .def_property_readonly("console_log", [](Kernel& k) {
+            py::list out;
+            for (auto& r : k.console_log) out.append(py::make_tuple(r.ts, r.pid, py::bytes(r.data)));
+            return out;
+        })
+        .def("console_input", [](std::shared_ptr<Kernel> k, py::bytes data, bool eof) {
+            refuse_if_running(k.get(), "typing on the console");
+            k->console_in += std::string(data);
+            if (eof) k->console_eof = true;
+            Kernel* saved = this_kernel;
+            this_kernel = k.get();
+            __wake_up(&k->console_wait, TASK_INTERRUPTIBLE, 0, nullptr);
+            this_kernel = saved;
+        }, py::arg("data"), py::arg("eof") = false)
+        .def_property_readonly("console_wait", [](std::shared_ptr<Kernel> k) { return WaitQueueView{k, k, &k->console_wait}; })
+        .def("check", [](Kernel& k) { return k.check(); })
+        .def_property_readonly("cpus", [](Kernel& k) { return k.cfg.cpus; })
+        .def_property_readonly("hz", [](Kernel& k) { return k.cfg.hz; })
+        .def_property_readonly("seed", [](Kernel& k) { return k.cfg.seed; })
+        .def_property_readonly("jiffies", [](Kernel& k) { return k.jiffies; })
+        .def_property_readonly("pid_max", [](Kernel& k) { return k.init_pid_ns.pid_max; })
+        .def("clock", [](Kernel& k, int cpu) {
+            if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            return k.cpu_rq(cpu)->clock;
+        })
+        .def_property_readonly("panicked", [](Kernel& k) { return k.panicked; })
+        .def_property_readonly("panic_message", [](Kernel& k) { return k.panic_msg; })
+        .def("runqueue", [](std::shared_ptr<Kernel> k, int cpu) {
+            if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            rq* r = k->cpu_rq(cpu);
+            py::dict d;
+            d["cpu"] = cpu;
+            d["clock"] = r->clock;
+            d["nr_running"] = r->nr_running;
+            d["nr_switches"] = r->nr_switches;
+            d["curr"] = task_or_none(k, r->curr);
+            d["idle_time"] = r->idle_time;
+            d["min_vruntime"] = r->cfs.min_vruntime;
+            py::list tree;
+            for (auto& se : r->cfs.tasks_timeline) tree.append(py::make_tuple(TaskView{k, se.task->self}, se.vruntime, se.load.weight));
+            d["cfs_tasks_timeline"] = tree;
+            return d;
+        })
+        .def("costs", [](Kernel& k) {
+            py::dict d;
+            d["syscall"] = k.costs.syscall;
+            d["function"] = k.costs.function;
+            d["context_switch"] = k.costs.context_switch;
+            d["copy_mm"] = k.costs.copy_mm;
+            d["exec"] = k.costs.exec;
+            d["exit_mm"] = k.costs.exit_mm;
+            d["irq"] = k.costs.irq;
+            return d;
+        })
+        .def("set_cost", [](Kernel& k, const std::string& name, long long ns) {
+            if (ns < 0) throw py::value_error("a cost is a number of nanoseconds >= 0");
+            u64* f = name == "syscall" ? &k.costs.syscall : name == "function" ? &k.costs.function
+                   : name == "context_switch" ? &k.costs.context_switch : name == "copy_mm" ? &k.costs.copy_mm
+                   : name == "exec" ? &k.costs.exec : name == "exit_mm" ? &k.costs.exit_mm : name == "irq" ? &k.costs.irq : nullptr;
+            if (!f) throw py::value_error("unknown cost '" + name + "'; see k.costs for the names");
+            *f = static_cast<u64>(ns);
+        })
+        .def_property("trace_enabled", [](Kernel& k) { return k.trace.enabled; }, [](Kernel& k, bool on) { k.trace.enabled = on; })
+        .def_property("trace_limit", [](Kernel& k) { return k.trace.limit; }, [](Kernel& k, size_t n) {
+            if (n < 1) throw py::value_error("trace_limit must be at least 1");
+            if (n < k.trace.events.size()) k.trace.clear();
+            k.trace.limit = n;
+        })
+        .def_property_readonly("trace_dropped", [](Kernel& k) { return k.trace.dropped; })
+        .def("trace_clear", [](Kernel& k) { k.trace.clear(); })
+        .def("trace_size", [](Kernel& k) { return k.trace.size(); })
+        .def("trace_events", [](Kernel& k, size_t start, size_t stop) {
+            size_t n = k.trace.size();
+            stop = std::min(stop, n);
+            py::list out;
+            for (size_t i = start; i < stop; i++) out.append(event_tuple(k.trace.at(i)));
+            return out;
+        }, py::arg("start") = 0, py::arg("stop") = SIZE_MAX);
+}
+
+}  // namespace gk
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "glasskernel's compiled core: the simulated kernel and its views.";
+    gk::bind_task(m);
+    gk::bind_kernel(m);
+    m.def("_set_user_api", &gk::set_user_api, "Install the class of the `sys` object programs receive.");
+    m.def("syscall_name", [](long nr) -> pybind11::object {
+        const char* n = gk::syscall_name(nr);
+        if (!n) return pybind11::none();
+        return pybind11::str(n);
+    });
+}

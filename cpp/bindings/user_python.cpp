@@ -1,0 +1,392 @@
+// The user-mode driver for Python programs (engine, host side): drives a program's coroutine with
+// PyIter_Send, turns what it yields into syscall registers, records every call in the process's
+// log, and rebuilds a fork child's coroutine by replaying that log in a tight loop.
+#include "bindings/user_python.h"
+
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+static py::object& sys_class() {
+    static py::object* cls = new py::object();  // leaked on purpose: lives as long as Python
+    return *cls;
+}
+void set_user_api(py::object c) { sys_class() = std::move(c); }
+
+py_mm::py_mm(std::shared_ptr<py_program> p, std::vector<std::string> a, std::vector<std::string> e)
+    : prog(std::move(p)), argv(std::move(a)), envp(std::move(e)), log(std::make_shared<log_segment>()) {}
+
+py_mm::~py_mm() {
+    // Dropping a suspended coroutine would run its `finally` blocks; a process image that is
+    // gone runs nothing, so errors raised by the close are discarded.
+    if (coro && !finished && Py_IsInitialized()) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject* r = PyObject_CallMethod(coro.ptr(), "close", nullptr);
+        if (!r) PyErr_Clear();
+        Py_XDECREF(r);
+        PyErr_Restore(type, value, tb);
+    }
+}
+
+size_t py_mm::log_size() const {
+    size_t n = log->entries.size();
+    for (const log_segment* s = log.get(); s->prev; s = s->prev.get()) n += s->prev_len;
+    return n;
+}
+
+// Called on a kernel fiber (copy_mm): only shared_ptr copies, no Python API.
+std::unique_ptr<mm_struct> py_mm::dup_mm(const syscall_regs&) {
+    auto child = std::make_unique<py_mm>(prog, argv, envp);
+    auto seg = std::make_shared<log_segment>();
+    seg->prev = log;
+    seg->prev_len = log->entries.size();
+    child->log = std::move(seg);
+    child->replay_pending = true;
+    child->fork_req = last_req;  // a reference count only: no Python code runs on a fiber
+    return child;
+}
+
+bool requests_equal(PyObject* a, PyObject* b) {
+    if (a == b) return true;
+    if (PyTuple_CheckExact(a) && PyTuple_CheckExact(b)) {
+        Py_ssize_t n = PyTuple_GET_SIZE(a);
+        if (n != PyTuple_GET_SIZE(b)) return false;
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!requests_equal(PyTuple_GET_ITEM(a, i), PyTuple_GET_ITEM(b, i))) return false;
+        return true;
+    }
+    // A callable handed to the kernel (a signal handler) is a new object in the child's
+    // replay; it is the same code.
+    if (PyFunction_Check(a) && PyFunction_Check(b)) return PyFunction_GET_CODE(a) == PyFunction_GET_CODE(b);
+    int r = PyObject_RichCompareBool(a, b, Py_EQ);
+    if (r < 0) {
+        PyErr_Clear();
+        return false;
+    }
+    return r == 1;
+}
+
+static std::string describe(PyObject* req) {
+    PyObject* r = PyObject_Repr(req);
+    if (!r) {
+        PyErr_Clear();
+        return "<unprintable>";
+    }
+    std::string s = PyUnicode_AsUTF8(r);
+    Py_DECREF(r);
+    if (PyTuple_Check(req) && PyTuple_GET_SIZE(req) > 0 && PyLong_Check(PyTuple_GET_ITEM(req, 0))) {
+        long nr = PyLong_AsLong(PyTuple_GET_ITEM(req, 0));
+        const char* name = nr == -1 ? "compute" : syscall_name(nr);
+        if (name) s = std::string(name) + s;
+    }
+    return s;
+}
+
+bool parse_request(PyObject* req, syscall_regs* regs, std::string* why) {
+    if (!PyTuple_CheckExact(req) || PyTuple_GET_SIZE(req) < 1 || !PyLong_Check(PyTuple_GET_ITEM(req, 0))) {
+        *why = "a program may only await glasskernel system calls (sys.getpid(), sys.fork(), ...); it awaited something that yielded " + describe(req);
+        return false;
+    }
+    regs->nr = PyLong_AsLong(PyTuple_GET_ITEM(req, 0));
+    for (long& a : regs->args) a = 0;
+    regs->data.clear();
+    regs->argv.clear();
+    regs->envp.clear();
+    int ai = 0, vi = 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(req);
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyObject* o = PyTuple_GET_ITEM(req, i);
+        if (PyLong_Check(o)) {
+            if (ai >= 6) continue;
+            long v = PyLong_AsLong(o);
+            if (v == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                v = static_cast<long>(PyLong_AsUnsignedLongMask(o));
+            }
+            regs->args[ai++] = v;
+        } else if (PyBytes_Check(o)) {
+            regs->data.assign(PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
+        } else if (PyUnicode_Check(o)) {
+            Py_ssize_t len;
+            const char* s = PyUnicode_AsUTF8AndSize(o, &len);
+            if (!s) {
+                PyErr_Clear();
+                *why = "a string argument could not be encoded as UTF-8";
+                return false;
+            }
+            regs->data.assign(s, len);
+        } else if (PyTuple_Check(o) || PyList_Check(o)) {
+            std::vector<std::string>& v = vi++ == 0 ? regs->argv : regs->envp;
+            PyObject* seq = PySequence_Fast(o, "");
+            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+                PyObject* s = PySequence_Fast_GET_ITEM(seq, j);
+                const char* c = PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : (PyBytes_Check(s) ? PyBytes_AS_STRING(s) : nullptr);
+                if (!c) {
+                    PyErr_Clear();
+                    Py_DECREF(seq);
+                    *why = "argv and env entries must be str or bytes";
+                    return false;
+                }
+                v.emplace_back(c);
+            }
+            Py_DECREF(seq);
+        } else if (o == Py_None) {
+            if (ai < 6) regs->args[ai++] = 0;
+        }
+    }
+    return true;
+}
+
+static py::object sigset_to_py(u64 mask) {
+    py::set s;
+    for (int sig = 1; sig <= 64; sig++)
+        if (mask & (1ULL << (sig - 1))) s.add(py::int_(sig));
+    return std::move(s);
+}
+
+static double ns_to_s(long ns) { return static_cast<double>(ns) / 1e9; }
+
+static py::object rusage(long utime, long stime, long nvcsw, long nivcsw) {
+    static py::object* cls = new py::object(py::module_::import("resource").attr("struct_rusage"));
+    py::tuple t(16);
+    t[0] = py::float_(ns_to_s(utime));
+    t[1] = py::float_(ns_to_s(stime));
+    for (int i = 2; i < 14; i++) t[i] = py::int_(0);
+    t[14] = py::int_(nvcsw);
+    t[15] = py::int_(nivcsw);
+    return (*cls)(t);
+}
+
+py::object syscall_result(long nr, const py::tuple& req, long ret, const user_out& out) {
+    switch (nr) {
+    case 0: return py::bytes(out.data);
+    case 3: case 24: case 105: case 106: case 109: case 141: case 160: return py::none();
+    case 14: case 127: return sigset_to_py(static_cast<u64>(out.v[0]));
+    case 35: return py::float_(ns_to_s(out.v[0]));
+    case 61:
+        if (req.size() > 3 && PyObject_IsTrue(req[3].ptr()))
+            return py::make_tuple(ret, out.v[0], rusage(out.v[1], out.v[2], out.v[3], out.v[4]));
+        return py::make_tuple(ret, out.v[0]);
+    case 97: case 302: return py::make_tuple(out.v[0], out.v[1]);
+    case 98: return rusage(out.v[0], out.v[1], out.v[2], out.v[3]);
+    case 140: return py::int_(20 - ret);
+    case 157: {
+        long option = req.size() > 1 ? req[1].cast<long>() : 0;
+        if (option == PR_GET_CHILD_SUBREAPER || option == PR_GET_PDEATHSIG) return py::int_(out.v[0]);
+        if (option == PR_GET_NAME) return py::str(out.data);
+        return py::none();
+    }
+    case 228: return py::float_(ns_to_s(out.v[0]));
+    case 247: {
+        if (out.v[0] == 0) return py::none();
+        static py::object* cls = new py::object(py::module_::import("os").attr("waitid_result"));
+        return (*cls)(py::make_tuple(out.v[0], out.v[1], out.v[2], out.v[3], out.v[4]));
+    }
+    default: return py::int_(ret);
+    }
+}
+
+static py::object make_oserror(int err) {
+    return py::reinterpret_steal<py::object>(
+        PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err)));
+}
+
+user_step py_mm::crash(const std::string& why, bool kill) {
+    crash_report = why;
+    finished = true;
+    return user_step{kill ? user_exit::KILLED : user_exit::CRASH, 0};
+}
+
+// What the coroutine did after a send/throw: made a call, returned, or raised.
+user_step py_mm::outcome(task_struct* t, int status, PyObject* result, syscall_regs* regs) {
+    (void)t;
+    if (status == PYGEN_NEXT) {
+        py::object req = py::reinterpret_steal<py::object>(result);
+        std::string why;
+        if (!parse_request(req.ptr(), regs, &why)) return crash("TypeError: " + why, false);
+        last_req = std::move(req);
+        if (regs->nr == -1) return user_step{user_exit::COMPUTE, static_cast<u64>(std::max(0L, regs->args[0]))};
+        return user_step{user_exit::SYSCALL, 0};
+    }
+    long code = 0;
+    if (status == PYGEN_RETURN) {
+        // Returning from main is exit(): libc calls exit_group with main's value.
+        py::object v = py::reinterpret_steal<py::object>(result);
+        if (v.is_none()) code = 0;
+        else if (PyLong_Check(v.ptr())) code = PyLong_AsLong(v.ptr());
+        else code = 1;
+    } else {
+        if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            PyObject* c = value ? PyObject_GetAttrString(value, "code") : nullptr;
+            if (!c) PyErr_Clear();
+            code = (!c || c == Py_None) ? 0 : (PyLong_Check(c) ? PyLong_AsLong(c) : 1);
+            Py_XDECREF(c);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+        } else if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            // KeyboardInterrupt and friends belong to the person at the keyboard: the process
+            // is killed and the exception is raised from run() once the kernel is consistent.
+            py::error_already_set e;
+            if (this_kernel && !this_kernel->host_error) this_kernel->host_error = std::make_exception_ptr(e);
+            return crash("killed: " + std::string(e.what()), true);
+        } else {
+            py::error_already_set e;
+            std::string tb;
+            try {
+                py::object fmt = py::module_::import("traceback").attr("format_exception");
+                py::list lines = fmt(e.value());
+                for (auto l : lines) tb += l.cast<std::string>();
+            } catch (py::error_already_set&) {
+                tb = e.what();
+            }
+            return crash(tb, false);
+        }
+    }
+    finished = true;
+    regs->nr = 231;  // exit_group
+    for (long& a : regs->args) a = 0;
+    regs->args[0] = code;
+    last_req = py::make_tuple(231, code);
+    return user_step{user_exit::SYSCALL, 0};
+}
+
+user_step py_mm::start(task_struct* t, syscall_regs* regs) {
+    py::object args_tuple;
+    try {
+        py::object sys = sys_class()(argv, envp);
+        py::tuple a(argv.size() > 0 ? argv.size() : 1);
+        a[0] = sys;
+        for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
+        coro = prog->fn(*a);
+    } catch (py::error_already_set& e) {
+        return crash(std::string("could not start ") + prog->path + ": " + e.what(), false);
+    }
+    if (!PyCoro_CheckExact(coro.ptr()) && !PyGen_Check(coro.ptr()))
+        return crash(prog->path + ": main must be an `async def` function", false);
+    PyObject* result = nullptr;
+    int status = PyIter_Send(coro.ptr(), Py_None, &result);
+    return outcome(t, status, result, regs);
+}
+
+user_step py_mm::deliver(task_struct* t, py::object value, int err, syscall_regs* regs) {
+    log->entries.push_back(log_entry{last_req, value, err});
+    PyObject* result = nullptr;
+    int status;
+    if (err) {
+        py::object exc = make_oserror(err);
+        result = PyObject_CallMethod(coro.ptr(), "throw", "O", exc.ptr());
+        if (result) {
+            status = PYGEN_NEXT;
+        } else if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            PyObject *type, *val, *tb;
+            PyErr_Fetch(&type, &val, &tb);
+            PyErr_NormalizeException(&type, &val, &tb);
+            result = val ? PyObject_GetAttrString(val, "value") : (Py_INCREF(Py_None), Py_None);
+            Py_XDECREF(type);
+            Py_XDECREF(val);
+            Py_XDECREF(tb);
+            status = PYGEN_RETURN;
+        } else {
+            status = PYGEN_ERROR;
+        }
+    } else {
+        status = PyIter_Send(coro.ptr(), value.ptr(), &result);
+    }
+    return outcome(t, status, result, regs);
+}
+
+// Rebuild a fork child's user state: run a fresh coroutine of the same program, answering each
+// call from the parent's log without entering the kernel, until it reaches the fork.
+user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_regs* regs) {
+    replay_pending = false;
+    std::vector<std::pair<const log_segment*, size_t>> chain;  // segments, oldest first
+    for (const log_segment* s = log->prev.get(), *child = log.get(); s; child = s, s = s->prev.get())
+        chain.emplace_back(s, child->prev_len);
+    std::reverse(chain.begin(), chain.end());
+    try {
+        py::object sys = sys_class()(argv, envp);
+        py::tuple a(argv.size() > 0 ? argv.size() : 1);
+        a[0] = sys;
+        for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
+        coro = prog->fn(*a);
+    } catch (py::error_already_set& e) {
+        return crash(std::string("fork replay could not restart ") + prog->path + ": " + e.what(), true);
+    }
+    PyObject* value = Py_None;
+    int err = 0;
+    size_t index = 0;
+    for (auto& [seg, len] : chain) {
+        for (size_t i = 0; i < len; i++, index++) {
+            const log_entry& e = seg->entries[i];
+            PyObject* result = nullptr;
+            int status;
+            if (err) {
+                py::object exc = make_oserror(err);
+                result = PyObject_CallMethod(coro.ptr(), "throw", "O", exc.ptr());
+                status = result ? PYGEN_NEXT : PYGEN_ERROR;
+            } else {
+                status = PyIter_Send(coro.ptr(), value, &result);
+            }
+            if (status != PYGEN_NEXT) {
+                Py_XDECREF(result);
+                PyErr_Clear();
+                return crash("fork replay diverged at system call #" + std::to_string(index + 1) + ": the parent made " +
+                                 describe(e.req.ptr()) + " but the child's program ended instead. A program must make the same "
+                                 "calls given the same results (take time and randomness from syscalls).", true);
+            }
+            if (!requests_equal(result, e.req.ptr())) {
+                std::string got = describe(result);
+                Py_DECREF(result);
+                return crash("fork replay diverged at system call #" + std::to_string(index + 1) + ": the parent made " +
+                                 describe(e.req.ptr()) + " but the child's program made " + got +
+                                 ". A program must make the same calls given the same results (take time and randomness from syscalls).", true);
+            }
+            Py_DECREF(result);
+            value = e.result.ptr();
+            err = e.err;
+        }
+    }
+    // The next request must be the fork itself; from there the child runs for real.
+    PyObject* result = nullptr;
+    int status;
+    if (err) {
+        py::object exc = make_oserror(err);
+        result = PyObject_CallMethod(coro.ptr(), "throw", "O", exc.ptr());
+        status = result ? PYGEN_NEXT : PYGEN_ERROR;
+    } else {
+        status = PyIter_Send(coro.ptr(), value, &result);
+    }
+    if (status != PYGEN_NEXT || !requests_equal(result, fork_req.ptr())) {
+        std::string got = status == PYGEN_NEXT ? describe(result) : std::string("nothing (it ended)");
+        Py_XDECREF(result);
+        PyErr_Clear();
+        return crash("fork replay diverged at system call #" + std::to_string(index + 1) + ": the parent made " +
+                         describe(fork_req.ptr()) + " but the child's program made " + got + ".", true);
+    }
+    last_req = py::reinterpret_steal<py::object>(result);
+    fork_req = py::object();
+    return deliver(t, syscall_result(regs->nr, py::reinterpret_borrow<py::tuple>(last_req), ret, out), 0, regs);
+}
+
+user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall_regs* regs) {
+    if (finished) return crash("the program has already ended", true);
+    if (replay_pending) {
+        regs->nr = PyLong_AsLong(PyTuple_GET_ITEM(fork_req.ptr(), 0));
+        return replay(t, ret, out, regs);
+    }
+    if (!coro) return start(t, regs);
+    if (ret < 0 && ret >= -4095) return deliver(t, py::none(), static_cast<int>(-ret), regs);
+    return deliver(t, syscall_result(regs->nr, py::reinterpret_borrow<py::tuple>(last_req), ret, out), 0, regs);
+}
+
+}  // namespace gk

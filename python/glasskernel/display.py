@@ -1,0 +1,74 @@
+"""Text and HTML renderings: ps, pstree, and the _repr_html_ of the kernel, a task, a wait queue."""
+from __future__ import annotations
+
+import html
+
+from . import _core
+
+STATE_NAMES = {"R": "running", "S": "sleeping", "D": "disk sleep", "I": "idle", "T": "stopped",
+               "t": "tracing stop", "Z": "zombie", "X": "dead", "N": "new"}
+
+
+def _name(t) -> str:
+    return f"[{t.comm}]" if t.is_kthread else t.comm
+
+
+def ps_table(k) -> str:
+    """Like `ps -eo pid,ppid,pgid,sid,uid,stat,nvcsw,nivcsw,comm`."""
+    rows = [f"{'PID':>5} {'PPID':>5} {'PGID':>5} {'SID':>5} {'UID':>5} {'S':<1} {'NVCSW':>6} {'NIVCSW':>6} CMD"]
+    for t in k.tasks:
+        pp = t.real_parent.tgid if t.real_parent is not None else 0
+        rows.append(f"{t.pid:>5} {pp:>5} {t.pgid:>5} {t.sid:>5} {t.uid:>5} {t.state:<1} {t.nvcsw:>6} {t.nivcsw:>6} {_name(t)}")
+    return "\n".join(rows) + "\n"
+
+
+def pstree_text(k, pid: int = 0) -> str:
+    """The process tree from `pid` (0: from the idle task, so init and kthreadd both show)."""
+    root = k.task(pid)
+    if root is None:
+        raise ValueError(f"no task with pid {pid}")
+    lines: list[str] = []
+
+    def walk(t, prefix: str, last: bool, top: bool) -> None:
+        label = f"{_name(t)}({t.pid}) {t.state}"
+        if t.state == "Z":
+            label += " <defunct>"
+        lines.append(label if top else prefix + ("└─" if last else "├─") + label)
+        kids = t.children
+        for i, c in enumerate(kids):
+            walk(c, prefix if top else prefix + ("  " if last else "│ "), i == len(kids) - 1, False)
+
+    walk(root, "", True, True)
+    return "\n".join(lines) + "\n"
+
+
+def task_html(t) -> str:
+    rows = [("pid", t.pid), ("tgid", t.tgid), ("comm", t.comm), ("state", f"{t.state} ({STATE_NAMES.get(t.state, '?')})"),
+            ("exit_state", t.exit_state), ("exit_code", hex(t.exit_code)),
+            ("real_parent", t.real_parent.pid if t.real_parent is not None else None),
+            ("children", ", ".join(str(c.pid) for c in t.children)), ("pgid / sid", f"{t.pgid} / {t.sid}"),
+            ("prio / nice", f"{t.prio} / {t.nice}"), ("on_rq / cpu", f"{t.on_rq} / {t.cpu}"),
+            ("nvcsw / nivcsw", f"{t.nvcsw} / {t.nivcsw}"), ("utime / stime", f"{t.utime} ns / {t.stime} ns"),
+            ("kernel stack", " → ".join(t.kernel_stack)), ("reaped", t.reaped)]
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td style='text-align:left'>{html.escape(str(b))}</td></tr>"
+                   for a, b in rows)
+    return f"<table><caption>task_struct {t.pid} ({html.escape(t.comm)})</caption>{body}</table>"
+
+
+def waitqueue_html(w) -> str:
+    items = "".join(f"<li>{html.escape(repr(e['task']))}{' (exclusive)' if e['exclusive'] else ''}</li>" for e in w.waiters)
+    return f"<div><b>wait_queue_head {html.escape(w.name)}</b><ol>{items or '<i>no waiters</i>'}</ol></div>"
+
+
+def kernel_html(k) -> str:
+    head = f"<b>glasskernel</b>: {k.cpus} CPU(s), t = {k.now} ns, jiffies = {k.jiffies}"
+    rows = "".join(
+        f"<tr><td>{t.pid}</td><td>{t.real_parent.pid if t.real_parent is not None else ''}</td><td>{t.state}</td>"
+        f"<td>{html.escape(_name(t))}</td></tr>" for t in k.tasks)
+    return (f"<div>{head}<table><tr><th>PID</th><th>PPID</th><th>S</th><th>CMD</th></tr>{rows}</table>"
+            f"<pre>{html.escape(k.pstree())}</pre></div>")
+
+
+_core.Task._repr_html_ = task_html
+_core.WaitQueue._repr_html_ = waitqueue_html
+_core.WaitQueue.__repr__ = lambda w: f"<wait_queue_head {w.name}: {[e['task'] for e in w.waiters]}>"

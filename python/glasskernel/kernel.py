@@ -1,0 +1,283 @@
+"""The Kernel: one simulated machine, and the verbs to script it (program, spawn, run, step)."""
+from __future__ import annotations
+
+import inspect
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from . import _core
+from .display import kernel_html, ps_table, pstree_text
+from .program import Sys
+from .trace import Event, Trace
+
+_core._set_user_api(Sys)
+
+STEP_MODES = ("function", "syscall", "switch", "tick")
+
+
+class KernelInconsistency(AssertionError):
+    """The kernel's self-check found a broken invariant."""
+
+
+@dataclass
+class Stop:
+    """Where the kernel stopped: the event, the task and its kernel call chain."""
+
+    reason: str  # "breakpoint", "step" or "until"
+    event: Event | None
+    task: Any
+    cpu: int
+    breakpoint: int = 0
+
+    @property
+    def function(self) -> str | None:
+        return self.event.name if self.event else None
+
+    @property
+    def backtrace(self) -> list[str]:
+        """The modeled functions open on the stopped task's kernel stack, outermost first."""
+        return list(self.task.kernel_stack) if self.task is not None else []
+
+    def __repr__(self) -> str:
+        if self.event is None:
+            return f"<Stop {self.reason}>"
+        e = self.event
+        who = f"pid {self.task.pid} ({self.task.comm})" if self.task is not None else "host"
+        return f"<Stop {self.reason} at {e.name} ({e.type}) on cpu{self.cpu} in {who} t={e.ts}ns>"
+
+
+@dataclass
+class Breakpoint:
+    id: int
+    func: str
+    _k: "Kernel"
+
+    @property
+    def hits(self) -> int:
+        for b in self._k._k.breakpoints():
+            if b[0] == self.id:
+                return b[2]
+        return 0
+
+    def remove(self) -> None:
+        self._k._k.remove_breakpoint(self.id)
+
+    def disable(self) -> None:
+        self._k._k.set_breakpoint_enabled(self.id, False)
+
+    def enable(self) -> None:
+        self._k._k.set_breakpoint_enabled(self.id, True)
+
+
+def _check_int(v: Any, name: str) -> int:
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(v).__name__}") from None
+
+
+class Kernel:
+    """A simulated Linux machine: boots init (pid 1), kthreadd (pid 2) and ksoftirqd/N.
+
+    >>> k = Kernel(cpus=1, seed=0)
+    >>> @k.program("/bin/hello")
+    ... async def hello(sys):
+    ...     await sys.print("hello from", await sys.getpid())
+    >>> t = k.spawn("/bin/hello"); k.run(); k.console
+    """
+
+    def __init__(self, cpus: int = 1, seed: int = 0, hz: int = 250, pid_max: int = 32768,
+                 stack_size: int = 16384, guard_pages: bool = True, trace: bool = True):
+        for name, v in (("cpus", cpus), ("seed", seed), ("hz", hz), ("pid_max", pid_max), ("stack_size", stack_size)):
+            _check_int(v, name)
+        if seed < 0:
+            raise ValueError("seed must be >= 0")
+        self._k = _core.Kernel(cpus=cpus, seed=seed, hz=hz, pid_max=pid_max, stack_size=stack_size,
+                               guard_pages=bool(guard_pages), trace=bool(trace))
+        self.trace = Trace(self._k)
+
+    # ---- programs and processes ----
+    def program(self, path: str) -> Callable:
+        """Decorator: install an ``async def main(sys, *args)`` as the executable at `path`."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"a program path must be an absolute path like '/bin/demo', not {path!r}")
+
+        def install(fn):
+            if not inspect.iscoroutinefunction(fn):
+                raise TypeError(f"{getattr(fn, '__name__', fn)!r} must be an `async def` function taking (sys, *args)")
+            self._k.register_python_program(path, fn)
+            return fn
+
+        return install
+
+    @property
+    def programs(self) -> dict[str, str]:
+        return self._k.programs()
+
+    def spawn(self, path: str, argv: Sequence[str] | None = None, env: dict | Sequence[str] | None = None):
+        """Start the program at `path` as a new child of init; returns its task."""
+        if not isinstance(path, str):
+            raise TypeError("path must be a str, like '/bin/demo'")
+        if argv is None:
+            argv = [path]
+        elif isinstance(argv, (str, bytes)) or not all(isinstance(a, str) for a in argv):
+            raise TypeError("argv must be a list of str, like ['/bin/demo', '-v']")
+        if env is None:
+            envp = ["HOME=/", "PATH=/bin:/sbin"]
+        elif isinstance(env, dict):
+            envp = [f"{k}={v}" for k, v in env.items()]
+        else:
+            envp = [str(e) for e in env]
+        return self._k.spawn(path, list(argv), envp)
+
+    # ---- running and stopping ----
+    def run(self, until: str | Callable[["Kernel"], bool] | None = None, *, for_ns: int | None = None,
+            until_ns: int | None = None) -> Stop | None:
+        """Run until nothing is runnable and no timer is pending, or until a stop.
+
+        `until` is a step mode ("function", "syscall", "switch", "tick") or a predicate called with
+        the kernel between steps. `for_ns` / `until_ns` bound the virtual time. Returns the Stop, or
+        None when the kernel went quiet or reached the time bound.
+        """
+        limit = -1
+        if for_ns is not None and until_ns is not None:
+            raise ValueError("give for_ns or until_ns, not both")
+        if for_ns is not None:
+            limit = self.now + _check_int(for_ns, "for_ns")
+        if until_ns is not None:
+            limit = _check_int(until_ns, "until_ns")
+        if isinstance(until, str):
+            return self.step(until, _limit=limit)
+        if until is not None and not callable(until):
+            raise TypeError("until must be a step mode string or a callable taking the kernel")
+        pred = (lambda: until(self)) if until is not None else None
+        r = self._k.run(limit, pred)
+        if r["stopped"]:
+            return self._stop("until" if not self._k.stopped else None)
+        return None
+
+    def step(self, until: str = "function", *, _limit: int = -1) -> Stop | None:
+        """Run to the next `until` point: "function" (any modeled function), "syscall", "switch", "tick"."""
+        if until not in STEP_MODES:
+            raise ValueError(f"until must be one of {', '.join(STEP_MODES)} (got {until!r})")
+        r = self._k.step(until, _limit)
+        return self._stop(None) if r["stopped"] else None
+
+    def _stop(self, reason: str | None) -> Stop:
+        info = self._k.stop_info()
+        if info is None or (reason == "until" and not info.get("stopped")):
+            return Stop(reason or "until", None, None, 0)
+        return Stop(info["reason"], Event(*info["event"]), info["task"], info["cpu"], info["breakpoint"])
+
+    @property
+    def stopped(self) -> Stop | None:
+        """The current stop inside the kernel, or None."""
+        return self._stop(None) if self._k.stopped else None
+
+    def break_at(self, func: str, when: Callable[[Event], bool] | None = None) -> Breakpoint:
+        """Stop when a modeled function named `func` is entered (and `when(event)` is true)."""
+        if not isinstance(func, str) or not func:
+            raise TypeError("break_at takes a function name, like 'copy_process'")
+        if when is not None and not callable(when):
+            raise TypeError("when must be a callable taking the event")
+        pred = None
+        if when is not None:
+            def pred():
+                info = self._k.stop_info()
+                ev = Event(*info["event"])
+                return bool(when(ev._replace()) if _arity(when) == 1 else when(ev, info["task"]))
+        return Breakpoint(self._k.break_at(func, pred), func, self)
+
+    @property
+    def breakpoints(self) -> list[Breakpoint]:
+        return [Breakpoint(b[0], b[1], self) for b in self._k.breakpoints()]
+
+    # ---- inspection ----
+    @property
+    def tasks(self) -> list:
+        """Every task on the task list (pid >= 1), in creation order."""
+        return self._k.tasks
+
+    def task(self, pid: int):
+        """The task with this pid (0: the boot CPU's idle task), or None."""
+        return self._k.task(_check_int(pid, "pid"))
+
+    def current(self, cpu: int = 0):
+        return self._k.current(_check_int(cpu, "cpu"))
+
+    @property
+    def init(self):
+        return self._k.task(1)
+
+    @property
+    def console(self) -> str:
+        return self._k.console
+
+    @property
+    def console_log(self) -> list[tuple[int, int, bytes]]:
+        """(virtual ns, pid, bytes) for every write to the console."""
+        return self._k.console_log
+
+    def console_input(self, data: bytes | str, eof: bool = False) -> None:
+        """Type on the console: readers of fd 0 get `data`; `eof` makes reads return b''."""
+        if isinstance(data, str):
+            data = data.encode()
+        self._k.console_input(bytes(data), eof)
+
+    @property
+    def now(self) -> int:
+        """Virtual time in ns: the furthest of the CPU clocks."""
+        return max(self._k.clock(c) for c in range(self._k.cpus))
+
+    def clock(self, cpu: int = 0) -> int:
+        return self._k.clock(_check_int(cpu, "cpu"))
+
+    @property
+    def cpus(self) -> int:
+        return self._k.cpus
+
+    @property
+    def jiffies(self) -> int:
+        return self._k.jiffies
+
+    @property
+    def costs(self) -> dict[str, int]:
+        return self._k.costs()
+
+    def set_cost(self, name: str, ns: int) -> None:
+        self._k.set_cost(name, _check_int(ns, "ns"))
+
+    def runqueue(self, cpu: int = 0) -> dict:
+        """The run queue of `cpu`: curr, nr_running, and the CFS tree in vruntime order."""
+        return self._k.runqueue(_check_int(cpu, "cpu"))
+
+    def check(self) -> None:
+        """The kernel's self-check; raises KernelInconsistency naming the first broken invariant."""
+        msg = self._k.check()
+        if msg:
+            raise KernelInconsistency(msg)
+
+    @property
+    def panicked(self) -> bool:
+        return self._k.panicked
+
+    def ps(self) -> str:
+        return ps_table(self)
+
+    def pstree(self, pid: int = 0) -> str:
+        return pstree_text(self, pid)
+
+    def _repr_html_(self) -> str:
+        return kernel_html(self)
+
+    def __repr__(self) -> str:
+        return f"<Kernel cpus={self.cpus} tasks={len(self.tasks)} t={self.now}ns>"
+
+
+def _arity(fn: Callable) -> int:
+    try:
+        return len([p for p in inspect.signature(fn).parameters.values()
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    except (TypeError, ValueError):
+        return 1

@@ -1,0 +1,291 @@
+"""The program side: the `sys` object a user program receives, one awaitable per system call.
+
+Each call yields a request tuple ``(syscall number, args...)`` (x86_64 numbers) to the engine,
+which runs the system call in kernel mode on the task's kernel stack and sends back the result
+(or throws ``OSError`` into the program). The awaitables are generator-based coroutines so that a
+call costs as little as Python allows.
+"""
+from __future__ import annotations
+
+import operator
+import os
+import types
+from typing import Any, Iterable, Mapping, Sequence
+
+__all__ = ["Sys", "COMPUTE"]
+
+COMPUTE = -1  # not a system call: user-mode CPU time, modeled by the engine
+
+
+def _int(v: Any, what: str) -> int:
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{what} must be an int, not {type(v).__name__}") from None
+
+
+def _sigmask(signals: Iterable[int], what: str = "signal set") -> int:
+    if isinstance(signals, (str, bytes)) or not hasattr(signals, "__iter__"):
+        raise TypeError(f"{what} must be an iterable of signal numbers, like {{signal.SIGCHLD}}")
+    mask = 0
+    for s in signals:
+        s = _int(s, "a signal number")
+        if not 1 <= s <= 64:
+            raise ValueError(f"signal {s} is out of range (1..64)")
+        mask |= 1 << (s - 1)
+    return mask
+
+
+def _env_list(env: Mapping[str, str] | Sequence[str] | None) -> list[str]:
+    if env is None:
+        return []
+    if isinstance(env, Mapping):
+        return [f"{k}={v}" for k, v in env.items()]
+    return [str(e) for e in env]
+
+
+def _limit(v: int) -> int:
+    v = _int(v, "a resource limit")
+    return -1 if v < 0 else v
+
+
+class Sys:
+    """The system call interface a program sees: ``await sys.getpid()``.
+
+    ``argv`` and ``environ`` are the process's arguments and environment from execve.
+    """
+
+    __slots__ = ("argv", "environ")
+
+    def __init__(self, argv: list[str], envp: list[str]):
+        self.argv = list(argv)
+        self.environ = dict(e.split("=", 1) if "=" in e else (e, "") for e in envp)
+
+    # ---- processes ----
+    @types.coroutine
+    def fork(self):
+        """fork(): the child's pid in the parent, 0 in the child (glibc's clone(SIGCHLD))."""
+        return (yield (56, 17))
+
+    @types.coroutine
+    def vfork(self):
+        """vfork(): like fork, but the parent sleeps until the child execs or exits."""
+        return (yield (58,))
+
+    @types.coroutine
+    def execve(self, path: str, argv: Sequence[str] | None = None, env=None):
+        """Replace this program with the one at `path`; the pid stays. Does not return on success."""
+        if not isinstance(path, str):
+            raise TypeError("path must be a str, like '/bin/true'")
+        argv = [path] if argv is None else [str(a) for a in argv]
+        return (yield (59, path, argv, _env_list(env)))
+
+    @types.coroutine
+    def exit(self, code: int = 0):
+        return (yield (60, _int(code, "exit code")))
+
+    @types.coroutine
+    def exit_group(self, code: int = 0):
+        return (yield (231, _int(code, "exit code")))
+
+    @types.coroutine
+    def getpid(self):
+        return (yield (39,))
+
+    @types.coroutine
+    def getppid(self):
+        return (yield (110,))
+
+    @types.coroutine
+    def gettid(self):
+        return (yield (186,))
+
+    @types.coroutine
+    def getpgrp(self):
+        return (yield (111,))
+
+    @types.coroutine
+    def getpgid(self, pid: int = 0):
+        return (yield (121, _int(pid, "pid")))
+
+    @types.coroutine
+    def setpgid(self, pid: int, pgid: int):
+        return (yield (109, _int(pid, "pid"), _int(pgid, "pgid")))
+
+    @types.coroutine
+    def getsid(self, pid: int = 0):
+        return (yield (124, _int(pid, "pid")))
+
+    @types.coroutine
+    def setsid(self):
+        return (yield (112,))
+
+    @types.coroutine
+    def waitpid(self, pid: int, options: int = 0):
+        """waitpid(pid, options) -> (pid, status), decoded with os.WIFEXITED etc."""
+        return (yield (61, _int(pid, "pid"), _int(options, "options"), 0))
+
+    @types.coroutine
+    def wait(self):
+        return (yield (61, -1, 0, 0))
+
+    @types.coroutine
+    def wait4(self, pid: int, options: int = 0):
+        """wait4(pid, options) -> (pid, status, resource.struct_rusage)."""
+        return (yield (61, _int(pid, "pid"), _int(options, "options"), 1))
+
+    @types.coroutine
+    def waitid(self, idtype: int, id: int, options: int):
+        """waitid(idtype, id, options) -> os.waitid_result, or None (WNOHANG, nothing ready)."""
+        return (yield (247, _int(idtype, "idtype"), _int(id, "id"), _int(options, "options")))
+
+    @types.coroutine
+    def sched_yield(self):
+        return (yield (24,))
+
+    @types.coroutine
+    def getpriority(self, which: int = 0, who: int = 0):
+        """The nice value (-20..19) of a process, group or user (os.PRIO_*)."""
+        return (yield (140, _int(which, "which"), _int(who, "who")))
+
+    @types.coroutine
+    def setpriority(self, which: int, who: int, prio: int):
+        return (yield (141, _int(which, "which"), _int(who, "who"), _int(prio, "priority")))
+
+    @types.coroutine
+    def nice(self, inc: int):
+        """Add `inc` to this process's nice value and return the new one (glibc's nice())."""
+        inc = _int(inc, "increment")
+        cur = yield (140, 0, 0)
+        yield (141, 0, 0, max(-20, min(19, cur + inc)))
+        return (yield (140, 0, 0))
+
+    @types.coroutine
+    def compute(self, ns: int):
+        """Burn `ns` nanoseconds of CPU in user mode (the tick and preemption happen meanwhile)."""
+        ns = _int(ns, "ns")
+        if ns < 0:
+            raise ValueError("compute() takes a number of nanoseconds >= 0")
+        return (yield (COMPUTE, ns))
+
+    # ---- credentials and limits ----
+    @types.coroutine
+    def getuid(self):
+        return (yield (102,))
+
+    @types.coroutine
+    def geteuid(self):
+        return (yield (107,))
+
+    @types.coroutine
+    def getgid(self):
+        return (yield (104,))
+
+    @types.coroutine
+    def getegid(self):
+        return (yield (108,))
+
+    @types.coroutine
+    def setuid(self, uid: int):
+        return (yield (105, _int(uid, "uid")))
+
+    @types.coroutine
+    def setgid(self, gid: int):
+        return (yield (106, _int(gid, "gid")))
+
+    @types.coroutine
+    def getrlimit(self, resource: int):
+        """-> (soft, hard); resource.RLIM_INFINITY (-1) means no limit."""
+        return (yield (97, _int(resource, "resource")))
+
+    @types.coroutine
+    def setrlimit(self, resource: int, limits: tuple[int, int]):
+        soft, hard = limits
+        return (yield (160, _int(resource, "resource"), _limit(soft), _limit(hard)))
+
+    @types.coroutine
+    def prlimit(self, pid: int, resource: int, limits: tuple[int, int] | None = None):
+        """-> the old (soft, hard); sets new limits when given."""
+        if limits is None:
+            return (yield (302, _int(pid, "pid"), _int(resource, "resource"), 0, 0, 0))
+        soft, hard = limits
+        return (yield (302, _int(pid, "pid"), _int(resource, "resource"), 1, _limit(soft), _limit(hard)))
+
+    @types.coroutine
+    def getrusage(self, who: int):
+        return (yield (98, _int(who, "who")))
+
+    @types.coroutine
+    def prctl(self, option: int, arg2: int | str = 0):
+        """prctl(): PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET/GET_PDEATHSIG, PR_SET/GET_NAME."""
+        option = _int(option, "option")
+        if isinstance(arg2, str):
+            return (yield (157, option, 0, arg2))
+        return (yield (157, option, _int(arg2, "arg2")))
+
+    # ---- signals (the generation side; handlers arrive with the signals work) ----
+    @types.coroutine
+    def sigprocmask(self, how: int, signals: Iterable[int] | None):
+        """-> the old blocked set. `how` is signal.SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK."""
+        how = _int(how, "how")
+        if signals is None:
+            return (yield (14, how, 0, 0))
+        return (yield (14, how, _sigmask(signals), 1))
+
+    @types.coroutine
+    def sigpending(self):
+        return (yield (127,))
+
+    @types.coroutine
+    def sigtimedwait(self, signals: Iterable[int], timeout: float | None = None):
+        """Wait for one of `signals` and return its number; OSError(EAGAIN) on time-out."""
+        ns = -1 if timeout is None else int(timeout * 1e9)
+        if timeout is not None and ns < 0:
+            raise ValueError("timeout must be >= 0 seconds")
+        return (yield (128, _sigmask(signals), ns))
+
+    # ---- time ----
+    @types.coroutine
+    def nanosleep(self, seconds: float):
+        """Sleep; returns the time left (0.0 unless interrupted)."""
+        ns = int(seconds * 1e9)
+        if ns < 0:
+            raise ValueError("cannot sleep a negative time")
+        return (yield (35, ns))
+
+    sleep = nanosleep
+
+    @types.coroutine
+    def clock_gettime(self, clock: int = 1):
+        """Seconds on `clock` (time.CLOCK_MONOTONIC by default) of the virtual clock."""
+        return (yield (228, _int(clock, "clock id")))
+
+    # ---- files ----
+    @types.coroutine
+    def read(self, fd: int, n: int):
+        return (yield (0, _int(fd, "fd"), _int(n, "count")))
+
+    @types.coroutine
+    def write(self, fd: int, data: bytes | str):
+        if isinstance(data, str):
+            data = data.encode()
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"write() takes bytes or str, not {type(data).__name__}")
+        return (yield (1, _int(fd, "fd"), bytes(data)))
+
+    @types.coroutine
+    def close(self, fd: int):
+        return (yield (3, _int(fd, "fd")))
+
+    @types.coroutine
+    def dup(self, fd: int):
+        return (yield (32, _int(fd, "fd")))
+
+    @types.coroutine
+    def dup2(self, fd: int, fd2: int):
+        return (yield (33, _int(fd, "fd"), _int(fd2, "fd2")))
+
+    @types.coroutine
+    def print(self, *args: Any, sep: str = " ", end: str = "\n", fd: int = 1):
+        """Like print(): one write() of the formatted line to fd 1 (the console)."""
+        return (yield (1, fd, (sep.join(str(a) for a in args) + end).encode()))
