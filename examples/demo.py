@@ -1,0 +1,41 @@
+"""The main demo: a program forks three children that exit with different codes and waits for
+them. Shows the console, the process tree while the children are zombies, and the
+function_graph trace of one fork and one wait4."""
+import os
+
+import glasskernel as gk
+
+k = gk.Kernel(cpus=1, seed=0)
+
+
+@k.program("/bin/demo")
+async def demo(sys):
+    kids = []
+    for code in (3, 5, 7):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.print(f"child {await sys.getpid()}: exiting with {code}")
+            await sys.exit(code)
+        kids.append(pid)
+    for pid in kids:
+        wpid, status = await sys.waitpid(pid, 0)
+        await sys.print(f"parent: reaped {wpid}, WEXITSTATUS = {os.WEXITSTATUS(status)}")
+
+
+parent = k.spawn("/bin/demo")
+# Run until all three children are zombies: they exited, the parent has not waited yet.
+k.run(until=lambda k: len(parent.children) == 3 and all(c.state == "Z" for c in parent.children))
+print("=== process tree while the children are zombies ===")
+print(k.pstree(), end="")
+print(k.ps(), end="")
+k.run()
+k.check()
+print("\n=== console ===")
+print(k.console, end="")
+print("\n=== function_graph: the parent's first fork() ===")
+print(k.trace.function_graph("__x64_sys_clone", pid=parent.pid), end="")
+print("\n=== the same call as the seeds draw it ===")
+print(k.trace.tree("__x64_sys_clone", pid=parent.pid), end="")
+print("\n=== function_graph: the parent's first wait4() ===")
+print(k.trace.function_graph("__x64_sys_wait4", pid=parent.pid), end="")
+print(f"\nparent {parent.pid} exited with status {parent.exit_code:#x}; reaped by init: {parent.reaped}")
