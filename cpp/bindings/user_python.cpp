@@ -200,6 +200,16 @@ static py::object make_oserror(int err) {
 user_step py_mm::crash(const std::string& why, bool kill) {
     crash_report = why;
     finished = true;
+    if (kill && why.rfind("fork replay", 0) == 0 && this_kernel && !this_kernel->host_error) {
+        // The child dies (SIGKILL) and run() raises, so the divergence cannot go unnoticed.
+        try {
+            py::object exc = py::module_::import("glasskernel.kernel").attr("ReplayDivergence");
+            PyErr_SetObject(exc.ptr(), py::str(prog->path + ": " + why).ptr());
+            throw py::error_already_set();
+        } catch (py::error_already_set&) {
+            this_kernel->host_error = std::current_exception();
+        }
+    }
     return user_step{kill ? user_exit::KILLED : user_exit::CRASH, 0};
 }
 

@@ -241,6 +241,12 @@ Kernel::~Kernel() {
     // Unwinding a suspended fiber runs the destructors on its stack (Boost's forced_unwind);
     // trace scopes and wait entries clean up after themselves.
     for (auto& t : all) t->thread.fiber = boost::context::fiber();
+    // Empty every intrusive container before the tasks in it are freed.
+    for (auto& r : runqueues) {
+        r->cfs.tasks_timeline.clear();
+        r->cfs.curr = nullptr;
+    }
+    for (auto& b : hrtimer_bases) b.active.clear();
     for (auto& t : all) {
         t->children.clear();
         t->mm.reset();

@@ -20,6 +20,14 @@ class KernelInconsistency(AssertionError):
     """The kernel's self-check found a broken invariant."""
 
 
+class ReplayDivergence(RuntimeError):
+    """A fork child's replay of its parent's system calls took another path.
+
+    Programs must be deterministic given their syscall results. The child is killed with
+    SIGKILL; the message names the first call that differed.
+    """
+
+
 @dataclass
 class Stop:
     """Where the kernel stopped: the event, the task and its kernel call chain."""
