@@ -1,0 +1,208 @@
+"""The Python API's errors for misuse, the console (fds 0, 1, 2), descriptors, sched_yield,
+preemption by the tick, nice, and crashing programs."""
+import errno
+import os
+import signal
+
+import pytest
+
+import glasskernel as gk
+from conftest import lines, run_checked, spawn_run
+
+
+# ---- API misuse: clear TypeError / ValueError, the kernel unharmed ----
+
+def test_kernel_argument_errors():
+    with pytest.raises(ValueError, match="cpus"):
+        gk.Kernel(cpus=0)
+    with pytest.raises(TypeError, match="cpus must be an int"):
+        gk.Kernel(cpus="2")
+    with pytest.raises(ValueError, match="pid_max"):
+        gk.Kernel(pid_max=3)
+    with pytest.raises(ValueError, match="seed"):
+        gk.Kernel(seed=-1)
+
+
+def test_program_and_spawn_errors(k):
+    with pytest.raises(TypeError, match="async def"):
+        k.program("/bin/x")(lambda sys: None)
+    with pytest.raises(ValueError, match="absolute"):
+        k.program("bin/x")
+    with pytest.raises(FileNotFoundError):
+        k.spawn("/bin/missing")
+    with pytest.raises(TypeError, match="argv"):
+        k.spawn("/bin/true", "not-a-list")
+    with pytest.raises(ValueError, match="until must be one of"):
+        k.step("sometimes")
+    with pytest.raises(TypeError, match="until must be"):
+        k.run(until=5)
+    with pytest.raises(TypeError, match="function name"):
+        k.break_at(None)
+    with pytest.raises(ValueError, match="no breakpoint"):
+        k._k.remove_breakpoint(1234)
+    with pytest.raises(ValueError, match="unknown cost"):
+        k.set_cost("nope", 1)
+    with pytest.raises(ValueError, match="no cpu"):
+        k.runqueue(3)
+    assert k.task(4242) is None
+    k.check()
+
+
+def test_program_misuse_crashes_only_that_process(k):
+    async def main(sys):
+        await sys.waitpid("1", 0)
+    t = spawn_run(k, main)
+    assert t.exit_code == signal.SIGSEGV
+    assert "TypeError: pid must be an int" in t.traceback
+
+
+def test_awaiting_something_else_crashes_with_a_clear_reason(k):
+    import asyncio
+
+    async def main(sys):
+        await asyncio.sleep(0)
+    t = spawn_run(k, main)
+    assert t.exit_code == signal.SIGSEGV
+    assert "may only await glasskernel system calls" in t.traceback
+
+
+def test_uncaught_exception_kills_with_sigsegv_and_keeps_traceback(k):
+    async def main(sys):
+        await sys.print("about to fail")
+        {}["missing"]
+    t = spawn_run(k, main)
+    assert t.exit_code == signal.SIGSEGV and t.reaped
+    assert "KeyError: 'missing'" in t.traceback and "about to fail" in k.console
+    # the kernel keeps running
+    t2 = k.spawn("/bin/true")
+    run_checked(k)
+    assert t2.reaped and t2.exit_code == 0
+
+
+# ---- console and descriptors ----
+
+def test_console_read_blocks_until_input(k):
+    async def main(sys):
+        data = await sys.read(0, 100)
+        await sys.print("got", data)
+        await sys.print("eof", await sys.read(0, 100))
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run()
+    assert t.state == "S" and "tty_read" in t.kernel_stack
+    assert [w["task"] for w in k._k.console_wait.waiters] == [t]
+    k.console_input("hello", eof=True)
+    run_checked(k)
+    assert lines(k) == ["got b'hello'", "eof b''"]
+
+
+def test_fd_errors_and_dup(k):
+    async def main(sys):
+        for call in (sys.write(9, b"x"), sys.read(7, 1), sys.close(5), sys.dup(8)):
+            try:
+                await call
+            except OSError as e:
+                await sys.print(errno.errorcode[e.errno])
+        fd = await sys.dup(1)
+        await sys.write(fd, b"via dup\n")
+        await sys.dup2(1, 10)
+        await sys.write(10, b"via dup2\n")
+        await sys.close(1)
+        try:
+            await sys.print("lost")
+        except OSError as e:
+            await sys.write(2, f"closed: {errno.errorcode[e.errno]}\n")
+    spawn_run(k, main)
+    assert lines(k) == ["EBADF", "EBADF", "EBADF", "EBADF", "via dup", "via dup2", "closed: EBADF"]
+
+
+def test_fork_shares_descriptors_exec_keeps_them(k):
+    @k.program("/bin/writer")
+    async def writer(sys):
+        await sys.write(5, b"inherited fd 5\n")
+
+    async def main(sys):
+        await sys.dup2(1, 5)
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.execve("/bin/writer")
+        await sys.waitpid(pid, 0)
+    spawn_run(k, main)
+    assert lines(k) == ["inherited fd 5"]
+
+
+# ---- scheduling ----
+
+def test_sched_yield_alternates(k):
+    async def main(sys):
+        pid = await sys.fork()
+        tag = "child" if pid == 0 else "parent"
+        for i in range(3):
+            await sys.print(tag, i)
+            await sys.sched_yield()
+        if pid:
+            await sys.waitpid(pid, 0)
+    spawn_run(k, main)
+    out = lines(k)
+    assert out == ["parent 0", "child 0", "parent 1", "child 1", "parent 2", "child 2"]
+
+
+def test_tick_preempts_cpu_bound_tasks(k):
+    async def main(sys):
+        pid = await sys.fork()
+        await sys.compute(50_000_000)
+        if pid:
+            await sys.waitpid(pid, 0)
+    t = spawn_run(k, main)
+    assert t.nivcsw >= 3  # preempted by the tick while computing
+    assert k.jiffies >= 25  # 100 ms of virtual CPU time at HZ=250
+
+
+def test_nice_changes_weight_and_needs_privilege_to_lower(k):
+    async def main(sys):
+        await sys.print(await sys.nice(5))
+        await sys.print(await sys.getpriority(os.PRIO_PROCESS, 0))
+        await sys.setuid(1000)
+        try:
+            await sys.nice(-10)
+        except PermissionError as e:
+            await sys.print(errno.errorcode[e.errno])
+        try:
+            await sys.setpriority(7, 0, 0)
+        except OSError as e:
+            await sys.print(errno.errorcode[e.errno])
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run(until=lambda k: "5\n5\n" in k.console)
+    assert t.se["weight"] == 335 and t.nice == 5 and t.prio == 125
+    run_checked(k)
+    assert lines(k) == ["5", "5", "EACCES", "EINVAL"]
+
+
+def test_clock_and_sleep_use_virtual_time(k):
+    import time
+
+    async def main(sys):
+        t0 = await sys.clock_gettime(time.CLOCK_MONOTONIC)
+        left = await sys.nanosleep(0.25)
+        t1 = await sys.clock_gettime(time.CLOCK_MONOTONIC)
+        await sys.print(round(t1 - t0, 3), left)
+    spawn_run(k, main)
+    assert lines(k) == ["0.25 0.0"]
+
+
+def test_ps_and_pstree(k):
+    async def main(sys):
+        if await sys.fork() == 0:
+            await sys.exit(0)
+        await sys.nanosleep(0.001)
+        await sys.wait()
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run(until=lambda k: any(c.state == "Z" for c in t.children))
+    tree = k.pstree()
+    assert "init(1)" in tree and f"t({t.pid + 1}) Z <defunct>" in tree and "[kthreadd](2)" in tree
+    ps = k.ps()
+    assert ps.splitlines()[0].split()[:3] == ["PID", "PPID", "PGID"]
+    assert "<table>" in k._repr_html_() and "task_struct" in t._repr_html_()
+    run_checked(k)

@@ -1,0 +1,147 @@
+"""Stepping and breakpoints: the engine stops at any modeled function, Python reads the stopped
+task's state and kernel call chain, and k.run() continues. Runs are deterministic."""
+import os
+
+import pytest
+
+import glasskernel as gk
+from conftest import lines, run_checked
+
+
+def forker(k):
+    @k.program("/bin/forker")
+    async def forker(sys):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.exit(2)
+        await sys.waitpid(pid, 0)
+        await sys.print("done")
+    return k.spawn("/bin/forker")
+
+
+def test_break_at_copy_process_shows_call_chain(k):
+    t = forker(k)
+    bp = k.break_at("copy_process", when=lambda ev: ev.pid == t.pid)
+    stop = k.run()
+    assert stop.reason == "breakpoint" and stop.function == "copy_process"
+    assert stop.task == t and stop.event.type == "entry"
+    assert stop.backtrace == ["__x64_sys_clone", "kernel_clone", "copy_process"]
+    assert t.kernel_stack == stop.backtrace and t.mode == "kernel"
+    assert k.stopped is not None
+    assert len(t.children) == 0  # not forked yet
+    with pytest.raises(RuntimeError, match="stopped inside copy_process"):
+        k.spawn("/bin/true")
+    k.check()
+    assert bp.hits == 1
+    bp.remove()
+    assert k.run() is None
+    assert lines(k) == ["done"] and t.reaped
+
+
+def test_step_function_by_function(k):
+    t = forker(k)
+    k.break_at("kernel_clone", when=lambda ev: ev.pid == t.pid)
+    k.run()
+    names = [k.step().function for _ in range(3)]
+    assert names == ["copy_process", "dup_task_struct", "sched_fork"]
+    k.breakpoints[0].remove()
+    k.run()
+    assert t.reaped
+
+
+def test_step_syscall_and_switch(k):
+    t = forker(k)
+    s = k.step("syscall")
+    assert s.function.startswith("__x64_sys_") and s.task == t
+    s = k.step("switch")
+    assert s.function == "sched_switch" and "prev_pid" in s.event.args
+    run_checked(k)
+
+
+def test_when_predicate_sees_event_and_task(k):
+    t = forker(k)
+    seen = []
+
+    def when(ev, task):
+        seen.append((ev.name, task.pid))
+        return task.pid != t.pid  # stop in the child only
+
+    k.break_at("do_exit", when)
+    s = k.run()
+    assert s.task.pid == t.pid + 1 and s.function == "do_exit"
+    assert "code=0x200" in s.event.args
+    assert seen[-1] == ("do_exit", t.pid + 1)
+    k.breakpoints[0].remove()
+    run_checked(k)
+
+
+def test_predicate_error_is_raised_and_kernel_stays_consistent(k):
+    t = forker(k)
+    k.break_at("copy_process", when=lambda ev: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        k.run()
+    k.check()
+    k.breakpoints[0].remove()
+    k.run()
+    assert t.reaped
+
+
+def test_run_until_predicate_and_time(k):
+    @k.program("/bin/sleeper")
+    async def sleeper(sys):
+        await sys.nanosleep(0.5)
+    t = k.spawn("/bin/sleeper")
+    start = k.now
+    assert k.run(for_ns=1_000_000) is None
+    assert t.state == "S" and k.now <= start + 1_000_000
+    k.run(until=lambda k: t.reaped)
+    assert t.reaped and k.now >= start + 500_000_000
+
+
+def test_nested_run_from_callback_is_refused(k):
+    forker(k)
+    with pytest.raises(RuntimeError, match="already running"):
+        k.run(until=lambda kk: kk.run())
+
+
+def trace_of_run(seed):
+    k = gk.Kernel(seed=seed)
+
+    @k.program("/bin/t")
+    async def main(sys):
+        for i in range(3):
+            if await sys.fork() == 0:
+                await sys.compute(100_000 * (i + 1))
+                await sys.exit(i)
+        for _ in range(3):
+            await sys.wait()
+    k.spawn("/bin/t")
+    k.run()
+    return [(e.ts, e.cpu, e.pid, e.type, e.name, e.args, e.ret) for e in k.trace.events], k.console
+
+
+def test_same_program_same_seed_same_trace():
+    a, b = trace_of_run(0), trace_of_run(0)
+    assert a == b and len(a[0]) > 100
+
+
+def test_function_graph_and_tree_render(k):
+    t = forker(k)
+    k.run()
+    fg = k.trace.function_graph("__x64_sys_clone", pid=t.pid)
+    assert "copy_process() {" in fg and "dup_task_struct();" in fg and "} /* __x64_sys_clone =" in fg
+    tree = k.trace.tree("__x64_sys_wait4", pid=t.pid, args=False)
+    assert tree.splitlines()[0] == "__x64_sys_wait4" and "|-kernel_wait4" in tree and "|-wait_task_zombie" in tree
+    with pytest.raises(LookupError):
+        k.trace.tree("no_such_function")
+    doc = k.trace.perfetto()
+    assert any(e["ph"] == "B" and e["name"] == "copy_process" for e in doc["traceEvents"])
+
+
+def test_tracepoints_of_the_lifecycle(k):
+    t = forker(k)
+    k.run()
+    names = [e.name for e in k.trace.events if e.type == "point"]
+    for tp in ("sched_process_fork", "sched_process_exit", "sched_process_wait", "sched_process_free", "sched_switch",
+               "sched_wakeup", "sched_wakeup_new", "sched_process_exec"):
+        assert tp in names, tp
