@@ -1,1 +1,193 @@
-int main() { return 0; }
+// Benchmarks of the C++ engine against this machine's real kernel, measured in the same run:
+// a context switch (two kernel threads ping-ponging through a wait queue vs. a pipe ping-pong
+// between two processes), a C++ program's fork+exit+wait vs. fork/_exit/waitpid, and a system
+// call (getpid in a C++ program vs. the raw getpid syscall).
+#include <benchmark/benchmark.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "glasskernel/builtin.h"
+#include "glasskernel/linux.h"
+
+using namespace gk;
+
+namespace {
+
+struct pingpong {
+    wait_queue_head wq{"bench.pingpong"};
+    int turn = 0;
+    long rounds = 0;
+};
+
+template <int Me>
+int pinger(void* arg) {
+    auto* pp = static_cast<pingpong*>(arg);
+    for (long i = 0; i < pp->rounds; i++) {
+        wait_queue_entry wait;
+        init_wait_entry(&wait, 0);
+        for (;;) {
+            prepare_to_wait(&pp->wq, &wait, TASK_UNINTERRUPTIBLE);
+            if (pp->turn == Me) break;
+            schedule();
+        }
+        finish_wait(&pp->wq, &wait);
+        pp->turn = 1 - Me;
+        wake_up(&pp->wq);
+    }
+    return 0;
+}
+
+task_struct* host_kthread(Kernel& k, int (*fn)(void*), void* arg) {
+    this_kernel = &k;
+    kernel_clone_args args;
+    args.flags = CLONE_VM | CLONE_UNTRACED;
+    args.exit_signal = 0;
+    args.fn = fn;
+    args.fn_arg = arg;
+    long nr = kernel_clone(&args, k.kthreadd_task);
+    return find_task_by_vpid_in(&k, static_cast<int>(nr));
+}
+
+kernel_config quiet() {
+    kernel_config c;
+    c.trace = false;
+    return c;
+}
+
+void BM_sim_context_switch(benchmark::State& state) {
+    Kernel k(quiet());
+    pingpong pp;
+    pp.rounds = 1000000000;
+    host_kthread(k, pinger<0>, &pp);
+    host_kthread(k, pinger<1>, &pp);
+    u64 before = k.cpu_rq(0)->nr_switches;
+    long n = 0;
+    for (auto _ : state) {
+        // run a bounded slice of virtual time: ~1000 switches per iteration
+        u64 start = k.cpu_rq(0)->nr_switches;
+        while (k.cpu_rq(0)->nr_switches - start < 1000) k.run(k.cpu_rq(0)->clock + 200000, nullptr);
+        n += static_cast<long>(k.cpu_rq(0)->nr_switches - start);
+    }
+    state.counters["switches"] = static_cast<double>(k.cpu_rq(0)->nr_switches - before);
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_sim_context_switch)->Unit(benchmark::kMicrosecond);
+
+void BM_real_pipe_pingpong(benchmark::State& state) {
+    int a[2], b[2];
+    if (pipe(a) || pipe(b)) state.SkipWithError("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(a[1]);  // or read() never sees EOF
+        close(b[0]);
+        char c;
+        while (read(a[0], &c, 1) == 1) (void)!write(b[1], &c, 1);
+        _exit(0);
+    }
+    long n = 0;
+    for (auto _ : state) {
+        char c = 'x';
+        (void)!write(a[1], &c, 1);
+        (void)!read(b[0], &c, 1);
+        n += 2;  // two context switches per round trip
+    }
+    close(a[1]);
+    waitpid(pid, nullptr, 0);
+    close(a[0]); close(b[0]); close(b[1]);
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_real_pipe_pingpong)->Unit(benchmark::kMicrosecond);
+
+// fork(); child exits; parent waits; again, `rounds` times.
+class fork_loop : public builtin<fork_loop> {
+    int pc = 0;
+    long left;
+public:
+    explicit fork_loop(long n) : left(n) {}
+    user_step step(long ret, const user_out&, syscall_regs* r) override {
+        switch (pc) {
+        case 0:
+            if (left-- <= 0) return sys(r, NR_exit_group, 0);
+            pc = 1;
+            return sys(r, NR_fork);
+        case 1:
+            if (ret == 0) return sys(r, NR_exit_group, 0);
+            pc = 0;
+            return sys(r, NR_wait4, ret, 0, 0);
+        }
+        return sys(r, NR_exit_group, 1);
+    }
+};
+
+void BM_sim_fork_exit_wait(benchmark::State& state) {
+    Kernel k(quiet());
+    static constexpr long rounds = 1000;
+    k.register_program(program{"/bin/forkloop", "builtin", [](const auto&, const auto&) { return std::make_unique<fork_loop>(rounds); }});
+    long n = 0;
+    for (auto _ : state) {
+        long err;
+        k.spawn("/bin/forkloop", {}, {}, &err);
+        k.run(KTIME_MAX, nullptr);
+        n += rounds;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_sim_fork_exit_wait)->Unit(benchmark::kMillisecond);
+
+void BM_real_fork_exit_wait(benchmark::State& state) {
+    long n = 0;
+    for (auto _ : state) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        waitpid(pid, nullptr, 0);
+        n++;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_real_fork_exit_wait)->Unit(benchmark::kMicrosecond);
+
+class getpid_loop : public builtin<getpid_loop> {
+    long left;
+public:
+    explicit getpid_loop(long n) : left(n) {}
+    user_step step(long, const user_out&, syscall_regs* r) override {
+        if (left-- <= 0) return sys(r, NR_exit_group, 0);
+        return sys(r, NR_getpid);
+    }
+};
+
+void BM_sim_getpid(benchmark::State& state) {
+    Kernel k(quiet());
+    static constexpr long rounds = 100000;
+    k.register_program(program{"/bin/getpidloop", "builtin", [](const auto&, const auto&) { return std::make_unique<getpid_loop>(rounds); }});
+    long n = 0;
+    for (auto _ : state) {
+        long err;
+        k.spawn("/bin/getpidloop", {}, {}, &err);
+        k.run(KTIME_MAX, nullptr);
+        n += rounds;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_sim_getpid)->Unit(benchmark::kMillisecond);
+
+void BM_real_getpid(benchmark::State& state) {
+    long n = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(syscall(SYS_getpid));
+        n++;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_real_getpid);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,156 @@
+"""`make bench`: ns per operation of the simulated kernel next to the same operation on this
+machine's real kernel, measured in the same run. No thresholds: figures to read and record."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import types
+
+import glasskernel as gk
+
+
+def timeit(fn, ops: int, repeat: int = 3) -> float:
+    """Best of `repeat` runs, in ns per op."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter_ns()
+        fn()
+        best = min(best, (time.perf_counter_ns() - t0) / ops)
+    return best
+
+
+# ---- Python programs on the simulated kernel ----
+
+def sim_py_getpid(n: int) -> float:
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/b")
+        async def b(sys):
+            for _ in range(n):
+                await sys.getpid()
+        k.spawn("/bin/b")
+        k.run()
+    return timeit(once, n)
+
+
+def coroutine_floor(n: int) -> float:
+    @types.coroutine
+    def op():
+        return (yield (39,))
+
+    async def prog():
+        for _ in range(n):
+            await op()
+
+    def once():
+        c = prog()
+        v = None
+        try:
+            while True:
+                c.send(v)
+                v = 1
+        except StopIteration:
+            pass
+    return timeit(once, n)
+
+
+def sim_py_fork(n: int) -> float:
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/f")
+        async def f(sys):
+            for _ in range(n):
+                pid = await sys.fork()
+                if pid == 0:
+                    await sys.exit(0)
+                await sys.waitpid(pid, 0)
+        k.spawn("/bin/f")
+        k.run()
+    return timeit(once, n)
+
+
+def sim_py_first_fork(n: int) -> float:
+    """n processes that each fork once: fork cost without a long log to replay."""
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/f1")
+        async def f1(sys):
+            pid = await sys.fork()
+            if pid == 0:
+                await sys.exit(0)
+            await sys.waitpid(pid, 0)
+        for _ in range(n):
+            k.spawn("/bin/f1")
+            k.run()  # one at a time: init's wait4 scans all its children, as Linux's does
+    return timeit(once, n)
+
+
+# ---- the real kernel, from Python ----
+
+def real_py_getpid(n: int) -> float:
+    def once():
+        g = os.getpid
+        for _ in range(n):
+            g()
+    return timeit(once, n)
+
+
+def real_py_fork(n: int) -> float:
+    def once():
+        for _ in range(n):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+    return timeit(once, n, repeat=2)
+
+
+def cpp_results(binary: str) -> dict[str, float]:
+    out = subprocess.run([binary, "--benchmark_format=json", "--benchmark_min_time=0.5"], check=True,
+                         capture_output=True, text=True).stdout
+    res = {}
+    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+    for b in json.loads(out)["benchmarks"]:
+        per_iter = b.get("ops_per_iter", 1.0) or 1.0
+        res[b["name"]] = b["real_time"] * scale[b["time_unit"]] / per_iter
+    return res
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--cpp", help="path of the gk_bench binary")
+    p.add_argument("--quick", action="store_true")
+    a = p.parse_args()
+    scale = 10 if a.quick else 1
+    rows = []
+    if a.cpp:
+        c = cpp_results(a.cpp)
+        rows.append(("context switch (C++ kthreads ping-pong on a wait queue)", c["BM_sim_context_switch"],
+                     "pipe ping-pong, 2 processes (per switch)", c["BM_real_pipe_pingpong"]))
+        rows.append(("fork+exit+wait, C++ program", c["BM_sim_fork_exit_wait"], "fork/_exit/waitpid (C)",
+                     c["BM_real_fork_exit_wait"]))
+        rows.append(("getpid, C++ program", c["BM_sim_getpid"], "raw getpid syscall (C)", c["BM_real_getpid"]))
+    floor = coroutine_floor(200_000 // scale)
+    rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "bare coroutine driver (floor)", floor))
+    rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "os.getpid() from Python", real_py_getpid(1_000_000 // scale)))
+    real_fork = real_py_fork(300 // scale)
+    rows.append(("fork+exit+wait, Python, 1st fork of a process", sim_py_first_fork(2000 // scale), "os.fork/os.waitpid", real_fork))
+    rows.append(("fork+exit+wait, Python, loop of 100 (replay grows)", sim_py_fork(100), "os.fork/os.waitpid", real_fork))
+    rows.append(("fork+exit+wait, Python, loop of 1000 (replay grows)", sim_py_fork(1000 // scale), "os.fork/os.waitpid", real_fork))
+    w = max(len(r[0]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    print(f"{'simulated operation':<{w}} {'ns/op':>10}   {'compared with':<{w2}} {'ns/op':>10} {'sim/real':>9}")
+    for name, sim, other, real in rows:
+        print(f"{name:<{w}} {sim:>10.0f}   {other:<{w2}} {real:>10.0f} {sim / real:>9.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
