@@ -147,7 +147,7 @@ static py::object sigset_to_py(u64 mask) {
     py::set s;
     for (int sig = 1; sig <= 64; sig++)
         if (mask & (1ULL << (sig - 1))) s.add(py::int_(sig));
-    return std::move(s);
+    return py::object(std::move(s));
 }
 
 static double ns_to_s(long ns) { return static_cast<double>(ns) / 1e9; }

@@ -11,9 +11,29 @@
 #include "engine/stack_cache.h"
 #include "glasskernel/linux.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define GK_ASAN 1
+#endif
+
 namespace gk {
 
 thread_local Kernel* this_kernel = nullptr;
+
+// AddressSanitizer must be told about every switch between the host stack and a kernel stack.
+#ifdef GK_ASAN
+static thread_local const void* host_stack_bottom = nullptr;
+static thread_local size_t host_stack_size = 0;
+static void asan_enter_fiber(task_struct* t, void** fake) { __sanitizer_start_switch_fiber(fake, t->thread.stack_bottom, t->thread.stack_size); }
+static void asan_back_on_host(void* fake) { __sanitizer_finish_switch_fiber(fake, nullptr, nullptr); }
+static void asan_leave_fiber(void** fake) { __sanitizer_start_switch_fiber(fake, host_stack_bottom, host_stack_size); }
+static void asan_on_fiber(void* fake) { __sanitizer_finish_switch_fiber(fake, &host_stack_bottom, &host_stack_size); }
+#else
+static void asan_enter_fiber(task_struct*, void**) {}
+static void asan_back_on_host(void*) {}
+static void asan_leave_fiber(void**) {}
+static void asan_on_fiber(void*) {}
+#endif
 
 static size_t page_size() {
     static size_t ps = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -93,6 +113,7 @@ static void task_fiber_main(task_struct* t) {
 void Kernel::new_task_fiber(task_struct* t) {
     t->thread.fiber = boost::context::fiber(
         std::allocator_arg, stack_alloc{stacks.get()}, [t](boost::context::fiber&& host) {
+            asan_on_fiber(nullptr);
             t->thread.host = std::move(host);
             task_fiber_main(t);
             // The task is dead and no longer current anywhere: ending the fiber hands its
@@ -100,17 +121,44 @@ void Kernel::new_task_fiber(task_struct* t) {
             Kernel* k = t->kernel;
             k->act = host_act::DEAD;
             t->thread.where = kstate::DEAD;
+            asan_leave_fiber(nullptr);  // this stack is finished for good
             return std::move(t->thread.host);
         });
     t->thread.stack_end = stacks->end_of_stack(stacks->last);
+    t->thread.stack_bottom = static_cast<char*>(stacks->last.sp) - stacks->last.size;
+    t->thread.stack_size = stacks->last.size;
     t->thread.where = kstate::NEW;
+}
+
+void Kernel::destroy_task_fiber(task_struct* t) {
+    if (!t->thread.fiber) return;
+    if (t->thread.where == kstate::NEW) {
+        // Never started: nothing on its stack to unwind beyond Boost's own entry frame.
+        t->thread.fiber = boost::context::fiber();
+        return;
+    }
+    void* fake = nullptr;
+    asan_enter_fiber(t, &fake);
+    t->thread.fiber = boost::context::fiber();
+    asan_back_on_host(fake);
 }
 
 void Kernel::switch_to_host(host_act a) {
     task_struct* t = running;
     if (*t->thread.stack_end != STACK_END_MAGIC) panic("kernel stack overflow: end-of-stack magic overwritten");
     act = a;
-    t->thread.host = std::move(t->thread.host).resume();
+    void* fake = nullptr;
+    asan_leave_fiber(&fake);
+    try {
+        t->thread.host = std::move(t->thread.host).resume();
+    } catch (boost::context::detail::forced_unwind&) {
+        // Kernel teardown destroys this suspended stack: we arrived here by the unwinder,
+        // not by a resume. Tell ASan where we are, then that the stack is being left for good.
+        asan_on_fiber(fake);
+        asan_leave_fiber(nullptr);
+        throw;
+    }
+    asan_on_fiber(fake);
 }
 
 void Kernel::resume(task_struct* t) {
@@ -121,7 +169,10 @@ void Kernel::resume(task_struct* t) {
         running = t;
         act = host_act::NONE;
         t->thread.where = kstate::KERNEL;
+        void* fake = nullptr;
+        asan_enter_fiber(t, &fake);
         t->thread.fiber = std::move(t->thread.fiber).resume();
+        asan_back_on_host(fake);
         running = nullptr;
         if (act == host_act::UPCALL) {
             std::shared_ptr<upcall_fn> fn = std::move(pending_upcall);

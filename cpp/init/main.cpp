@@ -240,7 +240,7 @@ Kernel::~Kernel() {
     for (auto& t : idle_tasks) all.push_back(t);
     // Unwinding a suspended fiber runs the destructors on its stack (Boost's forced_unwind);
     // trace scopes and wait entries clean up after themselves.
-    for (auto& t : all) t->thread.fiber = boost::context::fiber();
+    for (auto& t : all) destroy_task_fiber(t.get());
     // Empty every intrusive container before the tasks in it are freed.
     for (auto& r : runqueues) {
         r->cfs.tasks_timeline.clear();

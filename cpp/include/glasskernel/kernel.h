@@ -161,6 +161,7 @@ public:
 
     // Engine internals used by kernel code.
     void new_task_fiber(task_struct* t);
+    void destroy_task_fiber(task_struct* t);  // teardown: unwinds a suspended kernel stack
     void switch_to_host(host_act a);  // on a fiber: suspend, let the host act
     long upcall(std::shared_ptr<upcall_fn> fn);
     void maybe_stop(const trace_event& ev);

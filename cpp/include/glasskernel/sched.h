@@ -109,6 +109,8 @@ struct thread_struct {
     u64 compute_left = 0;         // user-mode CPU time still to burn
     std::vector<const char*> kstack;  // open trace scopes: this task's kernel call chain
     unsigned long* stack_end = nullptr;   // STACK_END_MAGIC lives here
+    const void* stack_bottom = nullptr;   // for AddressSanitizer's fiber-switch annotations
+    size_t stack_size = 0;
     int (*kthread_fn)(void*) = nullptr;
     void* kthread_data = nullptr;
 };
