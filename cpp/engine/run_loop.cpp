@@ -20,15 +20,33 @@ u64 Kernel::cpu_key(int cpu) {
     return r->clock;
 }
 
+// The CPU with the smallest clock goes next. CPUs whose clocks are equal are taken in an order
+// drawn from the kernel's seed: another seed, another (equally valid) interleaving.
 int Kernel::pick_cpu(u64* key) {
     int best = -1;
     u64 best_key = KTIME_MAX;
+    int ties = 0;
     for (int c = 0; c < cfg.cpus; c++) {
         u64 k = cpu_key(c);
         if (k < best_key) {
             best_key = k;
             best = c;
+            ties = 1;
+        } else if (k == best_key && k != KTIME_MAX) {
+            ties++;
         }
+    }
+    if (ties > 1) {
+        // xorshift64*: a tiny deterministic generator, advanced only on ties.
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        int pick = static_cast<int>((rng * 2685821657736338717ULL) >> 33) % ties;
+        for (int c = 0; c < cfg.cpus; c++)
+            if (cpu_key(c) == best_key && pick-- == 0) {
+                best = c;
+                break;
+            }
     }
     *key = best_key;
     return best;

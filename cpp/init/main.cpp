@@ -119,6 +119,8 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
         hrtimer_init(&tick_timers[i], tick_sched_timer, "tick_sched_timer");
     }
     init_pid_ns.pid_max = cfg.pid_max;
+    rng ^= cfg.seed * 0xBF58476D1CE4E5B9ULL;
+    if (!rng) rng = 1;
     trace.enabled = cfg.trace;
     register_builtin_programs(this);
     start_kernel();

@@ -169,7 +169,6 @@ static long wait_task_zombie(wait_opts* wo, task_struct* p) {
         psig->cnvcsw += p->nvcsw + p->signal->cnvcsw;
         psig->cnivcsw += p->nivcsw + p->signal->cnivcsw;
         if (wo->want_rusage) fill_rusage(wo, p);
-        trace_point("sched_process_wait", "comm=%s pid=%d prio=%d", p->comm.c_str(), pid, p->prio);
         release_task(p);
     }
     wo->wo_stat = status;
@@ -224,6 +223,7 @@ static int child_wait_callback(wait_queue_entry* wait, unsigned mode, int sync, 
 long do_wait(wait_opts* wo) {
     trace_scope ts("do_wait", "flags=%#x", wo->wo_flags);
     task_struct* me = current;
+    trace_point("sched_process_wait", "comm=%s pid=%d prio=%d", me->comm.c_str(), pid_nr(wo->wo_pid), me->prio);
     wo->child_wait.func = child_wait_callback;
     wo->child_wait.private_ = me;
     wo->child_wait.flags = 0;

@@ -145,3 +145,46 @@ def test_tracepoints_of_the_lifecycle(k):
     for tp in ("sched_process_fork", "sched_process_exit", "sched_process_wait", "sched_process_free", "sched_switch",
                "sched_wakeup", "sched_wakeup_new", "sched_process_exec"):
         assert tp in names, tp
+
+
+def test_two_cpus_run_children_in_parallel():
+    k = gk.Kernel(cpus=2)
+
+    @k.program("/bin/par")
+    async def par(sys):
+        kids = []
+        for _ in range(2):
+            pid = await sys.fork()
+            if pid == 0:
+                await sys.compute(10_000_000)
+                await sys.exit(0)
+            kids.append(pid)
+        for p in kids:
+            await sys.waitpid(p, 0)
+    start = k.now
+    t = k.spawn("/bin/par")
+    cpus_seen = set()
+    k.run(until=lambda k: (cpus_seen.update(c.cpu for c in t.children if c.state == "R"), False)[1])
+    assert t.reaped and cpus_seen == {0, 1}
+    # 20 ms of work on 2 CPUs finishes in about 10 ms of virtual time
+    assert k.now - start < 15_000_000
+    k.check()
+
+
+def test_seed_changes_only_tie_breaking_and_is_reproducible():
+    def run(seed):
+        k = gk.Kernel(cpus=2, seed=seed)
+
+        @k.program("/bin/p")
+        async def p(sys):
+            for i in range(4):
+                if await sys.fork() == 0:
+                    await sys.print("child", i)
+                    await sys.exit(0)
+            for _ in range(4):
+                await sys.wait()
+        k.spawn("/bin/p")
+        k.run()
+        return k.console, [(e.ts, e.cpu, e.name) for e in k.trace.events]
+    assert run(1) == run(1)
+    assert sorted(run(1)[0].splitlines()) == sorted(run(2)[0].splitlines())

@@ -137,6 +137,7 @@ public:
     bool tearing_down = false;
     bool booted = false;
     u64 host_iterations = 0;
+    u64 rng = 0x9E3779B97F4A7C15ULL;  // seeded from cfg.seed; breaks ties between CPUs
     std::unique_ptr<stack_cache> stacks;
     std::function<void()> check_interrupts;  // host hook: Ctrl-C in Python
     std::unique_ptr<boot_state> boot;

@@ -129,12 +129,13 @@ void do_task_dead() {
 static int select_task_rq(task_struct* p, int wake_flags) {
     Kernel* k = this_kernel;
     if (!(wake_flags & WF_FORK) || k->cfg.cpus == 1) return p->cpu;
-    // Fork balancing: start the child on the least loaded CPU (lowest number on a tie).
+    // Fork balancing: start the child on the CPU with the fewest runnable tasks (the parent's
+    // own CPU on a tie, then the lowest number). A running task is counted in nr_running.
     int best = p->cpu;
-    unsigned best_load = k->cpu_rq(best)->nr_running + (k->cpu_rq(best)->curr != k->cpu_rq(best)->idle);
+    unsigned best_load = k->cpu_rq(best)->nr_running;
     for (int c = 0; c < k->cfg.cpus; c++) {
         rq* r = k->cpu_rq(c);
-        unsigned load = r->nr_running + (r->curr != r->idle);
+        unsigned load = r->nr_running;
         if (load < best_load) {
             best = c;
             best_load = load;
