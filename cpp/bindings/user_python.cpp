@@ -197,6 +197,48 @@ static py::object make_oserror(int err) {
         PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err)));
 }
 
+// Resume the coroutine with a value, or throw OSError(err) into it; like PyIter_Send, returns
+// PYGEN_NEXT (a yielded request in *result), PYGEN_RETURN (main's return value) or PYGEN_ERROR.
+static int send_or_throw(PyObject* coro, PyObject* value, int err, PyObject** result) {
+    if (!err) return PyIter_Send(coro, value, result);
+    py::object exc = make_oserror(err);
+    *result = PyObject_CallMethod(coro, "throw", "O", exc.ptr());
+    if (*result) return PYGEN_NEXT;
+    if (!PyErr_ExceptionMatches(PyExc_StopIteration)) return PYGEN_ERROR;
+    PyObject *type, *val, *tb;
+    PyErr_Fetch(&type, &val, &tb);
+    PyErr_NormalizeException(&type, &val, &tb);
+    *result = val ? PyObject_GetAttrString(val, "value") : nullptr;
+    if (!*result) {
+        PyErr_Clear();
+        Py_INCREF(Py_None);
+        *result = Py_None;
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(val);
+    Py_XDECREF(tb);
+    return PYGEN_RETURN;
+}
+
+// A fresh coroutine of the program: main(sys, *argv[1:]).
+bool py_mm::make_coroutine(std::string* why) {
+    try {
+        py::object sys = sys_class()(argv, envp);
+        py::tuple a(argv.size() > 0 ? argv.size() : 1);
+        a[0] = sys;
+        for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
+        coro = prog->fn(*a);
+    } catch (py::error_already_set& e) {
+        *why = std::string("could not start ") + prog->path + ": " + e.what();
+        return false;
+    }
+    if (!PyCoro_CheckExact(coro.ptr()) && !PyGen_Check(coro.ptr())) {
+        *why = prog->path + ": main must be an `async def` function";
+        return false;
+    }
+    return true;
+}
+
 user_step py_mm::crash(const std::string& why, bool kill) {
     crash_report = why;
     finished = true;
@@ -271,18 +313,8 @@ user_step py_mm::outcome(task_struct* t, int status, PyObject* result, syscall_r
 }
 
 user_step py_mm::start(task_struct* t, syscall_regs* regs) {
-    py::object args_tuple;
-    try {
-        py::object sys = sys_class()(argv, envp);
-        py::tuple a(argv.size() > 0 ? argv.size() : 1);
-        a[0] = sys;
-        for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
-        coro = prog->fn(*a);
-    } catch (py::error_already_set& e) {
-        return crash(std::string("could not start ") + prog->path + ": " + e.what(), false);
-    }
-    if (!PyCoro_CheckExact(coro.ptr()) && !PyGen_Check(coro.ptr()))
-        return crash(prog->path + ": main must be an `async def` function", false);
+    std::string why;
+    if (!make_coroutine(&why)) return crash(why, false);
     PyObject* result = nullptr;
     int status = PyIter_Send(coro.ptr(), Py_None, &result);
     return outcome(t, status, result, regs);
@@ -291,27 +323,7 @@ user_step py_mm::start(task_struct* t, syscall_regs* regs) {
 user_step py_mm::deliver(task_struct* t, py::object value, int err, syscall_regs* regs) {
     log->entries.push_back(log_entry{last_req, value, err});
     PyObject* result = nullptr;
-    int status;
-    if (err) {
-        py::object exc = make_oserror(err);
-        result = PyObject_CallMethod(coro.ptr(), "throw", "O", exc.ptr());
-        if (result) {
-            status = PYGEN_NEXT;
-        } else if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
-            PyObject *type, *val, *tb;
-            PyErr_Fetch(&type, &val, &tb);
-            PyErr_NormalizeException(&type, &val, &tb);
-            result = val ? PyObject_GetAttrString(val, "value") : (Py_INCREF(Py_None), Py_None);
-            Py_XDECREF(type);
-            Py_XDECREF(val);
-            Py_XDECREF(tb);
-            status = PYGEN_RETURN;
-        } else {
-            status = PYGEN_ERROR;
-        }
-    } else {
-        status = PyIter_Send(coro.ptr(), value.ptr(), &result);
-    }
+    int status = send_or_throw(coro.ptr(), value.ptr(), err, &result);
     return outcome(t, status, result, regs);
 }
 
@@ -323,15 +335,8 @@ user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_r
     for (const log_segment* s = log->prev.get(), *child = log.get(); s; child = s, s = s->prev.get())
         chain.emplace_back(s, child->prev_len);
     std::reverse(chain.begin(), chain.end());
-    try {
-        py::object sys = sys_class()(argv, envp);
-        py::tuple a(argv.size() > 0 ? argv.size() : 1);
-        a[0] = sys;
-        for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
-        coro = prog->fn(*a);
-    } catch (py::error_already_set& e) {
-        return crash(std::string("fork replay could not restart ") + prog->path + ": " + e.what(), true);
-    }
+    std::string why;
+    if (!make_coroutine(&why)) return crash("fork replay: " + why, true);
     PyObject* value = Py_None;
     int err = 0;
     size_t index = 0;
@@ -339,14 +344,7 @@ user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_r
         for (size_t i = 0; i < len; i++, index++) {
             const log_entry& e = seg->entries[i];
             PyObject* result = nullptr;
-            int status;
-            if (err) {
-                py::object exc = make_oserror(err);
-                result = PyObject_CallMethod(coro.ptr(), "throw", "O", exc.ptr());
-                status = result ? PYGEN_NEXT : PYGEN_ERROR;
-            } else {
-                status = PyIter_Send(coro.ptr(), value, &result);
-            }
+            int status = send_or_throw(coro.ptr(), value, err, &result);
             if (status != PYGEN_NEXT) {
                 Py_XDECREF(result);
                 PyErr_Clear();
@@ -368,14 +366,7 @@ user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_r
     }
     // The next request must be the fork itself; from there the child runs for real.
     PyObject* result = nullptr;
-    int status;
-    if (err) {
-        py::object exc = make_oserror(err);
-        result = PyObject_CallMethod(coro.ptr(), "throw", "O", exc.ptr());
-        status = result ? PYGEN_NEXT : PYGEN_ERROR;
-    } else {
-        status = PyIter_Send(coro.ptr(), value, &result);
-    }
+    int status = send_or_throw(coro.ptr(), value, err, &result);
     if (status != PYGEN_NEXT || !requests_equal(result, fork_req.ptr())) {
         std::string got = status == PYGEN_NEXT ? describe(result) : std::string("nothing (it ended)");
         Py_XDECREF(result);

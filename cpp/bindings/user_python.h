@@ -46,6 +46,7 @@ public:
     size_t log_size() const;
 
 private:
+    bool make_coroutine(std::string* why);
     user_step start(task_struct* t, syscall_regs* regs);
     user_step replay(task_struct* t, long ret, const user_out& out, syscall_regs* regs);
     user_step deliver(task_struct* t, py::object value, int err, syscall_regs* regs);
