@@ -1,0 +1,84 @@
+"""The command line (`glasskernel`, `python -m glasskernel`) and SIGCHLD generation at exit."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from conftest import lines, run_checked, spawn_run
+
+
+def test_script_mode_runs_with_k_predefined(tmp_path):
+    script = tmp_path / "scenario.py"
+    script.write_text(textwrap.dedent("""
+        @k.program("/bin/hi")
+        async def hi(sys, who):
+            await sys.print("hi", who, await sys.getpid())
+        k.spawn("/bin/hi", ["/bin/hi", sys_argv_1])
+        run()
+        print(k.console, end="")
+        ps()
+    """).replace("sys_argv_1", "__import__('sys').argv[1]"))
+    out = subprocess.run([sys.executable, "-m", "glasskernel", str(script), "there"], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "hi there 4"
+    assert "PID  PPID" in out.stdout
+
+
+def test_interactive_shell_reads_commands_from_stdin():
+    out = subprocess.run([sys.executable, "-m", "glasskernel", "-q"], input="pstree()\nprint(k.task(1).comm)\n",
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "├─init(1) S" in out.stdout and ">>> init\n" in out.stdout
+
+
+def test_shell_rejects_bad_arguments():
+    out = subprocess.run([sys.executable, "-m", "glasskernel", "--cpus", "0", "-q"], input="", capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "cpus" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "glasskernel", "/no/such/script.py"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "no such script" in out.stderr
+
+
+def test_sigchld_is_generated_and_ignored_by_default(k):
+    async def main(sys):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.exit(0)
+        await sys.waitpid(pid, 0)
+    t = spawn_run(k, main)
+    gen = [e for e in k.trace.events if e.name == "signal_generate" and f"pid={t.pid} " in e.args]
+    assert gen and "sig=17" in gen[0].args and gen[0].args.endswith("res=1")  # TRACE_SIGNAL_IGNORED
+
+
+def test_blocked_sigchld_stays_pending_and_sigtimedwait_takes_it(k):
+    async def main(sys):
+        await sys.sigprocmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.exit(0)
+        sig = await sys.sigtimedwait({signal.SIGCHLD})
+        await sys.print("got", sig, "pending now", await sys.sigpending())
+        await sys.waitpid(pid, 0)
+        try:
+            await sys.sigtimedwait({signal.SIGCHLD}, 0.001)
+        except BlockingIOError:
+            await sys.print("EAGAIN on time-out")
+    spawn_run(k, main)
+    assert lines(k) == ["got 17 pending now set()", "EAGAIN on time-out"]
+
+
+def test_pending_sigchld_is_visible_on_the_task(k):
+    async def main(sys):
+        await sys.sigprocmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        if await sys.fork() == 0:
+            await sys.exit(0)
+        await sys.nanosleep(0.01)
+        await sys.print(await sys.sigpending())
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run(until=lambda k: signal.SIGCHLD in t.signal.shared_pending)
+    assert signal.SIGCHLD in t.blocked
+    run_checked(k)
+    assert lines(k) == ["{17}"]
