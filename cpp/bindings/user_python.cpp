@@ -183,6 +183,18 @@ py::object syscall_result(long nr, const py::tuple& req, long ret, const user_ou
         return py::none();
     }
     case 228: return py::float_(ns_to_s(out.v[0]));
+    case 128:
+        if (req.size() > 3 && PyObject_IsTrue(req[3].ptr())) {
+            static py::object* cls = new py::object(py::module_::import("glasskernel.program").attr("SigInfo"));
+            return (*cls)(out.v[0], out.v[1], out.v[2], out.v[3], out.v[4], out.v[5]);
+        }
+        return py::int_(ret);
+    case 13: {
+        static py::object* handlers = new py::object(py::module_::import("signal").attr("Handlers"));
+        return (*handlers)(out.v[0]);
+    }
+    case 36: case 38: return py::make_tuple(ns_to_s(out.v[0]), ns_to_s(out.v[1]));
+    case 62: case 129: case 200: case 234: return py::none();
     case 247: {
         if (out.v[0] == 0) return py::none();
         static py::object* cls = new py::object(py::module_::import("os").attr("waitid_result"));

@@ -162,6 +162,9 @@ void Kernel::switch_to_host(host_act a) {
 }
 
 void Kernel::resume(task_struct* t) {
+    // A task that reaps itself (SIGCHLD ignored) drops the kernel's reference while its fiber
+    // still runs; like the reference finish_task_switch() drops, ours lasts until it switches out.
+    std::shared_ptr<task_struct> hold = t->self;
     Kernel* saved = this_kernel;
     this_kernel = this;
     this_cpu = t->cpu;

@@ -10,6 +10,7 @@
 namespace gk {
 
 void* new_kthreadd_state();
+void init_signal_timers(signal_struct* sig, task_struct* leader);
 void free_kthreadd_state(void* p);
 
 static completion* kthreadd_done_of(Kernel* k);
@@ -135,6 +136,7 @@ void Kernel::start_kernel() {
     init_rlimits(sig.get());
     auto sighand = std::make_shared<sighand_struct>();
     auto files = std::make_shared<files_struct>();
+    init_signal_timers(sig.get(), nullptr);
     init_struct_pid = std::make_unique<pid>();
     for (int type = PIDTYPE_TGID; type < PIDTYPE_MAX; type++) sig->pids[type] = init_struct_pid.get();
     for (int cpu = 0; cpu < cfg.cpus; cpu++) {

@@ -23,6 +23,8 @@ void release_task(task_struct* p) {
     int& nproc = k->user_processes[p->real_cred->uid];
     if (nproc > 0) nproc--;
     trace_point("sched_process_free", "comm=%s pid=%d prio=%d", p->comm.c_str(), p->pid, p->prio);
+    flush_sigqueue(&p->pending);  // __exit_signal: queued siginfos give back their charge
+    flush_sigqueue(&p->signal->shared_pending);
     __unhash_process(p);
     p->exit_state = EXIT_DEAD;
     p->real_parent = p->parent = nullptr;
@@ -106,6 +108,9 @@ void do_exit(long code) {
         k->panic(buf);
     }
     tsk->exit_code = static_cast<int>(code);
+    // The group is dead (one task per group here): its interval timers stop (exit_itimers).
+    hrtimer_cancel(&tsk->signal->real_timer);
+    tsk->signal->it[0] = tsk->signal->it[1] = cpu_itimer();
     exit_mm();
     if (tsk->files) {
         tsk->files->count--;

@@ -46,6 +46,8 @@ static int copy_sighand(u64 clone_flags, task_struct* tsk, task_struct* parent) 
     return 0;
 }
 
+void init_signal_timers(signal_struct* sig, task_struct* leader);
+
 static int copy_signal(u64 clone_flags, task_struct* tsk, task_struct* parent) {
     trace_scope ts("copy_signal");
     (void)clone_flags;
@@ -54,6 +56,7 @@ static int copy_signal(u64 clone_flags, task_struct* tsk, task_struct* parent) {
     sig->has_child_subreaper = parent->signal->has_child_subreaper || parent->signal->is_child_subreaper;
     sig->pids[PIDTYPE_PGID] = parent->signal->pids[PIDTYPE_PGID];
     sig->pids[PIDTYPE_SID] = parent->signal->pids[PIDTYPE_SID];
+    init_signal_timers(sig.get(), tsk);  // interval timers are not inherited
     tsk->signal = sig;
     return 0;
 }

@@ -42,6 +42,9 @@ int kthreadd(void* unused) {
     Kernel* k = this_kernel;
     task_struct* self = current;
     self->comm = "kthreadd";
+    // Its own handler table, all SIG_IGN, inherited by every kernel thread it creates.
+    self->sighand = std::make_shared<sighand_struct>(*self->sighand);
+    ignore_signals(self);
     kthreadd_state* st = static_cast<kthreadd_state*>(self->thread.kthread_data);
     for (;;) {
         set_current_state(TASK_INTERRUPTIBLE);

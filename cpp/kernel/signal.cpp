@@ -39,6 +39,8 @@ static long handler_of(task_struct* t, int sig) { return t->sighand->action[sig 
 static bool sig_ignored(task_struct* t, int sig, bool force) {
     if (sigismember(&t->blocked, sig) || sigismember(&t->real_blocked, sig)) return false;
     long handler = handler_of(t, sig);
+    // Nothing can kill or stop the global init, not even the kernel.
+    if (t == t->kernel->child_reaper && sig_kernel_only(sig)) return true;
     // init (SIGNAL_UNKILLABLE) only gets the signals it installed handlers for.
     if ((t->signal->flags & SIGNAL_UNKILLABLE) && handler == SIG_DFL && !(force && sig_kernel_only(sig))) return true;
     return handler == SIG_IGN || (handler == SIG_DFL && sig_kernel_ignore(sig));
@@ -56,26 +58,62 @@ static void complete_signal(int sig, task_struct* p, pid_type type) {
     signal_wake_up(p, sig == SIGKILL);
 }
 
+static void uncharge(sigqueue* q) {
+    if (q->counted) this_kernel->user_sigpending[q->user]--;
+    q->counted = false;
+}
+
+void flush_sigqueue(sigpending* queue) {
+    for (auto& q : queue->list) uncharge(&q);
+    queue->list.clear();
+    sigemptyset(&queue->signal);
+}
+
+// Kernel threads ignore every signal (kthreadd calls this; its children inherit it).
+void ignore_signals(task_struct* t) {
+    for (auto& ka : t->sighand->action) ka.sa_handler = SIG_IGN;
+    flush_sigqueue(&t->pending);
+}
+
 static int __send_signal(int sig, kernel_siginfo* info, task_struct* t, pid_type type, bool force) {
     trace_scope ts("__send_signal", "sig=%d pid=%d", sig, t->pid);
     int result = TRACE_SIGNAL_IGNORED;
+    int ret = 0;
     sigpending* pending = nullptr;
     if (!sig_ignored(t, sig, force)) {
         pending = type != PIDTYPE_PID ? &t->signal->shared_pending : &t->pending;
         result = TRACE_SIGNAL_ALREADY_PENDING;
         if (!legacy_queue(pending, sig)) {
-            sigqueue q;
-            if (info) q.info = *info;
-            q.info.si_signo = sig;
-            pending->list.push_back(q);
-            sigaddset(&pending->signal, sig);
-            result = TRACE_SIGNAL_DELIVERED;
+            // Each queued siginfo is charged to the target's user. Standard signals sent by
+            // a user may exceed RLIMIT_SIGPENDING; real-time ones may not: sigqueue() gets
+            // EAGAIN, kill() still sets the bit but loses the siginfo.
+            Kernel* k = this_kernel;
+            uid_t uid = t->real_cred->uid;
+            int code = info ? info->si_code : SI_USER;
+            bool override_rlimit = sig < SIGRTMIN && code >= 0;
+            bool fits = static_cast<u64>(k->user_sigpending[uid]) < task_rlimit(t, RLIMIT_SIGPENDING);
+            if (fits || override_rlimit) {
+                sigqueue q;
+                if (info) q.info = *info;
+                q.info.si_signo = sig;
+                q.counted = true;
+                q.user = uid;
+                k->user_sigpending[uid]++;
+                pending->list.push_back(q);
+                result = TRACE_SIGNAL_DELIVERED;
+            } else if (sig >= SIGRTMIN && code != SI_USER) {
+                result = TRACE_SIGNAL_OVERFLOW_FAIL;
+                ret = -EAGAIN;
+            } else {
+                result = TRACE_SIGNAL_LOSE_INFO;
+            }
+            if (ret == 0) sigaddset(&pending->signal, sig);
         }
     }
     trace_point("signal_generate", "sig=%d errno=%d code=%d comm=%s pid=%d grp=%d res=%d", sig, info ? info->si_errno : 0,
                 info ? info->si_code : SI_USER, t->comm.c_str(), t->pid, type != PIDTYPE_PID, result);
-    if (result == TRACE_SIGNAL_DELIVERED) complete_signal(sig, t, type);
-    return ts.ret(0);
+    if (result == TRACE_SIGNAL_DELIVERED || result == TRACE_SIGNAL_LOSE_INFO) complete_signal(sig, t, type);
+    return ts.ret(ret);
 }
 
 int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type) {
@@ -98,6 +136,7 @@ static int __dequeue_signal(sigpending* pending, const sigset_t* mask, kernel_si
         if (it->info.si_signo != sig) { ++it; continue; }
         if (found) { more = true; break; }
         *info = it->info;
+        uncharge(&*it);
         it = pending->list.erase(it);
         found = true;
     }
@@ -240,6 +279,185 @@ SYSCALL_DEFINE(rt_sigtimedwait) {
         return sig;
     }
     return ret;
+}
+
+}  // namespace gk
+
+// ---- kill(2) and friends ----
+
+namespace gk {
+
+// The sender's real or effective uid must match the target's real or saved uid (or be root).
+static bool kill_ok_by_cred(task_struct* t) {
+    const cred* c = current->real_cred.get();
+    const cred* tc = t->real_cred.get();
+    return c->euid == tc->suid || c->euid == tc->uid || c->uid == tc->suid || c->uid == tc->uid || c->euid == 0;
+}
+
+static int check_kill_permission(int sig, kernel_siginfo* info, task_struct* t) {
+    if (!valid_signal(sig)) return -EINVAL;
+    if (info && info->si_code == SI_KERNEL) return 0;  // from the kernel: always allowed
+    if (current != t && !kill_ok_by_cred(t)) {
+        // SIGCONT may be sent to anything in the sender's session (job control).
+        if (sig == SIGCONT && task_pid_type(t, PIDTYPE_SID) == task_pid_type(current, PIDTYPE_SID)) return 0;
+        return -EPERM;
+    }
+    return 0;
+}
+
+int group_send_sig_info(int sig, kernel_siginfo* info, task_struct* p, pid_type type) {
+    trace_scope ts("group_send_sig_info", "sig=%d pid=%d", sig, p->pid);
+    int ret = check_kill_permission(sig, info, p);
+    if (!ret && sig) ret = send_signal_locked(sig, info, p, type);
+    return ts.ret(ret);
+}
+
+int kill_pid_info(int sig, kernel_siginfo* info, struct pid* pid) {
+    task_struct* p = pid_task(pid, PIDTYPE_PID);
+    if (!p) return -ESRCH;
+    return group_send_sig_info(sig, info, p, PIDTYPE_TGID);
+}
+
+static int __kill_pgrp_info(int sig, kernel_siginfo* info, struct pid* pgrp) {
+    trace_scope ts("__kill_pgrp_info", "sig=%d pgrp=%d", sig, pid_nr(pgrp));
+    if (!pgrp || pgrp->tasks_pgid.empty()) return ts.ret(-ESRCH);
+    bool success = false;
+    int retval = -ESRCH;
+    std::vector<task_struct*> members;
+    for (auto& t : pgrp->tasks_pgid) members.push_back(&t);
+    for (task_struct* p : members) {
+        int err = group_send_sig_info(sig, info, p, PIDTYPE_PGID);
+        success |= !err;
+        retval = err;
+    }
+    return ts.ret(success ? 0 : retval);
+}
+
+// kill()'s four cases: pid > 0 one process; 0 the caller's process group; -1 every process the
+// caller may signal except init and itself; < -1 the process group -pid.
+static int kill_something_info(int sig, kernel_siginfo* info, long pid) {
+    trace_scope ts("kill_something_info", "sig=%d pid=%ld", sig, pid);
+    Kernel* k = this_kernel;
+    if (pid > 0) return ts.ret(kill_pid_info(sig, info, find_pid_ns(&k->init_pid_ns, static_cast<int>(pid))));
+    if (pid == INT_MIN) return ts.ret(-ESRCH);  // -INT_MIN is undefined
+    if (pid != -1) {
+        struct pid* pgrp = pid ? find_pid_ns(&k->init_pid_ns, static_cast<int>(-pid)) : task_pid_type(current, PIDTYPE_PGID);
+        return ts.ret(__kill_pgrp_info(sig, info, pgrp));
+    }
+    int retval = 0, count = 0;
+    std::vector<task_struct*> all;
+    for (auto& p : k->tasks)
+        if (p.pid > 1 && &p != current->group_leader && !p.exit_state) all.push_back(&p);
+    for (task_struct* p : all) {
+        int err = group_send_sig_info(sig, info, p, PIDTYPE_MAX);
+        ++count;
+        if (err != -EPERM) retval = err;
+    }
+    return ts.ret(count ? retval : -ESRCH);
+}
+
+static kernel_siginfo user_info(int sig, int code) {
+    kernel_siginfo info;
+    info.si_signo = sig;
+    info.si_code = code;
+    info.si_pid = current->tgid;
+    info.si_uid = current->real_cred->uid;
+    return info;
+}
+
+}  // namespace gk
+
+#include "glasskernel/syscalls.h"
+
+namespace gk {
+
+SYSCALL_DEFINE(kill) {
+    long pid = regs.args[0];
+    int sig = static_cast<int>(regs.args[1]);
+    if (regs.args[1] < 0 || regs.args[1] > _NSIG) return -EINVAL;
+    if (pid > INT_MAX || pid < INT_MIN) return -ESRCH;
+    kernel_siginfo info = user_info(sig, SI_USER);
+    return kill_something_info(sig, &info, pid);
+}
+
+static long do_tkill(long tgid, long tid, long sig) {
+    trace_scope ts("do_tkill", "tgid=%ld tid=%ld sig=%ld", tgid, tid, sig);
+    if (sig < 0 || sig > _NSIG) return ts.ret(-EINVAL);
+    if (tid <= 0 || tid > INT_MAX || tgid > INT_MAX) return ts.ret(-EINVAL);
+    task_struct* p = find_task_by_vpid(static_cast<int>(tid));
+    if (!p || (tgid > 0 && p->tgid != tgid)) return ts.ret(-ESRCH);
+    kernel_siginfo info = user_info(static_cast<int>(sig), SI_TKILL);
+    int ret = check_kill_permission(static_cast<int>(sig), &info, p);
+    if (!ret && sig) ret = send_signal_locked(static_cast<int>(sig), &info, p, PIDTYPE_PID);
+    return ts.ret(ret);
+}
+
+SYSCALL_DEFINE(tgkill) {
+    if (regs.args[0] <= 0) return -EINVAL;
+    return do_tkill(regs.args[0], regs.args[1], regs.args[2]);
+}
+
+SYSCALL_DEFINE(tkill) { return do_tkill(0, regs.args[0], regs.args[1]); }
+
+// args: pid, sig, the value (si_value). glibc's sigqueue() sends si_code SI_QUEUE.
+SYSCALL_DEFINE(rt_sigqueueinfo) {
+    long pid = regs.args[0];
+    int sig = static_cast<int>(regs.args[1]);
+    if (regs.args[1] < 0 || regs.args[1] > _NSIG) return -EINVAL;
+    if (pid <= 0 || pid > INT_MAX) return pid == 0 ? -ESRCH : -EINVAL;
+    kernel_siginfo info = user_info(sig, SI_QUEUE);
+    info.si_value = regs.args[2];
+    return kill_pid_info(sig, &info, find_pid_ns(&this_kernel->init_pid_ns, static_cast<int>(pid)));
+}
+
+// args: sig, the new handler (SIG_DFL or SIG_IGN), flags, mask, whether a new action is given.
+// Out: the old handler, flags and mask. Catching a signal with a handler arrives with signal
+// delivery through setup_rt_frame; until then only the default and ignore actions are accepted.
+static long do_sigaction(int sig, const k_sigaction* act, k_sigaction* oact) {
+    trace_scope ts("do_sigaction", "sig=%d", sig);
+    task_struct* p = current;
+    if (!valid_signal(sig) || sig < 1 || (act && sig_kernel_only(sig))) return ts.ret(-EINVAL);
+    k_sigaction* k = &p->sighand->action[sig - 1];
+    if (oact) *oact = *k;
+    if (act) {
+        *k = *act;
+        sigdelset(&k->sa_mask, SIGKILL);
+        sigdelset(&k->sa_mask, SIGSTOP);
+        // POSIX: setting a pending signal's action to ignore discards it.
+        if (k->sa_handler == SIG_IGN || (k->sa_handler == SIG_DFL && sig_kernel_ignore(sig))) {
+            for (sigpending* q : {&p->pending, &p->signal->shared_pending}) {
+                if (!sigismember(&q->signal, sig)) continue;
+                for (auto it = q->list.begin(); it != q->list.end();) {
+                    if (it->info.si_signo == sig) {
+                        uncharge(&*it);
+                        it = q->list.erase(it);
+                    } else {
+                        ++it;
+                    }
+                }
+                sigdelset(&q->signal, sig);
+            }
+            recalc_sigpending_tsk(p);
+        }
+    }
+    return ts.ret(0);
+}
+
+SYSCALL_DEFINE(rt_sigaction) {
+    int sig = static_cast<int>(regs.args[0]);
+    if (regs.args[0] < 1 || regs.args[0] > _NSIG) return -EINVAL;
+    k_sigaction act, oact;
+    act.sa_handler = regs.args[1];
+    act.sa_flags = static_cast<unsigned long>(regs.args[2]);
+    act.sa_mask.sig = static_cast<u64>(regs.args[3]);
+    bool has_act = regs.args[4] != 0;
+    if (has_act && act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN) return -EINVAL;
+    long r = do_sigaction(sig, has_act ? &act : nullptr, &oact);
+    user_out& out = current->thread.uout;
+    out.v[0] = oact.sa_handler;
+    out.v[1] = static_cast<long>(oact.sa_flags);
+    out.v[2] = static_cast<long>(oact.sa_mask.sig);
+    return r;
 }
 
 }  // namespace gk

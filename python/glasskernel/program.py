@@ -10,9 +10,20 @@ from __future__ import annotations
 import operator
 import os
 import types
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-__all__ = ["Sys", "COMPUTE"]
+__all__ = ["Sys", "COMPUTE", "SigInfo"]
+
+
+class SigInfo(NamedTuple):
+    """A dequeued kernel_siginfo."""
+
+    si_signo: int
+    si_code: int
+    si_pid: int
+    si_uid: int
+    si_status: int
+    si_value: int
 
 COMPUTE = -1  # not a system call: user-mode CPU time, modeled by the engine
 
@@ -243,6 +254,61 @@ class Sys:
         if timeout is not None and ns < 0:
             raise ValueError("timeout must be >= 0 seconds")
         return (yield (128, _sigmask(signals), ns))
+
+    @types.coroutine
+    def kill(self, pid: int, sig: int):
+        """kill(pid, sig): pid > 0 one process, 0 our group, -1 everyone we may signal, < -1 group -pid."""
+        return (yield (62, _int(pid, "pid"), _int(sig, "signal")))
+
+    @types.coroutine
+    def tgkill(self, tgid: int, tid: int, sig: int):
+        return (yield (234, _int(tgid, "tgid"), _int(tid, "tid"), _int(sig, "signal")))
+
+    @types.coroutine
+    def sigqueue(self, pid: int, sig: int, value: int = 0):
+        """Queue `sig` with an integer value (si_value); real-time signals queue in order."""
+        return (yield (129, _int(pid, "pid"), _int(sig, "signal"), _int(value, "value")))
+
+    @types.coroutine
+    def sigaction(self, sig: int, handler=None, flags: int = 0, mask: Iterable[int] = ()):
+        """Set the action of `sig` to signal.SIG_DFL or signal.SIG_IGN (with SA_* flags); returns the old
+        handler. handler=None only reads it."""
+        sig = _int(sig, "signal")
+        if handler is None:
+            return (yield (13, sig, 0, 0, 0, 0))
+        if callable(handler) and not isinstance(handler, int):
+            raise NotImplementedError("catching a signal with a Python handler is not supported yet; "
+                                      "use signal.SIG_DFL or signal.SIG_IGN")
+        return (yield (13, sig, _int(handler, "handler"), _int(flags, "flags"), _sigmask(mask, "mask"), 1))
+
+    def signal(self, sig: int, handler):
+        """signal(sig, handler): sigaction with SA_RESTART, as glibc's signal() does."""
+        return self.sigaction(sig, handler, 0x10000000)
+
+    @types.coroutine
+    def alarm(self, seconds: int):
+        """Deliver SIGALRM after `seconds`; returns the seconds left on the previous alarm."""
+        return (yield (37, _int(seconds, "seconds")))
+
+    @types.coroutine
+    def setitimer(self, which: int, value: float, interval: float = 0.0):
+        """-> the old (value, interval) in seconds. which: ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF."""
+        v, i = int(value * 1e9), int(interval * 1e9)
+        if v < 0 or i < 0:
+            raise ValueError("itimer values must be >= 0 seconds")
+        return (yield (38, _int(which, "which"), v, i))
+
+    @types.coroutine
+    def getitimer(self, which: int):
+        return (yield (36, _int(which, "which")))
+
+    @types.coroutine
+    def sigwaitinfo(self, signals: Iterable[int], timeout: float | None = None):
+        """Like sigtimedwait, but returns the SigInfo (si_signo, si_code, si_pid, si_uid, si_status, si_value)."""
+        ns = -1 if timeout is None else int(timeout * 1e9)
+        if timeout is not None and ns < 0:
+            raise ValueError("timeout must be >= 0 seconds")
+        return (yield (128, _sigmask(signals), ns, 1))
 
     # ---- time ----
     @types.coroutine

@@ -108,6 +108,7 @@ public:
     task_struct* child_reaper = nullptr;  // init, pid 1
     task_struct* kthreadd_task = nullptr; // pid 2
     std::map<uid_t, int> user_processes;  // user_struct.processes, per real uid
+    std::map<uid_t, long> user_sigpending;  // queued siginfos per user (RLIMIT_SIGPENDING)
     trace_buffer trace;
 
     std::string console_out;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "glasskernel/fs.h"
+#include "glasskernel/hrtimer.h"
 #include "glasskernel/mm_types.h"
 #include "glasskernel/pid.h"
 #include "glasskernel/signal.h"
@@ -209,6 +210,13 @@ struct pid {
 };
 inline int pid_nr(const pid* p) { return p ? p->nr : 0; }
 
+// An interval timer: ITIMER_REAL counts virtual wall time on an hrtimer; ITIMER_VIRTUAL and
+// ITIMER_PROF count the process's user (and system) CPU time, checked at each tick.
+struct cpu_itimer {
+    u64 expires = 0;  // 0: disarmed; else the CPU time (ns) at which it fires
+    u64 incr = 0;
+};
+
 struct signal_struct {
     int nr_threads = 1;
     int live = 1;
@@ -223,6 +231,10 @@ struct signal_struct {
     u64 cnvcsw = 0, cnivcsw = 0;
     rlimit rlim[RLIM_NLIMITS];
     int leader = 0;  // session leader
+    hrtimer real_timer;  // ITIMER_REAL
+    u64 it_real_incr = 0;
+    cpu_itimer it[2];    // ITIMER_PROF (0) and ITIMER_VIRTUAL (1), as Linux's CPUCLOCK order
+    task_struct* leader_task = nullptr;
 };
 
 // pick_next_task walks the classes in Linux's order: stop, rt, fair, idle. This model has

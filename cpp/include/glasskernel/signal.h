@@ -45,6 +45,8 @@ struct kernel_siginfo {
 
 struct sigqueue {
     kernel_siginfo info;
+    bool counted = false;  // charged to `user` against RLIMIT_SIGPENDING
+    uid_t user = 0;
 };
 
 // A pending set: the mask says which signals are pending, the list keeps their siginfo.
@@ -96,5 +98,9 @@ void signal_wake_up(task_struct* t, bool fatal);
 int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info);
 void flush_signal_handlers(task_struct* t, bool force_default);
 long sys_rt_sigprocmask(int how, const sigset_t* set, sigset_t* oset);
+int group_send_sig_info(int sig, kernel_siginfo* info, task_struct* p, pid_type type);
+int kill_pid_info(int sig, kernel_siginfo* info, struct pid* pid);
+void flush_sigqueue(sigpending* queue);
+void ignore_signals(task_struct* t);
 
 }  // namespace gk

@@ -6,9 +6,12 @@ namespace gk {
 
 static u64 tick_nsec(Kernel* k) { return NSEC_PER_SEC / static_cast<u64>(k->cfg.hz); }
 
+void run_posix_cpu_timers();
+
 static void update_process_times() {
     trace_scope ts("update_process_times");
     scheduler_tick();
+    run_posix_cpu_timers();
 }
 
 hrtimer_restart tick_sched_timer(hrtimer* timer) {
