@@ -94,6 +94,22 @@ void bind_task(py::module_& m) {
         })
         .def_property_readonly("blocked", [](const TaskView& v) { return sigset_py(v.t->blocked.sig); })
         .def_property_readonly("pending", [](const TaskView& v) { return sigset_py(v.t->pending.signal.sig); })
+        .def_property_readonly("signal_frames", [](const TaskView& v) {
+            py::list out;
+            for (auto& f : v.t->thread.sigframes) {
+                py::dict d;
+                d["sig"] = f.sig;
+                d["uc_sigmask"] = sigset_py(f.uc_sigmask.sig);
+                d["sa_flags"] = f.flags;
+                d["restart"] = f.restart;
+                d["ax"] = f.ax;
+                d["interrupted_syscall"] = f.in_syscall ? py::object(py::int_(f.regs.nr)) : py::object(py::none());
+                d["si_code"] = f.info.si_code;
+                d["si_pid"] = f.info.si_pid;
+                out.append(d);
+            }
+            return out;
+        }, "The rt_sigframes setup_rt_frame pushed, outermost first: the saved mask and interrupted state.")
         .def_property_readonly("kernel_stack", [](const TaskView& v) {
             std::vector<std::string> out;
             for (const char* f : v.t->thread.kstack) out.emplace_back(f);

@@ -24,14 +24,28 @@ py_mm::py_mm(std::shared_ptr<py_program> p, std::vector<std::string> a, std::vec
 py_mm::~py_mm() {
     // Dropping a suspended coroutine would run its `finally` blocks; a process image that is
     // gone runs nothing, so errors raised by the close are discarded.
-    if (coro && !finished && Py_IsInitialized()) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyObject* r = PyObject_CallMethod(coro.ptr(), "close", nullptr);
+    if (!Py_IsInitialized()) return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+        if (!it->coro || finished) continue;
+        PyObject* r = PyObject_CallMethod(it->coro.ptr(), "close", nullptr);
         if (!r) PyErr_Clear();
         Py_XDECREF(r);
-        PyErr_Restore(type, value, tb);
     }
+    PyErr_Restore(type, value, tb);
+}
+
+long py_mm::handler_token(PyObject* fn) {
+    for (size_t i = 0; i < handlers.size(); i++)
+        if (handlers[i].ptr() == fn) return static_cast<long>(i) + 2;
+    handlers.push_back(py::reinterpret_borrow<py::object>(fn));
+    return static_cast<long>(handlers.size()) + 1;
+}
+
+py::object py_mm::handler_object(long token) const {
+    if (token < 2 || static_cast<size_t>(token - 2) >= handlers.size()) return py::object();
+    return handlers[token - 2];
 }
 
 size_t py_mm::log_size() const {
@@ -48,7 +62,7 @@ std::unique_ptr<mm_struct> py_mm::dup_mm(const syscall_regs&) {
     seg->prev_len = log->entries.size();
     child->log = std::move(seg);
     child->replay_pending = true;
-    child->fork_req = last_req;  // a reference count only: no Python code runs on a fiber
+    child->fork_req = stack.back().last_req;  // a reference count only: no Python code runs on a fiber
     return child;
 }
 
@@ -88,7 +102,7 @@ static std::string describe(PyObject* req) {
     return s;
 }
 
-bool parse_request(PyObject* req, syscall_regs* regs, std::string* why) {
+bool parse_request(py_mm* mm, PyObject* req, syscall_regs* regs, std::string* why) {
     if (!PyTuple_CheckExact(req) || PyTuple_GET_SIZE(req) < 1 || !PyLong_Check(PyTuple_GET_ITEM(req, 0))) {
         *why = "a program may only await glasskernel system calls (sys.getpid(), sys.fork(), ...); it awaited something that yielded " + describe(req);
         return false;
@@ -138,6 +152,9 @@ bool parse_request(PyObject* req, syscall_regs* regs, std::string* why) {
             Py_DECREF(seq);
         } else if (o == Py_None) {
             if (ai < 6) regs->args[ai++] = 0;
+        } else if (PyCallable_Check(o)) {
+            // A handler handed to the kernel: the kernel keeps its "address" in this image.
+            if (ai < 6) regs->args[ai++] = mm->handler_token(o);
         }
     }
     return true;
@@ -163,7 +180,7 @@ static py::object rusage(long utime, long stime, long nvcsw, long nivcsw) {
     return (*cls)(t);
 }
 
-py::object syscall_result(long nr, const py::tuple& req, long ret, const user_out& out) {
+py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, const user_out& out) {
     switch (nr) {
     case 0: return py::bytes(out.data);
     case 3: case 24: case 105: case 106: case 109: case 141: case 160: return py::none();
@@ -190,6 +207,10 @@ py::object syscall_result(long nr, const py::tuple& req, long ret, const user_ou
         }
         return py::int_(ret);
     case 13: {
+        if (out.v[0] >= 2) {
+            py::object fn = mm->handler_object(out.v[0]);
+            if (fn) return fn;
+        }
         static py::object* handlers = new py::object(py::module_::import("signal").attr("Handlers"));
         return (*handlers)(out.v[0]);
     }
@@ -232,10 +253,11 @@ static int send_or_throw(PyObject* coro, PyObject* value, int err, PyObject** re
     return PYGEN_RETURN;
 }
 
-// A fresh coroutine of the program: main(sys, *argv[1:]).
+// A fresh coroutine of the program, main(sys, *argv[1:]), as the only frame on the user stack.
 bool py_mm::make_coroutine(std::string* why) {
+    py::object coro;
     try {
-        py::object sys = sys_class()(argv, envp);
+        sys = sys_class()(argv, envp);
         py::tuple a(argv.size() > 0 ? argv.size() : 1);
         a[0] = sys;
         for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
@@ -248,6 +270,49 @@ bool py_mm::make_coroutine(std::string* why) {
         *why = prog->path + ": main must be an `async def` function";
         return false;
     }
+    stack.clear();
+    stack.push_back(user_frame{coro, py::object(), false, 0});
+    return true;
+}
+
+static py::tuple& sigreturn_req() {
+    static py::tuple* t = new py::tuple(py::make_tuple(15));
+    return *t;
+}
+
+static py::object siginfo_object(const kernel_siginfo& i) {
+    static py::object* cls = new py::object(py::module_::import("glasskernel.program").attr("SigInfo"));
+    return (*cls)(i.si_signo, i.si_code, i.si_pid, i.si_uid, i.si_status, i.si_value);
+}
+
+// setup_rt_frame built a frame for a handler: start the handler's coroutine on top of the stack,
+// handler(sys, signo), or handler(sys, signo, info) with SA_SIGINFO.
+bool py_mm::push_handler(const rt_sigframe& f, std::string* why) {
+    py::object fn = handler_object(f.handler);
+    if (!fn) {
+        *why = "signal " + std::to_string(f.sig) + " has a handler address this program never installed";
+        return false;
+    }
+    py::object info = (f.flags & SA_SIGINFO) ? siginfo_object(f.info) : py::none();
+    py::object coro;
+    try {
+        coro = (f.flags & SA_SIGINFO) ? fn(sys, f.sig, info) : fn(sys, f.sig);
+    } catch (py::error_already_set& e) {
+        *why = std::string("the handler of signal ") + std::to_string(f.sig) + " could not start: " + e.what();
+        return false;
+    }
+    if (!PyCoro_CheckExact(coro.ptr()) && !PyGen_Check(coro.ptr())) {
+        *why = "a signal handler must be an `async def handler(sys, signo)` function";
+        return false;
+    }
+    log_entry e;
+    e.deliver = true;
+    e.token = f.handler;
+    e.signo = f.sig;
+    e.info = info;
+    e.frame_id = f.id;
+    log->entries.push_back(std::move(e));
+    stack.push_back(user_frame{coro, py::object(), false, f.id});
     return true;
 }
 
@@ -273,12 +338,20 @@ user_step py_mm::outcome(task_struct* t, int status, PyObject* result, syscall_r
     if (status == PYGEN_NEXT) {
         py::object req = py::reinterpret_steal<py::object>(result);
         std::string why;
-        if (!parse_request(req.ptr(), regs, &why)) return crash("TypeError: " + why, false);
-        last_req = std::move(req);
+        if (!parse_request(this, req.ptr(), regs, &why)) return crash("TypeError: " + why, false);
+        stack.back().last_req = std::move(req);
         if (regs->nr == -1) return user_step{user_exit::COMPUTE, static_cast<u64>(std::max(0L, regs->args[0]))};
         return user_step{user_exit::SYSCALL, 0};
     }
     long code = 0;
+    if (status == PYGEN_RETURN && stack.size() > 1) {
+        // A handler returned: like the restorer trampoline, make rt_sigreturn.
+        Py_XDECREF(result);
+        stack.back().last_req = sigreturn_req();
+        regs->nr = 15;
+        for (long& a : regs->args) a = 0;
+        return user_step{user_exit::SYSCALL, 0};
+    }
     if (status == PYGEN_RETURN) {
         // Returning from main is exit(): libc calls exit_group with main's value.
         py::object v = py::reinterpret_steal<py::object>(result);
@@ -320,27 +393,34 @@ user_step py_mm::outcome(task_struct* t, int status, PyObject* result, syscall_r
     regs->nr = 231;  // exit_group
     for (long& a : regs->args) a = 0;
     regs->args[0] = code;
-    last_req = py::make_tuple(231, code);
+    stack.back().last_req = py::make_tuple(231, code);
     return user_step{user_exit::SYSCALL, 0};
 }
 
-user_step py_mm::start(task_struct* t, syscall_regs* regs) {
-    std::string why;
-    if (!make_coroutine(&why)) return crash(why, false);
+user_step py_mm::start_top(task_struct* t, syscall_regs* regs) {
     PyObject* result = nullptr;
-    int status = PyIter_Send(coro.ptr(), Py_None, &result);
+    stack.back().started = true;
+    int status = PyIter_Send(stack.back().coro.ptr(), Py_None, &result);
     return outcome(t, status, result, regs);
 }
 
 user_step py_mm::deliver(task_struct* t, py::object value, int err, syscall_regs* regs) {
-    log->entries.push_back(log_entry{last_req, value, err});
+    user_frame& top = stack.back();
+    log->entries.push_back(log_entry{top.last_req, value, err});
     PyObject* result = nullptr;
-    int status = send_or_throw(coro.ptr(), value.ptr(), err, &result);
+    int status = send_or_throw(top.coro.ptr(), value.ptr(), err, &result);
     return outcome(t, status, result, regs);
 }
 
+static std::string diverged(size_t index, PyObject* want, const std::string& got) {
+    return "fork replay diverged at system call #" + std::to_string(index) + ": the parent made " + describe(want) +
+           " but the child's program made " + got +
+           ". A program must make the same calls given the same results (take time and randomness from syscalls).";
+}
+
 // Rebuild a fork child's user state: run a fresh coroutine of the same program, answering each
-// call from the parent's log without entering the kernel, until it reaches the fork.
+// call from the parent's log without entering the kernel, re-entering the same signal handlers
+// at the same points, until it reaches the fork.
 user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_regs* regs) {
     replay_pending = false;
     std::vector<std::pair<const log_segment*, size_t>> chain;  // segments, oldest first
@@ -349,46 +429,68 @@ user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_r
     std::reverse(chain.begin(), chain.end());
     std::string why;
     if (!make_coroutine(&why)) return crash("fork replay: " + why, true);
-    PyObject* value = Py_None;
-    int err = 0;
+    // Drive the top coroutine to its next request (stored in last_req).
+    auto next_request = [&](PyObject* value, int err, bool start, std::string* what) -> bool {
+        user_frame& top = stack.back();
+        PyObject* result = nullptr;
+        int status = start ? PyIter_Send(top.coro.ptr(), Py_None, &result) : send_or_throw(top.coro.ptr(), value, err, &result);
+        top.started = true;
+        if (status == PYGEN_NEXT) {
+            top.last_req = py::reinterpret_steal<py::object>(result);
+            syscall_regs scratch;
+            std::string bad;
+            parse_request(this, top.last_req.ptr(), &scratch, &bad);  // rebinds handler addresses
+            return true;
+        }
+        Py_XDECREF(result);
+        PyErr_Clear();
+        if (status == PYGEN_RETURN && stack.size() > 1) {
+            top.last_req = sigreturn_req();
+            return true;
+        }
+        *what = "nothing (it ended)";
+        return false;
+    };
     size_t index = 0;
     for (auto& [seg, len] : chain) {
-        for (size_t i = 0; i < len; i++, index++) {
+        for (size_t i = 0; i < len; i++) {
             const log_entry& e = seg->entries[i];
-            PyObject* result = nullptr;
-            int status = send_or_throw(coro.ptr(), value, err, &result);
-            if (status != PYGEN_NEXT) {
-                Py_XDECREF(result);
-                PyErr_Clear();
-                return crash("fork replay diverged at system call #" + std::to_string(index + 1) + ": the parent made " +
-                                 describe(e.req.ptr()) + " but the child's program ended instead. A program must make the same "
-                                 "calls given the same results (take time and randomness from syscalls).", true);
+            if (e.deliver) {
+                py::object fn = handler_object(e.token);
+                if (!fn) return crash("fork replay diverged: the child has no handler for signal " + std::to_string(e.signo), true);
+                py::object coro;
+                try {
+                    coro = e.info.is_none() ? fn(sys, e.signo) : fn(sys, e.signo, e.info);
+                } catch (py::error_already_set& err) {
+                    return crash(std::string("fork replay: a handler could not start: ") + err.what(), true);
+                }
+                stack.push_back(user_frame{coro, py::object(), false, e.frame_id});
+                continue;
             }
-            if (!requests_equal(result, e.req.ptr())) {
-                std::string got = describe(result);
-                Py_DECREF(result);
-                return crash("fork replay diverged at system call #" + std::to_string(index + 1) + ": the parent made " +
-                                 describe(e.req.ptr()) + " but the child's program made " + got +
-                                 ". A program must make the same calls given the same results (take time and randomness from syscalls).", true);
+            index++;
+            user_frame& top = stack.back();
+            std::string what;
+            if (!top.started && !next_request(nullptr, 0, true, &what)) return crash(diverged(index, e.req.ptr(), what), true);
+            if (!requests_equal(stack.back().last_req.ptr(), e.req.ptr()))
+                return crash(diverged(index, e.req.ptr(), describe(stack.back().last_req.ptr())), true);
+            if (e.req.ptr() == sigreturn_req().ptr() || requests_equal(e.req.ptr(), sigreturn_req().ptr())) {
+                stack.pop_back();
+                continue;
             }
-            Py_DECREF(result);
-            value = e.result.ptr();
-            err = e.err;
+            // The request obtained here is compared with the next entry, or with the fork.
+            if (!next_request(e.result.ptr(), e.err, false, &what)) return crash(diverged(index + 1, e.req.ptr(), what), true);
         }
     }
     // The next request must be the fork itself; from there the child runs for real.
-    PyObject* result = nullptr;
-    int status = send_or_throw(coro.ptr(), value, err, &result);
-    if (status != PYGEN_NEXT || !requests_equal(result, fork_req.ptr())) {
-        std::string got = status == PYGEN_NEXT ? describe(result) : std::string("nothing (it ended)");
-        Py_XDECREF(result);
-        PyErr_Clear();
-        return crash("fork replay diverged at system call #" + std::to_string(index + 1) + ": the parent made " +
-                         describe(fork_req.ptr()) + " but the child's program made " + got + ".", true);
-    }
-    last_req = py::reinterpret_steal<py::object>(result);
+    user_frame& top = stack.back();
+    std::string what;
+    if (!top.started && !next_request(nullptr, 0, true, &what)) return crash(diverged(index + 1, fork_req.ptr(), what), true);
+    if (!requests_equal(stack.back().last_req.ptr(), fork_req.ptr()))
+        return crash(diverged(index + 1, fork_req.ptr(), describe(stack.back().last_req.ptr())), true);
+    stack.back().last_req = fork_req;
     fork_req = py::object();
-    return deliver(t, syscall_result(regs->nr, py::reinterpret_borrow<py::tuple>(last_req), ret, out), 0, regs);
+    long nr = PyLong_AsLong(PyTuple_GET_ITEM(stack.back().last_req.ptr(), 0));
+    return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(stack.back().last_req), ret, out), 0, regs);
 }
 
 user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall_regs* regs) {
@@ -397,9 +499,36 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
         regs->nr = PyLong_AsLong(PyTuple_GET_ITEM(fork_req.ptr(), 0));
         return replay(t, ret, out, regs);
     }
-    if (!coro) return start(t, regs);
+    std::string why;
+    if (stack.empty()) {
+        if (!make_coroutine(&why)) return crash(why, false);
+        return start_top(t, regs);
+    }
+    const std::vector<rt_sigframe>& frames = t->thread.sigframes;
+    if (stack.size() > 1 && stack.back().last_req.ptr() == sigreturn_req().ptr()) {
+        size_t depth = stack.size() - 1;
+        bool still_there = frames.size() >= depth && frames[depth - 1].id == stack.back().frame_id;
+        if (!still_there) {
+            // rt_sigreturn completed: the handler's frame is gone.
+            log->entries.push_back(log_entry{sigreturn_req(), py::int_(ret), 0});
+            stack.pop_back();
+        }
+    }
+    if (stack.size() - 1 > frames.size()) return crash("the user stack lost a signal frame", true);
+    bool pushed = false;
+    for (size_t i = stack.size() - 1; i < frames.size(); i++) {
+        if (!push_handler(frames[i], &why)) return crash(why, false);
+        pushed = true;
+    }
+    if (pushed || !stack.back().started) return start_top(t, regs);
+    // Deliver the kernel's answer to the request the top coroutine is blocked on (after a
+    // sigreturn, the interrupted call's restored result).
+    py::object req = stack.back().last_req;
+    long nr = PyLong_AsLong(PyTuple_GET_ITEM(req.ptr(), 0));
+    if (nr == -1) return deliver(t, py::none(), 0, regs);  // user-mode work done: compute() returns None
+    if (nr == 35 && ret == -EINTR) return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), 0, out), 0, regs);  // nanosleep: the time left
     if (ret < 0 && ret >= -4095) return deliver(t, py::none(), static_cast<int>(-ret), regs);
-    return deliver(t, syscall_result(regs->nr, py::reinterpret_borrow<py::tuple>(last_req), ret, out), 0, regs);
+    return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), ret, out), 0, regs);
 }
 
 }  // namespace gk

@@ -35,6 +35,7 @@ static int begin_new_exec(linux_binprm* bprm) {
     me->thread.ax = 0;
     me->thread.uout = user_out();
     me->thread.compute_left = 0;
+    me->thread.sigframes.clear();  // the old user stack is gone
     me->restart_block = restart_block();
     return ts.ret(0);
 }

@@ -77,6 +77,10 @@ static int copy_mm(u64 clone_flags, task_struct* tsk, task_struct* parent, const
 static void copy_thread(task_struct* p, const kernel_clone_args* args) {
     trace_scope ts("copy_thread");
     p->thread.ax = 0;  // the child's fork() returns 0
+    // Signal frames live on the user stack in Linux: a child forked inside a handler returns
+    // through the same frames.
+    p->thread.sigframes = current && !args->fn ? current->thread.sigframes : std::vector<rt_sigframe>{};
+    p->thread.next_frame_id = current ? current->thread.next_frame_id : 1;
     p->thread.kthread_fn = args->fn;
     p->thread.kthread_data = args->fn_arg;
     if (args->fn && !args->user_mode_thread) p->flags |= PF_KTHREAD;

@@ -410,9 +410,8 @@ SYSCALL_DEFINE(rt_sigqueueinfo) {
     return kill_pid_info(sig, &info, find_pid_ns(&this_kernel->init_pid_ns, static_cast<int>(pid)));
 }
 
-// args: sig, the new handler (SIG_DFL or SIG_IGN), flags, mask, whether a new action is given.
-// Out: the old handler, flags and mask. Catching a signal with a handler arrives with signal
-// delivery through setup_rt_frame; until then only the default and ignore actions are accepted.
+// args: sig, the new handler (SIG_DFL, SIG_IGN, or a handler's address in the process's image),
+// flags, mask, whether a new action is given. Out: the old handler, flags and mask.
 static long do_sigaction(int sig, const k_sigaction* act, k_sigaction* oact) {
     trace_scope ts("do_sigaction", "sig=%d", sig);
     task_struct* p = current;
@@ -451,13 +450,69 @@ SYSCALL_DEFINE(rt_sigaction) {
     act.sa_flags = static_cast<unsigned long>(regs.args[2]);
     act.sa_mask.sig = static_cast<u64>(regs.args[3]);
     bool has_act = regs.args[4] != 0;
-    if (has_act && act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN) return -EINVAL;
+    if (has_act && act.sa_handler < 0) return -EFAULT;  // a handler is a user address: any value >= 2
     long r = do_sigaction(sig, has_act ? &act : nullptr, &oact);
     user_out& out = current->thread.uout;
     out.v[0] = oact.sa_handler;
     out.v[1] = static_cast<long>(oact.sa_flags);
     out.v[2] = static_cast<long>(oact.sa_mask.sig);
     return r;
+}
+
+}  // namespace gk
+
+namespace gk {
+
+// The handler returned: restore the mask and the interrupted context from its frame.
+SYSCALL_DEFINE(rt_sigreturn) {
+    task_struct* t = current;
+    if (t->thread.sigframes.empty()) {
+        // No frame to return through: a corrupt user stack in Linux; the process gets SIGSEGV.
+        t->flags |= PF_SIGNALED;
+        do_group_exit(SIGSEGV);
+        return 0;
+    }
+    rt_sigframe f = std::move(t->thread.sigframes.back());
+    t->thread.sigframes.pop_back();
+    sigset_t set = f.uc_sigmask;
+    sigdelset(&set, SIGKILL);
+    sigdelset(&set, SIGSTOP);
+    t->blocked = set;
+    recalc_sigpending_tsk(t);
+    t->thread.compute_left = f.compute_left;
+    t->thread.in_syscall = f.in_syscall;
+    t->thread.uout = f.uout;
+    if (f.restart) {
+        t->thread.regs = f.regs;
+        return -ERESTARTNOINTR;  // the entry loop makes the interrupted call again
+    }
+    return f.ax;
+}
+
+SYSCALL_DEFINE(pause) {
+    while (!signal_pending(current)) {
+        __set_current_state(TASK_INTERRUPTIBLE);
+        schedule();
+    }
+    return -ERESTARTNOHAND;
+}
+
+// Sleep with a temporary mask until a signal is delivered; the frame of the handler that runs
+// restores the original mask (TIF_RESTORE_SIGMASK).
+SYSCALL_DEFINE(rt_sigsuspend) {
+    task_struct* t = current;
+    sigset_t newset{static_cast<u64>(regs.args[0])};
+    sigdelset(&newset, SIGKILL);
+    sigdelset(&newset, SIGSTOP);
+    t->saved_sigmask = t->blocked;
+    t->blocked = newset;
+    recalc_sigpending_tsk(t);
+    while (!signal_pending(t)) {
+        __set_current_state(TASK_INTERRUPTIBLE);
+        schedule();
+    }
+    t->thread_info.flags |= TIF_RESTORE_SIGMASK;
+    return -ERESTARTNOHAND;
 }
 
 }  // namespace gk

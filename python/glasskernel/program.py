@@ -7,6 +7,7 @@ call costs as little as Python allows.
 """
 from __future__ import annotations
 
+import inspect
 import operator
 import os
 import types
@@ -271,19 +272,35 @@ class Sys:
 
     @types.coroutine
     def sigaction(self, sig: int, handler=None, flags: int = 0, mask: Iterable[int] = ()):
-        """Set the action of `sig` to signal.SIG_DFL or signal.SIG_IGN (with SA_* flags); returns the old
-        handler. handler=None only reads it."""
+        """Set the action of `sig`: signal.SIG_DFL, signal.SIG_IGN, or an ``async def handler(sys, signo)``
+        (``handler(sys, signo, info)`` with SA_SIGINFO), with SA_* flags and a mask blocked while it
+        runs. Returns the old handler; handler=None only reads it."""
         sig = _int(sig, "signal")
         if handler is None:
             return (yield (13, sig, 0, 0, 0, 0))
         if callable(handler) and not isinstance(handler, int):
-            raise NotImplementedError("catching a signal with a Python handler is not supported yet; "
-                                      "use signal.SIG_DFL or signal.SIG_IGN")
+            if not inspect.iscoroutinefunction(handler):
+                raise TypeError("a signal handler must be an `async def handler(sys, signo)` function")
+            return (yield (13, sig, handler, _int(flags, "flags"), _sigmask(mask, "mask"), 1))
         return (yield (13, sig, _int(handler, "handler"), _int(flags, "flags"), _sigmask(mask, "mask"), 1))
 
     def signal(self, sig: int, handler):
         """signal(sig, handler): sigaction with SA_RESTART, as glibc's signal() does."""
         return self.sigaction(sig, handler, 0x10000000)
+
+    def signal_oneshot(self, sig: int, handler):
+        """The System V signal() of seed 003: SA_ONESHOT | SA_NOMASK (SA_RESETHAND | SA_NODEFER)."""
+        return self.sigaction(sig, handler, 0x80000000 | 0x40000000)
+
+    @types.coroutine
+    def pause(self):
+        """Sleep until a signal is caught; raises InterruptedError (EINTR) after its handler."""
+        return (yield (34,))
+
+    @types.coroutine
+    def sigsuspend(self, signals: Iterable[int]):
+        """Replace the mask with `signals` and sleep until a handler runs; EINTR afterwards."""
+        return (yield (130, _sigmask(signals)))
 
     @types.coroutine
     def alarm(self, seconds: int):

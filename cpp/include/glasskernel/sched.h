@@ -51,7 +51,7 @@ enum : unsigned {
     PF_KTHREAD = 0x00200000,
 };
 // thread_info.flags
-enum : unsigned { TIF_SIGPENDING = 1u << 2, TIF_NEED_RESCHED = 1u << 3 };
+enum : unsigned { TIF_SIGPENDING = 1u << 2, TIF_NEED_RESCHED = 1u << 3, TIF_RESTORE_SIGMASK = 1u << 4 };
 // signal_struct.flags
 enum : unsigned { SIGNAL_GROUP_EXIT = 0x00000004, SIGNAL_UNKILLABLE = 0x00000040 };
 // scheduling policies
@@ -109,6 +109,9 @@ struct thread_struct {
     user_out uout;                // what the last syscall copied to user memory
     u64 compute_left = 0;         // user-mode CPU time still to burn
     std::vector<const char*> kstack;  // open trace scopes: this task's kernel call chain
+    std::vector<rt_sigframe> sigframes;  // signal frames, innermost last
+    u64 next_frame_id = 1;
+    bool in_syscall = false;          // the kernel was entered by a system call (vs. an interrupt)
     unsigned long* stack_end = nullptr;   // STACK_END_MAGIC lives here
     const void* stack_bottom = nullptr;   // for AddressSanitizer's fiber-switch annotations
     size_t stack_size = 0;

@@ -4,6 +4,7 @@
 #include <array>
 #include <list>
 
+#include "glasskernel/mm_types.h"
 #include "glasskernel/types.h"
 
 namespace gk {
@@ -75,6 +76,23 @@ struct k_sigaction {
     long sa_handler = SIG_DFL;
     unsigned long sa_flags = 0;
     sigset_t sa_mask;
+};
+
+// The frame setup_rt_frame() pushes for a handler: what sigreturn must restore. In Linux it sits
+// on the user stack; here it is kept with the task (it is still user memory: fork copies it).
+struct rt_sigframe {
+    u64 id = 0;
+    int sig = 0;
+    kernel_siginfo info;
+    long handler = 0;
+    unsigned long flags = 0;
+    sigset_t uc_sigmask;  // the mask to restore
+    long ax = 0;          // the interrupted context: the syscall's return value ...
+    bool restart = false; // ... or "make the interrupted call again"
+    bool in_syscall = false;
+    u64 compute_left = 0; // user-mode work the signal interrupted
+    syscall_regs regs;    // the interrupted system call, for a restart
+    user_out uout;        // what it had copied to user memory
 };
 
 struct sighand_struct {

@@ -22,7 +22,8 @@ namespace gk {
     X(112, setsid) X(121, getpgid) X(124, getsid) X(127, rt_sigpending) X(128, rt_sigtimedwait)          \
     X(140, getpriority) X(141, setpriority) X(157, prctl) X(160, setrlimit) X(186, gettid)              \
     X(228, clock_gettime) X(231, exit_group) X(247, waitid) X(302, prlimit64) X(62, kill) X(234, tgkill)  \
-    X(200, tkill) X(129, rt_sigqueueinfo) X(13, rt_sigaction) X(37, alarm) X(38, setitimer) X(36, getitimer)
+    X(200, tkill) X(129, rt_sigqueueinfo) X(13, rt_sigaction) X(37, alarm) X(38, setitimer) X(36, getitimer) \
+    X(15, rt_sigreturn) X(34, pause) X(130, rt_sigsuspend)
 
 #define DECLARE_SYSCALL(nr, name) long __x64_sys_##name(const syscall_regs& regs);
 SYSCALLS(DECLARE_SYSCALL)

@@ -17,27 +17,110 @@ bool sig_kernel_coredump(int sig) {
 
 static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
-// Delivery of signals whose action is the default or ignore. (Handlers run in user mode through
-// setup_rt_frame; they arrive with the signals work.) Returns after do_group_exit for a fatal one.
-static void get_signal() {
+struct ksignal {
+    int sig = 0;
+    kernel_siginfo info;
+    k_sigaction ka;
+};
+
+// Dequeue the next deliverable signal and carry out default actions (ignore, terminate) until
+// one has a handler: that one is returned for handle_signal(). Returns false if none, or after
+// do_group_exit for a fatal one.
+static bool get_signal(ksignal* ksig) {
     trace_scope ts("get_signal");
     task_struct* t = current;
     for (;;) {
         kernel_siginfo info;
         int sig = dequeue_signal(t, &t->blocked, &info);
-        if (!sig) break;
+        if (!sig) return false;
         k_sigaction* ka = &t->sighand->action[sig - 1];
         trace_point("signal_deliver", "sig=%d errno=%d code=%d sa_handler=%lx sa_flags=%lx", sig, info.si_errno, info.si_code,
                     ka->sa_handler, ka->sa_flags);
         if (ka->sa_handler == SIG_IGN) continue;
+        if (ka->sa_handler != SIG_DFL) {
+            ksig->sig = sig;
+            ksig->info = info;
+            ksig->ka = *ka;
+            // SA_RESETHAND (signal()'s SA_ONESHOT): the handler runs once, then SIG_DFL.
+            if (ka->sa_flags & SA_RESETHAND) ka->sa_handler = SIG_DFL;
+            return true;
+        }
         if (sig_kernel_ignore(sig)) continue;
         if ((t->signal->flags & SIGNAL_UNKILLABLE) && !sig_kernel_only(sig)) continue;
-        if (sig_kernel_stop(sig)) continue;  // job control stops arrive with the signals work
+        if (sig_kernel_stop(sig)) continue;  // job control stops are not modeled yet
         // Everything else is fatal. No core is written (RLIMIT_CORE is 0), so no 0x80 bit.
         t->flags |= PF_SIGNALED;
         do_group_exit(sig);
-        return;
+        return false;
     }
+}
+
+static bool is_restart(long ax) {
+    return ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK;
+}
+
+// Push the frame the handler will return through, and leave the mask the handler runs with.
+static void setup_rt_frame(ksignal* ksig, const sigset_t* oldset, long ax, bool restart) {
+    trace_scope ts("setup_rt_frame", "sig=%d", ksig->sig);
+    task_struct* t = current;
+    rt_sigframe f;
+    f.id = t->thread.next_frame_id++;
+    f.sig = ksig->sig;
+    f.info = ksig->info;
+    f.handler = ksig->ka.sa_handler;
+    f.flags = ksig->ka.sa_flags;
+    f.uc_sigmask = *oldset;
+    f.ax = ax;
+    f.restart = restart;
+    f.in_syscall = t->thread.in_syscall;
+    f.compute_left = t->thread.compute_left;
+    f.regs = t->thread.regs;
+    f.uout = t->thread.uout;
+    t->thread.sigframes.push_back(std::move(f));
+    t->thread.compute_left = 0;
+    t->thread.in_syscall = false;
+    t->thread.ax = 0;
+}
+
+static void handle_signal(ksignal* ksig) {
+    trace_scope ts("handle_signal", "sig=%d", ksig->sig);
+    task_struct* t = current;
+    long ax = t->thread.ax;
+    bool restart = false;
+    // Was the interrupted syscall to be restarted? (arch_do_signal_or_restart's switch)
+    if (t->thread.in_syscall) {
+        switch (-ax) {
+        case ERESTART_RESTARTBLOCK:
+        case ERESTARTNOHAND:
+            ax = -EINTR;
+            break;
+        case ERESTARTSYS:
+            if (!(ksig->ka.sa_flags & SA_RESTART)) {
+                ax = -EINTR;
+                break;
+            }
+            restart = true;
+            break;
+        case ERESTARTNOINTR:
+            restart = true;
+            break;
+        default:
+            break;
+        }
+    }
+    // sigsuspend() ran with a temporary mask: the handler's frame restores the original one.
+    sigset_t oldset = t->blocked;
+    if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
+        oldset = t->saved_sigmask;
+        t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
+    }
+    setup_rt_frame(ksig, &oldset, ax, restart);
+    // signal_setup_done: block sa_mask, and the signal itself unless SA_NODEFER.
+    t->blocked.sig |= ksig->ka.sa_mask.sig;
+    if (!(ksig->ka.sa_flags & SA_NODEFER)) sigaddset(&t->blocked, ksig->sig);
+    sigdelset(&t->blocked, SIGKILL);
+    sigdelset(&t->blocked, SIGSTOP);
+    recalc_sigpending_tsk(t);
 }
 
 void exit_to_user_mode_prepare() {
@@ -47,7 +130,8 @@ void exit_to_user_mode_prepare() {
         if (!(flags & (TIF_NEED_RESCHED | TIF_SIGPENDING))) break;
         if (flags & TIF_NEED_RESCHED) preempt_schedule_irq();
         if (t->thread_info.flags & TIF_SIGPENDING) {
-            get_signal();
+            ksignal ksig;
+            if (get_signal(&ksig)) handle_signal(&ksig);
             if (t->flags & PF_EXITING) return;
             recalc_sigpending_tsk(t);
             if (t->thread_info.flags & TIF_SIGPENDING && !(t->thread_info.flags & TIF_NEED_RESCHED)) break;
@@ -68,24 +152,19 @@ void sysvec_apic_timer_interrupt() {
     t->thread_info.preempt_count -= 0x10000;
 }
 
-static void force_sig(int sig) {
-    trace_scope ts("force_sig", "sig=%d", sig);
+// A crashed program cannot run a handler (its user state is gone), so the signal is made
+// fatal whatever the action (force_fatal_sig / force_exit_sig in Linux).
+static void force_fatal_sig(int sig) {
+    trace_scope ts("force_fatal_sig", "sig=%d", sig);
     task_struct* t = current;
-    // A forced signal cannot stay blocked or ignored: the fault must kill the task.
     k_sigaction* ka = &t->sighand->action[sig - 1];
-    if (ka->sa_handler == SIG_IGN || sigismember(&t->blocked, sig)) {
-        ka->sa_handler = SIG_DFL;
-        sigdelset(&t->blocked, sig);
-    }
+    ka->sa_handler = SIG_DFL;
+    sigdelset(&t->blocked, sig);
     t->signal->flags &= ~SIGNAL_UNKILLABLE;
     kernel_siginfo info;
     info.si_code = SI_KERNEL;
     send_signal_locked(sig, &info, t, PIDTYPE_PID);
     recalc_sigpending_tsk(t);
-}
-
-static bool is_restart(long ax) {
-    return ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK;
 }
 
 // The body of every task's kernel stack, from ret_from_fork to do_task_dead.
@@ -106,8 +185,16 @@ void ret_from_fork_body() {
     for (;;) {
         exit_to_user_mode_prepare();
         if (t->flags & PF_EXITING) return;
+        if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
+            // No handler ran: sigsuspend's temporary mask goes away (restore_saved_sigmask),
+            // which may unblock a pending signal: deliver it first.
+            t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
+            t->blocked = t->saved_sigmask;
+            recalc_sigpending_tsk(t);
+            if (signal_pending(t)) continue;
+        }
         long ax = t->thread.ax;
-        if (is_restart(ax) && !signal_pending(t)) {
+        if (is_restart(ax) && t->thread.in_syscall && !signal_pending(t)) {
             // No handler ran: the interrupted call is simply made again (restart_syscall for
             // a restart block, which continues with what was left).
             if (ax == -ERESTART_RESTARTBLOCK && t->restart_block.fn) {
@@ -123,17 +210,19 @@ void ret_from_fork_body() {
         k->switch_to_host(host_act::RET_USER);
         switch (t->thread.entry) {
         case kentry::SYSCALL:
+            t->thread.in_syscall = true;
             t->thread.uout.data.clear();
             t->thread.ax = do_syscall_64(t->thread.regs);
             break;
         case kentry::IRQ:
+            t->thread.in_syscall = false;
             if (k->hrtimer_bases[k->this_cpu].next_expiry() <= k->now()) sysvec_apic_timer_interrupt();
             break;  // a reschedule IPI needs no handler: exit_to_user_mode does the work
         case kentry::CRASH:
-            force_sig(SIGSEGV);
+            force_fatal_sig(SIGSEGV);
             break;
         case kentry::KILL:
-            force_sig(SIGKILL);
+            force_fatal_sig(SIGKILL);
             break;
         case kentry::NONE:
             break;

@@ -1,0 +1,234 @@
+"""Signal delivery with handlers (issue 3): get_signal -> handle_signal -> setup_rt_frame, the
+handler as a nested user-mode call with the mask Linux installs, rt_sigreturn, SA_RESTART vs
+EINTR, SA_SIGINFO, SA_RESETHAND, SA_NODEFER, nesting, sigsuspend/pause, and replay at fork."""
+import errno
+import os
+import signal as S
+
+import pytest
+
+import glasskernel as gk
+from conftest import lines, run_checked, spawn_run
+
+
+def test_handler_runs_with_signal_blocked_and_mask_restored(k):
+    async def main(sys):
+        async def on_usr1(sys, signo):
+            await sys.print("handler", signo, sorted(await sys.sigprocmask(S.SIG_BLOCK, None)))
+        old = await sys.sigaction(S.SIGUSR1, on_usr1, 0, {S.SIGUSR2})
+        await sys.print("old", old == S.SIG_DFL, (await sys.sigaction(S.SIGUSR1)) is on_usr1)
+        await sys.kill(await sys.getpid(), S.SIGUSR1)
+        await sys.print("after", sorted(await sys.sigprocmask(S.SIG_BLOCK, None)))
+    spawn_run(k, main)
+    assert lines(k) == ["old True True", "handler 10 [10, 12]", "after []"]
+
+
+def test_frame_is_visible_while_the_handler_runs(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.nanosleep(0.01)
+        await sys.sigaction(S.SIGUSR1, h)
+        await sys.kill(await sys.getpid(), S.SIGUSR1)
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run(until=lambda k: t.signal_frames and t.state == "S")
+    f = t.signal_frames[0]
+    assert f["sig"] == S.SIGUSR1 and f["uc_sigmask"] == set() and f["interrupted_syscall"] == 62
+    assert S.SIGUSR1 in t.blocked
+    assert any(e.name == "setup_rt_frame" for e in k.trace.events)
+    run_checked(k)
+    assert any(e.name == "__x64_sys_rt_sigreturn" for e in k.trace.events)
+
+
+def test_pause_returns_eintr_after_the_handler(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("caught", signo)
+        await sys.sigaction(S.SIGALRM, h)
+        await sys.alarm(1)
+        try:
+            await sys.pause()
+        except InterruptedError:
+            await sys.print("pause: EINTR")
+    spawn_run(k, main)
+    assert lines(k) == ["caught 14", "pause: EINTR"]
+
+
+@pytest.mark.parametrize("flags,expect", [(0, "EINTR"), (gk.SA_RESTART, "restarted")])
+def test_sa_restart_vs_eintr_for_wait4(k, flags, expect):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("handler")
+        await sys.sigaction(S.SIGUSR1, h, flags)
+        me = await sys.getpid()
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.nanosleep(0.001)
+            await sys.kill(me, S.SIGUSR1)
+            await sys.nanosleep(0.002)
+            await sys.exit(4)
+        try:
+            _, st = await sys.waitpid(pid, 0)
+            await sys.print("restarted", os.WEXITSTATUS(st))
+        except InterruptedError:
+            await sys.print("EINTR")
+            await sys.waitpid(pid, 0)
+    spawn_run(k, main)
+    out = lines(k)
+    assert out[0] == "handler" and out[1].startswith(expect)
+
+
+def test_sa_restart_for_console_read(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("tick")
+        await sys.sigaction(S.SIGALRM, h, gk.SA_RESTART)
+        await sys.setitimer(S.ITIMER_REAL, 0.01)
+        await sys.print("read", await sys.read(0, 10))
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run(until=lambda k: "tick" in k.console and t.state == "S")
+    k.console_input("typed")
+    run_checked(k)
+    assert lines(k) == ["tick", "read b'typed'"]
+
+
+def test_nanosleep_returns_the_time_left(k):
+    async def main(sys):
+        async def h(sys, signo):
+            pass
+        await sys.sigaction(S.SIGALRM, h)
+        await sys.setitimer(S.ITIMER_REAL, 0.25)
+        left = await sys.nanosleep(1.0)
+        await sys.print(round(left, 3))
+    spawn_run(k, main)
+    assert lines(k) == ["0.75"]
+
+
+def test_siginfo_handler_gets_sender_and_value(k):
+    async def main(sys):
+        async def h(sys, signo, info):
+            await sys.print(signo, info.si_code, info.si_value, info.si_pid == await sys.getpid())
+        await sys.sigaction(S.SIGRTMIN, h, gk.SA_SIGINFO)
+        await sys.sigqueue(await sys.getpid(), S.SIGRTMIN, 42)
+    spawn_run(k, main)
+    assert lines(k) == [f"{S.SIGRTMIN} -1 42 True"]
+
+
+def test_resethand_runs_once_then_default(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("once")
+        await sys.signal_oneshot(S.SIGTERM, h)
+        me = await sys.getpid()
+        await sys.kill(me, S.SIGTERM)
+        await sys.print("back", (await sys.sigaction(S.SIGTERM)) == S.SIG_DFL)
+        await sys.kill(me, S.SIGTERM)
+        await sys.print("not reached")
+    t = spawn_run(k, main)
+    assert lines(k) == ["once", "back True"] and t.exit_code == S.SIGTERM
+
+
+def test_handlers_nest(k):
+    async def main(sys):
+        me = await sys.getpid()
+
+        async def on_usr2(sys, signo):
+            await sys.print("  usr2 inside usr1")
+
+        async def on_usr1(sys, signo):
+            await sys.print("usr1 start")
+            await sys.kill(me, S.SIGUSR2)
+            await sys.print("usr1 end")
+        await sys.sigaction(S.SIGUSR1, on_usr1)
+        await sys.sigaction(S.SIGUSR2, on_usr2)
+        await sys.kill(me, S.SIGUSR1)
+        await sys.print("main")
+    spawn_run(k, main)
+    assert lines(k) == ["usr1 start", "  usr2 inside usr1", "usr1 end", "main"]
+
+
+def test_nodefer_lets_the_same_signal_nest(k):
+    async def main(sys):
+        me = await sys.getpid()
+        depth = []
+
+        async def h(sys, signo):
+            depth.append(1)
+            d = len(depth)
+            if d < 3:
+                await sys.kill(me, S.SIGUSR1)
+            await sys.print("depth", d)
+        await sys.sigaction(S.SIGUSR1, h, gk.SA_NODEFER)
+        await sys.kill(me, S.SIGUSR1)
+    spawn_run(k, main)
+    assert lines(k) == ["depth 3", "depth 2", "depth 1"]
+
+
+def test_sigsuspend_waits_and_restores_the_mask(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("handled with", sorted(await sys.sigprocmask(S.SIG_BLOCK, None)))
+        await sys.sigaction(S.SIGUSR1, h)
+        await sys.sigprocmask(S.SIG_BLOCK, {S.SIGUSR1})
+        await sys.kill(await sys.getpid(), S.SIGUSR1)  # stays pending: blocked
+        try:
+            await sys.sigsuspend(set())
+        except InterruptedError:
+            await sys.print("EINTR, mask", sorted(await sys.sigprocmask(S.SIG_BLOCK, None)))
+    spawn_run(k, main)
+    assert lines(k) == ["handled with [10]", "EINTR, mask [10]"]
+
+
+def test_handler_crash_kills_with_sigsegv(k):
+    async def main(sys):
+        async def h(sys, signo):
+            raise ValueError("bad handler")
+        await sys.sigaction(S.SIGUSR1, h)
+        await sys.kill(await sys.getpid(), S.SIGUSR1)
+    t = spawn_run(k, main)
+    assert t.exit_code == S.SIGSEGV and "bad handler" in t.traceback
+
+
+def test_handler_must_be_async(k):
+    async def main(sys):
+        def h(sys, signo):
+            pass
+        await sys.sigaction(S.SIGUSR1, h)
+    t = spawn_run(k, main)
+    assert "async def handler" in t.traceback
+
+
+def test_fork_child_replays_deliveries_and_rebinds_handlers(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("handler in", await sys.getpid())
+        await sys.sigaction(S.SIGUSR1, h)
+        me = await sys.getpid()
+        await sys.kill(me, S.SIGUSR1)  # delivered before the fork: replayed silently in the child
+        pid = await sys.fork()
+        if pid == 0:
+            child = await sys.getpid()
+            await sys.kill(child, S.SIGUSR1)  # the child's own copy of the handler runs
+            await sys.print("child done", (await sys.sigaction(S.SIGUSR1)) is h)
+            return 0
+        await sys.waitpid(pid, 0)
+    t = spawn_run(k, main)
+    c = t.pid + 1
+    assert lines(k) == [f"handler in {t.pid}", f"handler in {c}", "child done True"]
+
+
+def test_fork_inside_a_handler(k):
+    async def main(sys):
+        async def h(sys, signo):
+            pid = await sys.fork()
+            if pid == 0:
+                await sys.print("child in handler")
+                await sys.exit(3)
+            _, st = await sys.waitpid(pid, 0)
+            await sys.print("parent handler reaped", os.WEXITSTATUS(st))
+        await sys.sigaction(S.SIGUSR1, h)
+        await sys.kill(await sys.getpid(), S.SIGUSR1)
+        await sys.print("main continues")
+    spawn_run(k, main)
+    assert lines(k) == ["child in handler", "parent handler reaped 3", "main continues"]
