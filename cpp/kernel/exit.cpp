@@ -192,6 +192,41 @@ static long wait_task_zombie(wait_opts* wo, task_struct* p) {
     return ts.ret(pid);
 }
 
+static void fill_cld_info(wait_opts* wo, task_struct* p, int code, int status) {
+    if (!wo->wo_info) return;
+    wo->wo_info->si_signo = SIGCHLD;
+    wo->wo_info->si_code = code;
+    wo->wo_info->si_status = status;
+    wo->wo_info->si_pid = p->pid;
+    wo->wo_info->si_uid = p->real_cred->uid;
+}
+
+// WUNTRACED: report a stop once (the code is consumed unless WNOWAIT), as status 0x<sig>7f.
+static long wait_task_stopped(wait_opts* wo, task_struct* p) {
+    if (!(wo->wo_flags & WUNTRACED)) return 0;
+    signal_struct* sig = p->signal.get();
+    if (!(sig->flags & SIGNAL_STOP_STOPPED) || !sig->group_exit_code) return 0;
+    trace_scope ts("wait_task_stopped", "pid=%d", p->pid);
+    int exit_code = sig->group_exit_code;
+    if (!(wo->wo_flags & WNOWAIT)) sig->group_exit_code = 0;
+    if (wo->want_rusage) fill_rusage(wo, p);
+    wo->wo_stat = (exit_code << 8) | 0x7f;
+    fill_cld_info(wo, p, CLD_STOPPED, exit_code);
+    return ts.ret(p->pid);
+}
+
+// WCONTINUED: report a SIGCONT once, as status 0xffff.
+static long wait_task_continued(wait_opts* wo, task_struct* p) {
+    if (!(wo->wo_flags & WCONTINUED)) return 0;
+    if (!(p->signal->flags & SIGNAL_STOP_CONTINUED)) return 0;
+    trace_scope ts("wait_task_continued", "pid=%d", p->pid);
+    if (!(wo->wo_flags & WNOWAIT)) p->signal->flags &= ~SIGNAL_STOP_CONTINUED;
+    if (wo->want_rusage) fill_rusage(wo, p);
+    wo->wo_stat = 0xffff;
+    fill_cld_info(wo, p, CLD_CONTINUED, SIGCONT);
+    return ts.ret(p->pid);
+}
+
 static long wait_consider_task(wait_opts* wo, bool ptrace, task_struct* p) {
     trace_scope ts("wait_consider_task", "pid=%d state=%s", p->pid, task_state_letter(p));
     int exit_state = p->exit_state;
@@ -201,7 +236,9 @@ static long wait_consider_task(wait_opts* wo, bool ptrace, task_struct* p) {
     if (exit_state == EXIT_ZOMBIE) return ts.ret(wait_task_zombie(wo, p));
     // An eligible child exists, so the caller will get 0 (WNOHANG) or sleep rather than ECHILD.
     wo->notask_error = 0;
-    return ts.ret(0);
+    long r = wait_task_stopped(wo, p);
+    if (r) return ts.ret(r);
+    return ts.ret(wait_task_continued(wo, p));
 }
 
 static long do_wait_thread(wait_opts* wo, task_struct* tsk) {

@@ -75,12 +75,53 @@ void ignore_signals(task_struct* t) {
     flush_sigqueue(&t->pending);
 }
 
+static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+static constexpr u64 STOP_SIGNALS = (1ULL << (SIGSTOP - 1)) | (1ULL << (SIGTSTP - 1)) | (1ULL << (SIGTTIN - 1)) | (1ULL << (SIGTTOU - 1));
+
+static void flush_sigqueue_mask(u64 mask, sigpending* q) {
+    if (!(q->signal.sig & mask)) return;
+    for (auto it = q->list.begin(); it != q->list.end();) {
+        if (sigmask(it->info.si_signo) & mask) {
+            uncharge(&*it);
+            it = q->list.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    q->signal.sig &= ~mask;
+}
+
+// Job control happens at generation, whatever the action: a stop signal discards pending
+// SIGCONTs; SIGCONT discards pending stops and resumes a stopped group (even if SIGCONT itself
+// is ignored or blocked), noting what the parent must be told.
+static bool prepare_signal(int sig, task_struct* p, bool force) {
+    signal_struct* signal = p->signal.get();
+    if (signal->flags & SIGNAL_GROUP_EXIT) {
+        return sig == SIGKILL;
+    } else if (sig_kernel_stop(sig)) {
+        flush_sigqueue_mask(sigmask(SIGCONT), &signal->shared_pending);
+        flush_sigqueue_mask(sigmask(SIGCONT), &p->pending);
+    } else if (sig == SIGCONT) {
+        flush_sigqueue_mask(STOP_SIGNALS, &signal->shared_pending);
+        flush_sigqueue_mask(STOP_SIGNALS, &p->pending);
+        recalc_sigpending_tsk(p);
+        wake_up_state(p, __TASK_STOPPED);
+        unsigned why = 0;
+        if (signal->flags & SIGNAL_STOP_STOPPED) why = SIGNAL_CLD_CONTINUED;
+        if (why) {
+            signal->flags = why | SIGNAL_STOP_CONTINUED | (signal->flags & SIGNAL_UNKILLABLE);
+            signal->group_exit_code = 0;
+        }
+    }
+    return !sig_ignored(p, sig, force);
+}
+
 static int __send_signal(int sig, kernel_siginfo* info, task_struct* t, pid_type type, bool force) {
     trace_scope ts("__send_signal", "sig=%d pid=%d", sig, t->pid);
     int result = TRACE_SIGNAL_IGNORED;
     int ret = 0;
     sigpending* pending = nullptr;
-    if (!sig_ignored(t, sig, force)) {
+    if (prepare_signal(sig, t, force)) {
         pending = type != PIDTYPE_PID ? &t->signal->shared_pending : &t->pending;
         result = TRACE_SIGNAL_ALREADY_PENDING;
         if (!legacy_queue(pending, sig)) {
@@ -188,6 +229,23 @@ void __wake_up_parent(task_struct* p, task_struct* parent) {
 // Tells the parent a child died: SIGCHLD (or the child's exit_signal) and a wake-up on its
 // wait_chldexit. Returns true when the child should be reaped at once (the parent ignores
 // SIGCHLD or set SA_NOCLDWAIT), in which case wait() will report ECHILD.
+// A child stopped or continued: SIGCHLD to the parent (unless SA_NOCLDSTOP), and a wake-up for
+// waitpid(WUNTRACED | WCONTINUED).
+void do_notify_parent_cldstop(task_struct* tsk, int why) {
+    trace_scope ts("do_notify_parent_cldstop", "pid=%d why=%d", tsk->pid, why);
+    task_struct* parent = tsk->real_parent;
+    if (!parent) return;
+    kernel_siginfo info;
+    info.si_signo = SIGCHLD;
+    info.si_code = why;
+    info.si_pid = tsk->pid;
+    info.si_uid = tsk->real_cred->uid;
+    info.si_status = why == CLD_CONTINUED ? SIGCONT : (tsk->signal->group_exit_code & 0x7f);
+    k_sigaction* ka = &parent->sighand->action[SIGCHLD - 1];
+    if (ka->sa_handler != SIG_IGN && !(ka->sa_flags & SA_NOCLDSTOP)) __send_signal(SIGCHLD, &info, parent, PIDTYPE_TGID, false);
+    __wake_up_parent(tsk, parent);
+}
+
 int do_notify_parent(task_struct* tsk, int sig) {
     trace_scope ts("do_notify_parent", "pid=%d sig=%d", tsk->pid, sig);
     kernel_siginfo info;

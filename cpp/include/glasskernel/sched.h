@@ -53,7 +53,15 @@ enum : unsigned {
 // thread_info.flags
 enum : unsigned { TIF_SIGPENDING = 1u << 2, TIF_NEED_RESCHED = 1u << 3, TIF_RESTORE_SIGMASK = 1u << 4 };
 // signal_struct.flags
-enum : unsigned { SIGNAL_GROUP_EXIT = 0x00000004, SIGNAL_UNKILLABLE = 0x00000040 };
+enum : unsigned {
+    SIGNAL_STOP_STOPPED = 0x00000001,    // the job control stop is in effect
+    SIGNAL_STOP_CONTINUED = 0x00000002,  // SIGCONT since WCONTINUED was reported
+    SIGNAL_GROUP_EXIT = 0x00000004,
+    SIGNAL_CLD_STOPPED = 0x00000010,     // the parent is yet to be told: stopped ...
+    SIGNAL_CLD_CONTINUED = 0x00000020,   // ... or continued
+    SIGNAL_CLD_MASK = SIGNAL_CLD_STOPPED | SIGNAL_CLD_CONTINUED,
+    SIGNAL_UNKILLABLE = 0x00000040,
+};
 // scheduling policies
 enum : unsigned { SCHED_NORMAL = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5 };
 constexpr int MAX_RT_PRIO = 100;

@@ -17,6 +17,33 @@ bool sig_kernel_coredump(int sig) {
 
 static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
+// A process group is orphaned when no member has a parent in another group of the same session:
+// nobody is left to continue it, so terminal stop signals are ignored there (POSIX).
+static bool is_current_pgrp_orphaned() {
+    task_struct* t = current;
+    struct pid* pgrp = task_pid_type(t, PIDTYPE_PGID);
+    for (auto& p : pgrp->tasks_pgid) {
+        task_struct* parent = p.real_parent;
+        if (p.exit_state || !parent || parent->pid == 1) continue;
+        if (task_pid_type(parent, PIDTYPE_PGID) != pgrp && task_pid_type(parent, PIDTYPE_SID) == task_pid_type(&p, PIDTYPE_SID))
+            return false;
+    }
+    return true;
+}
+
+// The group stops (one task per group here): TASK_STOPPED until SIGCONT or SIGKILL.
+static void do_signal_stop(int signr) {
+    trace_scope ts("do_signal_stop", "sig=%d", signr);
+    task_struct* t = current;
+    signal_struct* sig = t->signal.get();
+    sig->group_exit_code = signr;
+    sig->flags = SIGNAL_STOP_STOPPED | (sig->flags & SIGNAL_UNKILLABLE);
+    t->exit_code = signr;
+    set_current_state(TASK_STOPPED);
+    do_notify_parent_cldstop(t, CLD_STOPPED);
+    schedule();
+}
+
 struct ksignal {
     int sig = 0;
     kernel_siginfo info;
@@ -30,6 +57,19 @@ static bool get_signal(ksignal* ksig) {
     trace_scope ts("get_signal");
     task_struct* t = current;
     for (;;) {
+        if (t->signal->flags & SIGNAL_CLD_MASK) {
+            // We were continued (or stopped) since the parent last heard: tell it now.
+            int why = (t->signal->flags & SIGNAL_CLD_CONTINUED) ? CLD_CONTINUED : CLD_STOPPED;
+            t->signal->flags &= ~SIGNAL_CLD_MASK;
+            do_notify_parent_cldstop(t, why);
+        }
+        if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT)) {
+            kernel_siginfo info;
+            dequeue_signal(t, &t->blocked, &info);
+            t->flags |= PF_SIGNALED;
+            do_group_exit(SIGKILL);
+            return false;
+        }
         kernel_siginfo info;
         int sig = dequeue_signal(t, &t->blocked, &info);
         if (!sig) return false;
@@ -47,7 +87,11 @@ static bool get_signal(ksignal* ksig) {
         }
         if (sig_kernel_ignore(sig)) continue;
         if ((t->signal->flags & SIGNAL_UNKILLABLE) && !sig_kernel_only(sig)) continue;
-        if (sig_kernel_stop(sig)) continue;  // job control stops are not modeled yet
+        if (sig_kernel_stop(sig)) {
+            if (sig != SIGSTOP && is_current_pgrp_orphaned()) continue;
+            do_signal_stop(sig);
+            continue;
+        }
         // Everything else is fatal. No core is written (RLIMIT_CORE is 0), so no 0x80 bit.
         t->flags |= PF_SIGNALED;
         do_group_exit(sig);
