@@ -23,6 +23,12 @@ static py::set sigset_py(u64 mask) {
     return s;
 }
 
+static py::list siginfo_list(const sigpending& p) {
+    py::list out;
+    for (auto& q : p.list) out.append(py::make_tuple(q.info.si_signo, q.info.si_code, q.info.si_pid, q.info.si_uid, q.info.si_value));
+    return out;
+}
+
 void bind_task(py::module_& m) {
     py::class_<TaskView>(m, "Task", "A view of one task_struct.")
         .def_property_readonly("pid", [](const TaskView& v) { return v.t->pid; })
@@ -94,6 +100,44 @@ void bind_task(py::module_& m) {
         })
         .def_property_readonly("blocked", [](const TaskView& v) { return sigset_py(v.t->blocked.sig); })
         .def_property_readonly("pending", [](const TaskView& v) { return sigset_py(v.t->pending.signal.sig); })
+        .def_property_readonly("pending_queue", [](const TaskView& v) { return siginfo_list(v.t->pending); },
+                               "The queued kernel_siginfos of task->pending: (signo, code, pid, uid, value).")
+        .def_property_readonly("sighand", [](const TaskView& v) {
+            py::dict d;
+            if (!v.t->sighand) return d;
+            for (int sig = 1; sig <= _NSIG; sig++) {
+                const k_sigaction& ka = v.t->sighand->action[sig - 1];
+                if (ka.sa_handler == SIG_DFL && !ka.sa_flags && !ka.sa_mask.sig) continue;
+                py::dict a;
+                a["handler"] = ka.sa_handler == SIG_DFL ? py::object(py::str("SIG_DFL"))
+                             : ka.sa_handler == SIG_IGN ? py::object(py::str("SIG_IGN")) : py::object(py::int_(ka.sa_handler));
+                a["sa_flags"] = ka.sa_flags;
+                a["sa_mask"] = sigset_py(ka.sa_mask.sig);
+                d[py::int_(sig)] = a;
+            }
+            return d;
+        }, "sighand->action for every signal not left at SIG_DFL: handler (an address for caught ones), flags, mask.")
+        .def_property_readonly("sig_masks", [](const TaskView& v) {
+            // The raw masks /proc/PID/status prints.
+            py::dict d;
+            u64 ign = 0, cgt = 0;
+            if (v.t->sighand)
+                for (int sig = 1; sig <= _NSIG; sig++) {
+                    long h = v.t->sighand->action[sig - 1].sa_handler;
+                    if (h == SIG_IGN) ign |= sigmask(sig);
+                    else if (h != SIG_DFL) cgt |= sigmask(sig);
+                }
+            d["SigPnd"] = v.t->pending.signal.sig;
+            d["ShdPnd"] = v.t->signal ? v.t->signal->shared_pending.signal.sig : 0;
+            d["SigBlk"] = v.t->blocked.sig;
+            d["SigIgn"] = ign;
+            d["SigCgt"] = cgt;
+            long queued = 0;
+            auto it = v.k->user_sigpending.find(v.t->real_cred->uid);
+            if (it != v.k->user_sigpending.end()) queued = it->second;
+            d["SigQ"] = py::make_tuple(queued, v.t->signal ? static_cast<long long>(v.t->signal->rlim[RLIMIT_SIGPENDING].rlim_cur) : 0);
+            return d;
+        })
         .def_property_readonly("signal_frames", [](const TaskView& v) {
             py::list out;
             for (auto& f : v.t->thread.sigframes) {
@@ -151,6 +195,7 @@ void bind_task(py::module_& m) {
             return WaitQueueView{v.k, v.sig, &v.sig->wait_chldexit};
         })
         .def_property_readonly("shared_pending", [](const SignalView& v) { return sigset_py(v.sig->shared_pending.signal.sig); })
+        .def_property_readonly("shared_queue", [](const SignalView& v) { return siginfo_list(v.sig->shared_pending); })
         .def_property_readonly("group_exit_code", [](const SignalView& v) { return v.sig->group_exit_code; })
         .def_property_readonly("flags", [](const SignalView& v) { return v.sig->flags; })
         .def_property_readonly("is_child_subreaper", [](const SignalView& v) { return v.sig->is_child_subreaper; })

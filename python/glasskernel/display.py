@@ -42,6 +42,26 @@ def pstree_text(k, pid: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def proc_status(t) -> str:
+    """The signal lines of /proc/PID/status for a task."""
+    m = t.sig_masks
+    q, lim = m["SigQ"]
+    lines = [f"Name:\t{t.comm}", f"State:\t{t.state} ({STATE_NAMES.get(t.state, '?')})", f"Pid:\t{t.pid}",
+             f"PPid:\t{t.real_parent.pid if t.real_parent is not None else 0}", f"SigQ:\t{q}/{lim}"]
+    for key in ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"):
+        lines.append(f"{key}:\t{m[key]:016x}")
+    return "\n".join(lines) + "\n"
+
+
+def sigpending_html(t) -> str:
+    def rows(queue):
+        return "".join(f"<tr><td>{s}</td><td>{c}</td><td>{p}</td><td>{u}</td><td>{v}</td></tr>" for s, c, p, u, v in queue)
+    head = "<tr><th>si_signo</th><th>si_code</th><th>si_pid</th><th>si_uid</th><th>si_value</th></tr>"
+    return (f"<div><b>pending</b> {sorted(t.pending)} <table>{head}{rows(t.pending_queue)}</table>"
+            f"<b>signal->shared_pending</b> {sorted(t.signal.shared_pending)} <table>{head}{rows(t.signal.shared_queue)}</table>"
+            f"<b>blocked</b> {sorted(t.blocked)}</div>")
+
+
 def task_html(t) -> str:
     rows = [("pid", t.pid), ("tgid", t.tgid), ("comm", t.comm), ("state", f"{t.state} ({STATE_NAMES.get(t.state, '?')})"),
             ("exit_state", t.exit_state), ("exit_code", hex(t.exit_code)),
@@ -49,7 +69,9 @@ def task_html(t) -> str:
             ("children", ", ".join(str(c.pid) for c in t.children)), ("pgid / sid", f"{t.pgid} / {t.sid}"),
             ("prio / nice", f"{t.prio} / {t.nice}"), ("on_rq / cpu", f"{t.on_rq} / {t.cpu}"),
             ("nvcsw / nivcsw", f"{t.nvcsw} / {t.nivcsw}"), ("utime / stime", f"{t.utime} ns / {t.stime} ns"),
-            ("kernel stack", " → ".join(t.kernel_stack)), ("reaped", t.reaped)]
+            ("kernel stack", " → ".join(t.kernel_stack)), ("reaped", t.reaped),
+            ("blocked", sorted(t.blocked)), ("pending / shared", f"{sorted(t.pending)} / {sorted(t.signal.shared_pending) if t.signal else []}"),
+            ("signal frames", [f["sig"] for f in t.signal_frames])]
     body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td style='text-align:left'>{html.escape(str(b))}</td></tr>"
                    for a, b in rows)
     return f"<table><caption>task_struct {t.pid} ({html.escape(t.comm)})</caption>{body}</table>"

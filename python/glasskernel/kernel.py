@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import _core
-from .display import kernel_html, ps_table, pstree_text
+from .display import kernel_html, proc_status, ps_table, pstree_text
 from .program import Sys
 from .trace import Event, Trace
 
@@ -269,6 +269,13 @@ class Kernel:
     @property
     def panicked(self) -> bool:
         return self._k.panicked
+
+    def proc_status(self, pid: int) -> str:
+        """The signal part of /proc/PID/status: SigQ, SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt."""
+        t = self.task(pid)
+        if t is None:
+            raise ValueError(f"no task with pid {pid}")
+        return proc_status(t)
 
     def ps(self) -> str:
         return ps_table(self)

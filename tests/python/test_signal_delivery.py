@@ -232,3 +232,29 @@ def test_fork_inside_a_handler(k):
         await sys.print("main continues")
     spawn_run(k, main)
     assert lines(k) == ["child in handler", "parent handler reaped 3", "main continues"]
+
+
+def test_proc_status_and_pending_views(k):
+    async def main(sys):
+        async def h(sys, signo):
+            pass
+        me = await sys.getpid()
+        await sys.sigaction(S.SIGUSR1, h)
+        await sys.sigaction(S.SIGTERM, S.SIG_IGN)
+        await sys.sigprocmask(S.SIG_BLOCK, {S.SIGUSR2, S.SIGRTMIN})
+        await sys.sigqueue(me, S.SIGRTMIN, 7)
+        await sys.sigqueue(me, S.SIGRTMIN, 8)
+        await sys.tgkill(me, me, S.SIGUSR2)
+        await sys.nanosleep(0.01)
+    k.program("/bin/t")(main)
+    t = k.spawn("/bin/t")
+    k.run(until=lambda k: t.state == "S" and len(t.signal.shared_queue) == 2)
+    status = k.proc_status(t.pid)
+    assert f"SigQ:\t3/" in status
+    assert "SigPnd:\t0000000000000800" in status           # SIGUSR2, private (tgkill)
+    assert f"ShdPnd:\t{1 << (S.SIGRTMIN - 1):016x}" in status
+    assert "SigIgn:\t0000000000004000" in status and "SigCgt:\t0000000000000200" in status
+    assert [q[4] for q in t.signal.shared_queue] == [7, 8]
+    assert t.sighand[S.SIGTERM]["handler"] == "SIG_IGN" and isinstance(t.sighand[S.SIGUSR1]["handler"], int)
+    assert "shared_pending" in gk.display.sigpending_html(t)
+    run_checked(k)
