@@ -174,6 +174,7 @@ void exit_to_user_mode_prepare() {
         if (!(flags & (TIF_NEED_RESCHED | TIF_SIGPENDING))) break;
         if (flags & TIF_NEED_RESCHED) preempt_schedule_irq();
         if (t->thread_info.flags & TIF_SIGPENDING) {
+            trace_scope ts("arch_do_signal_or_restart");
             ksignal ksig;
             if (get_signal(&ksig)) handle_signal(&ksig);
             if (t->flags & PF_EXITING) return;
