@@ -188,6 +188,50 @@ void BM_real_getpid(benchmark::State& state) {
 }
 BENCHMARK(BM_real_getpid);
 
+// sigaction(SIGUSR1, handler); then kill(getpid(), SIGUSR1) `rounds` times: each one is
+// generation, delivery through setup_rt_frame, the handler, and rt_sigreturn.
+class signal_loop : public builtin<signal_loop> {
+    int pc = 0;
+    long left;
+    long me = 0;
+
+public:
+    long handled = 0;
+    explicit signal_loop(long n) : left(n) {}
+    void handle_signal(int) override { handled++; }
+    user_step step(long ret, const user_out&, syscall_regs* r) override {
+        switch (pc) {
+        case 0:
+            pc = 1;
+            return sys(r, NR_getpid);
+        case 1:
+            me = ret;
+            pc = 2;
+            return sys(r, NR_rt_sigaction, SIGUSR1, 2 /* a handler address */, 0, 0, 1);
+        default:
+            if (left-- <= 0) return sys(r, NR_exit_group, handled > 0 ? 0 : 1);
+            return sys(r, NR_kill, me, SIGUSR1);
+        }
+    }
+};
+
+void BM_sim_signal_roundtrip(benchmark::State& state) {
+    Kernel k(quiet());
+    static constexpr long rounds = 20000;
+    k.register_program(program{"/bin/sigloop", "builtin", [](const auto&, const auto&) { return std::make_unique<signal_loop>(rounds); }});
+    long n = 0;
+    for (auto _ : state) {
+        long err;
+        auto t = k.spawn("/bin/sigloop", {}, {}, &err);
+        k.run(KTIME_MAX, nullptr);
+        if (t->exit_code != 0) state.SkipWithError("the handler did not run");
+        n += rounds;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_sim_signal_roundtrip)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -92,6 +92,43 @@ def sim_py_first_fork(n: int) -> float:
     return timeit(once, n)
 
 
+def sim_py_signal(n: int) -> float:
+    import signal
+
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/s")
+        async def s(sys):
+            async def h(sys, signo):
+                pass
+            await sys.sigaction(signal.SIGUSR1, h)
+            me = await sys.getpid()
+            for _ in range(n):
+                await sys.kill(me, signal.SIGUSR1)
+        k.spawn("/bin/s")
+        k.run()
+    return timeit(once, n)
+
+
+def real_py_signal(n: int) -> float:
+    import signal
+    count = [0]
+
+    def h(signo, frame):
+        count[0] += 1
+    old = signal.signal(signal.SIGUSR1, h)
+    me = os.getpid()
+
+    def once():
+        for _ in range(n):
+            os.kill(me, signal.SIGUSR1)
+    try:
+        return timeit(once, n)
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+
+
 # ---- the real kernel, from Python ----
 
 def real_py_getpid(n: int) -> float:
@@ -137,9 +174,13 @@ def main() -> int:
         rows.append(("fork+exit+wait, C++ program", c["BM_sim_fork_exit_wait"], "fork/_exit/waitpid (C)",
                      c["BM_real_fork_exit_wait"]))
         rows.append(("getpid, C++ program", c["BM_sim_getpid"], "raw getpid syscall (C)", c["BM_real_getpid"]))
+        rows.append(("signal to self + handler, C++ program", c["BM_sim_signal_roundtrip"], "kill(getpid()) + handler (C)",
+                     c["BM_real_signal_roundtrip"]))
     floor = coroutine_floor(200_000 // scale)
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "bare coroutine driver (floor)", floor))
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "os.getpid() from Python", real_py_getpid(1_000_000 // scale)))
+    rows.append(("signal to self + handler, Python program", sim_py_signal(20_000 // scale), "os.kill(os.getpid()) + handler",
+                 real_py_signal(20_000 // scale)))
     real_fork = real_py_fork(300 // scale)
     rows.append(("fork+exit+wait, Python, 1st fork of a process", sim_py_first_fork(2000 // scale), "os.fork/os.waitpid", real_fork))
     rows.append(("fork+exit+wait, Python, loop of 100 (replay grows)", sim_py_fork(100), "os.fork/os.waitpid", real_fork))

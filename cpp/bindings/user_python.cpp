@@ -505,6 +505,17 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
         return start_top(t, regs);
     }
     const std::vector<rt_sigframe>& frames = t->thread.sigframes;
+    if (stack.size() == 1 && frames.empty() && stack.back().started) {
+        // The common case: no signal frames, main is running.
+        long nr = regs->nr;
+        const py::object& req = stack.back().last_req;
+        if (nr == -1) return deliver(t, py::none(), 0, regs);
+        if (ret < 0 && ret >= -4095) {
+            if (nr == 35 && ret == -EINTR) return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), 0, out), 0, regs);
+            return deliver(t, py::none(), static_cast<int>(-ret), regs);
+        }
+        return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), ret, out), 0, regs);
+    }
     if (stack.size() > 1 && stack.back().last_req.ptr() == sigreturn_req().ptr()) {
         size_t depth = stack.size() - 1;
         bool still_there = frames.size() >= depth && frames[depth - 1].id == stack.back().frame_id;
@@ -523,8 +534,9 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
     if (pushed || !stack.back().started) return start_top(t, regs);
     // Deliver the kernel's answer to the request the top coroutine is blocked on (after a
     // sigreturn, the interrupted call's restored result).
-    py::object req = stack.back().last_req;
-    long nr = PyLong_AsLong(PyTuple_GET_ITEM(req.ptr(), 0));
+    const py::object& req = stack.back().last_req;
+    long nr = regs->nr;  // the registers still hold the call this request made (rt_sigreturn restores them)
+    if (stack.size() > 1 || !t->thread.sigframes.empty()) nr = PyLong_AsLong(PyTuple_GET_ITEM(req.ptr(), 0));
     if (nr == -1) return deliver(t, py::none(), 0, regs);  // user-mode work done: compute() returns None
     if (nr == 35 && ret == -EINTR) return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), 0, out), 0, regs);  // nanosleep: the time left
     if (ret < 0 && ret >= -4095) return deliver(t, py::none(), static_cast<int>(-ret), regs);
