@@ -506,7 +506,8 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
     }
     const std::vector<rt_sigframe>& frames = t->thread.sigframes;
     if (stack.size() == 1 && frames.empty() && stack.back().started) {
-        // The common case: no signal frames, main is running.
+        // The common case: no signal frames, main is running, and the registers still hold the
+        // call its pending request made.
         long nr = regs->nr;
         const py::object& req = stack.back().last_req;
         if (nr == -1) return deliver(t, py::none(), 0, regs);
@@ -535,8 +536,7 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
     // Deliver the kernel's answer to the request the top coroutine is blocked on (after a
     // sigreturn, the interrupted call's restored result).
     const py::object& req = stack.back().last_req;
-    long nr = regs->nr;  // the registers still hold the call this request made (rt_sigreturn restores them)
-    if (stack.size() > 1 || !t->thread.sigframes.empty()) nr = PyLong_AsLong(PyTuple_GET_ITEM(req.ptr(), 0));
+    long nr = PyLong_AsLong(PyTuple_GET_ITEM(req.ptr(), 0));  // not regs->nr: a handler's calls came between
     if (nr == -1) return deliver(t, py::none(), 0, regs);  // user-mode work done: compute() returns None
     if (nr == 35 && ret == -EINTR) return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), 0, out), 0, regs);  // nanosleep: the time left
     if (ret < 0 && ret >= -4095) return deliver(t, py::none(), static_cast<int>(-ret), regs);
