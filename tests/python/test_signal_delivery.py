@@ -258,3 +258,52 @@ def test_proc_status_and_pending_views(k):
     assert t.sighand[S.SIGTERM]["handler"] == "SIG_IGN" and isinstance(t.sighand[S.SIGUSR1]["handler"], int)
     assert "shared_pending" in gk.display.sigpending_html(t)
     run_checked(k)
+
+
+def test_itimer_prof_counts_user_and_system_time(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("SIGPROF", signo)
+        await sys.sigaction(S.SIGPROF, h)
+        await sys.setitimer(S.ITIMER_PROF, 0.01)
+        await sys.compute(30_000_000)
+        v, i = await sys.getitimer(S.ITIMER_PROF)
+        await sys.print("disarmed", v == 0.0 and i == 0.0)
+    spawn_run(k, main)
+    assert lines(k) == [f"SIGPROF {S.SIGPROF}", "disarmed True"]
+
+
+def test_sigtimedwait_is_interrupted_by_a_caught_signal(k):
+    async def main(sys):
+        async def h(sys, signo):
+            await sys.print("caught", signo)
+        await sys.sigaction(S.SIGALRM, h)
+        await sys.alarm(1)
+        try:
+            await sys.sigtimedwait({S.SIGUSR1}, 5)
+        except InterruptedError:
+            await sys.print("EINTR")
+    spawn_run(k, main)
+    assert lines(k) == ["caught 14", "EINTR"]
+
+
+def test_sigcont_allowed_within_the_session_across_uids(k):
+    async def main(sys):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.nanosleep(0.05)
+            await sys.exit(0)
+        other = await sys.fork()
+        if other == 0:
+            await sys.setuid(1000)
+            try:
+                await sys.kill(pid, S.SIGTERM)
+            except PermissionError:
+                await sys.print("SIGTERM: EPERM")
+            await sys.kill(pid, S.SIGCONT)  # same session: allowed
+            await sys.print("SIGCONT: allowed")
+            await sys.exit(0)
+        await sys.waitpid(other, 0)
+        await sys.waitpid(pid, 0)
+    spawn_run(k, main)
+    assert lines(k) == ["SIGTERM: EPERM", "SIGCONT: allowed"]
