@@ -39,7 +39,7 @@ int pinger(void* arg) {
 }
 
 task_struct* host_kthread(Kernel& k, int (*fn)(void*), void* arg) {
-    this_kernel = &k;
+    kernel_context ctx(&k);
     kernel_clone_args args;
     args.flags = CLONE_VM | CLONE_UNTRACED;
     args.exit_signal = 0;

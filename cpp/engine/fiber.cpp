@@ -20,6 +20,9 @@ namespace gk {
 
 thread_local Kernel* this_kernel = nullptr;
 
+kernel_context::kernel_context(Kernel* k) : saved_(this_kernel) { this_kernel = k; }
+kernel_context::~kernel_context() { this_kernel = saved_; }
+
 // AddressSanitizer must be told about every switch between the host stack and a kernel stack.
 #ifdef GK_ASAN
 static thread_local const void* host_stack_bottom = nullptr;

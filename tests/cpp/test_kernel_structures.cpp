@@ -8,7 +8,7 @@ using namespace gk;
 
 TEST(Pid, CyclicAllocationWrapsAndSkipsUsedNumbers) {
     Kernel k;  // boot used pids 1..3
-    this_kernel = &k;
+    kernel_context ctx(&k);
     pid_namespace ns;
     ns.pid_max = 8;
     std::vector<pid*> got;
@@ -23,18 +23,16 @@ TEST(Pid, CyclicAllocationWrapsAndSkipsUsedNumbers) {
     EXPECT_EQ(alloc_pid(&ns, &p), 3);         // the cursor wraps to the only free number
     free_pid(&ns, got[5]);                    // free 6
     EXPECT_EQ(alloc_pid(&ns, &p), 6);
-    this_kernel = nullptr;
 }
 
 TEST(Pid, WrapRestartsAtReservedPids) {
     Kernel k;
-    this_kernel = &k;
+    kernel_context ctx(&k);
     pid_namespace ns;
     ns.pid_max = 400;
     ns.last_pid = 399;  // the counter has gone past RESERVED_PIDS once
     pid* p = nullptr;
     EXPECT_EQ(alloc_pid(&ns, &p), RESERVED_PIDS);
-    this_kernel = nullptr;
 }
 
 namespace {
@@ -51,7 +49,7 @@ int record_wake(wait_queue_entry* e, unsigned, int, void*) {
 
 TEST(WaitQueue, ExclusiveWaitersWokenOneAtATime) {
     Kernel k;
-    this_kernel = &k;
+    kernel_context ctx(&k);
     wq_test t;
     g_wq = &t;
     wait_queue_entry e[4];
@@ -70,7 +68,6 @@ TEST(WaitQueue, ExclusiveWaitersWokenOneAtATime) {
     EXPECT_EQ(t.woken, (std::vector<int>{4, 3, 1, 2}));
     for (auto& x : e) remove_wait_queue(&t.wq, &x);
     EXPECT_FALSE(waitqueue_active(&t.wq));
-    this_kernel = nullptr;
 }
 
 TEST(Cfs, WeightTableFollowsNice) {
@@ -108,7 +105,7 @@ hrtimer_restart fire(hrtimer* t) {
 
 TEST(Hrtimer, ExpireInTimeOrderThenStartOrder) {
     Kernel k;
-    this_kernel = &k;
+    kernel_context ctx(&k);
     hrtimer t[3];
     for (int i = 0; i < 3; i++) {
         hrtimer_init(&t[i], fire, "test");
@@ -124,5 +121,4 @@ TEST(Hrtimer, ExpireInTimeOrderThenStartOrder) {
     fired.clear();
     hrtimer_interrupt(0);
     EXPECT_EQ(fired, (std::vector<int>{1, 2}));
-    this_kernel = nullptr;
 }

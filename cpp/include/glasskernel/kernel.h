@@ -178,6 +178,19 @@ private:
 };
 
 extern thread_local Kernel* this_kernel;
+
+// Host code that calls kernel functions directly (tests, benchmarks) enters the kernel's
+// context with this, as the engine does around every fiber it resumes.
+class kernel_context {
+public:
+    explicit kernel_context(Kernel* k);
+    ~kernel_context();
+    kernel_context(const kernel_context&) = delete;
+    kernel_context& operator=(const kernel_context&) = delete;
+
+private:
+    Kernel* saved_;
+};
 task_struct* find_task_by_vpid_in(Kernel* k, int nr);
 
 }  // namespace gk
