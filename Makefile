@@ -51,11 +51,9 @@ asan: deps
 	cmake --build build/asan -j $(JOBS)
 	cd build/asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS)
 	cp -r python/glasskernel/. build/asan/pkg/glasskernel/
-	# One interpreter per test file: see the issue notes on ASan and fcontext stack switches.
-	cd tests && for f in ../tests/python/test_*.py; do \
-	  ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0 \
+	cd tests && ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0 \
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
-	  PYTHONPATH=$(CURDIR)/build/asan/pkg /usr/bin/python3 -m pytest -q -p no:cacheprovider -x $$f || exit 1; done
+	  PYTHONPATH=$(CURDIR)/build/asan/pkg /usr/bin/python3 -m pytest -q -p no:cacheprovider -x ../tests/python
 
 notebook: install
 	$(VENV)/bin/jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --no-browser

@@ -12,6 +12,7 @@
 #include "glasskernel/linux.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define GK_ASAN 1
 #endif
@@ -73,6 +74,14 @@ boost::context::stack_context stack_cache::allocate() {
         sctx.sp = static_cast<char*>(base) + total;
         live_++;
     }
+#ifdef GK_ASAN
+    // A cached stack may still carry the poisoned redzones of the frames of the task that used
+    // it last (a stack unwound by teardown never unpoisons them): start clean.
+    {
+        char* base = static_cast<char*>(sctx.sp) - sctx.size + (guard_ ? page_size() : 0);
+        ASAN_UNPOISON_MEMORY_REGION(base, sctx.size - (guard_ ? page_size() : 0));
+    }
+#endif
     // STACK_END_MAGIC at the lowest usable word, checked at every switch (end_of_stack()).
     *end_of_stack(sctx) = STACK_END_MAGIC;
     last = sctx;
