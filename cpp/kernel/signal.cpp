@@ -163,10 +163,15 @@ int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type t
     return ts.ret(__send_signal(sig, info, t, type, info && info->si_code == SI_KERNEL));
 }
 
+// Faults (synchronous signals) go first: the faulting instruction cannot continue without them.
+static constexpr u64 SYNCHRONOUS_MASK = (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1)) | (1ULL << (SIGILL - 1)) |
+                                        (1ULL << (SIGTRAP - 1)) | (1ULL << (SIGFPE - 1)) | (1ULL << (SIGSYS - 1));
+
 static int next_signal(sigpending* pending, const sigset_t* mask) {
     u64 x = pending->signal.sig & ~mask->sig;
     if (!x) return 0;
-    return __builtin_ctzll(x) + 1;  // the lowest-numbered signal first
+    if (x & SYNCHRONOUS_MASK) x &= SYNCHRONOUS_MASK;
+    return __builtin_ctzll(x) + 1;  // then the lowest-numbered signal first
 }
 
 static int __dequeue_signal(sigpending* pending, const sigset_t* mask, kernel_siginfo* info) {

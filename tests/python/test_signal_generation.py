@@ -351,3 +351,31 @@ def test_itimer_virtual_counts_user_time_only(k):
     t = spawn_run(k, main)
     assert lines(k) == ["slept"] and t.exit_code == S.SIGVTALRM
     assert 20_000_000 <= t.utime <= 25_000_000  # stopped at the first tick past 20 ms
+
+
+def test_core_signals_dump_core_only_with_rlimit_core(k):
+    async def main(sys):
+        for core in (0, 1 << 20):
+            pid = await sys.fork()
+            if pid == 0:
+                await sys.setrlimit(resource.RLIMIT_CORE, (core, resource.RLIM_INFINITY))
+                await sys.nanosleep(1)
+                await sys.exit(0)
+            await sys.nanosleep(0.001)
+            await sys.kill(pid, S.SIGQUIT)
+            _, st = await sys.waitpid(pid, 0)
+            await sys.print(os.WTERMSIG(st), os.WCOREDUMP(st))
+    spawn_run(k, main)
+    assert lines(k) == ["3 False", "3 True"]
+
+
+def test_synchronous_signals_are_dequeued_first(k):
+    async def main(sys):
+        me = await sys.getpid()
+        sigs = {S.SIGHUP, S.SIGSEGV, S.SIGINT}
+        await sys.sigprocmask(S.SIG_BLOCK, sigs)
+        for s in (S.SIGHUP, S.SIGINT, S.SIGSEGV):
+            await sys.kill(me, s)
+        await sys.print([await sys.sigtimedwait(sigs, 0) for _ in range(3)])
+    spawn_run(k, main)
+    assert lines(k) == ["[11, 1, 2]"]

@@ -92,9 +92,15 @@ static bool get_signal(ksignal* ksig) {
             do_signal_stop(sig);
             continue;
         }
-        // Everything else is fatal. No core is written (RLIMIT_CORE is 0), so no 0x80 bit.
+        // Everything else is fatal. The "core" signals dump core when RLIMIT_CORE allows one
+        // (it is 0 by default), and the status word then carries 0x80 (WCOREDUMP).
         t->flags |= PF_SIGNALED;
-        do_group_exit(sig);
+        int exit_code = sig;
+        if (sig_kernel_coredump(sig) && task_rlimit(t, RLIMIT_CORE) > 0) {
+            trace_scope cs("do_coredump", "sig=%d", sig);
+            exit_code |= 0x80;
+        }
+        do_group_exit(exit_code);
         return false;
     }
 }
