@@ -215,7 +215,14 @@ py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, co
         return (*handlers)(out.v[0]);
     }
     case 36: case 38: return py::make_tuple(ns_to_s(out.v[0]), ns_to_s(out.v[1]));
-    case 62: case 129: case 200: case 234: return py::none();
+    case 62: case 129: case 200: case 234: case 142: case 144: case 203: return py::none();
+    case 148: return py::float_(ns_to_s(out.v[0]));
+    case 204: {
+        py::set cpus;
+        for (int c = 0; c < 64; c++)
+            if (static_cast<u64>(out.v[0]) & (1ULL << c)) cpus.add(py::int_(c));
+        return py::object(std::move(cpus));
+    }
     case 247: {
         if (out.v[0] == 0) return py::none();
         static py::object* cls = new py::object(py::module_::import("os").attr("waitid_result"));

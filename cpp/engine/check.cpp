@@ -42,7 +42,9 @@ std::string Kernel::check() {
             CHECK(t.on_rq || is_curr, "pid " << t.pid << " is TASK_RUNNING but on no run queue");
         if (t.__state != TASK_RUNNING && !is_curr)
             CHECK(!t.on_rq, "pid " << t.pid << " sleeps (" << task_state_letter(&t) << ") but is on a run queue");
-        CHECK(t.on_rq == (t.se.on_rq ? 1 : 0), "pid " << t.pid << ": on_rq and se.on_rq disagree");
+        if (t.sched_class == &fair_sched_class)
+            CHECK(t.on_rq == (t.se.on_rq ? 1 : 0), "pid " << t.pid << ": on_rq and se.on_rq disagree");
+        CHECK(t.cpus_mask & (1ULL << t.cpu) || t.migrate_pending || !t.on_rq, "pid " << t.pid << " is queued on cpu " << t.cpu << " outside its affinity");
         nproc[t.real_cred->uid]++;
     }
     for (auto& [uid, n] : user_processes)
@@ -71,6 +73,16 @@ std::string Kernel::check() {
             first = false;
         }
         CHECK(r->curr && (r->curr == r->idle || r->curr->on_rq), "cpu " << c << ": curr is neither idle nor runnable");
+        unsigned rt = 0;
+        for (int prio = 0; prio < MAX_RT_PRIO; prio++) {
+            bool bit = r->rt.bitmap[prio / 64] & (1ULL << (prio % 64));
+            CHECK(bit == !r->rt.queue[prio].empty(), "cpu " << c << ": rt bitmap bit " << prio << " disagrees with its list");
+            for (auto& t : r->rt.queue[prio]) {
+                CHECK(t.prio == prio && t.cpu == c && t.on_rq, "cpu " << c << ": rt list " << prio << " holds pid " << t.pid << " wrongly");
+                rt++;
+            }
+        }
+        CHECK(rt == r->rt.rt_nr_running, "cpu " << c << ": rt_nr_running " << r->rt.rt_nr_running << " but " << rt << " queued");
     }
     return "";
 }

@@ -156,6 +156,50 @@ class Sys:
         return (yield (24,))
 
     @types.coroutine
+    def sched_setscheduler(self, pid: int, policy: int, priority: int = 0):
+        """os.SCHED_OTHER/BATCH/IDLE (priority 0) or os.SCHED_FIFO/RR (priority 1..99)."""
+        return (yield (144, _int(pid, "pid"), _int(policy, "policy"), _int(priority, "priority")))
+
+    @types.coroutine
+    def sched_getscheduler(self, pid: int = 0):
+        return (yield (145, _int(pid, "pid")))
+
+    @types.coroutine
+    def sched_setparam(self, pid: int, priority: int):
+        return (yield (142, _int(pid, "pid"), _int(priority, "priority")))
+
+    @types.coroutine
+    def sched_getparam(self, pid: int = 0):
+        """The real-time priority (0 for the normal policies)."""
+        return (yield (143, _int(pid, "pid")))
+
+    @types.coroutine
+    def sched_get_priority_max(self, policy: int):
+        return (yield (146, _int(policy, "policy")))
+
+    @types.coroutine
+    def sched_get_priority_min(self, policy: int):
+        return (yield (147, _int(policy, "policy")))
+
+    @types.coroutine
+    def sched_rr_get_interval(self, pid: int = 0):
+        return (yield (148, _int(pid, "pid")))
+
+    @types.coroutine
+    def sched_setaffinity(self, pid: int, cpus: Iterable[int]):
+        mask = 0
+        for c in cpus:
+            c = _int(c, "a cpu number")
+            if not 0 <= c < 64:
+                raise ValueError(f"cpu {c} is out of range (0..63)")
+            mask |= 1 << c
+        return (yield (203, _int(pid, "pid"), mask))
+
+    @types.coroutine
+    def sched_getaffinity(self, pid: int = 0):
+        return (yield (204, _int(pid, "pid")))
+
+    @types.coroutine
     def getpriority(self, which: int = 0, who: int = 0):
         """The nice value (-20..19) of a process, group or user (os.PRIO_*)."""
         return (yield (140, _int(which, "which"), _int(who, "who")))

@@ -164,6 +164,10 @@ struct task_struct : sibling_hook, tasks_hook, run_list_hook, pid_hook<PIDTYPE_P
     unsigned policy = SCHED_NORMAL;
     const struct sched_class* sched_class = nullptr;
     sched_entity se;
+    unsigned rt_time_slice = 0;  // SCHED_RR: ticks left in its slice
+    u64 cpus_mask = ~0ULL;       // the CPUs it may run on (sched_setaffinity)
+    bool migrate_pending = false;
+    bool sched_reset_on_fork = false;
 
     int exit_state = 0;
     int exit_code = 0;
@@ -248,8 +252,8 @@ struct signal_struct {
     task_struct* leader_task = nullptr;
 };
 
-// pick_next_task walks the classes in Linux's order: stop, rt, fair, idle. This model has
-// fair and idle; the rt and stop classes slot in ahead of fair.
+// pick_next_task walks the classes in Linux's order: stop, rt, fair, idle. This model has rt,
+// fair and idle (the stop class only matters for CPU hotplug and migration threads).
 struct sched_class {
     const char* name;
     const sched_class* next;
@@ -264,6 +268,7 @@ struct sched_class {
     void (*task_fork)(task_struct* p);
     void (*update_curr)(rq* rq);
 };
+extern const sched_class rt_sched_class;
 extern const sched_class fair_sched_class;
 extern const sched_class idle_sched_class;
 
@@ -287,6 +292,18 @@ struct cfs_rq {
     u64 seq = 0;
 };
 
+// The real-time run queue: one FIFO list per priority and a bitmap of the non-empty ones, so
+// picking the highest priority is a find-first-bit (the O(1) scheduler's idea, kept by rt.c).
+constexpr int RR_TIMESLICE_MS = 100;
+struct rt_rq {
+    run_list_t queue[MAX_RT_PRIO];
+    u64 bitmap[2] = {0, 0};
+    unsigned rt_nr_running = 0;
+    ~rt_rq() {
+        for (auto& q : queue) q.clear();
+    }
+};
+
 struct rq {
     int cpu = 0;
     unsigned nr_running = 0;
@@ -295,6 +312,7 @@ struct rq {
     task_struct* curr = nullptr;
     task_struct* idle = nullptr;
     cfs_rq cfs;
+    rt_rq rt;
     u64 idle_time = 0;
     bool idle_waiting = false;  // the idle task sits in its cpuidle point (simulator)
     cfs_rq* cfs_ptr() { return &cfs; }

@@ -23,7 +23,9 @@ namespace gk {
     X(140, getpriority) X(141, setpriority) X(157, prctl) X(160, setrlimit) X(186, gettid)              \
     X(228, clock_gettime) X(231, exit_group) X(247, waitid) X(302, prlimit64) X(62, kill) X(234, tgkill)  \
     X(200, tkill) X(129, rt_sigqueueinfo) X(13, rt_sigaction) X(37, alarm) X(38, setitimer) X(36, getitimer) \
-    X(15, rt_sigreturn) X(34, pause) X(130, rt_sigsuspend)
+    X(15, rt_sigreturn) X(34, pause) X(130, rt_sigsuspend) X(142, sched_setparam) X(143, sched_getparam) \
+    X(144, sched_setscheduler) X(145, sched_getscheduler) X(146, sched_get_priority_max)                 \
+    X(147, sched_get_priority_min) X(148, sched_rr_get_interval) X(203, sched_setaffinity) X(204, sched_getaffinity)
 
 #define DECLARE_SYSCALL(nr, name) long __x64_sys_##name(const syscall_regs& regs);
 SYSCALLS(DECLARE_SYSCALL)

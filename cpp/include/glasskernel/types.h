@@ -118,6 +118,7 @@
 #undef si_stime
 #undef sa_handler
 #undef SCHED_NORMAL
+#undef SCHED_RESET_ON_FORK
 #undef SCHED_OTHER
 #undef SCHED_FIFO
 #undef SCHED_RR

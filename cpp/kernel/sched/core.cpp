@@ -31,19 +31,67 @@ void deactivate_task(rq* rq, task_struct* p, int flags) {
     rq->nr_running--;
 }
 
+static int class_rank(const sched_class* c) { return c == &rt_sched_class ? 2 : c == &fair_sched_class ? 1 : 0; }
+
+// A task of a higher class always preempts; within a class, the class decides.
 static void check_preempt_curr(rq* rq, task_struct* p, int flags) {
     if (p->sched_class == rq->curr->sched_class)
         p->sched_class->check_preempt_curr(rq, p, flags);
-    else if (rq->curr->sched_class == &idle_sched_class)
+    else if (class_rank(p->sched_class) > class_rank(rq->curr->sched_class))
         resched_curr(rq);
+}
+
+static void move_queued_task(rq* src, task_struct* p, int dst_cpu) {
+    Kernel* k = p->kernel;
+    rq* dst = k->cpu_rq(dst_cpu);
+    trace_point("sched_migrate_task", "comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d", p->comm.c_str(), p->pid, p->prio, p->cpu, dst_cpu);
+    deactivate_task(src, p, 0);
+    if (p->sched_class == &fair_sched_class) p->se.vruntime = p->se.vruntime - src->cfs.min_vruntime + dst->cfs.min_vruntime;
+    p->cpu = dst_cpu;
+    p->se.nr_migrations++;
+    if (dst->curr == dst->idle && dst->clock < src->clock) {
+        dst->idle_time += src->clock - dst->clock;
+        dst->clock = src->clock;
+    }
+    activate_task(dst, p, 0);
+    check_preempt_curr(dst, p, 0);
+}
+
+static int first_allowed_cpu(const task_struct* p) {
+    u64 m = p->cpus_mask & ((p->kernel->cfg.cpus >= 64) ? ~0ULL : ((1ULL << p->kernel->cfg.cpus) - 1));
+    return m ? __builtin_ctzll(m) : 0;
+}
+
+// newidle_balance: a CPU about to go idle pulls a waiting fair task from the busiest CPU.
+static task_struct* newidle_balance(rq* this_rq) {
+    Kernel* k = this_kernel;
+    if (k->cfg.cpus == 1) return nullptr;
+    rq* busiest = nullptr;
+    for (int c = 0; c < k->cfg.cpus; c++) {
+        rq* r = k->cpu_rq(c);
+        if (r == this_rq || r->cfs.tasks_timeline.empty()) continue;
+        if (!busiest || r->nr_running > busiest->nr_running) busiest = r;
+    }
+    if (!busiest) return nullptr;
+    for (auto it = busiest->cfs.tasks_timeline.rbegin(); it != busiest->cfs.tasks_timeline.rend(); ++it) {
+        task_struct* p = it->task;
+        if (!(p->cpus_mask & (1ULL << this_rq->cpu))) continue;
+        trace_scope ts("newidle_balance", "pulled=%d from=%d", p->pid, busiest->cpu);
+        move_queued_task(busiest, p, this_rq->cpu);
+        return p;
+    }
+    return nullptr;
 }
 
 // Linux walks stop -> rt -> fair -> idle; the first class with a runnable task wins.
 static task_struct* pick_next_task(rq* rq, task_struct* prev) {
     prev->sched_class->put_prev_task(rq, prev);
-    for (const sched_class* c = &fair_sched_class; c; c = c->next) {
-        task_struct* p = c->pick_next_task(rq);
-        if (p) return p;
+    for (int pass = 0; pass < 2; pass++) {
+        for (const sched_class* c = &rt_sched_class; c != &idle_sched_class; c = c->next) {
+            task_struct* p = c->pick_next_task(rq);
+            if (p) return p;
+        }
+        if (pass == 0 && !newidle_balance(rq)) break;
     }
     return rq->idle;
 }
@@ -96,6 +144,12 @@ static void __schedule(bool preempt) {
         }
         switch_count = &prev->nvcsw;
     }
+    if (prev->migrate_pending && prev->on_rq) {
+        // Its affinity no longer allows this CPU (sched_setaffinity): move it as it leaves.
+        prev->migrate_pending = false;
+        prev->sched_class->put_prev_task(rq, prev);
+        move_queued_task(rq, prev, first_allowed_cpu(prev));
+    }
     task_struct* next = pick_next_task(rq, prev);
     clear_tsk_need_resched(prev);
     if (prev == next) return;
@@ -128,13 +182,25 @@ void do_task_dead() {
 
 static int select_task_rq(task_struct* p, int wake_flags) {
     Kernel* k = this_kernel;
-    if (!(wake_flags & WF_FORK) || k->cfg.cpus == 1) return p->cpu;
+    if (k->cfg.cpus == 1) return p->cpu;
+    if (!(p->cpus_mask & (1ULL << p->cpu))) return first_allowed_cpu(p);
+    if (!(wake_flags & WF_FORK)) {
+        // select_idle_sibling: a wakee whose CPU is busy goes to an idle CPU it may use.
+        rq* prev = k->cpu_rq(p->cpu);
+        if (prev->curr == prev->idle && prev->nr_running == 0) return p->cpu;
+        for (int c = 0; c < k->cfg.cpus; c++) {
+            rq* r = k->cpu_rq(c);
+            if ((p->cpus_mask & (1ULL << c)) && r->curr == r->idle && r->nr_running == 0) return c;
+        }
+        return p->cpu;
+    }
     // Fork balancing: start the child on the CPU with the fewest runnable tasks (the parent's
     // own CPU on a tie, then the lowest number). A running task is counted in nr_running.
     int best = p->cpu;
     unsigned best_load = k->cpu_rq(best)->nr_running;
     for (int c = 0; c < k->cfg.cpus; c++) {
         rq* r = k->cpu_rq(c);
+        if (!(p->cpus_mask & (1ULL << c))) continue;
         unsigned load = r->nr_running;
         if (load < best_load) {
             best = c;
@@ -164,6 +230,14 @@ int try_to_wake_up(task_struct* p, unsigned state, int wake_flags) {
         return ts.ret(1);
     }
     Kernel* k = this_kernel;
+    int cpu = select_task_rq(p, WF_TTWU);
+    if (cpu != p->cpu) {
+        trace_point("sched_migrate_task", "comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d", p->comm.c_str(), p->pid, p->prio, p->cpu, cpu);
+        if (p->sched_class == &fair_sched_class)
+            p->se.vruntime = p->se.vruntime - k->cpu_rq(p->cpu)->cfs.min_vruntime + k->cpu_rq(cpu)->cfs.min_vruntime;
+        p->cpu = cpu;
+        p->se.nr_migrations++;
+    }
     rq* rq = k->cpu_rq(p->cpu);
     sync_idle_clock(rq);
     activate_task(rq, p, ENQUEUE_WAKEUP);
@@ -188,12 +262,24 @@ void sched_fork(task_struct* p, task_struct* parent) {
         p->prio = p->static_prio = p->normal_prio = DEFAULT_PRIO;
     }
     p->sched_class = &fair_sched_class;
+    p->cpus_mask = parent->cpus_mask;
+    if ((parent->policy == SCHED_FIFO || parent->policy == SCHED_RR) && !parent->sched_reset_on_fork) {
+        // The child inherits its parent's real-time policy and priority.
+        p->policy = parent->policy;
+        p->rt_priority = parent->rt_priority;
+        p->prio = p->normal_prio = parent->normal_prio;
+        p->sched_class = &rt_sched_class;
+    } else if (parent->sched_reset_on_fork) {
+        p->policy = SCHED_NORMAL;
+        p->prio = p->normal_prio = p->static_prio = parent->static_prio < DEFAULT_PRIO ? DEFAULT_PRIO : parent->static_prio;
+    }
     p->se = sched_entity();
     p->se.task = p;
     p->se.load = parent->flags & PF_IDLE ? load_weight{} : parent->se.load;
     p->on_rq = 0;
     p->on_cpu = 0;
     p->cpu = parent->cpu;
+    if (!(p->cpus_mask & (1ULL << p->cpu))) p->cpu = first_allowed_cpu(p);
     p->sched_class->task_fork(p);
 }
 
@@ -245,5 +331,171 @@ u64 task_sched_runtime(task_struct* p) {
 namespace gk {
 
 SYSCALL_DEFINE(sched_yield) { return do_sched_yield(); }
+
+}  // namespace gk
+
+// ---- scheduling policy and affinity system calls ----
+
+namespace gk {
+
+static constexpr long SCHED_RESET_ON_FORK = 0x40000000;
+
+static bool rt_policy(long policy) { return policy == SCHED_FIFO || policy == SCHED_RR; }
+static bool valid_policy(long policy) {
+    return policy == SCHED_NORMAL || rt_policy(policy) || policy == SCHED_BATCH || policy == SCHED_IDLE;
+}
+
+static task_struct* find_process_by_pid(long pid) {
+    return pid ? find_task_by_vpid(static_cast<int>(pid)) : current;
+}
+
+// The caller may change p if it is root or p's owner (check_same_owner).
+static bool check_same_owner(task_struct* p) {
+    const cred* c = current->real_cred.get();
+    const cred* pc = p->real_cred.get();
+    return c->euid == 0 || c->euid == pc->euid || c->euid == pc->uid;
+}
+
+// Move p to a new class/priority, off and back onto its run queue (the pattern Linux repeats
+// in __sched_setscheduler, set_user_nice and rt_mutex_setprio).
+static void __setscheduler(task_struct* p, int policy, unsigned rt_priority) {
+    rq* rq = p->kernel->cpu_rq(p->cpu);
+    bool queued = p->on_rq, running = rq->curr == p;
+    if (running) p->sched_class->update_curr(rq);
+    if (queued) p->sched_class->dequeue_task(rq, p, 0);
+    if (running) p->sched_class->put_prev_task(rq, p);
+    p->policy = policy;
+    p->rt_priority = rt_priority;
+    if (rt_policy(policy)) {
+        p->prio = p->normal_prio = MAX_RT_PRIO - 1 - static_cast<int>(rt_priority);
+        p->sched_class = &rt_sched_class;
+        p->rt_time_slice = static_cast<unsigned>(RR_TIMESLICE_MS * p->kernel->cfg.hz / 1000);
+    } else {
+        p->prio = p->normal_prio = p->static_prio;
+        p->sched_class = &fair_sched_class;
+    }
+    if (queued) p->sched_class->enqueue_task(rq, p, 0);
+    if (running) {
+        p->sched_class->set_next_task(rq, p, false);
+        resched_curr(rq);  // let __schedule pick again under the new policy
+    } else if (queued) {
+        check_preempt_curr(rq, p, 0);
+    }
+}
+
+static long __sched_setscheduler(task_struct* p, long policy, long priority, bool keep_policy) {
+    trace_scope ts("__sched_setscheduler", "pid=%d policy=%ld prio=%ld", p->pid, policy, priority);
+    bool reset_on_fork = p->sched_reset_on_fork;
+    if (keep_policy) {
+        policy = p->policy;
+    } else {
+        reset_on_fork = policy & SCHED_RESET_ON_FORK;
+        policy &= ~SCHED_RESET_ON_FORK;
+        if (!valid_policy(policy)) return ts.ret(-EINVAL);
+    }
+    // Real-time policies take 1..99; the others only 0.
+    if (priority < 0 || priority > MAX_RT_PRIO - 1 || (rt_policy(policy) != (priority != 0))) return ts.ret(-EINVAL);
+    if (current->real_cred->euid != 0) {
+        if (rt_policy(policy)) {
+            u64 rlim = task_rlimit(p, RLIMIT_RTPRIO);
+            // Without CAP_SYS_NICE: only up to RLIMIT_RTPRIO, and never higher than now.
+            if (policy != static_cast<long>(p->policy) && !rlim) return ts.ret(-EPERM);
+            if (static_cast<u64>(priority) > p->rt_priority && static_cast<u64>(priority) > rlim) return ts.ret(-EPERM);
+        }
+        if (!check_same_owner(p)) return ts.ret(-EPERM);
+        if (p->sched_reset_on_fork && !reset_on_fork) return ts.ret(-EPERM);
+    }
+    p->sched_reset_on_fork = reset_on_fork;
+    __setscheduler(p, static_cast<int>(policy), static_cast<unsigned>(priority));
+    trace_point("sched_setscheduler", "pid=%d policy=%ld rt_priority=%ld", p->pid, policy, priority);
+    return ts.ret(0);
+}
+
+}  // namespace gk
+
+namespace gk {
+
+SYSCALL_DEFINE(sched_setscheduler) {
+    if (regs.args[0] < 0 || regs.args[1] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    return __sched_setscheduler(p, regs.args[1], regs.args[2], false);
+}
+
+SYSCALL_DEFINE(sched_setparam) {
+    if (regs.args[0] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    return __sched_setscheduler(p, 0, regs.args[1], true);
+}
+
+SYSCALL_DEFINE(sched_getscheduler) {
+    if (regs.args[0] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    return p->policy | (p->sched_reset_on_fork ? SCHED_RESET_ON_FORK : 0);
+}
+
+SYSCALL_DEFINE(sched_getparam) {
+    if (regs.args[0] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    return rt_policy(p->policy) ? p->rt_priority : 0;
+}
+
+SYSCALL_DEFINE(sched_get_priority_max) {
+    long policy = regs.args[0];
+    if (!valid_policy(policy)) return -EINVAL;
+    return rt_policy(policy) ? MAX_RT_PRIO - 1 : 0;
+}
+
+SYSCALL_DEFINE(sched_get_priority_min) {
+    long policy = regs.args[0];
+    if (!valid_policy(policy)) return -EINVAL;
+    return rt_policy(policy) ? 1 : 0;
+}
+
+// Out: the round-robin interval in ns (SCHED_RR: RR_TIMESLICE; SCHED_FIFO: 0).
+SYSCALL_DEFINE(sched_rr_get_interval) {
+    if (regs.args[0] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    long ns = p->policy == SCHED_RR ? static_cast<long>(RR_TIMESLICE_MS) * static_cast<long>(NSEC_PER_MSEC) : 0;
+    current->thread.uout.v[0] = ns;
+    return 0;
+}
+
+// args: pid, the CPU mask. A task running on a CPU it may no longer use moves off it.
+SYSCALL_DEFINE(sched_setaffinity) {
+    if (regs.args[0] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    trace_scope ts("__sched_setaffinity", "pid=%d mask=%#lx", p->pid, regs.args[1]);
+    Kernel* k = this_kernel;
+    u64 online = k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
+    u64 mask = static_cast<u64>(regs.args[1]) & online;
+    if (!mask) return ts.ret(-EINVAL);
+    if (!check_same_owner(p)) return ts.ret(-EPERM);
+    p->cpus_mask = mask;
+    if (mask & (1ULL << p->cpu)) return ts.ret(0);
+    rq* rq = k->cpu_rq(p->cpu);
+    if (rq->curr == p) {
+        p->migrate_pending = true;  // it moves as it leaves the CPU
+        resched_curr(rq);
+    } else if (p->on_rq) {
+        move_queued_task(rq, p, first_allowed_cpu(p));
+    }
+    return ts.ret(0);
+}
+
+SYSCALL_DEFINE(sched_getaffinity) {
+    if (regs.args[0] < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(regs.args[0]);
+    if (!p) return -ESRCH;
+    Kernel* k = this_kernel;
+    u64 online = k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
+    current->thread.uout.v[0] = static_cast<long>(p->cpus_mask & online);
+    return 0;
+}
 
 }  // namespace gk
