@@ -76,8 +76,12 @@ static py::dict run_result_dict(const run_result& r) {
     return d;
 }
 
+void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+
 void bind_kernel(py::module_& m) {
-    py::class_<Kernel, std::shared_ptr<Kernel>>(m, "Kernel")
+    py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
+    bind_irq(m, cls);
+    cls
         .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace) {
                  kernel_config c;
                  c.cpus = cpus;

@@ -16,7 +16,7 @@ u64 Kernel::cpu_key(int cpu) {
     rq* r = runqueues[cpu].get();
     task_struct* t = r->curr;
     if (t == r->idle && t->thread.where == kstate::KERNEL && r->idle_waiting && !need_resched_task(t))
-        return hrtimer_bases[cpu].next_expiry();
+        return next_event(cpu);
     return r->clock;
 }
 
@@ -62,13 +62,12 @@ void Kernel::charge(u64 ns) {
 // One step on one CPU. Returns false if it could not make progress.
 bool Kernel::run_cpu_once(int cpu) {
     rq* r = runqueues[cpu].get();
-    hrtimer_cpu_base& base = hrtimer_bases[cpu];
     this_cpu = cpu;
     task_struct* t = r->curr;
 
     if (t == r->idle && r->idle_waiting) {
         // NOHZ idle: the clock jumps to the next event; the idle loop takes the interrupt.
-        u64 next = base.next_expiry();
+        u64 next = next_event(cpu);
         if (!need_resched_task(t) && next != KTIME_MAX && next > r->clock) {
             r->idle_time += next - r->clock;
             r->clock = next;
@@ -76,13 +75,13 @@ bool Kernel::run_cpu_once(int cpu) {
         r->idle_waiting = false;
         resume(t);
     } else if (t->thread.where == kstate::USER) {
-        bool irq = base.next_expiry() <= r->clock;
+        bool irq = next_event(cpu) <= r->clock;
         if (irq || (t->thread_info.flags & (TIF_NEED_RESCHED | TIF_SIGPENDING))) {
             // An interrupt (or a reschedule IPI) taken from user mode.
             t->thread.entry = kentry::IRQ;
             resume(t);
         } else if (t->thread.compute_left) {
-            u64 limit = base.next_expiry();
+            u64 limit = next_event(cpu);
             for (int c = 0; c < cfg.cpus; c++)
                 if (c != cpu) {
                     u64 k = cpu_key(c);

@@ -10,6 +10,7 @@
 namespace gk {
 
 void* new_kthreadd_state();
+void init_irq_descs(Kernel* k);
 void init_signal_timers(signal_struct* sig, task_struct* leader);
 void free_kthreadd_state(void* p);
 
@@ -39,14 +40,18 @@ static void console_on_rootfs() {
 }
 
 static int run_ksoftirqd(void* arg) {
-    // smpboot_thread_fn for ksoftirqd/N: sleeps until its CPU has softirqs pending.
+    // smpboot_thread_fn for ksoftirqd/N: runs its CPU's softirqs when irq_exit handed them over.
     Kernel* k = this_kernel;
     int cpu = static_cast<int>(reinterpret_cast<intptr_t>(arg));
     for (;;) {
         set_current_state(TASK_INTERRUPTIBLE);
         if (!k->softirq_pending[cpu]) schedule();
         __set_current_state(TASK_RUNNING);
-        k->softirq_pending[cpu] = 0;  // the softirq vector arrives with the interrupts work
+        trace_scope ts("run_ksoftirqd");
+        local_irq_disable();
+        if (k->softirq_pending[cpu]) __do_softirq();
+        local_irq_enable();
+        cond_resched();
     }
     return 0;
 }
@@ -60,6 +65,8 @@ static void spawn_ksoftirqd() {
         task_struct* t = kthread_create(run_ksoftirqd, reinterpret_cast<void*>(static_cast<intptr_t>(cpu)), name->c_str());
         if (!t) continue;
         t->cpu = cpu;  // kthread_bind
+        t->cpus_mask = 1ULL << cpu;
+        k->ksoftirqd[cpu] = t;
         wake_up_process(t);
     }
 }
@@ -120,6 +127,9 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
         hrtimer_init(&tick_timers[i], tick_sched_timer, "tick_sched_timer");
     }
     init_pid_ns.pid_max = cfg.pid_max;
+    ksoftirqd.assign(cfg.cpus, nullptr);
+    init_irq_descs(this);
+    softirq_init(this);
     rng ^= cfg.seed * 0xBF58476D1CE4E5B9ULL;
     if (!rng) rng = 1;
     trace.enabled = cfg.trace;

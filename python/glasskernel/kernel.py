@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import _core
+from . import interrupts as _interrupts
 from .display import kernel_html, proc_status, ps_table, pstree_text
 from .program import Sys
 from .trace import Event, Trace
@@ -276,6 +277,44 @@ class Kernel:
         if t is None:
             raise ValueError(f"no task with pid {pid}")
         return proc_status(t)
+
+    # ---- interrupts ----
+    def request_irq(self, irq: int, handler: Callable, name: str = "device", shared: bool = False, dev_id: Any = None) -> None:
+        """Install a Python top half on line `irq`: handler(ctx) returns True (IRQ_HANDLED) or False."""
+        if not callable(handler):
+            raise TypeError("handler must be a callable taking the IrqContext")
+        _check_int(irq, "irq")
+        self._k._request_irq(irq, _interrupts._wrap(self, handler), bool(shared), str(name), dev_id)
+
+    def free_irq(self, irq: int, dev_id: Any = None) -> None:
+        self._k._free_irq(_check_int(irq, "irq"), dev_id)
+
+    def raise_irq(self, irq: int, at_ns: int | None = None, cpu: int = 0) -> None:
+        """A device asserts line `irq` at virtual time `at_ns` (default: now) on `cpu`."""
+        self._k._raise_irq(_check_int(irq, "irq"), -1 if at_ns is None else _check_int(at_ns, "at_ns"), _check_int(cpu, "cpu"))
+
+    def tasklet(self, func: Callable, name: str = "tasklet") -> "_interrupts.Tasklet":
+        """A tasklet_struct whose function is Python: func(ctx)."""
+        if not callable(func):
+            raise TypeError("a tasklet function must be callable")
+        return _interrupts.Tasklet(self, func, name)
+
+    def open_softirq(self, nr: int, action: Callable[[], Any]) -> None:
+        """Give a softirq that the kernel does not use yet (e.g. NET_RX) a Python action."""
+        self._k._open_softirq(_check_int(nr, "nr"), action)
+
+    def raise_softirq(self, nr: int, cpu: int = 0) -> None:
+        self._k._raise_softirq(_check_int(nr, "nr"), _check_int(cpu, "cpu"))
+
+    @property
+    def softirq_pending(self) -> list[int]:
+        return list(self._k._softirq_pending())
+
+    def proc_interrupts(self) -> str:
+        return _interrupts.proc_interrupts(self)
+
+    def proc_softirqs(self) -> str:
+        return _interrupts.proc_softirqs(self)
 
     def ps(self) -> str:
         return ps_table(self)

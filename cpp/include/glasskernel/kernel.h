@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "glasskernel/hrtimer.h"
+#include "glasskernel/interrupt.h"
 #include "glasskernel/sched.h"
 #include "glasskernel/trace.h"
 
@@ -35,7 +36,7 @@ struct cost_table {
     u64 irq = 200;              // interrupt entry + exit
 };
 
-enum class host_act : u8 { NONE, RET_USER, SWITCH, IDLE, BREAK, UPCALL, DEAD };
+enum class host_act : u8 { NONE, RET_USER, SWITCH, IDLE, BREAK, UPCALL, DEAD, YIELD };
 enum class step_mode : u8 { NONE, FUNCTION, SYSCALL, SWITCH, TICK };
 
 // Python (or any host code) that kernel context asks the host to run: a breakpoint's
@@ -144,6 +145,17 @@ public:
     std::unique_ptr<boot_state> boot;
     std::vector<std::shared_ptr<task_struct>> idle_tasks;  // swapper/N
     std::vector<u32> softirq_pending;  // per CPU (local_softirq_pending)
+    // Interrupts: the descriptors, per-CPU state, and device interrupts not yet taken.
+    std::vector<irq_desc> irq_descs;
+    std::vector<bool> irqs_off;              // per CPU: local_irq_disable() in effect
+    std::vector<std::multimap<u64, int>> irq_arrivals;  // per CPU: time -> irq line
+    softirq_action softirq_vec[NR_SOFTIRQS];
+    std::vector<std::vector<u64>> kstat_softirqs;  // [softirq][cpu]
+    std::vector<tasklet_struct*> tasklet_vec, tasklet_hi_vec;  // per CPU list heads
+    std::vector<task_struct*> ksoftirqd;     // per CPU
+    std::vector<std::unique_ptr<tasklet_struct>> py_tasklets;
+    std::vector<std::pair<int, long>> upcall_actions;  // what a Python handler asked for
+    u64 next_event(int cpu) const;
     std::vector<std::unique_ptr<std::string>> boot_names;
 
     rq* cpu_rq(int cpu) { return runqueues[cpu].get(); }

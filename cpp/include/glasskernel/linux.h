@@ -13,6 +13,7 @@ inline task_struct* get_current() { return this_kernel ? this_kernel->running : 
 
 // kernel/sched/core.cpp
 void schedule();
+void cond_resched();
 void schedule_idle();
 void preempt_schedule_irq();
 void sched_fork(task_struct* p, task_struct* parent);

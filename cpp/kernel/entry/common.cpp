@@ -195,12 +195,14 @@ void sysvec_apic_timer_interrupt() {
     Kernel* k = this_kernel;
     task_struct* t = current;
     k->charge(k->costs.irq);
-    t->thread_info.preempt_count += 0x10000;  // HARDIRQ_OFFSET: in_hardirq() is true
+    t->thread_info.preempt_count += HARDIRQ_OFFSET;  // irq_enter: in_hardirq() is true
+    k->irqs_off[k->this_cpu] = true;
     {
         trace_scope ts("sysvec_apic_timer_interrupt");
         hrtimer_interrupt(k->this_cpu);
     }
-    t->thread_info.preempt_count -= 0x10000;
+    k->irqs_off[k->this_cpu] = false;
+    irq_exit();
 }
 
 // A crashed program cannot run a handler (its user state is gone), so the signal is made
@@ -267,7 +269,7 @@ void ret_from_fork_body() {
             break;
         case kentry::IRQ:
             t->thread.in_syscall = false;
-            if (k->hrtimer_bases[k->this_cpu].next_expiry() <= k->now()) sysvec_apic_timer_interrupt();
+            if (k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
             break;  // a reschedule IPI needs no handler: exit_to_user_mode does the work
         case kentry::CRASH:
             force_fatal_sig(SIGSEGV);

@@ -169,6 +169,18 @@ void schedule() {
 
 void schedule_idle() { __schedule(false); }
 
+// A voluntary preemption point for long kernel loops: take due interrupts, reschedule if asked,
+// and let the engine's run loop see the time go by (so k.run(for_ns=...) can stop it).
+void cond_resched() {
+    Kernel* k = this_kernel;
+    if (!irqs_disabled() && k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
+    if (need_resched_task(current)) {
+        preempt_schedule_irq();
+        return;
+    }
+    k->switch_to_host(host_act::YIELD);
+}
+
 // Preemption on the way back to user mode (or from an interrupt): the task stays runnable.
 void preempt_schedule_irq() {
     trace_scope ts("preempt_schedule_irq");

@@ -11,8 +11,8 @@ void do_idle() {
     for (;;) {
         while (!need_resched_task(current)) {
             int cpu = k->this_cpu;
-            if (k->hrtimer_bases[cpu].next_expiry() <= k->cpu_rq(cpu)->clock) {
-                sysvec_apic_timer_interrupt();  // the timer interrupt, taken while idle
+            if (k->next_event(cpu) <= k->cpu_rq(cpu)->clock) {
+                handle_pending_interrupts();  // timer and device interrupts, taken while idle
                 continue;
             }
             tick_nohz_idle_stop_tick(cpu);

@@ -1,0 +1,127 @@
+// Models include/linux/interrupt.h, irqdesc.h, irq.h and hardirq.h/preempt.h: irq_desc with its
+// irqaction chain and irq_chip, request_irq/free_irq, preempt_count's fields, softirqs and
+// tasklets.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glasskernel/types.h"
+
+namespace gk {
+
+class Kernel;
+struct task_struct;
+
+// preempt_count: PREEMPT (bits 0-7), SOFTIRQ (8-15), HARDIRQ (16-19), NMI (20-23).
+constexpr int PREEMPT_OFFSET = 1 << 0;
+constexpr int SOFTIRQ_OFFSET = 1 << 8;
+constexpr int SOFTIRQ_DISABLE_OFFSET = 2 * SOFTIRQ_OFFSET;
+constexpr int HARDIRQ_OFFSET = 1 << 16;
+constexpr int NMI_OFFSET = 1 << 20;
+constexpr int SOFTIRQ_MASK = 0xff00, HARDIRQ_MASK = 0xf0000, NMI_MASK = 0xf00000;
+bool in_interrupt();
+bool in_softirq();
+bool in_serving_softirq();
+bool in_hardirq();
+bool in_atomic();
+
+enum irqreturn { IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2 };
+enum : unsigned long { IRQF_SHARED = 0x00000080, IRQF_ONESHOT = 0x00002000 };
+constexpr int NR_IRQS = 32;
+
+// What kernel context asked of a handler written in Python: it runs on the host stack and
+// returns IRQ_HANDLED/IRQ_NONE; its requests (raise a softirq, schedule a tasklet) are carried
+// out in kernel context when it returns.
+struct irq_upcall {
+    virtual ~irq_upcall() = default;
+    virtual int call(Kernel& k, int irq, long dev_id) = 0;
+};
+
+struct irqaction {
+    irqreturn (*handler)(int irq, void* dev_id) = nullptr;  // a C++ top half ...
+    std::shared_ptr<irq_upcall> py_handler;                  // ... or a Python one
+    void* dev_id = nullptr;
+    unsigned long flags = 0;
+    std::string name;
+    u64 count = 0;
+};
+
+struct irq_chip {
+    const char* name;
+    void (*irq_mask)(struct irq_desc*);
+    void (*irq_unmask)(struct irq_desc*);
+    void (*irq_ack)(struct irq_desc*);
+    void (*irq_eoi)(struct irq_desc*);
+};
+
+struct irq_desc {
+    int irq = 0;
+    const irq_chip* chip = nullptr;
+    std::vector<std::unique_ptr<irqaction>> action;  // the chain; more than one only if IRQF_SHARED
+    int depth = 0;              // disable_irq() nesting
+    bool masked = false;
+    std::vector<u64> kstat_irqs;  // per CPU
+    u64 irq_count = 0;
+    u64 irqs_unhandled = 0;     // spurious-interrupt accounting (note_interrupt)
+    std::string name = "edge";
+};
+
+enum { HI_SOFTIRQ = 0, TIMER_SOFTIRQ, NET_TX_SOFTIRQ, NET_RX_SOFTIRQ, BLOCK_SOFTIRQ, IRQ_POLL_SOFTIRQ,
+       TASKLET_SOFTIRQ, SCHED_SOFTIRQ, HRTIMER_SOFTIRQ, RCU_SOFTIRQ, NR_SOFTIRQS };
+extern const char* const softirq_to_name[NR_SOFTIRQS];
+
+struct softirq_action {
+    void (*action)(softirq_action*) = nullptr;
+    std::shared_ptr<std::function<void()>> py_action;  // a lesson's own action (an upcall)
+};
+
+enum : unsigned long { TASKLET_STATE_SCHED = 1, TASKLET_STATE_RUN = 2 };
+struct tasklet_struct {
+    tasklet_struct* next = nullptr;
+    unsigned long state = 0;
+    int count = 0;  // disable count
+    void (*func)(unsigned long) = nullptr;
+    unsigned long data = 0;
+    std::shared_ptr<irq_upcall> py_func;
+    std::string name;
+    u64 runs = 0;
+};
+
+// A device raising its line at a virtual time, on a CPU.
+struct irq_event {
+    u64 when;
+    int irq;
+};
+
+int request_irq(int irq, irqreturn (*handler)(int, void*), unsigned long flags, const char* name, void* dev_id);
+int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long flags, const std::string& name, void* dev_id);
+int free_irq(int irq, void* dev_id);
+void disable_irq(int irq);
+void enable_irq(int irq);
+void common_interrupt(int irq);
+void local_irq_disable();
+void local_irq_enable();
+unsigned long local_irq_save();
+void local_irq_restore(unsigned long flags);
+bool irqs_disabled();
+void local_bh_disable();
+void local_bh_enable();
+void open_softirq(int nr, void (*action)(softirq_action*));
+void raise_softirq(int nr);
+void raise_softirq_irqoff(int nr);
+void __do_softirq();
+void do_softirq();
+void irq_exit();
+void tasklet_schedule(tasklet_struct* t);
+void tasklet_hi_schedule(tasklet_struct* t);
+void tasklet_kill(tasklet_struct* t);
+void tasklet_disable(tasklet_struct* t);
+void tasklet_enable(tasklet_struct* t);
+void handle_pending_interrupts();
+void udelay_ns(u64 ns);
+void softirq_init(Kernel* k);
+
+}  // namespace gk

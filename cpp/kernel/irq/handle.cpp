@@ -1,0 +1,238 @@
+// Models kernel/irq/handle.c, chip.c and manage.c: the flow from a device's line to its
+// handlers (common_interrupt → handle_edge_irq → handle_irq_event → handle_irq_event_percpu →
+// __handle_irq_event_percpu), spurious-interrupt accounting, request_irq/free_irq, and a
+// simulated interrupt controller.
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+// The simulated controller: masking a line holds its interrupts; ack and eoi are counted by
+// the trace only (the simulator has no in-service register to clear).
+static void sim_mask(irq_desc* d) { d->masked = true; }
+static void sim_unmask(irq_desc* d) { d->masked = false; }
+static void sim_ack(irq_desc*) {}
+static void sim_eoi(irq_desc*) {}
+static const irq_chip sim_ioapic = {"IO-APIC-sim", sim_mask, sim_unmask, sim_ack, sim_eoi};
+
+void init_irq_descs(Kernel* k) {
+    k->irq_descs.resize(NR_IRQS);
+    for (int i = 0; i < NR_IRQS; i++) {
+        k->irq_descs[i].irq = i;
+        k->irq_descs[i].chip = &sim_ioapic;
+        k->irq_descs[i].kstat_irqs.assign(k->cfg.cpus, 0);
+    }
+    k->irqs_off.assign(k->cfg.cpus, false);
+    k->irq_arrivals.resize(k->cfg.cpus);
+}
+
+bool in_interrupt() { task_struct* t = current; return t && (t->thread_info.preempt_count & (HARDIRQ_MASK | SOFTIRQ_MASK | NMI_MASK)); }
+bool in_softirq() { task_struct* t = current; return t && (t->thread_info.preempt_count & SOFTIRQ_MASK); }
+bool in_serving_softirq() { task_struct* t = current; return t && (t->thread_info.preempt_count & SOFTIRQ_OFFSET); }
+bool in_hardirq() { task_struct* t = current; return t && (t->thread_info.preempt_count & HARDIRQ_MASK); }
+bool in_atomic() { task_struct* t = current; return t && t->thread_info.preempt_count != 0; }
+
+bool irqs_disabled() { return this_kernel->irqs_off[this_kernel->this_cpu]; }
+void local_irq_disable() { this_kernel->irqs_off[this_kernel->this_cpu] = true; }
+// Enabling interrupts lets a pending one in at once, as `sti` does on real hardware.
+void local_irq_enable() {
+    Kernel* k = this_kernel;
+    k->irqs_off[k->this_cpu] = false;
+    if (current && k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
+}
+unsigned long local_irq_save() {
+    unsigned long flags = irqs_disabled();
+    local_irq_disable();
+    return flags;
+}
+void local_irq_restore(unsigned long flags) {
+    if (!flags) local_irq_enable();
+}
+
+// Busy-wait in kernel mode (mdelay/udelay): time passes; interrupts come in if enabled.
+void udelay_ns(u64 ns) {
+    Kernel* k = this_kernel;
+    trace_scope ts("udelay", "ns=%llu", static_cast<unsigned long long>(ns));
+    u64 end = k->now() + ns;
+    while (k->now() < end) {
+        u64 next = k->next_event(k->this_cpu);
+        u64 step = std::min(end, std::max(next, k->now() + 1)) - k->now();
+        k->charge(step);
+        if (!irqs_disabled() && k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
+    }
+}
+
+static irqreturn __handle_irq_event_percpu(irq_desc* desc) {
+    Kernel* k = this_kernel;
+    irqreturn retval = IRQ_NONE;
+    for (auto& a : desc->action) {
+        trace_point("irq_handler_entry", "irq=%d name=%s", desc->irq, a->name.c_str());
+        irqreturn res;
+        if (a->handler) {
+            res = a->handler(desc->irq, a->dev_id);
+        } else {
+            k->upcall_actions.clear();
+            struct irq_call : upcall_fn {
+                irqaction* a;
+                int irq;
+                long call(Kernel& kk) override { return a->py_handler->call(kk, irq, reinterpret_cast<long>(a->dev_id)); }
+            };
+            auto c = std::make_shared<irq_call>();
+            c->a = a.get();
+            c->irq = desc->irq;
+            res = static_cast<irqreturn>(k->upcall(c));
+            // What the Python top half asked for happens now, in interrupt context.
+            std::vector<std::pair<int, long>> acts;
+            acts.swap(k->upcall_actions);
+            for (auto& [kind, arg] : acts) {
+                if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
+                else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
+                else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
+            }
+        }
+        trace_point("irq_handler_exit", "irq=%d ret=%s", desc->irq, res == IRQ_NONE ? "unhandled" : "handled");
+        if (res != IRQ_NONE) a->count++;
+        retval = static_cast<irqreturn>(retval | res);
+    }
+    return retval;
+}
+
+static void note_interrupt(irq_desc* desc, irqreturn ret) {
+    if (ret == IRQ_NONE) desc->irqs_unhandled++;  // "nobody cared": a spurious interrupt
+}
+
+static void handle_irq_event_percpu(irq_desc* desc) {
+    trace_scope ts("handle_irq_event_percpu", "irq=%d", desc->irq);
+    irqreturn ret = __handle_irq_event_percpu(desc);
+    note_interrupt(desc, ret);
+}
+
+static void handle_irq_event(irq_desc* desc) {
+    trace_scope ts("handle_irq_event", "irq=%d", desc->irq);
+    handle_irq_event_percpu(desc);
+}
+
+// The flow handler for edge-triggered lines: ack first, so a new edge during the handler is
+// not lost.
+static void handle_edge_irq(irq_desc* desc) {
+    trace_scope ts("handle_edge_irq", "irq=%d", desc->irq);
+    Kernel* k = this_kernel;
+    desc->irq_count++;
+    desc->kstat_irqs[k->this_cpu]++;
+    desc->chip->irq_ack(desc);
+    if (desc->action.empty() || desc->depth > 0) {
+        desc->irqs_unhandled++;
+        return;
+    }
+    handle_irq_event(desc);
+}
+
+void common_interrupt(int irq) {
+    Kernel* k = this_kernel;
+    task_struct* t = current;
+    k->charge(k->costs.irq);
+    t->thread_info.preempt_count += HARDIRQ_OFFSET;  // irq_enter
+    k->irqs_off[k->this_cpu] = true;                  // handlers run with interrupts off
+    {
+        trace_scope ts("common_interrupt", "irq=%d", irq);
+        handle_edge_irq(&k->irq_descs[irq]);
+    }
+    k->irqs_off[k->this_cpu] = false;
+    irq_exit();
+}
+
+// Take every interrupt that is due on this CPU: expired timers and device lines.
+void handle_pending_interrupts() {
+    Kernel* k = this_kernel;
+    int cpu = k->this_cpu;
+    for (;;) {
+        u64 now = k->now();
+        if (k->irqs_off[cpu]) return;
+        if (k->hrtimer_bases[cpu].next_expiry() <= now) {
+            sysvec_apic_timer_interrupt();
+            continue;
+        }
+        // A masked line holds its interrupt until unmasked (the controller's IRR).
+        auto& q = k->irq_arrivals[cpu];
+        auto it = q.begin();
+        while (it != q.end() && it->first <= now && k->irq_descs[it->second].masked) ++it;
+        if (it == q.end() || it->first > now) return;
+        int irq = it->second;
+        q.erase(it);
+        common_interrupt(irq);
+    }
+}
+
+u64 Kernel::next_event(int cpu) const {
+    u64 t = hrtimer_bases[cpu].next_expiry();
+    for (const auto& [when, irq] : irq_arrivals[cpu])
+        if (!irq_descs[irq].masked) return std::min(t, when);
+    return t;
+}
+
+// ---- manage.c ----
+
+static int __setup_irq(int irq, std::unique_ptr<irqaction> action) {
+    Kernel* k = this_kernel;
+    if (irq < 0 || irq >= NR_IRQS) return -EINVAL;
+    irq_desc* desc = &k->irq_descs[irq];
+    if (!desc->action.empty()) {
+        // Sharing needs every action to agree to share.
+        bool all_shared = action->flags & IRQF_SHARED;
+        for (auto& a : desc->action) all_shared = all_shared && (a->flags & IRQF_SHARED);
+        if (!all_shared) return -EBUSY;
+    }
+    desc->action.push_back(std::move(action));
+    if (desc->action.size() == 1) desc->chip->irq_unmask(desc);
+    return 0;
+}
+
+int request_irq(int irq, irqreturn (*handler)(int, void*), unsigned long flags, const char* name, void* dev_id) {
+    trace_scope ts("request_irq", "irq=%d name=%s", irq, name);
+    if (!handler) return ts.ret(-EINVAL);
+    if ((flags & IRQF_SHARED) && !dev_id) return ts.ret(-EINVAL);  // free_irq could not tell them apart
+    auto a = std::make_unique<irqaction>();
+    a->handler = handler;
+    a->flags = flags;
+    a->name = name;
+    a->dev_id = dev_id;
+    return ts.ret(__setup_irq(irq, std::move(a)));
+}
+
+int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long flags, const std::string& name, void* dev_id) {
+    trace_scope ts("request_irq", "irq=%d name=%s", irq, name.c_str());
+    if (!handler) return ts.ret(-EINVAL);
+    if ((flags & IRQF_SHARED) && !dev_id) return ts.ret(-EINVAL);
+    auto a = std::make_unique<irqaction>();
+    a->py_handler = std::move(handler);
+    a->flags = flags;
+    a->name = name;
+    a->dev_id = dev_id;
+    return ts.ret(__setup_irq(irq, std::move(a)));
+}
+
+int free_irq(int irq, void* dev_id) {
+    trace_scope ts("free_irq", "irq=%d", irq);
+    Kernel* k = this_kernel;
+    if (irq < 0 || irq >= NR_IRQS) return ts.ret(-EINVAL);
+    irq_desc* desc = &k->irq_descs[irq];
+    for (auto it = desc->action.begin(); it != desc->action.end(); ++it) {
+        if ((*it)->dev_id == dev_id) {
+            desc->action.erase(it);
+            if (desc->action.empty()) desc->chip->irq_mask(desc);
+            return ts.ret(0);
+        }
+    }
+    return ts.ret(-ENOENT);  // Linux WARNs "Trying to free already-free IRQ"
+}
+
+void disable_irq(int irq) {
+    irq_desc* d = &this_kernel->irq_descs[irq];
+    if (d->depth++ == 0) d->chip->irq_mask(d);
+}
+
+void enable_irq(int irq) {
+    irq_desc* d = &this_kernel->irq_descs[irq];
+    if (d->depth > 0 && --d->depth == 0) d->chip->irq_unmask(d);
+}
+
+}  // namespace gk

@@ -1,0 +1,213 @@
+// Models kernel/softirq.c: the ten softirqs, raise_softirq, irq_exit → invoke_softirq →
+// __do_softirq with its restart and time limits, ksoftirqd taking over, local_bh_disable/enable,
+// and tasklets (hi and normal lists, SCHED/RUN state bits, a disable count).
+#include "glasskernel/linux.h"
+
+namespace gk {
+
+const char* const softirq_to_name[NR_SOFTIRQS] = {"HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"};
+
+static constexpr int MAX_SOFTIRQ_RESTART = 10;
+static constexpr u64 MAX_SOFTIRQ_TIME = 2 * NSEC_PER_MSEC;
+
+static u32& local_softirq_pending() { return this_kernel->softirq_pending[this_kernel->this_cpu]; }
+
+void open_softirq(int nr, void (*action)(softirq_action*)) { this_kernel->softirq_vec[nr].action = action; }
+
+static void wakeup_softirqd() {
+    Kernel* k = this_kernel;
+    task_struct* tsk = k->ksoftirqd.size() > static_cast<size_t>(k->this_cpu) ? k->ksoftirqd[k->this_cpu] : nullptr;
+    if (tsk && tsk->__state != TASK_RUNNING) wake_up_process(tsk);
+}
+
+void raise_softirq_irqoff(int nr) {
+    trace_point("softirq_raise", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
+    local_softirq_pending() |= 1u << nr;
+    // Outside interrupt context nobody will run it on the way out: ksoftirqd must.
+    if (!in_interrupt()) wakeup_softirqd();
+}
+
+void raise_softirq(int nr) {
+    unsigned long flags = local_irq_save();
+    raise_softirq_irqoff(nr);
+    local_irq_restore(flags);
+}
+
+void __do_softirq() {
+    trace_scope ts("__do_softirq");
+    Kernel* k = this_kernel;
+    task_struct* t = current;
+    u64 end = k->now() + MAX_SOFTIRQ_TIME;
+    int max_restart = MAX_SOFTIRQ_RESTART;
+    t->thread_info.preempt_count += SOFTIRQ_OFFSET;  // in_serving_softirq()
+    for (;;) {
+        u32 pending = local_softirq_pending();
+        local_softirq_pending() = 0;
+        k->irqs_off[k->this_cpu] = false;  // softirqs run with interrupts enabled
+        while (pending) {
+            int nr = __builtin_ctz(pending);
+            pending &= pending - 1;
+            softirq_action* h = &k->softirq_vec[nr];
+            k->kstat_softirqs[nr][k->this_cpu]++;
+            trace_point("softirq_entry", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
+            if (h->action) h->action(h);
+            else if (h->py_action) {
+                struct py_call : upcall_fn {
+                    std::shared_ptr<std::function<void()>> fn;
+                    long call(Kernel&) override { (*fn)(); return 0; }
+                };
+                auto c = std::make_shared<py_call>();
+                c->fn = h->py_action;
+                k->upcall(c);
+            }
+            trace_point("softirq_exit", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
+        }
+        k->irqs_off[k->this_cpu] = true;
+        if (!local_softirq_pending()) break;
+        // Raised again while we ran: go round, but not for ever; then ksoftirqd takes over,
+        // so that a softirq storm cannot starve user tasks.
+        if (k->now() < end && !need_resched_task(t) && --max_restart) continue;
+        wakeup_softirqd();
+        break;
+    }
+    t->thread_info.preempt_count -= SOFTIRQ_OFFSET;
+    k->irqs_off[k->this_cpu] = false;
+}
+
+void do_softirq() {
+    if (in_interrupt()) return;
+    unsigned long flags = local_irq_save();
+    if (local_softirq_pending()) __do_softirq();
+    local_irq_restore(flags);
+}
+
+static void invoke_softirq() {
+    trace_scope ts("invoke_softirq");
+    __do_softirq();
+}
+
+void irq_exit() {
+    task_struct* t = current;
+    t->thread_info.preempt_count -= HARDIRQ_OFFSET;
+    if (!in_interrupt() && local_softirq_pending()) invoke_softirq();
+}
+
+void local_bh_disable() { current->thread_info.preempt_count += SOFTIRQ_DISABLE_OFFSET; }
+
+// Re-enabling bottom halves runs the softirqs raised meanwhile (seed 003).
+void local_bh_enable() {
+    current->thread_info.preempt_count -= SOFTIRQ_DISABLE_OFFSET;
+    if (!in_interrupt() && local_softirq_pending()) do_softirq();
+}
+
+// ---- tasklets ----
+
+static void __tasklet_schedule_common(tasklet_struct* t, std::vector<tasklet_struct*>& heads, int softirq_nr) {
+    Kernel* k = this_kernel;
+    unsigned long flags = local_irq_save();
+    t->next = nullptr;
+    // Append to this CPU's list (the tail pointer of Linux's tasklet_head).
+    tasklet_struct** tail = &heads[k->this_cpu];
+    while (*tail) tail = &(*tail)->next;
+    *tail = t;
+    raise_softirq_irqoff(softirq_nr);
+    local_irq_restore(flags);
+}
+
+// A tasklet is queued once however often it is scheduled before it runs (TASKLET_STATE_SCHED).
+void tasklet_schedule(tasklet_struct* t) {
+    trace_scope ts("tasklet_schedule", "name=%s", t->name.c_str());
+    if (t->state & TASKLET_STATE_SCHED) return;
+    t->state |= TASKLET_STATE_SCHED;
+    __tasklet_schedule_common(t, this_kernel->tasklet_vec, TASKLET_SOFTIRQ);
+}
+
+void tasklet_hi_schedule(tasklet_struct* t) {
+    trace_scope ts("tasklet_hi_schedule", "name=%s", t->name.c_str());
+    if (t->state & TASKLET_STATE_SCHED) return;
+    t->state |= TASKLET_STATE_SCHED;
+    __tasklet_schedule_common(t, this_kernel->tasklet_hi_vec, HI_SOFTIRQ);
+}
+
+static void run_tasklet(Kernel* k, tasklet_struct* t) {
+    trace_point("tasklet_entry", "tasklet=%s", t->name.c_str());
+    t->runs++;
+    if (t->func) {
+        t->func(t->data);
+    } else if (t->py_func) {
+        struct py_call : upcall_fn {
+            tasklet_struct* t;
+            long call(Kernel& kk) override { return t->py_func->call(kk, -1, static_cast<long>(t->data)); }
+        };
+        auto c = std::make_shared<py_call>();
+        c->t = t;
+        k->upcall_actions.clear();
+        k->upcall(c);
+        std::vector<std::pair<int, long>> acts;
+        acts.swap(k->upcall_actions);
+        for (auto& [kind, arg] : acts) {
+            if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
+            else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
+            else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
+        }
+    }
+    trace_point("tasklet_exit", "tasklet=%s", t->name.c_str());
+}
+
+static void tasklet_action_common(std::vector<tasklet_struct*>& heads, int softirq_nr) {
+    Kernel* k = this_kernel;
+    int cpu = k->this_cpu;
+    tasklet_struct* list = heads[cpu];
+    heads[cpu] = nullptr;
+    while (list) {
+        tasklet_struct* t = list;
+        list = list->next;
+        // RUN guards against running on two CPUs at once; a disabled one is re-queued.
+        if (!(t->state & TASKLET_STATE_RUN)) {
+            t->state |= TASKLET_STATE_RUN;
+            if (!t->count) {
+                t->state &= ~TASKLET_STATE_SCHED;
+                run_tasklet(k, t);
+                t->state &= ~TASKLET_STATE_RUN;
+                continue;
+            }
+            t->state &= ~TASKLET_STATE_RUN;
+        }
+        t->next = nullptr;
+        tasklet_struct** tail = &heads[cpu];
+        while (*tail) tail = &(*tail)->next;
+        *tail = t;
+        local_softirq_pending() |= 1u << softirq_nr;
+    }
+}
+
+static void tasklet_action(softirq_action*) {
+    trace_scope ts("tasklet_action");
+    tasklet_action_common(this_kernel->tasklet_vec, TASKLET_SOFTIRQ);
+}
+
+static void tasklet_hi_action(softirq_action*) {
+    trace_scope ts("tasklet_hi_action");
+    tasklet_action_common(this_kernel->tasklet_hi_vec, HI_SOFTIRQ);
+}
+
+void tasklet_disable(tasklet_struct* t) { t->count++; }
+void tasklet_enable(tasklet_struct* t) {
+    if (t->count > 0) t->count--;
+}
+
+// Wait until the tasklet is neither queued nor running (it may not be scheduled again).
+void tasklet_kill(tasklet_struct* t) {
+    trace_scope ts("tasklet_kill", "name=%s", t->name.c_str());
+    while (t->state & (TASKLET_STATE_SCHED | TASKLET_STATE_RUN)) schedule();
+}
+
+void softirq_init(Kernel* k) {
+    k->tasklet_vec.assign(k->cfg.cpus, nullptr);
+    k->tasklet_hi_vec.assign(k->cfg.cpus, nullptr);
+    k->kstat_softirqs.assign(NR_SOFTIRQS, std::vector<u64>(k->cfg.cpus, 0));
+    k->softirq_vec[TASKLET_SOFTIRQ].action = tasklet_action;
+    k->softirq_vec[HI_SOFTIRQ].action = tasklet_hi_action;
+}
+
+}  // namespace gk

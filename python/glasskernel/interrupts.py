@@ -1,0 +1,95 @@
+"""Interrupts from Python (kernel/irq, kernel/softirq.c): top halves, tasklets and softirq actions
+written in Python run as upcalls in interrupt context; what they ask for (raise a softirq,
+schedule a tasklet) happens in kernel context when they return."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+SOFTIRQS = ("HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU")
+HI_SOFTIRQ, TIMER_SOFTIRQ, NET_TX_SOFTIRQ, NET_RX_SOFTIRQ, BLOCK_SOFTIRQ, IRQ_POLL_SOFTIRQ, TASKLET_SOFTIRQ, \
+    SCHED_SOFTIRQ, HRTIMER_SOFTIRQ, RCU_SOFTIRQ = range(10)
+IRQ_NONE, IRQ_HANDLED = 0, 1
+
+
+@dataclass
+class IrqContext:
+    """What a Python handler sees: the line, the CPU, the interrupted task; and its requests."""
+
+    irq: int
+    cpu: int
+    task: Any
+    _actions: list = field(default_factory=list)
+
+    def raise_softirq(self, nr: int) -> None:
+        if not isinstance(nr, int) or not 0 <= nr < 10:
+            raise ValueError("softirq numbers are 0..9 (gk.interrupts.NET_RX_SOFTIRQ, ...)")
+        self._actions.append((0, nr))
+
+    def tasklet_schedule(self, t: "Tasklet") -> None:
+        self._actions.append((1, t.id))
+
+    def tasklet_hi_schedule(self, t: "Tasklet") -> None:
+        self._actions.append((2, t.id))
+
+
+class Tasklet:
+    """A tasklet_struct whose function is Python: func(ctx)."""
+
+    def __init__(self, k, func: Callable[[IrqContext], Any], name: str):
+        self._k = k
+        self.name = name
+        self.id = k._k._new_tasklet(name, _wrap(k, func, tasklet=True))
+
+    @property
+    def state(self) -> int:
+        return self._k._k._tasklet_info(self.id)["state"]
+
+    @property
+    def runs(self) -> int:
+        return self._k._k._tasklet_info(self.id)["runs"]
+
+    @property
+    def count(self) -> int:
+        return self._k._k._tasklet_info(self.id)["count"]
+
+    def schedule(self) -> None:
+        self._k._k._tasklet_op(self.id, "schedule")
+
+    def hi_schedule(self) -> None:
+        self._k._k._tasklet_op(self.id, "hi_schedule")
+
+    def disable(self) -> None:
+        self._k._k._tasklet_op(self.id, "disable")
+
+    def enable(self) -> None:
+        self._k._k._tasklet_op(self.id, "enable")
+
+    def __repr__(self) -> str:
+        return f"<tasklet {self.name} state={self.state} runs={self.runs}>"
+
+
+def _wrap(k, handler: Callable, tasklet: bool = False) -> Callable:
+    def call(irq: int, cpu: int, data: int):
+        ctx = IrqContext(irq, cpu, k._k.current(cpu))
+        r = handler(ctx)
+        ret = 0 if tasklet else (IRQ_HANDLED if (r is None or r is True or r == IRQ_HANDLED) else IRQ_NONE)
+        return (ret, ctx._actions)
+    return call
+
+
+def proc_interrupts(k) -> str:
+    """Like /proc/interrupts: per-CPU counts, the chip, the flow, the handlers."""
+    cpus = k.cpus
+    out = ["     " + "".join(f"{'CPU' + str(c):>11}" for c in range(cpus))]
+    for irq, counts, chip, flow, names, unhandled, masked, depth in k._k._irq_descs():
+        out.append(f"{irq:>3}: " + "".join(f"{n:>11}" for n in counts) + f"  {chip:<12} {flow:<6} {', '.join(names)}")
+    return "\n".join(out) + "\n"
+
+
+def proc_softirqs(k) -> str:
+    """Like /proc/softirqs: how often each softirq ran on each CPU."""
+    out = ["          " + "".join(f"{'CPU' + str(c):>11}" for c in range(k.cpus))]
+    for name, counts in k._k._softirq_stats():
+        out.append(f"{name + ':':>9} " + "".join(f"{n:>11}" for n in counts))
+    return "\n".join(out) + "\n"

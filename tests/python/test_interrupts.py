@@ -1,0 +1,125 @@
+"""kernel/irq and kernel/softirq.c (issue 4, interrupt part): a device line's top half runs in
+hard-interrupt context with the interrupted task visible, shared lines, errors of request_irq,
+spurious accounting, softirqs on irq_exit or in ksoftirqd, the restart limit, and tasklets."""
+import errno
+
+import pytest
+
+import glasskernel as gk
+from glasskernel import interrupts as I
+
+
+def test_top_half_interrupts_a_user_task_and_schedules_a_tasklet(k):
+    log = []
+    t = k.tasklet(lambda ctx: log.append(("bottom", ctx.task.comm)), "bh")
+
+    def top(ctx):
+        log.append(("top", ctx.irq, ctx.task.comm))
+        ctx.tasklet_schedule(t)
+        return True
+
+    @k.program("/bin/busy")
+    async def busy(sys):
+        await sys.compute(5_000_000)
+
+    k.request_irq(7, top, name="nic")
+    k.spawn("/bin/busy")
+    k.raise_irq(7, at_ns=k.now + 1_000_000)
+    k.run()
+    assert log == [("top", 7, "busy"), ("bottom", "busy")]
+    assert "  7:           1  IO-APIC-sim  edge   nic" in k.proc_interrupts()
+    names = [e.name for e in k.trace.events]
+    for fn in ("common_interrupt", "handle_edge_irq", "handle_irq_event", "handle_irq_event_percpu", "irq_handler_entry",
+               "invoke_softirq", "__do_softirq", "softirq_entry", "tasklet_entry"):
+        assert fn in names, fn
+    k.check()
+
+
+def test_device_interrupt_wakes_an_idle_cpu(k):
+    seen = []
+    k.request_irq(3, lambda ctx: seen.append(ctx.task.comm) or True)
+    start = k.now
+    k.raise_irq(3, at_ns=start + 50_000_000)
+    k.run()
+    assert seen == ["swapper/0"] and k.clock(0) >= start + 50_000_000
+
+
+def test_shared_lines_and_request_irq_errors(k):
+    calls = []
+    a, b = object(), object()
+    k.request_irq(9, lambda ctx: calls.append("a") or True, name="a", shared=True, dev_id=a)
+    k.request_irq(9, lambda ctx: calls.append("b") or False, name="b", shared=True, dev_id=b)
+    with pytest.raises(OSError) as e:
+        k.request_irq(9, lambda ctx: True, name="c")  # not shared: the line is taken
+    assert e.value.errno == errno.EBUSY
+    with pytest.raises(OSError) as e:
+        k.request_irq(99, lambda ctx: True)
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(OSError) as e:
+        k.request_irq(10, lambda ctx: True, shared=True)  # shared needs a dev_id
+    assert e.value.errno == errno.EINVAL
+    k.raise_irq(9)
+    k.run()
+    assert calls == ["a", "b"]
+    k.free_irq(9, a)
+    with pytest.raises(OSError):
+        k.free_irq(9, a)
+    k.raise_irq(9)
+    k.run()
+    assert calls == ["a", "b", "b"]
+    # b said IRQ_NONE the second time with nobody else there: a spurious interrupt
+    desc = [d for d in k._k._irq_descs() if d[0] == 9][0]
+    assert desc[5] == 1
+
+
+def test_tasklet_runs_once_per_schedule_and_respects_disable(k):
+    runs = []
+    t = k.tasklet(lambda ctx: runs.append(1), "once")
+    t.schedule()
+    t.schedule()  # already TASKLET_STATE_SCHED: no second run
+    k.run()
+    assert t.runs == 1 and t.state == 0
+    t.disable()
+    t.schedule()
+    k.run(for_ns=10_000_000)
+    assert t.runs == 1 and t.state & 1  # still scheduled, not run
+    t.enable()
+    t.schedule()
+    k.raise_softirq(I.TASKLET_SOFTIRQ)
+    k.run()
+    assert t.runs == 2
+
+
+def test_softirq_raised_outside_interrupts_runs_in_ksoftirqd(k):
+    ran_in = []
+    k.open_softirq(I.NET_RX_SOFTIRQ, lambda: ran_in.append(k.current(0).comm))
+    k.raise_softirq(I.NET_RX_SOFTIRQ)
+    k.run()
+    assert ran_in == ["ksoftirqd/0"]
+    assert "NET_RX:           1" in k.proc_softirqs()
+
+
+def test_softirq_storm_is_handed_to_ksoftirqd_and_users_still_run(k):
+    count = [0]
+
+    def storm(ctx):
+        # A tasklet that reschedules itself 200 times: a softirq storm.
+        count[0] += 1
+        if count[0] < 200:
+            ctx.tasklet_schedule(t)
+
+    t = k.tasklet(storm, "storm")
+
+    @k.program("/bin/user")
+    async def user(sys):
+        await sys.compute(1_000_000)
+        await sys.print("user ran")
+
+    k.request_irq(4, lambda ctx: (ctx.tasklet_schedule(t), True)[1])
+    k.spawn("/bin/user")
+    k.raise_irq(4)
+    k.run()
+    assert count[0] == 200 and "user ran" in k.console
+    # __do_softirq gave up after its restart limit and woke ksoftirqd
+    assert any(e.name == "run_ksoftirqd" for e in k.trace.events)
+    k.check()
