@@ -316,6 +316,24 @@ class Kernel:
     def proc_softirqs(self) -> str:
         return _interrupts.proc_softirqs(self)
 
+    def gantt(self, path: str | None = None, include_idle: bool = False):
+        """A matplotlib Gantt chart of which task ran on which CPU over virtual time."""
+        from .sched_view import gantt
+        return gantt(self, path, include_idle)
+
+    def timeline(self, include_idle: bool = False) -> list:
+        """(cpu, pid, comm, start_ns, end_ns) for every stretch a task ran, from sched_switch."""
+        from .sched_view import timeline
+        return timeline(self, include_idle)
+
+    def proc_sched(self, pid: int) -> str:
+        from .sched_view import proc_sched
+        return proc_sched(self, pid)
+
+    def sched_debug(self) -> str:
+        from .sched_view import sched_debug
+        return sched_debug(self)
+
     def ps(self) -> str:
         return ps_table(self)
 
