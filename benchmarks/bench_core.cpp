@@ -232,6 +232,62 @@ void BM_sim_signal_roundtrip(benchmark::State& state) {
 }
 BENCHMARK(BM_sim_signal_roundtrip)->Unit(benchmark::kMillisecond);
 
+struct loop_arg {
+    long rounds;
+    long done = 0;
+};
+
+void noop_softirq(softirq_action*) {}
+irqreturn noop_irq(int, void*) { return IRQ_HANDLED; }
+
+int softirq_loop(void* p) {
+    auto* a = static_cast<loop_arg*>(p);
+    for (long i = 0; i < a->rounds; i++) {
+        local_bh_disable();
+        raise_softirq(NET_TX_SOFTIRQ);
+        local_bh_enable();  // runs the raised softirq here
+        a->done++;
+    }
+    return 0;
+}
+
+int irq_loop(void* p) {
+    auto* a = static_cast<loop_arg*>(p);
+    Kernel* k = this_kernel;
+    for (long i = 0; i < a->rounds; i++) {
+        k->irq_arrivals[k->this_cpu].emplace(k->now(), 5);
+        handle_pending_interrupts();  // common_interrupt → handler → irq_exit
+        a->done++;
+    }
+    return 0;
+}
+
+void run_kthread_loop(benchmark::State& state, int (*fn)(void*), bool with_irq) {
+    static constexpr long rounds = 100000;
+    long n = 0;
+    for (auto _ : state) {
+        Kernel k(quiet());
+        {
+            kernel_context ctx(&k);
+            open_softirq(NET_TX_SOFTIRQ, noop_softirq);
+            if (with_irq) request_irq(5, noop_irq, 0, "bench", nullptr);
+        }
+        loop_arg a{rounds};
+        host_kthread(k, fn, &a);
+        k.run(KTIME_MAX, nullptr);
+        if (a.done != rounds) state.SkipWithError("the loop did not finish");
+        n += rounds;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+
+void BM_sim_softirq_raise_handle(benchmark::State& state) { run_kthread_loop(state, softirq_loop, false); }
+BENCHMARK(BM_sim_softirq_raise_handle)->Unit(benchmark::kMillisecond);
+
+void BM_sim_irq_entry_exit(benchmark::State& state) { run_kthread_loop(state, irq_loop, true); }
+BENCHMARK(BM_sim_irq_entry_exit)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -176,6 +176,12 @@ def main() -> int:
         rows.append(("getpid, C++ program", c["BM_sim_getpid"], "raw getpid syscall (C)", c["BM_real_getpid"]))
         rows.append(("signal to self + handler, C++ program", c["BM_sim_signal_roundtrip"], "kill(getpid()) + handler (C)",
                      c["BM_real_signal_roundtrip"]))
+        # No user-space equivalent of a hardware interrupt exists; the signal round trip is the
+        # nearest asynchronous entry into a handler that the host offers.
+        rows.append(("interrupt entry+handler+exit (common_interrupt)", c["BM_sim_irq_entry_exit"],
+                     "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
+        rows.append(("softirq raise + handle (local_bh_enable)", c["BM_sim_softirq_raise_handle"],
+                     "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
     floor = coroutine_floor(200_000 // scale)
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "bare coroutine driver (floor)", floor))
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "os.getpid() from Python", real_py_getpid(1_000_000 // scale)))
