@@ -100,6 +100,18 @@ void local_bh_enable() {
     if (!in_interrupt() && local_softirq_pending()) do_softirq();
 }
 
+// What a Python handler asked for, carried out now that we are back in kernel context.
+void run_upcall_actions() {
+    Kernel* k = this_kernel;
+    std::vector<std::pair<int, long>> acts;
+    acts.swap(k->upcall_actions);
+    for (auto& [kind, arg] : acts) {
+        if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
+        else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
+        else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
+    }
+}
+
 // ---- tasklets ----
 
 static void __tasklet_schedule_common(tasklet_struct* t, std::vector<tasklet_struct*>& heads, int softirq_nr) {
@@ -143,13 +155,7 @@ static void run_tasklet(Kernel* k, tasklet_struct* t) {
         c->t = t;
         k->upcall_actions.clear();
         k->upcall(c);
-        std::vector<std::pair<int, long>> acts;
-        acts.swap(k->upcall_actions);
-        for (auto& [kind, arg] : acts) {
-            if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
-            else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
-            else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
-        }
+        run_upcall_actions();
     }
     trace_point("tasklet_exit", "tasklet=%s", t->name.c_str());
 }

@@ -121,6 +121,7 @@ void tasklet_kill(tasklet_struct* t);
 void tasklet_disable(tasklet_struct* t);
 void tasklet_enable(tasklet_struct* t);
 void handle_pending_interrupts();
+void run_upcall_actions();
 void udelay_ns(u64 ns);
 void softirq_init(Kernel* k);
 

@@ -80,14 +80,7 @@ static irqreturn __handle_irq_event_percpu(irq_desc* desc) {
             c->a = a.get();
             c->irq = desc->irq;
             res = static_cast<irqreturn>(k->upcall(c));
-            // What the Python top half asked for happens now, in interrupt context.
-            std::vector<std::pair<int, long>> acts;
-            acts.swap(k->upcall_actions);
-            for (auto& [kind, arg] : acts) {
-                if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
-                else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
-                else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
-            }
+            run_upcall_actions();  // what the Python top half asked for, in interrupt context
         }
         trace_point("irq_handler_exit", "irq=%d ret=%s", desc->irq, res == IRQ_NONE ? "unhandled" : "handled");
         if (res != IRQ_NONE) a->count++;
