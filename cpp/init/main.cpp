@@ -116,6 +116,10 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
     if (cfg.hz < 10 || cfg.hz > 10000) throw std::invalid_argument("hz must be between 10 and 10000");
     if (cfg.pid_max < 16 || cfg.pid_max > 4194304) throw std::invalid_argument("pid_max must be between 16 and 4194304 (PID_MAX_LIMIT)");
     if (cfg.stack_size < 8192 || cfg.stack_size > (1u << 24)) throw std::invalid_argument("stack_size must be between 8 KiB and 16 MiB");
+#if defined(__SANITIZE_ADDRESS__)
+    // Like KASAN's KASAN_STACK_ORDER, which doubles THREAD_SIZE: redzones make frames larger.
+    cfg.stack_size *= 4;
+#endif
     stacks = std::make_unique<stack_cache>(cfg.stack_size, cfg.guard_pages);
     boot = std::make_unique<boot_state>();
     hrtimer_bases = std::vector<hrtimer_cpu_base>(cfg.cpus);
