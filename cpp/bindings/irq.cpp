@@ -17,9 +17,12 @@ struct py_irq_upcall : irq_upcall {
             int kind = a[0].cast<int>();
             long arg = a[1].cast<long>();
             if (kind == 0 && (arg < 0 || arg >= NR_SOFTIRQS)) throw py::value_error("no softirq " + std::to_string(arg));
-            if (kind != 0) {
+            if (kind == 1 || kind == 2) {
                 if (arg < 0 || static_cast<size_t>(arg) >= k.py_tasklets.size()) throw py::value_error("no such tasklet");
                 arg = reinterpret_cast<long>(k.py_tasklets[arg].get());
+            } else if (kind == 3 || kind == 4) {
+                long id = kind == 4 ? (arg & 0xffff) : arg;
+                if (id < 0 || static_cast<size_t>(id) >= k.py_works.size()) throw py::value_error("no such work item");
             }
             k.upcall_actions.emplace_back(kind, arg);
         }
@@ -119,6 +122,33 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             py::list out;
             for (int i = 0; i < NR_SOFTIRQS; i++) out.append(py::make_tuple(softirq_to_name[i], k.kstat_softirqs[i]));
             return out;
+        })
+        .def("_new_work", [](Kernel& k, const std::string& name, py::object wrapper) {
+            if (k.py_works.size() >= 0xffff) throw py::value_error("too many work items");
+            auto w = std::make_unique<delayed_work>();
+            w->work.name = name;
+            auto up = std::make_shared<py_irq_upcall>();
+            up->fn = wrapper;
+            w->work.py_func = up;
+            w->work.id = static_cast<long>(k.py_works.size());
+            k.py_works.push_back(std::move(w));
+            return k.py_works.size() - 1;
+        })
+        .def("_work_info", [](Kernel& k, size_t id) {
+            if (id >= k.py_works.size()) throw py::value_error("no such work item");
+            py::dict d;
+            d["runs"] = k.py_works[id]->work.runs;
+            d["pending"] = (k.py_works[id]->work.data & WORK_STRUCT_PENDING) != 0;
+            return d;
+        })
+        .def("_queue_work", [](Kernel& k, size_t id, int cpu, long long delay_ns) {
+            refuse(k);
+            if (id >= k.py_works.size()) throw py::value_error("no such work item");
+            if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            if (delay_ns < 0) throw py::value_error("delay must be >= 0 ns");
+            kernel_context ctx(&k);
+            k.this_cpu = cpu;
+            return delay_ns ? queue_delayed_work(k.py_works[id].get(), static_cast<u64>(delay_ns)) : queue_work_on(cpu, &k.py_works[id]->work);
         })
         .def("_softirq_pending", [](Kernel& k) { return k.softirq_pending; });
 }

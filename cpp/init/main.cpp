@@ -77,6 +77,7 @@ static int kernel_init(void*) {
     current->comm = "init";
     console_on_rootfs();
     spawn_ksoftirqd();
+    workqueue_init(k);
     current->signal->flags |= SIGNAL_UNKILLABLE;
     if (kernel_execve("/sbin/init", {"/sbin/init"}, {"HOME=/", "TERM=linux"}) == 0) return 0;
     k->panic("No working init found.");
@@ -132,6 +133,10 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
     }
     init_pid_ns.pid_max = cfg.pid_max;
     ksoftirqd.assign(cfg.cpus, nullptr);
+    for (int c = 0; c < cfg.cpus; c++) {
+        worker_pools.push_back(std::make_unique<worker_pool>());
+        worker_pools.back()->cpu = c;
+    }
     init_irq_descs(this);
     softirq_init(this);
     rng ^= cfg.seed * 0xBF58476D1CE4E5B9ULL;
@@ -265,6 +270,7 @@ Kernel::~Kernel() {
         r->cfs.curr = nullptr;
     }
     for (auto& b : hrtimer_bases) b.active.clear();
+    for (auto& w : py_works) w->timer.cpu = -1;
     for (auto& t : all) {
         t->children.clear();
         t->mm.reset();

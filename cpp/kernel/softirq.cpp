@@ -109,6 +109,8 @@ void run_upcall_actions() {
         if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
         else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
         else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
+        else if (kind == 3) queue_work(&k->py_works[arg]->work);
+        else if (kind == 4) queue_delayed_work(k->py_works[arg & 0xffff].get(), static_cast<u64>(arg >> 16));
     }
 }
 

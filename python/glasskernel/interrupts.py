@@ -32,6 +32,36 @@ class IrqContext:
     def tasklet_hi_schedule(self, t: "Tasklet") -> None:
         self._actions.append((2, t.id))
 
+    def queue_work(self, w: "Work", delay_ns: int = 0) -> None:
+        """queue_work / queue_delayed_work: the work runs later in a kworker (process context)."""
+        if delay_ns < 0:
+            raise ValueError("delay must be >= 0 ns")
+        self._actions.append((4, w.id | (int(delay_ns) << 16)) if delay_ns else (3, w.id))
+
+
+class Work:
+    """A work_struct (or delayed_work) whose function is Python: func(ctx), run by kworker/N."""
+
+    def __init__(self, k, func: Callable[[IrqContext], Any], name: str):
+        self._k = k
+        self.name = name
+        self.id = k._k._new_work(name, _wrap(k, func, tasklet=True))
+
+    @property
+    def runs(self) -> int:
+        return self._k._k._work_info(self.id)["runs"]
+
+    @property
+    def pending(self) -> bool:
+        return self._k._k._work_info(self.id)["pending"]
+
+    def queue(self, cpu: int = 0, delay_ns: int = 0) -> bool:
+        """Queue it (after `delay_ns` as delayed work); False if it was already pending."""
+        return self._k._k._queue_work(self.id, cpu, delay_ns)
+
+    def __repr__(self) -> str:
+        return f"<work {self.name} runs={self.runs} pending={self.pending}>"
+
 
 class Tasklet:
     """A tasklet_struct whose function is Python: func(ctx)."""

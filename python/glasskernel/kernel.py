@@ -87,7 +87,7 @@ def _check_int(v: Any, name: str) -> int:
 
 
 class Kernel:
-    """A simulated Linux machine: boots init (pid 1), kthreadd (pid 2) and ksoftirqd/N.
+    """A simulated Linux machine: boots init (pid 1), kthreadd (pid 2), ksoftirqd/N and kworker/N:0.
 
     >>> k = Kernel(cpus=1, seed=0)
     >>> @k.program("/bin/hello")
@@ -298,6 +298,12 @@ class Kernel:
         if not callable(func):
             raise TypeError("a tasklet function must be callable")
         return _interrupts.Tasklet(self, func, name)
+
+    def work(self, func: Callable, name: str = "work") -> "_interrupts.Work":
+        """A work item whose function is Python: func(ctx), run by a kworker in process context."""
+        if not callable(func):
+            raise TypeError("a work function must be callable")
+        return _interrupts.Work(self, func, name)
 
     def open_softirq(self, nr: int, action: Callable[[], Any]) -> None:
         """Give a softirq that the kernel does not use yet (e.g. NET_RX) a Python action."""

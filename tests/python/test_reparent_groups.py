@@ -24,7 +24,7 @@ def test_orphan_is_reparented_to_init_and_reaped(k):
     run_checked(k)
     assert lines(k)[-1] == "orphan's parent is 1"
     assert orphan.reaped
-    assert [t.pid for t in k.tasks] == [1, 2, 3]
+    assert [t.pid for t in k.tasks] == [1, 2, 3, 4]
 
 
 def test_child_subreaper_adopts_orphans(k):
@@ -51,7 +51,7 @@ def test_zombie_orphan_is_reaped_by_init(k):
             await sys.exit(1)
         await sys.nanosleep(0.002)  # the child is a zombie now; we exit without waiting
     t = spawn_run(k, main)
-    assert [x.pid for x in k.tasks] == [1, 2, 3]
+    assert [x.pid for x in k.tasks] == [1, 2, 3, 4]
 
 
 def test_setsid_and_getsid(k):

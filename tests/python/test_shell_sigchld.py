@@ -22,7 +22,7 @@ def test_script_mode_runs_with_k_predefined(tmp_path):
     out = subprocess.run([sys.executable, "-m", "glasskernel", str(script), "there"], capture_output=True, text=True,
                          timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] == "hi there 4"
+    assert out.stdout.splitlines()[0] == "hi there 5"
     assert "PID  PPID" in out.stdout
 
 

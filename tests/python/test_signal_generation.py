@@ -124,7 +124,7 @@ def test_kill_minus_one_spares_init_kthreads_and_caller(k):
             await sys.print(os.WTERMSIG(st))
     t = spawn_run(k, main)
     assert lines(k) == ["15", "15"] and t.exit_code == 0
-    assert [x.pid for x in k.tasks] == [1, 2, 3]
+    assert [x.pid for x in k.tasks] == [1, 2, 3, 4]
 
 
 def test_root_kill_minus_one_does_not_touch_init_or_kthreads(k):
@@ -135,7 +135,7 @@ def test_root_kill_minus_one_does_not_touch_init_or_kthreads(k):
         await sys.print("still here")
     spawn_run(k, main)
     assert lines(k) == ["still here"] and not k.panicked
-    assert [t.comm for t in k.tasks] == ["init", "kthreadd", "ksoftirqd/0"]
+    assert [t.comm for t in k.tasks] == ["init", "kthreadd", "ksoftirqd/0", "kworker/0:0"]
 
 
 def test_sigkill_and_sigstop_cannot_be_caught_blocked_or_ignored(k):
