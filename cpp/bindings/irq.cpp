@@ -20,6 +20,8 @@ struct py_irq_upcall : irq_upcall {
             if (kind == 1 || kind == 2) {
                 if (arg < 0 || static_cast<size_t>(arg) >= k.py_tasklets.size()) throw py::value_error("no such tasklet");
                 arg = reinterpret_cast<long>(k.py_tasklets[arg].get());
+            } else if (kind == 5) {
+                if ((arg & 0xffff) >= static_cast<long>(k.py_timers.size())) throw py::value_error("no such timer");
             } else if (kind == 3 || kind == 4) {
                 long id = kind == 4 ? (arg & 0xffff) : arg;
                 if (id < 0 || static_cast<size_t>(id) >= k.py_works.size()) throw py::value_error("no such work item");
@@ -149,6 +151,40 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             kernel_context ctx(&k);
             k.this_cpu = cpu;
             return delay_ns ? queue_delayed_work(k.py_works[id].get(), static_cast<u64>(delay_ns)) : queue_work_on(cpu, &k.py_works[id]->work);
+        })
+        .def("_new_timer", [](Kernel& k, const std::string& name, py::object wrapper) {
+            if (k.py_timers.size() >= 0xffff) throw py::value_error("too many timers");
+            auto t = std::make_unique<timer_list>();
+            t->name = name;
+            auto up = std::make_shared<py_irq_upcall>();
+            up->fn = wrapper;
+            t->py_function = up;
+            t->id = static_cast<long>(k.py_timers.size());
+            k.py_timers.push_back(std::move(t));
+            return k.py_timers.size() - 1;
+        })
+        .def("_timer_info", [](Kernel& k, size_t id) {
+            if (id >= k.py_timers.size()) throw py::value_error("no such timer");
+            timer_list* t = k.py_timers[id].get();
+            py::dict d;
+            d["expires"] = t->expires;
+            d["pending"] = timer_pending(t);
+            d["runs"] = t->runs;
+            d["fired_at"] = t->fired_at_jiffies;
+            d["bucket"] = t->idx;
+            return d;
+        })
+        .def("_timer_op", [](Kernel& k, size_t id, const std::string& op, long long expires) {
+            refuse(k);
+            if (id >= k.py_timers.size()) throw py::value_error("no such timer");
+            kernel_context ctx(&k);
+            k.this_cpu = 0;
+            if (op == "mod") {
+                if (expires < 0) throw py::value_error("expires is a jiffies value >= 0");
+                return mod_timer(k.py_timers[id].get(), static_cast<unsigned long>(expires));
+            }
+            if (op == "del") return del_timer(k.py_timers[id].get());
+            throw py::value_error("unknown timer operation " + op);
         })
         .def("_softirq_pending", [](Kernel& k) { return k.softirq_pending; });
 }

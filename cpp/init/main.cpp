@@ -139,6 +139,7 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
     }
     init_irq_descs(this);
     softirq_init(this);
+    init_timers(this);
     rng ^= cfg.seed * 0xBF58476D1CE4E5B9ULL;
     if (!rng) rng = 1;
     trace.enabled = cfg.trace;
@@ -271,6 +272,8 @@ Kernel::~Kernel() {
     }
     for (auto& b : hrtimer_bases) b.active.clear();
     for (auto& w : py_works) w->timer.cpu = -1;
+    for (auto& b : timer_bases)
+        for (auto& v : b->vectors) v.clear();
     for (auto& t : all) {
         t->children.clear();
         t->mm.reset();

@@ -111,6 +111,7 @@ void run_upcall_actions() {
         else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
         else if (kind == 3) queue_work(&k->py_works[arg]->work);
         else if (kind == 4) queue_delayed_work(k->py_works[arg & 0xffff].get(), static_cast<u64>(arg >> 16));
+        else if (kind == 5) mod_timer(k->py_timers[arg & 0xffff].get(), static_cast<unsigned long>(arg >> 16));
     }
 }
 

@@ -39,6 +39,44 @@ class IrqContext:
         self._actions.append((4, w.id | (int(delay_ns) << 16)) if delay_ns else (3, w.id))
 
 
+class Timer:
+    """A timer_list on CPU 0's timer wheel whose function is Python: func(ctx)."""
+
+    def __init__(self, k, func: Callable[[IrqContext], Any], name: str):
+        self._k = k
+        self.name = name
+        self.id = k._k._new_timer(name, _wrap(k, func, tasklet=True))
+
+    def _info(self) -> dict:
+        return self._k._k._timer_info(self.id)
+
+    def mod(self, expires: int) -> int:
+        """mod_timer(): fire when jiffies reaches `expires`; 1 if it was pending."""
+        return self._k._k._timer_op(self.id, "mod", expires)
+
+    def delete(self) -> int:
+        """del_timer(): 1 if it was pending."""
+        return self._k._k._timer_op(self.id, "del", 0)
+
+    @property
+    def pending(self) -> bool:
+        return self._info()["pending"]
+
+    @property
+    def runs(self) -> int:
+        return self._info()["runs"]
+
+    @property
+    def fired_at(self) -> int:
+        """The jiffies value when it last ran."""
+        return self._info()["fired_at"]
+
+    @property
+    def bucket(self) -> int:
+        """The wheel bucket (level * 64 + slot) it hashed into."""
+        return self._info()["bucket"]
+
+
 class Work:
     """A work_struct (or delayed_work) whose function is Python: func(ctx), run by kworker/N."""
 

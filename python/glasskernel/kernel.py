@@ -299,6 +299,12 @@ class Kernel:
             raise TypeError("a tasklet function must be callable")
         return _interrupts.Tasklet(self, func, name)
 
+    def timer(self, func: Callable, name: str = "timer") -> "_interrupts.Timer":
+        """A timer_list whose function is Python: func(ctx), run from TIMER_SOFTIRQ."""
+        if not callable(func):
+            raise TypeError("a timer function must be callable")
+        return _interrupts.Timer(self, func, name)
+
     def work(self, func: Callable, name: str = "work") -> "_interrupts.Work":
         """A work item whose function is Python: func(ctx), run by a kworker in process context."""
         if not callable(func):

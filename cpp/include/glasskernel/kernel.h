@@ -10,6 +10,7 @@
 
 #include "glasskernel/hrtimer.h"
 #include "glasskernel/interrupt.h"
+#include "glasskernel/timer.h"
 #include "glasskernel/workqueue.h"
 #include "glasskernel/sched.h"
 #include "glasskernel/trace.h"
@@ -158,6 +159,8 @@ public:
     std::vector<std::pair<int, long>> upcall_actions;  // what a Python handler asked for
     std::vector<std::unique_ptr<worker_pool>> worker_pools;  // per CPU (system_wq)
     std::vector<std::unique_ptr<delayed_work>> py_works;
+    std::vector<std::unique_ptr<timer_base>> timer_bases;  // per CPU timer wheels
+    std::vector<std::unique_ptr<timer_list>> py_timers;
     u64 next_event(int cpu) const;
     std::vector<std::unique_ptr<std::string>> boot_names;
 

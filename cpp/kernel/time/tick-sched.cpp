@@ -8,8 +8,16 @@ static u64 tick_nsec(Kernel* k) { return NSEC_PER_SEC / static_cast<u64>(k->cfg.
 
 void run_posix_cpu_timers();
 
+// tick_do_update_jiffies64: bring jiffies up to the clock (after NOHZ idle, too).
+void update_jiffies() {
+    Kernel* k = this_kernel;
+    u64 j = k->now() / tick_nsec(k);
+    if (j > k->jiffies) k->jiffies = j;
+}
+
 static void update_process_times() {
     trace_scope ts("update_process_times");
+    run_local_timers();
     scheduler_tick();
     run_posix_cpu_timers();
 }
@@ -28,6 +36,7 @@ hrtimer_restart tick_sched_timer(hrtimer* timer) {
 // Ticks fall on multiples of TICK_NSEC, as after hrtimer_forward().
 void tick_sched_timer_start(int cpu) {
     Kernel* k = this_kernel;
+    update_jiffies();
     hrtimer* t = &k->tick_timers[cpu];
     if (hrtimer_active(t)) return;
     u64 tn = tick_nsec(k);
@@ -35,8 +44,13 @@ void tick_sched_timer_start(int cpu) {
     hrtimer_start(t, (now / tn + 1) * tn, cpu);
 }
 
+// NOHZ idle stops the tick, unless the timer wheel has work: its jiffies must keep coming.
 void tick_nohz_idle_stop_tick(int cpu) {
     Kernel* k = this_kernel;
+    if (k->timer_bases[cpu]->pending) {
+        tick_sched_timer_start(cpu);
+        return;
+    }
     hrtimer_cancel(&k->tick_timers[cpu]);
 }
 

@@ -1,0 +1,129 @@
+// Models kernel/time/timer.c: the timer wheel. A timer hashes into the level whose range covers
+// its timeout; each level is 8 times coarser, so far-away timers may fire up to one granule late
+// (the wheel trades precision for O(1) insertion). The tick raises TIMER_SOFTIRQ when the next
+// jiffy is due, and run_timer_softirq expires the buckets of every jiffy passed.
+#include "glasskernel/linux.h"
+#include "glasskernel/timer.h"
+
+namespace gk {
+
+static int LVL_SHIFT(int n) { return n * LVL_CLK_SHIFT; }
+static unsigned long LVL_GRAN(int n) { return 1UL << LVL_SHIFT(n); }
+static unsigned long LVL_START(int n) { return (LVL_SIZE - 1UL) << ((n - 1) * LVL_CLK_SHIFT); }
+static int LVL_OFFS(int n) { return n * LVL_SIZE; }
+
+static timer_base* base_of(int cpu) { return this_kernel->timer_bases[cpu].get(); }
+
+static unsigned calc_index(unsigned long expires, int lvl) {
+    expires = (expires + LVL_GRAN(lvl)) >> LVL_SHIFT(lvl);  // round up: never fire early
+    return static_cast<unsigned>(LVL_OFFS(lvl) + (expires & LVL_MASK));
+}
+
+static unsigned calc_wheel_index(unsigned long expires, unsigned long clk) {
+    long delta = static_cast<long>(expires - clk);
+    if (delta < 0) return static_cast<unsigned>(clk & LVL_MASK);
+    for (int lvl = 0; lvl < LVL_DEPTH - 1; lvl++)
+        if (static_cast<unsigned long>(delta) < LVL_START(lvl + 1)) return lvl == 0 ? static_cast<unsigned>(expires & LVL_MASK) : calc_index(expires, lvl);
+    // Beyond the wheel: park at the last level's farthest slot (WHEEL_TIMEOUT_CUTOFF).
+    unsigned long cutoff = clk + LVL_START(LVL_DEPTH) - 1;
+    return calc_index(std::min(expires, cutoff), LVL_DEPTH - 1);
+}
+
+static void enqueue_timer(timer_base* base, timer_list* timer) {
+    timer->idx = calc_wheel_index(timer->expires, base->clk);
+    base->vectors[timer->idx].push_back(*timer);
+    base->pending++;
+}
+
+bool timer_pending(const timer_list* timer) { return timer->entry.is_linked(); }
+
+int del_timer(timer_list* timer) {
+    trace_scope ts("del_timer");
+    if (!timer_pending(timer)) return ts.ret(0);
+    timer->entry.unlink();
+    base_of(this_kernel->this_cpu)->pending--;
+    return ts.ret(1);
+}
+
+void update_jiffies();
+
+int mod_timer(timer_list* timer, unsigned long expires) {
+    trace_scope ts("mod_timer", "name=%s expires=%lu", timer->name.c_str(), expires);
+    update_jiffies();
+    int was = del_timer(timer);
+    timer->expires = expires;
+    timer_base* base = base_of(this_kernel->this_cpu);
+    // A jiffy already passed is processed next (base->clk catches up to jiffies first).
+    if (base->clk < this_kernel->jiffies && base->pending == 0) base->clk = this_kernel->jiffies;
+    enqueue_timer(base, timer);
+    // An idle CPU has stopped its tick (NOHZ): the wheel needs it again (wake_up_nohz_cpu).
+    int cpu = this_kernel->this_cpu;
+    if (!hrtimer_active(&this_kernel->tick_timers[cpu])) tick_sched_timer_start(cpu);
+    trace_point("timer_start", "timer=%s expires=%lu now=%llu", timer->name.c_str(), expires,
+                static_cast<unsigned long long>(this_kernel->jiffies));
+    return ts.ret(was);
+}
+
+void add_timer(timer_list* timer) { mod_timer(timer, timer->expires); }
+
+static void call_timer_fn(timer_list* timer) {
+    Kernel* k = this_kernel;
+    trace_point("timer_expire_entry", "timer=%s now=%llu", timer->name.c_str(), static_cast<unsigned long long>(k->jiffies));
+    timer->runs++;
+    timer->fired_at_jiffies = k->jiffies;
+    if (timer->function) {
+        timer->function(timer);
+    } else if (timer->py_function) {
+        struct timer_call : upcall_fn {
+            timer_list* t;
+            long call(Kernel& kk) override { return t->py_function->call(kk, -1, t->id); }
+        };
+        auto c = std::make_shared<timer_call>();
+        c->t = timer;
+        k->upcall_actions.clear();
+        k->upcall(c);
+        run_upcall_actions();
+    }
+    trace_point("timer_expire_exit", "timer=%s", timer->name.c_str());
+}
+
+// Take the buckets that expire at base->clk: level 0's bucket, and each coarser level's when
+// clk sits on that level's boundary.
+static void __run_timers(timer_base* base) {
+    Kernel* k = this_kernel;
+    while (base->clk <= k->jiffies) {
+        unsigned long clk = base->clk;
+        std::vector<timer_list*> expired;
+        for (int i = 0; i < LVL_DEPTH; i++) {
+            unsigned idx = static_cast<unsigned>((clk & LVL_MASK) + i * LVL_SIZE);
+            for (auto& t : base->vectors[idx]) expired.push_back(&t);
+            base->vectors[idx].clear();
+            if (clk & ((1UL << LVL_CLK_SHIFT) - 1)) break;
+            clk >>= LVL_CLK_SHIFT;
+        }
+        base->clk++;
+        for (timer_list* t : expired) {
+            base->pending--;
+            call_timer_fn(t);
+        }
+    }
+}
+
+static void run_timer_softirq(softirq_action*) {
+    trace_scope ts("run_timer_softirq");
+    __run_timers(base_of(this_kernel->this_cpu));
+}
+
+// From the tick: anything to do for the wheel? Then TIMER_SOFTIRQ will run it on irq_exit.
+void run_local_timers() {
+    timer_base* base = base_of(this_kernel->this_cpu);
+    if (base->pending && this_kernel->jiffies >= base->clk) raise_softirq_irqoff(TIMER_SOFTIRQ);
+    else if (!base->pending) base->clk = this_kernel->jiffies + 1;
+}
+
+void init_timers(Kernel* k) {
+    for (int c = 0; c < k->cfg.cpus; c++) k->timer_bases.push_back(std::make_unique<timer_base>());
+    k->softirq_vec[TIMER_SOFTIRQ].action = run_timer_softirq;
+}
+
+}  // namespace gk
