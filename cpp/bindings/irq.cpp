@@ -51,6 +51,23 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
                throw py::error_already_set();
            }
        })
+        .def("_request_threaded_irq", [](Kernel& k, int irq, py::object wrapper, py::object thread_wrapper, bool shared,
+                                         const std::string& name, py::object dev_id) {
+            refuse(k);
+            auto up = std::make_shared<py_irq_upcall>();
+            up->fn = wrapper;
+            up->dev_id = dev_id;
+            auto th = std::make_shared<py_irq_upcall>();
+            th->fn = thread_wrapper;
+            th->dev_id = dev_id;
+            kernel_context ctx(&k);
+            unsigned long flags = shared ? static_cast<unsigned long>(IRQF_SHARED) : 0ul;
+            int r = request_py_threaded_irq(&k, irq, up, th, flags, name, dev_id.is_none() ? nullptr : dev_id.ptr());
+            if (r < 0) {
+                PyErr_SetObject(PyExc_OSError, py::make_tuple(-r, std::string(strerror(-r)) + ": request_threaded_irq " + std::to_string(irq)).ptr());
+                throw py::error_already_set();
+            }
+        })
         .def("_free_irq", [](Kernel& k, int irq, py::object dev_id) {
             refuse(k);
             kernel_context ctx(&k);

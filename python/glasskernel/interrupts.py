@@ -9,7 +9,7 @@ from typing import Any, Callable
 SOFTIRQS = ("HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU")
 HI_SOFTIRQ, TIMER_SOFTIRQ, NET_TX_SOFTIRQ, NET_RX_SOFTIRQ, BLOCK_SOFTIRQ, IRQ_POLL_SOFTIRQ, TASKLET_SOFTIRQ, \
     SCHED_SOFTIRQ, HRTIMER_SOFTIRQ, RCU_SOFTIRQ = range(10)
-IRQ_NONE, IRQ_HANDLED = 0, 1
+IRQ_NONE, IRQ_HANDLED, IRQ_WAKE_THREAD = 0, 1, 2
 
 
 @dataclass
@@ -141,7 +141,14 @@ def _wrap(k, handler: Callable, tasklet: bool = False) -> Callable:
     def call(irq: int, cpu: int, data: int):
         ctx = IrqContext(irq, cpu, k._k.current(cpu))
         r = handler(ctx)
-        ret = 0 if tasklet else (IRQ_HANDLED if (r is None or r is True or r == IRQ_HANDLED) else IRQ_NONE)
+        if tasklet:
+            ret = 0
+        elif r is None or r is True or r == IRQ_HANDLED:
+            ret = IRQ_HANDLED
+        elif r == IRQ_WAKE_THREAD and r is not True:
+            ret = IRQ_WAKE_THREAD
+        else:
+            ret = IRQ_NONE
         return (ret, ctx._actions)
     return call
 

@@ -279,12 +279,24 @@ class Kernel:
         return proc_status(t)
 
     # ---- interrupts ----
-    def request_irq(self, irq: int, handler: Callable, name: str = "device", shared: bool = False, dev_id: Any = None) -> None:
-        """Install a Python top half on line `irq`: handler(ctx) returns True (IRQ_HANDLED) or False."""
+    def request_irq(self, irq: int, handler: Callable, name: str = "device", shared: bool = False, dev_id: Any = None,
+                    thread_fn: Callable | None = None) -> None:
+        """Install a Python top half on line `irq`: handler(ctx) returns True (IRQ_HANDLED) or False.
+
+        With `thread_fn` the line is threaded (request_threaded_irq): a handler returning
+        gk.interrupts.IRQ_WAKE_THREAD wakes the kernel thread irq/N-name, which runs thread_fn(ctx)
+        in process context.
+        """
         if not callable(handler):
             raise TypeError("handler must be a callable taking the IrqContext")
         _check_int(irq, "irq")
-        self._k._request_irq(irq, _interrupts._wrap(self, handler), bool(shared), str(name), dev_id)
+        if thread_fn is None:
+            self._k._request_irq(irq, _interrupts._wrap(self, handler), bool(shared), str(name), dev_id)
+            return
+        if not callable(thread_fn):
+            raise TypeError("thread_fn must be a callable taking the IrqContext")
+        self._k._request_threaded_irq(irq, _interrupts._wrap(self, handler), _interrupts._wrap(self, thread_fn, tasklet=True),
+                                      bool(shared), str(name), dev_id)
 
     def free_irq(self, irq: int, dev_id: Any = None) -> None:
         self._k._free_irq(_check_int(irq, "irq"), dev_id)

@@ -163,3 +163,16 @@ def test_timer_wheel_fires_at_expiry_and_coarser_far_away(k):
     assert "timer_expire_entry" in [e.name for e in k.trace.events]
     assert "TIMER:" in k.proc_softirqs()
     k.check()
+
+
+def test_threaded_irq_runs_its_thread_function_in_process_context(k):
+    seen = []
+    k.request_irq(11, lambda ctx: (seen.append(("top", ctx.task.comm)), I.IRQ_WAKE_THREAD)[1], name="disk",
+                  thread_fn=lambda ctx: seen.append(("thread", ctx.task.comm)))
+    thread = [t for t in k.tasks if t.comm == "irq/11-disk"]
+    k.run()  # the new thread runs once and goes to sleep waiting for its interrupt
+    assert thread and thread[0].is_kthread and thread[0].state == "S"
+    k.raise_irq(11)
+    k.run()
+    assert seen == [("top", "swapper/0"), ("thread", "irq/11-disk")]
+    k.check()

@@ -43,6 +43,11 @@ struct irq_upcall {
 struct irqaction {
     irqreturn (*handler)(int irq, void* dev_id) = nullptr;  // a C++ top half ...
     std::shared_ptr<irq_upcall> py_handler;                  // ... or a Python one
+    std::shared_ptr<irq_upcall> py_thread_fn;                // threaded: runs in irq/N-name
+    task_struct* thread = nullptr;
+    bool run_thread = false;                                 // IRQTF_RUNTHREAD
+    int irq = 0;
+    u64 thread_runs = 0;
     void* dev_id = nullptr;
     unsigned long flags = 0;
     std::string name;
@@ -98,6 +103,8 @@ struct irq_event {
 
 int request_irq(int irq, irqreturn (*handler)(int, void*), unsigned long flags, const char* name, void* dev_id);
 int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long flags, const std::string& name, void* dev_id);
+int request_py_threaded_irq(Kernel* k, int irq, std::shared_ptr<irq_upcall> handler, std::shared_ptr<irq_upcall> thread_fn,
+                            unsigned long flags, const std::string& name, void* dev_id);
 int free_irq(int irq, void* dev_id);
 void disable_irq(int irq);
 void enable_irq(int irq);

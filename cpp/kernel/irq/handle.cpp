@@ -83,6 +83,11 @@ static irqreturn __handle_irq_event_percpu(irq_desc* desc) {
             run_upcall_actions();  // what the Python top half asked for, in interrupt context
         }
         trace_point("irq_handler_exit", "irq=%d ret=%s", desc->irq, res == IRQ_NONE ? "unhandled" : "handled");
+        if (res == IRQ_WAKE_THREAD && a->thread) {
+            // __irq_wake_thread: the rest of the work runs in the irq thread, in process context.
+            a->run_thread = true;
+            wake_up_process(a->thread);
+        }
         if (res != IRQ_NONE) a->count++;
         retval = static_cast<irqreturn>(retval | res);
     }
@@ -201,6 +206,67 @@ int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long f
     a->name = name;
     a->dev_id = dev_id;
     return ts.ret(__setup_irq(irq, std::move(a)));
+}
+
+// irq_thread: sleeps until the top half returns IRQ_WAKE_THREAD, then runs the thread function.
+static int irq_thread(void* data) {
+    auto* a = static_cast<irqaction*>(data);
+    Kernel* k = this_kernel;
+    for (;;) {
+        set_current_state(TASK_INTERRUPTIBLE);
+        if (!a->run_thread) {
+            schedule();
+            continue;
+        }
+        __set_current_state(TASK_RUNNING);
+        a->run_thread = false;
+        trace_scope ts("irq_thread_fn", "irq=%d", a->irq);
+        a->thread_runs++;
+        struct thread_call : upcall_fn {
+            irqaction* a;
+            long call(Kernel& kk) override { return a->py_thread_fn->call(kk, a->irq, reinterpret_cast<long>(a->dev_id)); }
+        };
+        auto c = std::make_shared<thread_call>();
+        c->a = a;
+        k->upcall_actions.clear();
+        k->upcall(c);
+        run_upcall_actions();
+    }
+    return 0;
+}
+
+// request_threaded_irq from host code: the irq thread is created as setup_irq_thread() does,
+// a kernel thread (child of kthreadd) named irq/N-name that sleeps until woken.
+int request_py_threaded_irq(Kernel* k, int irq, std::shared_ptr<irq_upcall> handler, std::shared_ptr<irq_upcall> thread_fn,
+                            unsigned long flags, const std::string& name, void* dev_id) {
+    trace_scope ts("request_threaded_irq", "irq=%d name=%s", irq, name.c_str());
+    if (!handler || !thread_fn) return ts.ret(-EINVAL);
+    if (irq < 0 || irq >= NR_IRQS) return ts.ret(-EINVAL);
+    if ((flags & IRQF_SHARED) && !dev_id) return ts.ret(-EINVAL);
+    auto a = std::make_unique<irqaction>();
+    a->py_handler = std::move(handler);
+    a->py_thread_fn = std::move(thread_fn);
+    a->flags = flags;
+    a->name = name;
+    a->dev_id = dev_id;
+    a->irq = irq;
+    irqaction* raw = a.get();
+    int r = __setup_irq(irq, std::move(a));
+    if (r) return ts.ret(r);
+    kernel_clone_args args;
+    args.flags = CLONE_VM | CLONE_UNTRACED;
+    args.exit_signal = 0;
+    args.fn = irq_thread;
+    args.fn_arg = raw;
+    long nr = kernel_clone(&args, k->kthreadd_task);
+    if (nr < 0) return ts.ret(static_cast<int>(nr));
+    task_struct* t = find_task_by_vpid(static_cast<int>(nr));
+    std::string* tname = new std::string(("irq/" + std::to_string(irq) + "-" + name).substr(0, 15));
+    k->boot_names.emplace_back(tname);
+    t->comm = *tname;
+    t->sighand = std::make_shared<sighand_struct>(*k->kthreadd_task->sighand);  // ignores all signals
+    raw->thread = t;
+    return ts.ret(0);
 }
 
 int free_irq(int irq, void* dev_id) {
