@@ -210,10 +210,8 @@ void bind_kernel(py::module_& m) {
             refuse_if_running(k.get(), "typing on the console");
             k->console_in += std::string(data);
             if (eof) k->console_eof = true;
-            Kernel* saved = this_kernel;
-            this_kernel = k.get();
+            kernel_context ctx(k.get());
             __wake_up(&k->console_wait, TASK_INTERRUPTIBLE, 0, nullptr);
-            this_kernel = saved;
         }, py::arg("data"), py::arg("eof") = false)
         .def_property_readonly("console_wait", [](std::shared_ptr<Kernel> k) { return WaitQueueView{k, k, &k->console_wait}; })
         .def("check", [](Kernel& k) { return k.check(); })

@@ -512,18 +512,9 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
         return start_top(t, regs);
     }
     const std::vector<rt_sigframe>& frames = t->thread.sigframes;
-    if (stack.size() == 1 && frames.empty() && stack.back().started) {
-        // The common case: no signal frames, main is running, and the registers still hold the
-        // call its pending request made.
-        long nr = regs->nr;
-        const py::object& req = stack.back().last_req;
-        if (nr == -1) return deliver(t, py::none(), 0, regs);
-        if (ret < 0 && ret >= -4095) {
-            if (nr == 35 && ret == -EINTR) return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), 0, out), 0, regs);
-            return deliver(t, py::none(), static_cast<int>(-ret), regs);
-        }
-        return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), ret, out), 0, regs);
-    }
+    // The common case: no signal frames, main is running, and the registers still hold the call
+    // its pending request made.
+    if (stack.size() == 1 && frames.empty() && stack.back().started) return answer(t, regs->nr, ret, out, regs);
     if (stack.size() > 1 && stack.back().last_req.ptr() == sigreturn_req().ptr()) {
         size_t depth = stack.size() - 1;
         bool still_there = frames.size() >= depth && frames[depth - 1].id == stack.back().frame_id;
@@ -540,12 +531,16 @@ user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall
         pushed = true;
     }
     if (pushed || !stack.back().started) return start_top(t, regs);
-    // Deliver the kernel's answer to the request the top coroutine is blocked on (after a
-    // sigreturn, the interrupted call's restored result).
+    // After a sigreturn the answer is the interrupted call's restored result; its number comes
+    // from the request, not regs->nr, since a handler's calls came between.
+    return answer(t, PyLong_AsLong(PyTuple_GET_ITEM(stack.back().last_req.ptr(), 0)), ret, out, regs);
+}
+
+// Give the top coroutine the kernel's answer to the request (number nr) it is blocked on.
+user_step py_mm::answer(task_struct* t, long nr, long ret, const user_out& out, syscall_regs* regs) {
     const py::object& req = stack.back().last_req;
-    long nr = PyLong_AsLong(PyTuple_GET_ITEM(req.ptr(), 0));  // not regs->nr: a handler's calls came between
     if (nr == -1) return deliver(t, py::none(), 0, regs);  // user-mode work done: compute() returns None
-    if (nr == 35 && ret == -EINTR) return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), 0, out), 0, regs);  // nanosleep: the time left
+    if (nr == 35 && ret == -EINTR) ret = 0;                // nanosleep returns the time left instead
     if (ret < 0 && ret >= -4095) return deliver(t, py::none(), static_cast<int>(-ret), regs);
     return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), ret, out), 0, regs);
 }

@@ -53,7 +53,6 @@ public:
     user_step run_user(task_struct* t, long ret, const user_out& out, syscall_regs* regs) override;
     std::unique_ptr<mm_struct> dup_mm(const syscall_regs& fork_regs) override;
     const char* kind() const override { return "python"; }
-    bool needs_host_release() const override { return true; }
 
     std::shared_ptr<py_program> prog;
     std::vector<std::string> argv, envp;
@@ -69,6 +68,7 @@ private:
     user_step start_top(task_struct* t, syscall_regs* regs);
     user_step replay(task_struct* t, long ret, const user_out& out, syscall_regs* regs);
     user_step deliver(task_struct* t, py::object value, int err, syscall_regs* regs);
+    user_step answer(task_struct* t, long nr, long ret, const user_out& out, syscall_regs* regs);
     user_step outcome(task_struct* t, int status, PyObject* result, syscall_regs* regs);
     user_step crash(const std::string& why, bool kill);
     py::object sys;

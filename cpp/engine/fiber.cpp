@@ -174,11 +174,7 @@ void Kernel::switch_to_host(host_act a) {
 }
 
 void Kernel::resume(task_struct* t) {
-    // A task that reaps itself (SIGCHLD ignored) drops the kernel's reference while its fiber
-    // still runs; like the reference finish_task_switch() drops, ours lasts until it switches out.
-    std::shared_ptr<task_struct> hold = t->self;
-    Kernel* saved = this_kernel;
-    this_kernel = this;
+    kernel_context ctx(this);
     this_cpu = t->cpu;
     for (;;) {
         running = t;
@@ -203,7 +199,8 @@ void Kernel::resume(task_struct* t) {
         }
         break;
     }
-    this_kernel = saved;
+    // A task that reaped itself handed us its last reference; its fiber has ended now.
+    if (act == host_act::DEAD) dead_task.reset();
     if (!deferred_mm.empty()) release_deferred();
 }
 

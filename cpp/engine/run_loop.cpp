@@ -136,12 +136,7 @@ bool Kernel::run_cpu_once(int cpu) {
 }
 
 run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
-    Kernel* saved = this_kernel;
-    this_kernel = this;
-    struct restore {
-        Kernel* k;
-        ~restore() { this_kernel = k; }
-    } restore_guard{saved};
+    kernel_context ctx(this);
     run_result res;
     if (panicked) return res;
     if (stop.stopped) {

@@ -17,7 +17,6 @@ public:
     void deallocate(boost::context::stack_context& sctx) noexcept;
     unsigned long* end_of_stack(const boost::context::stack_context& sctx) const;
     size_t live() const { return live_; }
-    size_t cached() const { return free_.size(); }
     boost::context::stack_context last;  // the stack handed out most recently
 
 private:

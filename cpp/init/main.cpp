@@ -149,8 +149,7 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
 
 // The idle tasks (pid 0, swapper/N) are built by hand, as init_task is static in Linux.
 void Kernel::start_kernel() {
-    Kernel* saved = this_kernel;
-    this_kernel = this;
+    std::unique_ptr<kernel_context> ctx = std::make_unique<kernel_context>(this);
     auto root = std::make_shared<cred>();
     auto sig = std::make_shared<signal_struct>();
     init_rlimits(sig.get());
@@ -188,7 +187,7 @@ void Kernel::start_kernel() {
     init_struct_pid->tasks_tgid.push_back(*init_task);
     init_struct_pid->tasks_pgid.push_back(*init_task);
     init_struct_pid->tasks_sid.push_back(*init_task);
-    this_kernel = saved;
+    ctx.reset();
     run(KTIME_MAX, nullptr);  // boot until init sleeps and everything is quiet
     booted = true;
     if (panicked) throw std::runtime_error("kernel panic during boot: " + panic_msg);
@@ -227,8 +226,7 @@ std::shared_ptr<task_struct> Kernel::spawn(const std::string& path, const std::v
     if (panicked) { *err = -EIO; return nullptr; }
     if (stop.stopped) { *err = -EBUSY; return nullptr; }
     if (!programs.count(path)) { *err = -ENOENT; return nullptr; }
-    Kernel* saved = this_kernel;
-    this_kernel = this;
+    kernel_context ctx(this);
     this_cpu = child_reaper->cpu;
     kernel_clone_args args;
     args.exit_signal = SIGCHLD;
@@ -236,7 +234,6 @@ std::shared_ptr<task_struct> Kernel::spawn(const std::string& path, const std::v
     args.fn_arg = new umh_info{path, argv.empty() ? std::vector<std::string>{path} : argv, envp};
     args.user_mode_thread = true;
     long nr = kernel_clone(&args, child_reaper);
-    this_kernel = saved;
     if (nr < 0) {
         delete static_cast<umh_info*>(args.fn_arg);
         *err = nr;
@@ -257,8 +254,7 @@ std::vector<std::shared_ptr<task_struct>> Kernel::task_snapshot() {
 }
 
 Kernel::~Kernel() {
-    Kernel* saved = this_kernel;
-    this_kernel = this;
+    kernel_context ctx(this);
     tearing_down = true;
     std::vector<std::shared_ptr<task_struct>> all = task_snapshot();
     for (auto& t : idle_tasks) all.push_back(t);
@@ -291,8 +287,8 @@ Kernel::~Kernel() {
     for (auto& b : hrtimer_bases) b.active.clear();
     if (kthreadd_task) free_kthreadd_state(kthreadd_task->thread.kthread_data);
     deferred_mm.clear();
+    dead_task.reset();
     idle_tasks.clear();
-    this_kernel = saved;
 }
 
 }  // namespace gk

@@ -29,6 +29,12 @@ void release_task(task_struct* p) {
     p->exit_state = EXIT_DEAD;
     p->real_parent = p->parent = nullptr;
     p->reaped = true;
+    if (p == current) {
+        // Reaping itself (its parent ignores SIGCHLD): its fiber still runs on this task, so the
+        // last reference goes when it has switched out, as finish_task_switch() drops it.
+        k->dead_task = std::move(p->self);
+        return;
+    }
     put_task_struct(p);
 }
 

@@ -9,7 +9,7 @@ static long console_write(file* f, const std::string& buf) {
     Kernel* k = static_cast<Kernel*>(f->private_data);
     task_struct* t = current;
     k->console_out += buf;
-    k->console_log.push_back(console_record{k->now(), t ? t->pid : 0, -1, buf});
+    k->console_log.push_back(console_record{k->now(), t ? t->pid : 0, buf});
     return ts.ret(static_cast<long>(buf.size()));
 }
 

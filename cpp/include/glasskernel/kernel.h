@@ -68,7 +68,6 @@ struct stop_info {
 struct console_record {
     u64 ts;
     pid_t pid;
-    int fd;
     std::string data;
 };
 
@@ -135,6 +134,7 @@ public:
     bool stop_armed = false;  // any breakpoint or step request is active
     stop_info stop;
     std::vector<std::unique_ptr<mm_struct>> deferred_mm;  // freed on the host stack
+    std::shared_ptr<task_struct> dead_task;  // a self-reaped task, kept until its fiber ends
     std::exception_ptr host_error;  // raised by run() once the kernel is consistent again
     bool panicked = false;
     std::string panic_msg;
@@ -174,7 +174,6 @@ public:
                                        const std::vector<std::string>& envp, long* err);
     run_result run(u64 until_ns, const std::function<bool()>& until);
     void update_stop_armed();
-    bool stopped_in_kernel() const { return stop.stopped; }
     void panic(const std::string& msg);
     std::vector<std::shared_ptr<task_struct>> task_snapshot();
     std::string check();  // the self-check: "" when every invariant holds

@@ -31,7 +31,6 @@ void activate_task(rq* rq, task_struct* p, int flags);
 void deactivate_task(rq* rq, task_struct* p, int flags);
 void do_task_dead();
 void finish_task_switch(task_struct* prev);
-task_struct* idle_task(int cpu);
 bool is_idle_task(const task_struct* p);
 long do_sched_yield();
 const char* task_state_letter(const task_struct* t);

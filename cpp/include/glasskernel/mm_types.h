@@ -51,8 +51,6 @@ public:
     // fork(): the child's copy of this image, resumed at the syscall in `regs` returning 0.
     virtual std::unique_ptr<mm_struct> dup_mm(const syscall_regs& fork_regs) = 0;
     virtual const char* kind() const = 0;
-    // Whether anything here holds host-language objects and must be freed on the host stack.
-    virtual bool needs_host_release() const { return false; }
     std::string exe_file;
     std::string crash_report;  // the traceback or reason kept when the program crashed
 };

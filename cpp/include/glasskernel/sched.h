@@ -315,7 +315,6 @@ struct rq {
     rt_rq rt;
     u64 idle_time = 0;
     bool idle_waiting = false;  // the idle task sits in its cpuidle point (simulator)
-    cfs_rq* cfs_ptr() { return &cfs; }
 };
 
 // Enqueue/dequeue flags.

@@ -11,7 +11,6 @@ static void clear_tsk_need_resched(task_struct* t) { t->thread_info.flags &= ~TI
 
 void resched_curr(rq* rq) { set_tsk_need_resched(rq->curr); }
 
-task_struct* idle_task(int cpu) { return this_kernel->cpu_rq(cpu)->idle; }
 bool is_idle_task(const task_struct* p) { return p->flags & PF_IDLE; }
 
 // The only place a task sets its own sleep state; the matching schedule() call then takes
