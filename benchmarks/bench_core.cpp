@@ -1,9 +1,11 @@
 // Benchmarks of the C++ engine against this machine's real kernel, measured in the same run:
 // a context switch (two kernel threads ping-ponging through a wait queue vs. a pipe ping-pong
 // between two processes), a C++ program's fork+exit+wait vs. fork/_exit/waitpid, and a system
-// call (getpid in a C++ program vs. the raw getpid syscall).
+// call (getpid in a C++ program vs. the raw getpid syscall), interrupt and softirq paths, and a
+// scheduling decision (sched_yield).
 #include <benchmark/benchmark.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,6 +289,47 @@ BENCHMARK(BM_sim_softirq_raise_handle)->Unit(benchmark::kMillisecond);
 
 void BM_sim_irq_entry_exit(benchmark::State& state) { run_kthread_loop(state, irq_loop, true); }
 BENCHMARK(BM_sim_irq_entry_exit)->Unit(benchmark::kMillisecond);
+
+// A scheduling decision: sched_yield() runs schedule(), which puts the task back and walks the
+// classes (stop, rt, fair, idle) to pick the next one. Alone on its CPU the task picks itself;
+// with seven others queued each decision also switches to the leftmost of the CFS tree.
+int yield_loop(void* p) {
+    auto* a = static_cast<loop_arg*>(p);
+    for (long i = 0; i < a->rounds; i++) {
+        do_sched_yield();
+        a->done++;
+    }
+    return 0;
+}
+
+void run_yielders(benchmark::State& state, int threads) {
+    static constexpr long rounds = 100000;
+    long n = 0;
+    for (auto _ : state) {
+        Kernel k(quiet());
+        std::vector<loop_arg> args(threads, loop_arg{rounds});
+        for (auto& a : args) host_kthread(k, yield_loop, &a);
+        k.run(KTIME_MAX, nullptr);
+        for (auto& a : args)
+            if (a.done != rounds) state.SkipWithError("the loop did not finish");
+        n += rounds * threads;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+
+void BM_sim_sched_yield_alone(benchmark::State& state) { run_yielders(state, 1); }
+BENCHMARK(BM_sim_sched_yield_alone)->Unit(benchmark::kMillisecond);
+
+void BM_sim_sched_yield_8(benchmark::State& state) { run_yielders(state, 8); }
+BENCHMARK(BM_sim_sched_yield_8)->Unit(benchmark::kMillisecond);
+
+void BM_real_sched_yield(benchmark::State& state) {
+    for (auto _ : state) sched_yield();
+    state.SetItemsProcessed(static_cast<long>(state.iterations()));
+    state.counters["ops_per_iter"] = 1;
+}
+BENCHMARK(BM_real_sched_yield);
 
 }  // namespace
 

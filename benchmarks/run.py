@@ -182,6 +182,10 @@ def main() -> int:
                      "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
         rows.append(("softirq raise + handle (local_bh_enable)", c["BM_sim_softirq_raise_handle"],
                      "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
+        rows.append(("scheduling decision: sched_yield, alone on the CPU", c["BM_sim_sched_yield_alone"],
+                     "sched_yield() (C)", c["BM_real_sched_yield"]))
+        rows.append(("sched_yield with 8 runnable (decision + switch)", c["BM_sim_sched_yield_8"],
+                     "sched_yield() (C)", c["BM_real_sched_yield"]))
     floor = coroutine_floor(200_000 // scale)
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "bare coroutine driver (floor)", floor))
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "os.getpid() from Python", real_py_getpid(1_000_000 // scale)))

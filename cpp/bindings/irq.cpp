@@ -203,7 +203,7 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             if (op == "del") return del_timer(k.py_timers[id].get());
             throw py::value_error("unknown timer operation " + op);
         })
-        .def("_softirq_pending", [](Kernel& k) { return k.softirq_pending; });
+        .def("_softirq_pending", [](Kernel& k) { return std::vector<u32>(k.softirq_pending.begin(), k.softirq_pending.end()); });
 }
 
 }  // namespace gk

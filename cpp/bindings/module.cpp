@@ -77,13 +77,19 @@ static py::dict run_result_dict(const run_result& r) {
 }
 
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_kthread(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
 void bind_kernel(py::module_& m) {
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
     bind_irq(m, cls);
+    bind_cpu(cls);
+    bind_kthread(cls);
     cls
-        .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace) {
+        .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace,
+                         const std::string& preempt) {
                  kernel_config c;
+                 c.preempt = preempt_model_from_string(preempt);
                  c.cpus = cpus;
                  c.seed = seed;
                  c.hz = hz;
@@ -98,7 +104,8 @@ void bind_kernel(py::module_& m) {
                  return k;
              }),
              py::arg("cpus") = 1, py::arg("seed") = 0, py::arg("hz") = 250, py::arg("pid_max") = 32768,
-             py::arg("stack_size") = 16384, py::arg("guard_pages") = true, py::arg("trace") = true)
+             py::arg("stack_size") = 16384, py::arg("guard_pages") = true, py::arg("trace") = true,
+             py::arg("preempt") = "voluntary")
         .def("register_python_program", [](Kernel& k, const std::string& path, py::object fn) {
             refuse_if_running(&k, "registering a program");
             auto prog = std::make_shared<py_program>(py_program{path, fn});

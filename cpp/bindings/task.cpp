@@ -76,6 +76,8 @@ void bind_task(py::module_& m) {
             d["on_rq"] = v.t->se.on_rq;
             return d;
         }, "The CFS sched_entity: vruntime, sum_exec_runtime, load weight, on_rq.")
+        .def_property_readonly("pt_regs", [](const TaskView& v) { return pt_regs_dict(v.t->thread.pt); },
+                               "task_pt_regs(): user mode's registers as the last entry to the kernel saved them.")
         .def_property_readonly("thread_info", [](const TaskView& v) {
             py::dict d;
             d["flags"] = v.t->thread_info.flags;

@@ -32,5 +32,7 @@ struct SignalView {
 py::object task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t);
 void bind_task(py::module_& m);
 void bind_kernel(py::module_& m);
+py::dict pt_regs_dict(const pt_regs& r);
+preempt_model preempt_model_from_string(const std::string& s);
 
 }  // namespace gk

@@ -1,5 +1,6 @@
 // The kernel's self-check (the simulator's CONFIG_DEBUG_LIST-style invariants): the task list,
-// the process tree, the pid hash, the run queues and the per-user process counts agree.
+// the process tree, the pid hash, the run queues, the per-user process counts, and each CPU's
+// interrupt, preemption, timer-wheel and tasklet state agree.
 #include <map>
 #include <sstream>
 
@@ -45,6 +46,8 @@ std::string Kernel::check() {
         if (t.sched_class == &fair_sched_class)
             CHECK(t.on_rq == (t.se.on_rq ? 1 : 0), "pid " << t.pid << ": on_rq and se.on_rq disagree");
         CHECK(t.cpus_mask & (1ULL << t.cpu) || t.migrate_pending || !t.on_rq, "pid " << t.pid << " is queued on cpu " << t.cpu << " outside its affinity");
+        if (!is_curr && t.thread.where != kstate::DEAD && t.thread.where != kstate::NEW)
+            CHECK(t.thread_info.preempt_count == 0, "pid " << t.pid << " is switched out with preempt_count " << t.thread_info.preempt_count);
         nproc[t.real_cred->uid]++;
     }
     for (auto& [uid, n] : user_processes)
@@ -83,6 +86,23 @@ std::string Kernel::check() {
             }
         }
         CHECK(rt == r->rt.rt_nr_running, "cpu " << c << ": rt_nr_running " << r->rt.rt_nr_running << " but " << rt << " queued");
+        // Interrupt and preemption state.
+        task_struct* cur = r->curr;
+        int pc = cur->thread_info.preempt_count;
+        CHECK(pc >= 0 && (pc & ~(0xff | SOFTIRQ_MASK | HARDIRQ_MASK | NMI_MASK)) == 0, "cpu " << c << ": preempt_count " << pc << " is malformed");
+        if (cur->thread.where == kstate::USER)
+            CHECK(!irqs_off[c] && pc == 0, "cpu " << c << ": user mode runs with " << (irqs_off[c] ? "interrupts off" : "preempt_count set"));
+        CHECK(!per_cpu(__irq_regs, c) || (pc & HARDIRQ_MASK), "cpu " << c << ": irq regs are set outside hardirq context");
+        CHECK((per_cpu(softirq_pending, c) >> NR_SOFTIRQS) == 0, "cpu " << c << ": softirq_pending has bits past NR_SOFTIRQS");
+        unsigned timers = 0;
+        for (auto& v : per_cpu(timer_bases, c).vectors)
+            for (auto& tl : v) {
+                CHECK(tl.cpu == c, "cpu " << c << ": the timer wheel holds " << tl.name << " of cpu " << tl.cpu);
+                timers++;
+            }
+        CHECK(timers == per_cpu(timer_bases, c).pending, "cpu " << c << ": timer wheel pending " << per_cpu(timer_bases, c).pending << " but " << timers << " queued");
+        for (tasklet_struct* tl : {per_cpu(tasklet_vec, c), per_cpu(tasklet_hi_vec, c)})
+            for (; tl; tl = tl->next) CHECK(tl->state & TASKLET_STATE_SCHED, "cpu " << c << ": tasklet " << tl->name << " is listed without TASKLET_STATE_SCHED");
     }
     return "";
 }

@@ -12,8 +12,20 @@ namespace gk {
 // so that a wake-up sent from another CPU is noticed close to when it was sent.
 static constexpr u64 SYNC_QUANTUM = 10 * NSEC_PER_USEC;
 
+// How far this CPU may run on its own before the others must catch up.
+u64 Kernel::run_ahead_limit(int cpu) {
+    u64 limit = KTIME_MAX;
+    u64 clock = runqueues[cpu].clock;
+    for (int c = 0; c < cfg.cpus; c++)
+        if (c != cpu) {
+            u64 k = cpu_key(c);
+            if (k != KTIME_MAX) limit = std::min(limit, std::max(k, clock) + SYNC_QUANTUM);
+        }
+    return limit;
+}
+
 u64 Kernel::cpu_key(int cpu) {
-    rq* r = runqueues[cpu].get();
+    rq* r = cpu_rq(cpu);
     task_struct* t = r->curr;
     if (t == r->idle && t->thread.where == kstate::KERNEL && r->idle_waiting && !need_resched_task(t))
         return next_event(cpu);
@@ -55,13 +67,13 @@ int Kernel::pick_cpu(u64* key) {
 void Kernel::charge(u64 ns) {
     task_struct* t = running;
     if (!t) return;  // host context (spawn): costs nobody's time
-    runqueues[this_cpu]->clock += ns;
+    runqueues[this_cpu].clock += ns;
     if (!(t->flags & PF_IDLE)) t->stime += ns;
 }
 
 // One step on one CPU. Returns false if it could not make progress.
 bool Kernel::run_cpu_once(int cpu) {
-    rq* r = runqueues[cpu].get();
+    rq* r = cpu_rq(cpu);
     this_cpu = cpu;
     task_struct* t = r->curr;
 
@@ -81,12 +93,7 @@ bool Kernel::run_cpu_once(int cpu) {
             t->thread.entry = kentry::IRQ;
             resume(t);
         } else if (t->thread.compute_left) {
-            u64 limit = next_event(cpu);
-            for (int c = 0; c < cfg.cpus; c++)
-                if (c != cpu) {
-                    u64 k = cpu_key(c);
-                    if (k != KTIME_MAX) limit = std::min(limit, std::max(k, r->clock) + SYNC_QUANTUM);
-                }
+            u64 limit = std::min(next_event(cpu), run_ahead_limit(cpu));
             u64 slice = t->thread.compute_left;
             if (limit != KTIME_MAX && limit > r->clock) slice = std::min(slice, limit - r->clock);
             r->clock += slice;
@@ -147,7 +154,7 @@ run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
         int cpu = t->cpu;
         this_cpu = cpu;
         resume(t.get());
-        rq* r = runqueues[cpu].get();
+        rq* r = cpu_rq(cpu);
         if (act == host_act::RET_USER) r->curr->thread.where = kstate::USER;
         if (act == host_act::IDLE) r->idle_waiting = true;
     }

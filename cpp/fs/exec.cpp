@@ -33,6 +33,11 @@ static int begin_new_exec(linux_binprm* bprm) {
     me->comm = base.substr(0, 15);  // TASK_COMM_LEN - 1
     me->argv = bprm->argv;
     me->thread.ax = 0;
+    // start_thread: user mode begins afresh, with user segments and interrupts enabled.
+    me->thread.pt = pt_regs();
+    me->thread.pt.cs = __USER_CS;
+    me->thread.pt.ss = __USER_DS;
+    me->thread.pt.flags = X86_EFLAGS_FIXED | X86_EFLAGS_IF;
     me->thread.uout = user_out();
     me->thread.compute_left = 0;
     me->thread.sigframes.clear();  // the old user stack is gone

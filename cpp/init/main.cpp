@@ -123,20 +123,13 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
 #endif
     stacks = std::make_unique<stack_cache>(cfg.stack_size, cfg.guard_pages);
     boot = std::make_unique<boot_state>();
-    hrtimer_bases = std::vector<hrtimer_cpu_base>(cfg.cpus);
-    tick_timers = std::vector<hrtimer>(cfg.cpus);
-    softirq_pending = std::vector<u32>(cfg.cpus, 0);
+    setup_per_cpu_areas(this);
     for (int i = 0; i < cfg.cpus; i++) {
-        runqueues.push_back(std::make_unique<rq>());
-        runqueues.back()->cpu = i;
-        hrtimer_init(&tick_timers[i], tick_sched_timer, "tick_sched_timer");
+        per_cpu(runqueues, i).cpu = i;
+        per_cpu(cpu_worker_pools, i).cpu = i;
+        hrtimer_init(&per_cpu(tick_timers, i), tick_sched_timer, "tick_sched_timer");
     }
     init_pid_ns.pid_max = cfg.pid_max;
-    ksoftirqd.assign(cfg.cpus, nullptr);
-    for (int c = 0; c < cfg.cpus; c++) {
-        worker_pools.push_back(std::make_unique<worker_pool>());
-        worker_pools.back()->cpu = c;
-    }
     init_irq_descs(this);
     softirq_init(this);
     init_timers(this);
@@ -178,8 +171,8 @@ void Kernel::start_kernel() {
         t->thread.kthread_fn = idle_entry;
         t->thread.kthread_data = cpu == 0 ? this : nullptr;
         new_task_fiber(t.get());
-        runqueues[cpu]->idle = t.get();
-        runqueues[cpu]->curr = t.get();
+        per_cpu(runqueues, cpu).idle = t.get();
+        per_cpu(runqueues, cpu).curr = t.get();
         idle_tasks.push_back(t);
     }
     init_task = idle_tasks[0].get();
@@ -262,14 +255,14 @@ Kernel::~Kernel() {
     // trace scopes and wait entries clean up after themselves.
     for (auto& t : all) destroy_task_fiber(t.get());
     // Empty every intrusive container before the tasks in it are freed.
-    for (auto& r : runqueues) {
-        r->cfs.tasks_timeline.clear();
-        r->cfs.curr = nullptr;
+    for (rq& r : runqueues) {
+        r.cfs.tasks_timeline.clear();
+        r.cfs.curr = nullptr;
     }
     for (auto& b : hrtimer_bases) b.active.clear();
     for (auto& w : py_works) w->timer.cpu = -1;
-    for (auto& b : timer_bases)
-        for (auto& v : b->vectors) v.clear();
+    for (timer_base& b : timer_bases)
+        for (auto& v : b.vectors) v.clear();
     for (auto& t : all) {
         t->children.clear();
         t->mm.reset();

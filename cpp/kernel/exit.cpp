@@ -107,6 +107,16 @@ void do_exit(long code) {
     Kernel* k = tsk->kernel;
     if (tsk->flags & PF_EXITING) return;
     tsk->flags |= PF_EXITING;
+    // make_task_dead's repairs: a thread that dies holding interrupts or preemption off must not
+    // take them down with it.
+    if (irqs_disabled()) {
+        printk("note: %s[%d] exited with irqs disabled", tsk->comm.c_str(), tsk->pid);
+        local_irq_enable();
+    }
+    if (tsk->thread_info.preempt_count) {
+        printk("note: %s[%d] exited with preempt_count %d", tsk->comm.c_str(), tsk->pid, tsk->thread_info.preempt_count);
+        tsk->thread_info.preempt_count = 0;
+    }
     tsk->signal->live--;
     if (tsk == k->child_reaper) {
         char buf[96];

@@ -77,6 +77,11 @@ static int copy_mm(u64 clone_flags, task_struct* tsk, task_struct* parent, const
 static void copy_thread(task_struct* p, const kernel_clone_args* args) {
     trace_scope ts("copy_thread");
     p->thread.ax = 0;  // the child's fork() returns 0
+    // The child's user registers are the parent's, except ax: fork() returns 0 there.
+    if (current && !args->fn) {
+        p->thread.pt = current->thread.pt;
+        p->thread.pt.ax = 0;
+    }
     // Signal frames live on the user stack in Linux: a child forked inside a handler returns
     // through the same frames.
     p->thread.sigframes = current && !args->fn ? current->thread.sigframes : std::vector<rt_sigframe>{};

@@ -81,4 +81,28 @@ task_struct* kthread_run(int (*threadfn)(void*), void* data, const char* name) {
 void* new_kthreadd_state() { return new kthreadd_state; }
 void free_kthreadd_state(void* p) { delete static_cast<kthreadd_state*>(p); }
 
+// A kernel thread made from host code (a lesson's Python thread, an irq thread): it is cloned
+// straight from kthreadd, as kthreadd's create_kthread would, and starts runnable.
+task_struct* kthread_create_from_host(Kernel* k, int (*threadfn)(void*), void* data, const std::string& name) {
+    kernel_clone_args args;
+    args.flags = CLONE_VM | CLONE_UNTRACED;
+    args.exit_signal = 0;
+    args.fn = threadfn;
+    args.fn_arg = data;
+    long nr = kernel_clone(&args, k->kthreadd_task);
+    if (nr < 0) return nullptr;
+    task_struct* t = find_task_by_vpid(static_cast<int>(nr));
+    auto* tname = new std::string(name.substr(0, 15));  // TASK_COMM_LEN - 1
+    k->boot_names.emplace_back(tname);
+    t->comm = *tname;
+    t->sighand = std::make_shared<sighand_struct>(*k->kthreadd_task->sighand);  // ignores all signals
+    return t;
+}
+
+// Pin a kernel thread to one CPU for good: sched_setaffinity() refuses to move it.
+void kthread_bind(task_struct* p, int cpu) {
+    do_set_cpus_allowed(p, 1ULL << cpu);
+    p->flags |= PF_NO_SETAFFINITY;
+}
+
 }  // namespace gk

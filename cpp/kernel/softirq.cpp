@@ -10,13 +10,13 @@ const char* const softirq_to_name[NR_SOFTIRQS] = {"HI", "TIMER", "NET_TX", "NET_
 static constexpr int MAX_SOFTIRQ_RESTART = 10;
 static constexpr u64 MAX_SOFTIRQ_TIME = 2 * NSEC_PER_MSEC;
 
-static u32& local_softirq_pending() { return this_kernel->softirq_pending[this_kernel->this_cpu]; }
+static u32& local_softirq_pending() { return *this_cpu_ptr(this_kernel->softirq_pending); }
 
 void open_softirq(int nr, void (*action)(softirq_action*)) { this_kernel->softirq_vec[nr].action = action; }
 
 static void wakeup_softirqd() {
     Kernel* k = this_kernel;
-    task_struct* tsk = k->ksoftirqd.size() > static_cast<size_t>(k->this_cpu) ? k->ksoftirqd[k->this_cpu] : nullptr;
+    task_struct* tsk = this_cpu_read(k->ksoftirqd);
     if (tsk && tsk->__state != TASK_RUNNING) wake_up_process(tsk);
 }
 
@@ -96,8 +96,10 @@ void local_bh_disable() { current->thread_info.preempt_count += SOFTIRQ_DISABLE_
 
 // Re-enabling bottom halves runs the softirqs raised meanwhile (seed 003).
 void local_bh_enable() {
-    current->thread_info.preempt_count -= SOFTIRQ_DISABLE_OFFSET;
+    task_struct* t = current;
+    t->thread_info.preempt_count -= SOFTIRQ_DISABLE_OFFSET;
     if (!in_interrupt() && local_softirq_pending()) do_softirq();
+    if (t->thread_info.preempt_count == 0 && need_resched_task(t)) preempt_schedule();  // preempt_check_resched
 }
 
 // What a Python handler asked for, carried out now that we are back in kernel context.
@@ -117,7 +119,7 @@ void run_upcall_actions() {
 
 // ---- tasklets ----
 
-static void __tasklet_schedule_common(tasklet_struct* t, std::vector<tasklet_struct*>& heads, int softirq_nr) {
+static void __tasklet_schedule_common(tasklet_struct* t, per_cpu_var<tasklet_struct*>& heads, int softirq_nr) {
     Kernel* k = this_kernel;
     unsigned long flags = local_irq_save();
     t->next = nullptr;
@@ -163,7 +165,7 @@ static void run_tasklet(Kernel* k, tasklet_struct* t) {
     trace_point("tasklet_exit", "tasklet=%s", t->name.c_str());
 }
 
-static void tasklet_action_common(std::vector<tasklet_struct*>& heads, int softirq_nr) {
+static void tasklet_action_common(per_cpu_var<tasklet_struct*>& heads, int softirq_nr) {
     Kernel* k = this_kernel;
     int cpu = k->this_cpu;
     tasklet_struct* list = heads[cpu];
@@ -212,8 +214,6 @@ void tasklet_kill(tasklet_struct* t) {
 }
 
 void softirq_init(Kernel* k) {
-    k->tasklet_vec.assign(k->cfg.cpus, nullptr);
-    k->tasklet_hi_vec.assign(k->cfg.cpus, nullptr);
     k->kstat_softirqs.assign(NR_SOFTIRQS, std::vector<u64>(k->cfg.cpus, 0));
     k->softirq_vec[TASKLET_SOFTIRQ].action = tasklet_action;
     k->softirq_vec[HI_SOFTIRQ].action = tasklet_hi_action;

@@ -5,7 +5,7 @@
 
 namespace gk {
 
-static worker_pool* pool_of(int cpu) { return this_kernel->worker_pools[cpu].get(); }
+static worker_pool* pool_of(int cpu) { return &this_kernel->cpu_worker_pools[cpu]; }
 
 // A work item is queued at most once at a time: WORK_STRUCT_PENDING.
 bool queue_work_on(int cpu, work_struct* work) {
@@ -87,18 +87,18 @@ bool flush_work(work_struct* work) {
     trace_scope ts("flush_work", "work=%s", work->name.c_str());
     Kernel* k = this_kernel;
     bool waited = false;
-    for (auto& pool : k->worker_pools) {
+    for (worker_pool& pool : k->cpu_worker_pools) {
         wait_queue_entry wait;
         init_wait_entry(&wait, 0);
         for (;;) {
             bool queued = false;
-            for (work_struct* w : pool->worklist) queued = queued || w == work;
-            if (!queued && pool->current_work != work) break;
+            for (work_struct* w : pool.worklist) queued = queued || w == work;
+            if (!queued && pool.current_work != work) break;
             waited = true;
-            prepare_to_wait(&pool->flush_wait, &wait, TASK_UNINTERRUPTIBLE);
+            prepare_to_wait(&pool.flush_wait, &wait, TASK_UNINTERRUPTIBLE);
             schedule();
         }
-        finish_wait(&pool->flush_wait, &wait);
+        finish_wait(&pool.flush_wait, &wait);
     }
     return ts.ret(waited);
 }
@@ -107,7 +107,7 @@ bool flush_work(work_struct* work) {
 void workqueue_init(Kernel* k) {
     trace_scope ts("workqueue_init");
     for (int cpu = 0; cpu < k->cfg.cpus; cpu++) {
-        worker_pool* pool = k->worker_pools[cpu].get();
+        worker_pool* pool = &k->cpu_worker_pools[cpu];
         std::string* name = new std::string("kworker/" + std::to_string(cpu) + ":0");
         k->boot_names.emplace_back(name);
         task_struct* t = kthread_create(worker_thread, pool, name->c_str());

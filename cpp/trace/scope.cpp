@@ -36,7 +36,7 @@ static trace_event make_event(Kernel* k, const char* name, ev_type type) {
     e.type = type;
     task_struct* t = k->running;
     e.cpu = k->this_cpu;
-    e.ts = k->runqueues[k->this_cpu]->clock;
+    e.ts = k->runqueues[k->this_cpu].clock;
     if (t) {
         e.pid = t->pid;
         e.depth = static_cast<u16>(t->thread.kstack.size());

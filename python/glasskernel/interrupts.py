@@ -20,6 +20,27 @@ class IrqContext:
     cpu: int
     task: Any
     _actions: list = field(default_factory=list)
+    _k: Any = None
+
+    @property
+    def regs(self) -> dict | None:
+        """get_irq_regs(): the registers of the interrupted context (orig_ax = ~vector; cs tells
+        user from kernel mode; see user_mode)."""
+        return self._k._k._irq_regs(self.cpu) if self._k is not None else None
+
+    @property
+    def state(self) -> dict:
+        """This CPU's preempt_count and its fields, in_interrupt(), in_hardirq(), irqs_disabled()..."""
+        return self._k._k._cpu_state(self.cpu)
+
+    def in_interrupt(self) -> bool:
+        return self.state["in_interrupt"]
+
+    def in_hardirq(self) -> bool:
+        return self.state["in_hardirq"]
+
+    def in_serving_softirq(self) -> bool:
+        return self.state["in_serving_softirq"]
 
     def raise_softirq(self, nr: int) -> None:
         if not isinstance(nr, int) or not 0 <= nr < 10:
@@ -139,7 +160,7 @@ class Tasklet:
 
 def _wrap(k, handler: Callable, tasklet: bool = False) -> Callable:
     def call(irq: int, cpu: int, data: int):
-        ctx = IrqContext(irq, cpu, k._k.current(cpu))
+        ctx = IrqContext(irq, cpu, k._k.current(cpu), [], k)
         r = handler(ctx)
         if tasklet:
             ret = 0

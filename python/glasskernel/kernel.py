@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 
 from . import _core
 from . import interrupts as _interrupts
+from . import kthread as _kthread
 from .display import kernel_html, proc_status, ps_table, pstree_text
 from .program import Sys
 from .trace import Event, Trace
@@ -97,13 +98,15 @@ class Kernel:
     """
 
     def __init__(self, cpus: int = 1, seed: int = 0, hz: int = 250, pid_max: int = 32768,
-                 stack_size: int = 16384, guard_pages: bool = True, trace: bool = True):
+                 stack_size: int = 16384, guard_pages: bool = True, trace: bool = True, preempt: str = "voluntary"):
         for name, v in (("cpus", cpus), ("seed", seed), ("hz", hz), ("pid_max", pid_max), ("stack_size", stack_size)):
             _check_int(v, name)
         if seed < 0:
             raise ValueError("seed must be >= 0")
+        if not isinstance(preempt, str):
+            raise TypeError("preempt must be 'none', 'voluntary' or 'full'")
         self._k = _core.Kernel(cpus=cpus, seed=seed, hz=hz, pid_max=pid_max, stack_size=stack_size,
-                               guard_pages=bool(guard_pages), trace=bool(trace))
+                               guard_pages=bool(guard_pages), trace=bool(trace), preempt=preempt)
         self.trace = Trace(self._k)
 
     # ---- programs and processes ----
@@ -277,6 +280,63 @@ class Kernel:
         if t is None:
             raise ValueError(f"no task with pid {pid}")
         return proc_status(t)
+
+    # ---- CPUs: preemption, interrupt state, per-CPU variables, the kernel log ----
+    @property
+    def preempt_model(self) -> str:
+        """'none', 'voluntary' or 'full'; assigning switches it live, as PREEMPT_DYNAMIC does."""
+        return self._k.preempt_model
+
+    @preempt_model.setter
+    def preempt_model(self, mode: str) -> None:
+        if not isinstance(mode, str):
+            raise TypeError("the preemption model is 'none', 'voluntary' or 'full'")
+        self._k.preempt_model = mode
+
+    def cpu_state(self, cpu: int = 0) -> dict:
+        """What `cpu` is doing now: curr, preempt_count and its fields, in_interrupt(), in_softirq(),
+        in_hardirq(), in_atomic(), irqs_disabled(), need_resched, pending softirqs, its clock."""
+        return self._k._cpu_state(_check_int(cpu, "cpu"))
+
+    def irq_regs(self, cpu: int = 0) -> dict | None:
+        """get_irq_regs(): the pt_regs the interrupt being handled on `cpu` saved, or None."""
+        return self._k._irq_regs(_check_int(cpu, "cpu"))
+
+    def per_cpu_names(self) -> list[str]:
+        """The DEFINE_PER_CPU variables of this kernel."""
+        return self._k._per_cpu_names()
+
+    def per_cpu(self, name: str) -> list:
+        """per_cpu(name, cpu) for every CPU: numbers as ints, tasks as 'comm/pid', others summarized."""
+        if not isinstance(name, str):
+            raise TypeError("name must be a str; k.per_cpu_names() lists them")
+        return self._k._per_cpu(name)
+
+    def dmesg(self) -> str:
+        """The kernel log, as dmesg prints it: [seconds.micros] message."""
+        return "".join(f"[{ts // 1_000_000_000:5d}.{ts // 1000 % 1_000_000:06d}] {line}\n" for ts, line in self._k._dmesg())
+
+    # ---- kernel threads ----
+    def kthread_run(self, fn: Callable, name: str = "kthread", cpu: int | None = None) -> "_kthread.KThreadHandle":
+        """Create and wake a kernel thread whose body is ``async def fn(kt)`` (a child of kthreadd,
+        named `name`); with `cpu` it is bound there (kthread_bind)."""
+        return _kthread.kthread_run(self, fn, name, cpu)
+
+    def kthread_stop(self, t: "_kthread.KThreadHandle", for_ns: int = 1_000_000_000) -> int:
+        """kthread_stop(): ask the thread to stop, wake it, and run the kernel until it has exited
+        (at most `for_ns` of virtual time); returns its exit code."""
+        if not isinstance(t, _kthread.KThreadHandle):
+            raise TypeError("kthread_stop takes what k.kthread_run() returned")
+        self._k._kthread_stop(t._id)
+        deadline = self.now + _check_int(for_ns, "for_ns")
+        if not t.exited:
+            self.run(until=lambda k: t.exited, until_ns=deadline)
+        if not t.exited and self.stopped:
+            raise RuntimeError(f"the kernel stopped at {self.stopped.function} before {t.task.comm} exited; "
+                               "k.run() on, then read handle.exit_code")
+        if not t.exited:
+            raise TimeoutError(f"{t.task.comm} did not exit within {for_ns} ns; its body must check `await kt.should_stop()`")
+        return t.exit_code
 
     # ---- interrupts ----
     def request_irq(self, irq: int, handler: Callable, name: str = "device", shared: bool = False, dev_id: Any = None,

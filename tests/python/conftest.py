@@ -11,6 +11,7 @@ def k():
     kernel = gk.Kernel(cpus=1, seed=0)
     yield kernel
     kernel.check()
+    assert "BUG:" not in kernel.dmesg(), kernel.dmesg()
 
 
 def run_checked(k, **kw):

@@ -127,9 +127,12 @@ void tasklet_hi_schedule(tasklet_struct* t);
 void tasklet_kill(tasklet_struct* t);
 void tasklet_disable(tasklet_struct* t);
 void tasklet_enable(tasklet_struct* t);
-void handle_pending_interrupts();
+void handle_pending_interrupts(bool from_user = false);
+struct pt_regs;
+pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame);
+void irqentry_exit(pt_regs* old_irq_regs);
+pt_regs* get_irq_regs();
 void run_upcall_actions();
-void udelay_ns(u64 ns);
 void softirq_init(Kernel* k);
 
 }  // namespace gk

@@ -10,6 +10,9 @@
 
 #include "glasskernel/hrtimer.h"
 #include "glasskernel/interrupt.h"
+#include "glasskernel/kthread.h"
+#include "glasskernel/percpu.h"
+#include "glasskernel/preempt.h"
 #include "glasskernel/timer.h"
 #include "glasskernel/workqueue.h"
 #include "glasskernel/sched.h"
@@ -21,6 +24,7 @@ struct kernel_config {
     int cpus = 1;
     u64 seed = 0;
     int hz = 250;
+    preempt_model preempt = PREEMPT_VOLUNTARY;  // live: sched_dynamic_update() changes it
     int pid_max = 32768;
     size_t stack_size = 16384;  // THREAD_SIZE
     bool guard_pages = true;    // a PROT_NONE page below each kernel stack
@@ -98,9 +102,11 @@ public:
 
     kernel_config cfg;
     cost_table costs;
-    std::vector<std::unique_ptr<rq>> runqueues;
-    std::vector<hrtimer_cpu_base> hrtimer_bases;
-    std::vector<hrtimer> tick_timers;
+    // Per-CPU variables (registered here so that views can list them all).
+    std::vector<percpu_var_base*> percpu_vars;
+    DEFINE_PER_CPU(rq, runqueues);
+    DEFINE_PER_CPU(hrtimer_cpu_base, hrtimer_bases);
+    DEFINE_PER_CPU(hrtimer, tick_timers);   // tick_cpu_sched.sched_timer
     u64 jiffies = 0;
     pid_namespace init_pid_ns;
     std::unique_ptr<pid> init_struct_pid;  // pid 0: the idle tasks, and the group and session
@@ -137,6 +143,7 @@ public:
     std::shared_ptr<task_struct> dead_task;  // a self-reaped task, kept until its fiber ends
     std::exception_ptr host_error;  // raised by run() once the kernel is consistent again
     bool panicked = false;
+    std::vector<std::pair<u64, std::string>> log_buf;  // printk records: (time, line)
     std::string panic_msg;
     bool tearing_down = false;
     bool booted = false;
@@ -146,27 +153,30 @@ public:
     std::function<void()> check_interrupts;  // host hook: Ctrl-C in Python
     std::unique_ptr<boot_state> boot;
     std::vector<std::shared_ptr<task_struct>> idle_tasks;  // swapper/N
-    std::vector<u32> softirq_pending;  // per CPU (local_softirq_pending)
+    DEFINE_PER_CPU(u32, softirq_pending);  // irq_stat.__softirq_pending
     // Interrupts: the descriptors, per-CPU state, and device interrupts not yet taken.
     std::vector<irq_desc> irq_descs;
     std::vector<bool> irqs_off;              // per CPU: local_irq_disable() in effect
     std::vector<std::multimap<u64, int>> irq_arrivals;  // per CPU: time -> irq line
     softirq_action softirq_vec[NR_SOFTIRQS];
     std::vector<std::vector<u64>> kstat_softirqs;  // [softirq][cpu]
-    std::vector<tasklet_struct*> tasklet_vec, tasklet_hi_vec;  // per CPU list heads
-    std::vector<task_struct*> ksoftirqd;     // per CPU
+    DEFINE_PER_CPU(tasklet_struct*, tasklet_vec);     // list heads
+    DEFINE_PER_CPU(tasklet_struct*, tasklet_hi_vec);
+    DEFINE_PER_CPU(task_struct*, ksoftirqd);
+    DEFINE_PER_CPU(pt_regs*, __irq_regs);  // the interrupted context's registers (get_irq_regs)
     std::vector<std::unique_ptr<tasklet_struct>> py_tasklets;
     std::vector<std::pair<int, long>> upcall_actions;  // what a Python handler asked for
-    std::vector<std::unique_ptr<worker_pool>> worker_pools;  // per CPU (system_wq)
+    DEFINE_PER_CPU(worker_pool, cpu_worker_pools);  // system_wq's pools
     std::vector<std::unique_ptr<delayed_work>> py_works;
-    std::vector<std::unique_ptr<timer_base>> timer_bases;  // per CPU timer wheels
+    DEFINE_PER_CPU(timer_base, timer_bases);  // the timer wheels
     std::vector<std::unique_ptr<timer_list>> py_timers;
+    std::vector<std::unique_ptr<py_kthread>> py_kthreads;
     u64 next_event(int cpu) const;
     std::vector<std::unique_ptr<std::string>> boot_names;
 
-    rq* cpu_rq(int cpu) { return runqueues[cpu].get(); }
-    rq* this_rq() { return runqueues[this_cpu].get(); }
-    u64 now() const { return runqueues[this_cpu]->clock; }
+    rq* cpu_rq(int cpu) { return &runqueues[cpu]; }
+    rq* this_rq() { return &runqueues[this_cpu]; }
+    u64 now() const { return runqueues[this_cpu].clock; }
     void charge(u64 ns);
 
     // Host API.
@@ -183,6 +193,7 @@ public:
     void destroy_task_fiber(task_struct* t);  // teardown: unwinds a suspended kernel stack
     void switch_to_host(host_act a);  // on a fiber: suspend, let the host act
     long upcall(std::shared_ptr<upcall_fn> fn);
+    u64 run_ahead_limit(int cpu);
     void maybe_stop(const trace_event& ev);
 
 private:

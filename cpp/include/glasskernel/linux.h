@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "glasskernel/kernel.h"
+#include "glasskernel/preempt.h"
 
 namespace gk {
 
@@ -13,9 +14,8 @@ inline task_struct* get_current() { return this_kernel ? this_kernel->running : 
 
 // kernel/sched/core.cpp
 void schedule();
-void cond_resched();
+void __schedule(bool preempt);
 void schedule_idle();
-void preempt_schedule_irq();
 void sched_fork(task_struct* p, task_struct* parent);
 void wake_up_new_task(task_struct* p);
 int try_to_wake_up(task_struct* p, unsigned state, int wake_flags);
@@ -27,6 +27,7 @@ void resched_curr(rq* rq);
 void set_tsk_need_resched(task_struct* t);
 inline bool need_resched_task(const task_struct* t) { return t->thread_info.flags & TIF_NEED_RESCHED; }
 void scheduler_tick();
+void do_set_cpus_allowed(task_struct* p, u64 mask);
 void activate_task(rq* rq, task_struct* p, int flags);
 void deactivate_task(rq* rq, task_struct* p, int flags);
 void do_task_dead();
@@ -91,6 +92,21 @@ void do_notify_parent_cldstop(task_struct* tsk, int why);
 int kthreadd(void* unused);
 task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name);
 task_struct* kthread_run(int (*threadfn)(void*), void* data, const char* name);
+task_struct* kthread_create_from_host(Kernel* k, int (*threadfn)(void*), void* data, const std::string& name);
+void kthread_bind(task_struct* p, int cpu);
+// kernel/printk/printk.cpp
+int printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// mm/percpu.cpp
+void setup_per_cpu_areas(Kernel* k);
+// arch/x86/lib/delay.cpp: busy-waiting in kernel mode
+void __delay(u64 ns);
+inline void ndelay(u64 ns) { __delay(ns); }
+inline void udelay(u64 us) { __delay(us * NSEC_PER_USEC); }
+inline void mdelay(u64 ms) { __delay(ms * NSEC_PER_MSEC); }
+// kernel/time/timer.cpp
+long schedule_timeout(long timeout);
+void msleep(unsigned msecs);
+unsigned long msecs_to_jiffies(unsigned msecs);
 
 // kernel/time
 void tick_sched_timer_start(int cpu);

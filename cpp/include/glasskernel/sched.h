@@ -12,6 +12,7 @@
 #include "glasskernel/hrtimer.h"
 #include "glasskernel/mm_types.h"
 #include "glasskernel/pid.h"
+#include "glasskernel/ptrace.h"
 #include "glasskernel/signal.h"
 #include "glasskernel/types.h"
 #include "glasskernel/wait.h"
@@ -49,6 +50,7 @@ enum : unsigned {
     PF_SUPERPRIV = 0x00000100,
     PF_SIGNALED = 0x00000400,
     PF_KTHREAD = 0x00200000,
+    PF_NO_SETAFFINITY = 0x04000000,
 };
 // thread_info.flags
 enum : unsigned { TIF_SIGPENDING = 1u << 2, TIF_NEED_RESCHED = 1u << 3, TIF_RESTORE_SIGMASK = 1u << 4 };
@@ -113,6 +115,8 @@ struct thread_struct {
     kstate where = kstate::NEW;
     kentry entry = kentry::NONE;  // why the host entered the kernel for this task
     syscall_regs regs;            // the pending system call
+    pt_regs pt;                   // task_pt_regs(): user mode's registers, saved at entry
+    bool irq_from_user = false;   // entered from user mode by an interrupt not yet taken
     long ax = 0;                  // the return value for user mode
     user_out uout;                // what the last syscall copied to user memory
     u64 compute_left = 0;         // user-mode CPU time still to burn

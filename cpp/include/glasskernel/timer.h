@@ -3,6 +3,7 @@
 // expired from TIMER_SOFTIRQ.
 #pragma once
 #include <boost/intrusive/list.hpp>
+#include <climits>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@ namespace gk {
 constexpr int LVL_CLK_SHIFT = 3, LVL_BITS = 6, LVL_SIZE = 1 << LVL_BITS, LVL_DEPTH = 9;
 constexpr unsigned long LVL_MASK = LVL_SIZE - 1;
 constexpr int WHEEL_SIZE = LVL_SIZE * LVL_DEPTH;
+constexpr long MAX_SCHEDULE_TIMEOUT = LONG_MAX;
 
 struct timer_list {
     boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> entry;
@@ -22,6 +24,7 @@ struct timer_list {
     std::string name;
     long id = 0;
     unsigned idx = 0;  // the wheel bucket it hashed to
+    int cpu = -1;      // the CPU whose wheel holds it
     u64 fired_at_jiffies = 0;
     u64 runs = 0;
 };

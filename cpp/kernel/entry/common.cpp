@@ -193,17 +193,50 @@ void exit_to_user_mode_prepare() {
 // The timer interrupt of the local APIC: run this CPU's expired hrtimers in hardirq context.
 void sysvec_apic_timer_interrupt() {
     Kernel* k = this_kernel;
-    task_struct* t = current;
-    k->charge(k->costs.irq);
-    t->thread_info.preempt_count += HARDIRQ_OFFSET;  // irq_enter: in_hardirq() is true
-    k->irqs_off[k->this_cpu] = true;
+    pt_regs frame;
+    pt_regs* old = irqentry_enter(LOCAL_TIMER_VECTOR, &frame);
     {
         trace_scope ts("sysvec_apic_timer_interrupt");
         hrtimer_interrupt(k->this_cpu);
     }
+    irqentry_exit(old);
+}
+
+// What every interrupt does first (irqentry_enter, irq_enter_rcu): note where the registers of
+// the interrupted context are, for get_irq_regs(): the task's own pt_regs at the top of its
+// kernel stack if user mode was interrupted, otherwise a frame pushed on the kernel stack. Then
+// hardirq context begins, with interrupts off.
+pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
+    Kernel* k = this_kernel;
+    task_struct* t = current;
+    k->charge(k->costs.irq);
+    pt_regs* regs = kernel_frame;
+    if (t->thread.irq_from_user) {
+        t->thread.irq_from_user = false;
+        regs = &t->thread.pt;
+    } else {
+        regs->cs = __KERNEL_CS;
+        regs->ss = __KERNEL_DS;
+        regs->flags = X86_EFLAGS_FIXED | X86_EFLAGS_IF;
+    }
+    regs->orig_ax = ~static_cast<unsigned long>(vector);
+    pt_regs* old = this_cpu_read(k->__irq_regs);
+    this_cpu_write(k->__irq_regs, regs);
+    t->thread_info.preempt_count += HARDIRQ_OFFSET;  // in_hardirq() is true
+    k->irqs_off[k->this_cpu] = true;
+    return old;
+}
+
+// irqentry_exit: interrupts back on, irq_exit (which runs pending softirqs), and the previous
+// interrupt's registers (if this one nested) become current again.
+void irqentry_exit(pt_regs* old_irq_regs) {
+    Kernel* k = this_kernel;
     k->irqs_off[k->this_cpu] = false;
     irq_exit();
+    this_cpu_write(k->__irq_regs, old_irq_regs);
 }
+
+pt_regs* get_irq_regs() { return this_cpu_read(this_kernel->__irq_regs); }
 
 // A crashed program cannot run a handler (its user state is gone), so the signal is made
 // fatal whatever the action (force_fatal_sig / force_exit_sig in Linux).
@@ -269,7 +302,8 @@ void ret_from_fork_body() {
             break;
         case kentry::IRQ:
             t->thread.in_syscall = false;
-            if (k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
+            if (k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts(true);
+            else t->thread.pt.orig_ax = ~static_cast<unsigned long>(RESCHEDULE_VECTOR);
             break;  // a reschedule IPI needs no handler: exit_to_user_mode does the work
         case kentry::CRASH:
             force_fatal_sig(SIGSEGV);

@@ -37,7 +37,7 @@ void local_irq_disable() { this_kernel->irqs_off[this_kernel->this_cpu] = true; 
 void local_irq_enable() {
     Kernel* k = this_kernel;
     k->irqs_off[k->this_cpu] = false;
-    if (current && k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
+    if (current) handle_pending_interrupts();
 }
 unsigned long local_irq_save() {
     unsigned long flags = irqs_disabled();
@@ -46,19 +46,6 @@ unsigned long local_irq_save() {
 }
 void local_irq_restore(unsigned long flags) {
     if (!flags) local_irq_enable();
-}
-
-// Busy-wait in kernel mode (mdelay/udelay): time passes; interrupts come in if enabled.
-void udelay_ns(u64 ns) {
-    Kernel* k = this_kernel;
-    trace_scope ts("udelay", "ns=%llu", static_cast<unsigned long long>(ns));
-    u64 end = k->now() + ns;
-    while (k->now() < end) {
-        u64 next = k->next_event(k->this_cpu);
-        u64 step = std::min(end, std::max(next, k->now() + 1)) - k->now();
-        k->charge(step);
-        if (!irqs_disabled() && k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
-    }
 }
 
 static irqreturn __handle_irq_event_percpu(irq_desc* desc) {
@@ -126,25 +113,26 @@ static void handle_edge_irq(irq_desc* desc) {
 
 void common_interrupt(int irq) {
     Kernel* k = this_kernel;
-    task_struct* t = current;
-    k->charge(k->costs.irq);
-    t->thread_info.preempt_count += HARDIRQ_OFFSET;  // irq_enter
-    k->irqs_off[k->this_cpu] = true;                  // handlers run with interrupts off
+    pt_regs frame;
+    pt_regs* old = irqentry_enter(ISA_IRQ_VECTOR(irq), &frame);
     {
         trace_scope ts("common_interrupt", "irq=%d", irq);
         handle_edge_irq(&k->irq_descs[irq]);
     }
-    k->irqs_off[k->this_cpu] = false;
-    irq_exit();
+    irqentry_exit(old);
 }
 
-// Take every interrupt that is due on this CPU: expired timers and device lines.
-void handle_pending_interrupts() {
+// Take every interrupt that is due on this CPU: expired timers and device lines. The simulator
+// calls this wherever the interrupted code had interrupts enabled: user mode, the idle loop, and
+// the points where kernel code lets time pass (delays, cond_resched, local_irq_enable).
+void handle_pending_interrupts(bool from_user) {
     Kernel* k = this_kernel;
     int cpu = k->this_cpu;
+    task_struct* t = current;
     for (;;) {
         u64 now = k->now();
         if (k->irqs_off[cpu]) return;
+        t->thread.irq_from_user = from_user;
         if (k->hrtimer_bases[cpu].next_expiry() <= now) {
             sysvec_apic_timer_interrupt();
             continue;
@@ -153,11 +141,13 @@ void handle_pending_interrupts() {
         auto& q = k->irq_arrivals[cpu];
         auto it = q.begin();
         while (it != q.end() && it->first <= now && k->irq_descs[it->second].masked) ++it;
-        if (it == q.end() || it->first > now) return;
+        if (it == q.end() || it->first > now) break;
         int irq = it->second;
         q.erase(it);
         common_interrupt(irq);
     }
+    t->thread.irq_from_user = false;
+    if (!from_user) irqentry_exit_cond_resched();
 }
 
 u64 Kernel::next_event(int cpu) const {
@@ -253,18 +243,11 @@ int request_py_threaded_irq(Kernel* k, int irq, std::shared_ptr<irq_upcall> hand
     irqaction* raw = a.get();
     int r = __setup_irq(irq, std::move(a));
     if (r) return ts.ret(r);
-    kernel_clone_args args;
-    args.flags = CLONE_VM | CLONE_UNTRACED;
-    args.exit_signal = 0;
-    args.fn = irq_thread;
-    args.fn_arg = raw;
-    long nr = kernel_clone(&args, k->kthreadd_task);
-    if (nr < 0) return ts.ret(static_cast<int>(nr));
-    task_struct* t = find_task_by_vpid(static_cast<int>(nr));
-    std::string* tname = new std::string(("irq/" + std::to_string(irq) + "-" + name).substr(0, 15));
-    k->boot_names.emplace_back(tname);
-    t->comm = *tname;
-    t->sighand = std::make_shared<sighand_struct>(*k->kthreadd_task->sighand);  // ignores all signals
+    task_struct* t = kthread_create_from_host(k, irq_thread, raw, "irq/" + std::to_string(irq) + "-" + name);
+    if (!t) {
+        free_irq(irq, dev_id);
+        return ts.ret(-EAGAIN);  // no pid or task left for the thread
+    }
     raw->thread = t;
     return ts.ret(0);
 }

@@ -113,6 +113,9 @@ void finish_task_switch(task_struct* prev) {
     (void)prev;
     Kernel* k = this_kernel;
     task_struct* cur = current;
+    // The run queue lock is dropped with interrupts enabled (raw_spin_rq_unlock_irq): a task
+    // always comes back from schedule() with interrupts on.
+    k->irqs_off[k->this_cpu] = false;
     // Leaving idle restarts the periodic tick that NOHZ idle had stopped.
     if (!is_idle_task(cur) && !hrtimer_active(&k->tick_timers[k->this_cpu])) tick_sched_timer_start(k->this_cpu);
 }
@@ -129,10 +132,20 @@ static void context_switch(rq* rq, task_struct* prev, task_struct* next) {
     finish_task_switch(prev);
 }
 
-static void __schedule(bool preempt) {
+// schedule_debug: sleeping with preemption disabled or inside an interrupt is a bug; Linux says
+// so and carries on with the count reset, and so do we.
+static void schedule_debug(task_struct* prev) {
+    if (prev->thread_info.preempt_count && prev->__state != TASK_DEAD) {
+        printk("BUG: scheduling while atomic: %s/%d/0x%08x", prev->comm.c_str(), prev->pid, prev->thread_info.preempt_count);
+        prev->thread_info.preempt_count = 0;
+    }
+}
+
+void __schedule(bool preempt) {
     Kernel* k = this_kernel;
     rq* rq = k->this_rq();
     task_struct* prev = rq->curr;
+    if (!is_idle_task(prev)) schedule_debug(prev);
     u64* switch_count = &prev->nivcsw;
     unsigned prev_state = prev->__state;
     if (!preempt && prev_state != TASK_RUNNING) {
@@ -167,24 +180,6 @@ void schedule() {
 }
 
 void schedule_idle() { __schedule(false); }
-
-// A voluntary preemption point for long kernel loops: take due interrupts, reschedule if asked,
-// and let the engine's run loop see the time go by (so k.run(for_ns=...) can stop it).
-void cond_resched() {
-    Kernel* k = this_kernel;
-    if (!irqs_disabled() && k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts();
-    if (need_resched_task(current)) {
-        preempt_schedule_irq();
-        return;
-    }
-    k->switch_to_host(host_act::YIELD);
-}
-
-// Preemption on the way back to user mode (or from an interrupt): the task stays runnable.
-void preempt_schedule_irq() {
-    trace_scope ts("preempt_schedule_irq");
-    __schedule(true);
-}
 
 void do_task_dead() {
     current->__state = TASK_DEAD;
@@ -486,17 +481,23 @@ SYSCALL_DEFINE(sched_setaffinity) {
     u64 online = k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
     u64 mask = static_cast<u64>(regs.args[1]) & online;
     if (!mask) return ts.ret(-EINVAL);
+    if (p->flags & PF_NO_SETAFFINITY) return ts.ret(-EINVAL);  // a per-CPU kernel thread
     if (!check_same_owner(p)) return ts.ret(-EPERM);
+    do_set_cpus_allowed(p, mask);
+    return ts.ret(0);
+}
+
+// A task running on a CPU it may no longer use moves off it as it leaves; a queued one moves now.
+void do_set_cpus_allowed(task_struct* p, u64 mask) {
     p->cpus_mask = mask;
-    if (mask & (1ULL << p->cpu)) return ts.ret(0);
-    rq* rq = k->cpu_rq(p->cpu);
+    if (mask & (1ULL << p->cpu)) return;
+    rq* rq = p->kernel->cpu_rq(p->cpu);
     if (rq->curr == p) {
-        p->migrate_pending = true;  // it moves as it leaves the CPU
+        p->migrate_pending = true;
         resched_curr(rq);
     } else if (p->on_rq) {
         move_queued_task(rq, p, first_allowed_cpu(p));
     }
-    return ts.ret(0);
 }
 
 SYSCALL_DEFINE(sched_getaffinity) {

@@ -47,7 +47,7 @@ void tick_sched_timer_start(int cpu) {
 // NOHZ idle stops the tick, unless the timer wheel has work: its jiffies must keep coming.
 void tick_nohz_idle_stop_tick(int cpu) {
     Kernel* k = this_kernel;
-    if (k->timer_bases[cpu]->pending) {
+    if (k->timer_bases[cpu].pending) {
         tick_sched_timer_start(cpu);
         return;
     }

@@ -12,7 +12,7 @@ static unsigned long LVL_GRAN(int n) { return 1UL << LVL_SHIFT(n); }
 static unsigned long LVL_START(int n) { return (LVL_SIZE - 1UL) << ((n - 1) * LVL_CLK_SHIFT); }
 static int LVL_OFFS(int n) { return n * LVL_SIZE; }
 
-static timer_base* base_of(int cpu) { return this_kernel->timer_bases[cpu].get(); }
+static timer_base* base_of(int cpu) { return &this_kernel->timer_bases[cpu]; }
 
 static unsigned calc_index(unsigned long expires, int lvl) {
     expires = (expires + LVL_GRAN(lvl)) >> LVL_SHIFT(lvl);  // round up: never fire early
@@ -30,6 +30,7 @@ static unsigned calc_wheel_index(unsigned long expires, unsigned long clk) {
 }
 
 static void enqueue_timer(timer_base* base, timer_list* timer) {
+    timer->cpu = this_kernel->this_cpu;
     timer->idx = calc_wheel_index(timer->expires, base->clk);
     base->vectors[timer->idx].push_back(*timer);
     base->pending++;
@@ -41,7 +42,7 @@ int del_timer(timer_list* timer) {
     trace_scope ts("del_timer");
     if (!timer_pending(timer)) return ts.ret(0);
     timer->entry.unlink();
-    base_of(this_kernel->this_cpu)->pending--;
+    base_of(timer->cpu)->pending--;
     return ts.ret(1);
 }
 
@@ -121,8 +122,58 @@ void run_local_timers() {
     else if (!base->pending) base->clk = this_kernel->jiffies + 1;
 }
 
+// ---- sleeping for a number of jiffies ----
+
+struct process_timer : timer_list {
+    task_struct* task = nullptr;
+};
+
+static void process_timeout(timer_list* t) { wake_up_process(static_cast<process_timer*>(t)->task); }
+
+// Sleep (in the state the caller set) until woken or `timeout` jiffies pass; returns the
+// jiffies left, 0 if the time ran out.
+long schedule_timeout(long timeout) {
+    trace_scope ts("schedule_timeout", "timeout=%ld", timeout);
+    Kernel* k = this_kernel;
+    if (timeout == MAX_SCHEDULE_TIMEOUT) {
+        schedule();
+        return ts.ret(timeout);
+    }
+    if (timeout < 0) {
+        printk("schedule_timeout: wrong timeout value %lx", static_cast<unsigned long>(timeout));
+        __set_current_state(TASK_RUNNING);
+        return ts.ret(0);
+    }
+    update_jiffies();
+    unsigned long expire = k->jiffies + static_cast<unsigned long>(timeout);
+    process_timer timer;
+    timer.function = process_timeout;
+    timer.name = "process_timeout";
+    timer.task = current;
+    mod_timer(&timer, expire);
+    schedule();
+    del_timer(&timer);
+    update_jiffies();
+    long left = static_cast<long>(expire - k->jiffies);
+    return ts.ret(left < 0 ? 0 : left);
+}
+
+unsigned long msecs_to_jiffies(unsigned msecs) {
+    unsigned long hz = static_cast<unsigned long>(this_kernel->cfg.hz);
+    return (static_cast<unsigned long>(msecs) * hz + 999) / 1000;
+}
+
+// At least `msecs`: the timeout is rounded up and one jiffy added, as the current one is partly gone.
+void msleep(unsigned msecs) {
+    trace_scope ts("msleep", "msecs=%u", msecs);
+    long timeout = static_cast<long>(msecs_to_jiffies(msecs)) + 1;
+    while (timeout) {
+        set_current_state(TASK_UNINTERRUPTIBLE);
+        timeout = schedule_timeout(timeout);
+    }
+}
+
 void init_timers(Kernel* k) {
-    for (int c = 0; c < k->cfg.cpus; c++) k->timer_bases.push_back(std::make_unique<timer_base>());
     k->softirq_vec[TIMER_SOFTIRQ].action = run_timer_softirq;
 }
 
