@@ -57,6 +57,18 @@ void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
            d["clock"] = r->clock;
            return d;
        })
+        .def("_tasklet_lists", [](Kernel& k, int cpu) {
+            check_cpu(k, cpu);
+            py::dict d;
+            const char* names[2] = {"hi", "normal"};
+            tasklet_struct* heads[2] = {per_cpu(k.tasklet_hi_vec, cpu), per_cpu(k.tasklet_vec, cpu)};
+            for (int i = 0; i < 2; i++) {
+                py::list l;
+                for (tasklet_struct* t = heads[i]; t; t = t->next) l.append(t->name);
+                d[names[i]] = l;
+            }
+            return d;
+        })
         .def("_irq_regs", [](Kernel& k, int cpu) -> py::object {
             check_cpu(k, cpu);
             pt_regs* r = per_cpu(k.__irq_regs, cpu);

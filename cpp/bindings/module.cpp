@@ -247,6 +247,17 @@ void bind_kernel(py::module_& m) {
             py::list tree;
             for (auto& se : r->cfs.tasks_timeline) tree.append(py::make_tuple(TaskView{k, se.task->self}, se.vruntime, se.load.weight));
             d["cfs_tasks_timeline"] = tree;
+            // The RT priority array: each non-empty priority's FIFO list, and the bitmap.
+            py::dict rt;
+            for (int prio = 0; prio < MAX_RT_PRIO; prio++) {
+                if (r->rt.queue[prio].empty()) continue;
+                py::list q;
+                for (auto& t : r->rt.queue[prio]) q.append(TaskView{k, t.self});
+                rt[py::int_(prio)] = q;
+            }
+            d["rt_queue"] = rt;
+            d["rt_bitmap"] = py::make_tuple(r->rt.bitmap[0], r->rt.bitmap[1]);
+            d["rt_nr_running"] = r->rt.rt_nr_running;
             return d;
         })
         .def("costs", [](Kernel& k) {

@@ -298,6 +298,16 @@ class Kernel:
         in_hardirq(), in_atomic(), irqs_disabled(), need_resched, pending softirqs, its clock."""
         return self._k._cpu_state(_check_int(cpu, "cpu"))
 
+    def tasklet_lists(self, cpu: int = 0) -> dict:
+        """The tasklets scheduled on `cpu`, in run order: {"hi": [...], "normal": [...]}."""
+        return self._k._tasklet_lists(_check_int(cpu, "cpu"))
+
+    @property
+    def irq_descs(self) -> list[dict]:
+        """The irq_desc table (lines in use): per-CPU counts, chip, flow, actions, spurious count."""
+        keys = ("irq", "kstat_irqs", "chip", "handler", "actions", "irqs_unhandled", "masked", "depth")
+        return [dict(zip(keys, d)) for d in self._k._irq_descs()]
+
     def irq_regs(self, cpu: int = 0) -> dict | None:
         """get_irq_regs(): the pt_regs the interrupt being handled on `cpu` saved, or None."""
         return self._k._irq_regs(_check_int(cpu, "cpu"))

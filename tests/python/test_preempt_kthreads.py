@@ -372,3 +372,41 @@ def test_cpu_state_inside_softirq_and_hardirq():
     assert idle["preempt_count"] == 0 and not idle["in_interrupt"]
     with pytest.raises(ValueError):
         k.cpu_state(1)
+
+
+def test_tasklet_lists_irq_descs_and_rt_priority_array():
+    k = gk.Kernel()
+    a = k.tasklet(lambda ctx: None, "alpha")
+    b = k.tasklet(lambda ctx: None, "beta")
+    h = k.tasklet(lambda ctx: None, "hipri")
+    a.schedule()
+    b.schedule()
+    h.hi_schedule()
+    assert k.tasklet_lists(0) == {"hi": ["hipri"], "normal": ["alpha", "beta"]}
+    run_checked(k)
+    assert k.tasklet_lists(0) == {"hi": [], "normal": []}
+    assert a.runs == b.runs == h.runs == 1
+
+    k.request_irq(6, lambda ctx: True, "dev")
+    k.raise_irq(6)
+    run_checked(k)
+    descs = {d["irq"]: d for d in k.irq_descs}
+    assert descs[6]["actions"] == ["dev"] and descs[6]["kstat_irqs"] == [1]
+    assert descs[6]["chip"] == "IO-APIC-sim" and descs[6]["irqs_unhandled"] == 0
+
+    @k.program("/bin/rt")
+    async def rt(sys, prio):
+        await sys.sched_setscheduler(0, 1, int(prio))   # SCHED_FIFO
+        await sys.nanosleep(0.001)
+        await sys.compute(MS)
+
+    for p in ("10", "10", "20"):
+        k.spawn("/bin/rt", ["/bin/rt", p])
+    k.run(for_ns=1_300_000)
+    rq = k.runqueue(0)
+    # rt_priority 20 runs (prio 99 - 20 = 79); the two at 10 wait in FIFO order at prio 89.
+    assert rq["curr"].comm == "rt" and rq["curr"].prio == 79
+    assert [t.pid for t in rq["rt_queue"][89]] == sorted(t.pid for t in rq["rt_queue"][89])
+    assert len(rq["rt_queue"][89]) == 2 and rq["rt_nr_running"] == 3
+    assert rq["rt_bitmap"][1] & (1 << (89 - 64))
+    run_checked(k)
