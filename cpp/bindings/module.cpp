@@ -79,12 +79,14 @@ static py::dict run_result_dict(const run_result& r) {
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_kthread(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
 void bind_kernel(py::module_& m) {
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
     bind_irq(m, cls);
     bind_cpu(cls);
     bind_kthread(cls);
+    bind_net(m, cls);
     cls
         .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace,
                          const std::string& preempt) {

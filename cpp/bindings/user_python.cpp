@@ -110,6 +110,8 @@ bool parse_request(py_mm* mm, PyObject* req, syscall_regs* regs, std::string* wh
     regs->nr = PyLong_AsLong(PyTuple_GET_ITEM(req, 0));
     for (long& a : regs->args) a = 0;
     regs->data.clear();
+    regs->data2.clear();
+    int bi = 0;
     regs->argv.clear();
     regs->envp.clear();
     int ai = 0, vi = 0;
@@ -125,7 +127,7 @@ bool parse_request(py_mm* mm, PyObject* req, syscall_regs* regs, std::string* wh
             }
             regs->args[ai++] = v;
         } else if (PyBytes_Check(o)) {
-            regs->data.assign(PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
+            (bi++ == 0 ? regs->data : regs->data2).assign(PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
         } else if (PyUnicode_Check(o)) {
             Py_ssize_t len;
             const char* s = PyUnicode_AsUTF8AndSize(o, &len);
@@ -180,6 +182,10 @@ static py::object rusage(long utime, long stime, long nvcsw, long nivcsw) {
     return (*cls)(t);
 }
 
+static std::string ip_dotted(u32 a) {
+    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
+}
+
 py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, const user_out& out) {
     switch (nr) {
     case 0: return py::bytes(out.data);
@@ -228,6 +234,17 @@ py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, co
         static py::object* cls = new py::object(py::module_::import("os").attr("waitid_result"));
         return (*cls)(py::make_tuple(out.v[0], out.v[1], out.v[2], out.v[3], out.v[4]));
     }
+    case 42: case 48: case 49: case 50: case 54: return py::none();
+    case 45: {
+        // recvfrom: the bytes and the sender; recvmsg's form (a 5th request field) adds the
+        // return value and msg_flags.
+        py::object addr = py::none();
+        if (out.v[0] >= 16 && out.v[1] == 2) addr = py::make_tuple(ip_dotted(static_cast<u32>(out.v[3])), out.v[2]);
+        if (req.size() > 5 && PyObject_IsTrue(req[5].ptr())) return py::make_tuple(py::bytes(out.data), ret, out.v[4], addr);
+        return py::make_tuple(py::bytes(out.data), addr);
+    }
+    case 51: case 52: return py::make_tuple(ip_dotted(static_cast<u32>(out.v[3])), out.v[2]);
+    case 55: return py::int_(out.v[0]);
     default: return py::int_(ret);
     }
 }

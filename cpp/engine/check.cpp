@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
 
 namespace gk {
 
@@ -104,6 +105,40 @@ std::string Kernel::check() {
         for (tasklet_struct* tl : {per_cpu(tasklet_vec, c), per_cpu(tasklet_hi_vec, c)})
             for (; tl; tl = tl->next) CHECK(tl->state & TASKLET_STATE_SCHED, "cpu " << c << ": tasklet " << tl->name << " is listed without TASKLET_STATE_SCHED");
     }
+    return check_net();
+}
+
+// The network stack: every queued buffer is accounted for, each sock's receive memory matches
+// its queue, the port tables hold only live, hashed socks, and a sock and its socket agree.
+std::string Kernel::check_net() {
+    net* n = init_net.get();
+    if (!n) return "";
+    long queued = 0;
+    for (auto& d : n->devices) {
+        queued += d->rx_ring.qlen() + d->tx_ring.qlen() + static_cast<long>(d->qdisc.qlen());
+        CHECK(d->tx_ring.qlen() <= d->tx_ring_size, d->name << ": the TX ring holds more than its size");
+    }
+    for (int c = 0; c < cfg.cpus; c++)
+        queued += per_cpu(softnet_data, c).input_pkt_queue.qlen() + per_cpu(softnet_data, c).completion_queue.qlen();
+    for (auto& q : n->ipfrags) queued += static_cast<long>(q->fragments.size());
+    for (auto& [id, sk] : n->socks) {
+        long rmem = 0;
+        for (auto& skb : sk->sk_receive_queue.q) {
+            rmem += skb.truesize;
+            CHECK(skb.sk == sk, "sock " << id << ": a queued buffer belongs to another sock");
+        }
+        queued += sk->sk_receive_queue.qlen();
+        CHECK(rmem == sk->sk_rmem_alloc, "sock " << id << ": sk_rmem_alloc " << sk->sk_rmem_alloc << " but its queue holds " << rmem);
+        CHECK(sk->sk_wmem_alloc >= 1 || sk->sk_refcnt == 0, "sock " << id << ": sk_wmem_alloc dropped below its own reference");
+        CHECK(sk->sk_refcnt >= 0, "sock " << id << ": negative refcount");
+        if (sk->sk_socket) CHECK(sk->sk_socket->sk == sk && !sk->sk_dead, "sock " << id << " and its socket disagree");
+        if (sk->hashed) CHECK(sk->sk_refcnt >= 1, "sock " << id << " is hashed without a reference");
+    }
+    for (auto& [port, sk] : n->udp_table) {
+        CHECK(n->socks.count(sk->sk_id) && sk->hashed && sk->inet_num == port, "the UDP table holds a stale sock on port " << port);
+    }
+    for (inet_sock* sk : n->raw_table) CHECK(n->socks.count(sk->sk_id) && sk->hashed, "the raw table holds a stale sock");
+    CHECK(queued <= n->live_skbs, "more buffers queued (" << queued << ") than allocated (" << n->live_skbs << ")");
     return "";
 }
 

@@ -13,8 +13,14 @@ namespace gk {
 static constexpr u64 SYNC_QUANTUM = 10 * NSEC_PER_USEC;
 
 // How far this CPU may run on its own before the others must catch up.
+u64 Kernel::next_key() {
+    u64 best = KTIME_MAX;
+    for (int c = 0; c < cfg.cpus; c++) best = std::min(best, cpu_key(c));
+    return best;
+}
+
 u64 Kernel::run_ahead_limit(int cpu) {
-    u64 limit = KTIME_MAX;
+    u64 limit = horizon;
     u64 clock = runqueues[cpu].clock;
     for (int c = 0; c < cfg.cpus; c++)
         if (c != cpu) {

@@ -6,6 +6,7 @@
 #include "engine/stack_cache.h"
 #include "glasskernel/builtin.h"
 #include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
 
 namespace gk {
 
@@ -133,6 +134,7 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
     init_irq_descs(this);
     softirq_init(this);
     init_timers(this);
+    net_ns_init(this);
     rng ^= cfg.seed * 0xBF58476D1CE4E5B9ULL;
     if (!rng) rng = 1;
     trace.enabled = cfg.trace;
@@ -254,6 +256,8 @@ Kernel::~Kernel() {
     // Unwinding a suspended fiber runs the destructors on its stack (Boost's forced_unwind);
     // trace scopes and wait entries clean up after themselves.
     for (auto& t : all) destroy_task_fiber(t.get());
+    // Open sockets close while the network they belong to still exists.
+    for (auto& t : all) t->files.reset();
     // Empty every intrusive container before the tasks in it are freed.
     for (rq& r : runqueues) {
         r.cfs.tasks_timeline.clear();

@@ -40,7 +40,8 @@ static trace_event make_event(Kernel* k, const char* name, ev_type type) {
     if (t) {
         e.pid = t->pid;
         e.depth = static_cast<u16>(t->thread.kstack.size());
-        e.ctx = t->thread_info.preempt_count & 0xf0000 ? ev_ctx::HARDIRQ : ev_ctx::TASK;
+        int pc = t->thread_info.preempt_count;
+        e.ctx = pc & HARDIRQ_MASK ? ev_ctx::HARDIRQ : (pc & SOFTIRQ_OFFSET) ? ev_ctx::SOFTIRQ : ev_ctx::TASK;
     } else {
         e.ctx = ev_ctx::HOST;
     }

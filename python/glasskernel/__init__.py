@@ -5,6 +5,8 @@ reads like the Linux source, driven from Python. Start with ``gk.Kernel()``.
 """
 from . import _core
 from .kernel import Breakpoint, Kernel, KernelInconsistency, ReplayDivergence, Stop
+from .net import Network
+from . import kthread, net
 from .program import Sys
 from .trace import Event, Trace
 
@@ -26,5 +28,5 @@ PR_GET_NAME = 16
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 
-__all__ = ["Kernel", "Stop", "Breakpoint", "KernelInconsistency", "ReplayDivergence", "Sys", "Event", "Trace"]
+__all__ = ["Kernel", "Network", "Stop", "Breakpoint", "KernelInconsistency", "ReplayDivergence", "Sys", "Event", "Trace"]
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 from . import _core
 from . import interrupts as _interrupts
 from . import kthread as _kthread
+from . import net as _net
 from .display import kernel_html, proc_status, ps_table, pstree_text
 from .program import Sys
 from .trace import Event, Trace
@@ -108,6 +109,8 @@ class Kernel:
         self._k = _core.Kernel(cpus=cpus, seed=seed, hz=hz, pid_max=pid_max, stack_size=stack_size,
                                guard_pages=bool(guard_pages), trace=bool(trace), preempt=preempt)
         self.trace = Trace(self._k)
+        self.net = _net.NetView(self)
+        self.hostname = "glasskernel"
 
     # ---- programs and processes ----
     def program(self, path: str) -> Callable:

@@ -29,6 +29,27 @@ class SigInfo(NamedTuple):
 COMPUTE = -1  # not a system call: user-mode CPU time, modeled by the engine
 
 
+def _sockaddr(address) -> bytes:
+    """A struct sockaddr_in for (host, port); None gives AF_UNSPEC. Raw bytes pass unchanged."""
+    import socket as _socket
+    import struct as _struct
+    if address is None:
+        return _struct.pack("<H", 0) + bytes(14)
+    if isinstance(address, (bytes, bytearray)):
+        return bytes(address)
+    if not (isinstance(address, tuple) and len(address) == 2 and isinstance(address[0], str)):
+        raise TypeError("an AF_INET address is a (host, port) tuple, like ('10.0.0.2', 9000)")
+    host, port = address
+    port = _int(port, "port")
+    if not 0 <= port <= 65535:
+        raise OverflowError("port must be 0-65535")
+    try:
+        packed = _socket.inet_aton(host if host else "0.0.0.0")
+    except OSError:
+        raise ValueError(f"not an IPv4 address: {host!r}") from None
+    return _struct.pack("<H", 2) + _struct.pack("!H", port) + packed + bytes(8)
+
+
 def _int(v: Any, what: str) -> int:
     try:
         return operator.index(v)
@@ -411,6 +432,75 @@ class Sys:
     @types.coroutine
     def dup2(self, fd: int, fd2: int):
         return (yield (33, _int(fd, "fd"), _int(fd2, "fd2")))
+
+    # ---- sockets (net/socket.c); addresses are (host, port) tuples, as in Python's socket ----
+    @types.coroutine
+    def socket(self, family: int = 2, type: int = 2, proto: int = 0):
+        """socket(2): AF_INET (2) with SOCK_DGRAM (2, UDP), SOCK_RAW (3) or SOCK_STREAM (1); returns the fd."""
+        return (yield (41, _int(family, "family"), _int(type, "type"), _int(proto, "proto")))
+
+    @types.coroutine
+    def bind(self, fd: int, address):
+        raw = _sockaddr(address)
+        return (yield (49, _int(fd, "fd"), len(raw), b"", raw))
+
+    @types.coroutine
+    def connect(self, fd: int, address):
+        """connect(2); address None dissolves the association (AF_UNSPEC)."""
+        raw = _sockaddr(address)
+        return (yield (42, _int(fd, "fd"), len(raw), b"", raw))
+
+    @types.coroutine
+    def listen(self, fd: int, backlog: int = 128):
+        return (yield (50, _int(fd, "fd"), _int(backlog, "backlog")))
+
+    @types.coroutine
+    def sendto(self, fd: int, data: bytes | str, address=None, flags: int = 0):
+        """sendto(2): returns the number of bytes sent; address None uses the connected peer."""
+        if isinstance(data, str):
+            data = data.encode()
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"sendto() takes bytes or str, not {type(data).__name__}")
+        raw = _sockaddr(address) if address is not None else b""
+        return (yield (44, _int(fd, "fd"), _int(flags, "flags"), len(raw), bytes(data), raw))
+
+    def send(self, fd: int, data: bytes | str, flags: int = 0):
+        return self.sendto(fd, data, None, flags)
+
+    @types.coroutine
+    def recvfrom(self, fd: int, bufsize: int, flags: int = 0):
+        """recvfrom(2): (data, (host, port)); blocks until a datagram comes unless MSG_DONTWAIT."""
+        return (yield (45, _int(fd, "fd"), _int(bufsize, "bufsize"), _int(flags, "flags")))
+
+    @types.coroutine
+    def recvmsg(self, fd: int, bufsize: int, flags: int = 0):
+        """(data, return value, msg_flags, (host, port)): with MSG_TRUNC the return value is the
+        datagram's real length, and msg_flags has MSG_TRUNC when it was cut."""
+        return (yield (45, _int(fd, "fd"), _int(bufsize, "bufsize"), _int(flags, "flags"), None, True))
+
+    async def recv(self, fd: int, bufsize: int, flags: int = 0) -> bytes:
+        data, _ = await self.recvfrom(fd, bufsize, flags)
+        return data
+
+    @types.coroutine
+    def getsockname(self, fd: int):
+        return (yield (51, _int(fd, "fd")))
+
+    @types.coroutine
+    def getpeername(self, fd: int):
+        return (yield (52, _int(fd, "fd")))
+
+    @types.coroutine
+    def setsockopt(self, fd: int, level: int, option: int, value: int):
+        return (yield (54, _int(fd, "fd"), _int(level, "level"), _int(option, "option"), _int(value, "value")))
+
+    @types.coroutine
+    def getsockopt(self, fd: int, level: int, option: int):
+        return (yield (55, _int(fd, "fd"), _int(level, "level"), _int(option, "option")))
+
+    @types.coroutine
+    def shutdown(self, fd: int, how: int):
+        return (yield (48, _int(fd, "fd"), _int(how, "how")))
 
     @types.coroutine
     def print(self, *args: Any, sep: str = " ", end: str = "\n", fd: int = 1):

@@ -92,11 +92,11 @@ def test_tasklet_runs_once_per_schedule_and_respects_disable(k):
 
 def test_softirq_raised_outside_interrupts_runs_in_ksoftirqd(k):
     ran_in = []
-    k.open_softirq(I.NET_RX_SOFTIRQ, lambda: ran_in.append(k.current(0).comm))
-    k.raise_softirq(I.NET_RX_SOFTIRQ)
+    k.open_softirq(I.BLOCK_SOFTIRQ, lambda: ran_in.append(k.current(0).comm))
+    k.raise_softirq(I.BLOCK_SOFTIRQ)
     k.run()
     assert ran_in == ["ksoftirqd/0"]
-    assert "NET_RX:           1" in k.proc_softirqs()
+    assert "BLOCK:           1" in k.proc_softirqs()
 
 
 def test_softirq_storm_is_handed_to_ksoftirqd_and_users_still_run(k):

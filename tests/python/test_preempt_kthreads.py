@@ -357,10 +357,10 @@ def test_cpu_state_inside_softirq_and_hardirq():
 
     def top(ctx):
         states["hardirq"] = ctx.state
-        ctx.raise_softirq(gk.interrupts.NET_RX_SOFTIRQ)
+        ctx.raise_softirq(gk.interrupts.BLOCK_SOFTIRQ)
         return True
 
-    k.open_softirq(gk.interrupts.NET_RX_SOFTIRQ, net_rx)
+    k.open_softirq(gk.interrupts.BLOCK_SOFTIRQ, net_rx)
     k.request_irq(9, top, "nic")
     k.raise_irq(9)
     run_checked(k)

@@ -11,6 +11,7 @@
 #include "glasskernel/hrtimer.h"
 #include "glasskernel/interrupt.h"
 #include "glasskernel/kthread.h"
+#include "glasskernel/net/netdevice.h"
 #include "glasskernel/percpu.h"
 #include "glasskernel/preempt.h"
 #include "glasskernel/timer.h"
@@ -92,6 +93,7 @@ struct run_result {
 
 class stack_cache;
 struct boot_state;
+struct net;
 
 class Kernel {
 public:
@@ -169,6 +171,8 @@ public:
     DEFINE_PER_CPU(worker_pool, cpu_worker_pools);  // system_wq's pools
     std::vector<std::unique_ptr<delayed_work>> py_works;
     DEFINE_PER_CPU(timer_base, timer_bases);  // the timer wheels
+    DEFINE_PER_CPU(::gk::softnet_data, softnet_data);  // the network receive and completion queues
+    std::unique_ptr<struct net> init_net;       // this machine's network state
     std::vector<std::unique_ptr<timer_list>> py_timers;
     std::vector<std::unique_ptr<py_kthread>> py_kthreads;
     u64 next_event(int cpu) const;
@@ -187,6 +191,7 @@ public:
     void panic(const std::string& msg);
     std::vector<std::shared_ptr<task_struct>> task_snapshot();
     std::string check();  // the self-check: "" when every invariant holds
+    std::string check_net();
 
     // Engine internals used by kernel code.
     void new_task_fiber(task_struct* t);
@@ -194,6 +199,8 @@ public:
     void switch_to_host(host_act a);  // on a fiber: suspend, let the host act
     long upcall(std::shared_ptr<upcall_fn> fn);
     u64 run_ahead_limit(int cpu);
+    u64 next_key();             // when this machine next has something to do (KTIME_MAX: never)
+    u64 horizon = KTIME_MAX;    // no CPU runs ahead of this (several machines in lock-step)
     void maybe_stop(const trace_event& ev);
 
 private:

@@ -96,6 +96,8 @@ task_struct* kthread_create_from_host(Kernel* k, int (*threadfn)(void*), void* d
 void kthread_bind(task_struct* p, int cpu);
 // kernel/printk/printk.cpp
 int printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// net/core/net_namespace.cpp
+void net_ns_init(Kernel* k);
 // mm/percpu.cpp
 void setup_per_cpu_areas(Kernel* k);
 // arch/x86/lib/delay.cpp: busy-waiting in kernel mode

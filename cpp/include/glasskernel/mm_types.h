@@ -18,6 +18,7 @@ struct syscall_regs {
     long nr = -1;
     long args[6] = {0, 0, 0, 0, 0, 0};
     std::string data;                 // a buffer or a path
+    std::string data2;                // a second buffer: a socket address (struct sockaddr_in)
     std::vector<std::string> argv;    // execve's argv
     std::vector<std::string> envp;    // execve's envp
 };

@@ -25,7 +25,9 @@ namespace gk {
     X(200, tkill) X(129, rt_sigqueueinfo) X(13, rt_sigaction) X(37, alarm) X(38, setitimer) X(36, getitimer) \
     X(15, rt_sigreturn) X(34, pause) X(130, rt_sigsuspend) X(142, sched_setparam) X(143, sched_getparam) \
     X(144, sched_setscheduler) X(145, sched_getscheduler) X(146, sched_get_priority_max)                 \
-    X(147, sched_get_priority_min) X(148, sched_rr_get_interval) X(203, sched_setaffinity) X(204, sched_getaffinity)
+    X(147, sched_get_priority_min) X(148, sched_rr_get_interval) X(203, sched_setaffinity) X(204, sched_getaffinity) \
+    X(41, socket) X(42, connect) X(44, sendto) X(45, recvfrom) X(48, shutdown) X(49, bind) X(50, listen)       \
+    X(51, getsockname) X(52, getpeername) X(54, setsockopt) X(55, getsockopt)
 
 #define DECLARE_SYSCALL(nr, name) long __x64_sys_##name(const syscall_regs& regs);
 SYSCALLS(DECLARE_SYSCALL)

@@ -134,6 +134,12 @@
 
 namespace gk {
 
+// Byte order (include/uapi/linux/byteorder): the machine is little-endian, the wire big-endian.
+constexpr uint16_t htons(uint16_t x) { return __builtin_bswap16(x); }
+constexpr uint16_t ntohs(uint16_t x) { return __builtin_bswap16(x); }
+constexpr uint32_t htonl(uint32_t x) { return __builtin_bswap32(x); }
+constexpr uint32_t ntohl(uint32_t x) { return __builtin_bswap32(x); }
+
 using u8 = uint8_t;
 using u16 = uint16_t;
 using u32 = uint32_t;

@@ -53,6 +53,9 @@ inline void wake_up(wait_queue_head* q) { __wake_up(q, TASK_NORMAL_MODE, 1, null
 inline void wake_up_all(wait_queue_head* q) { __wake_up(q, TASK_NORMAL_MODE, 0, nullptr); }
 inline void wake_up_nr(wait_queue_head* q, int nr) { __wake_up(q, TASK_NORMAL_MODE, nr, nullptr); }
 inline void wake_up_interruptible(wait_queue_head* q) { __wake_up(q, 1, 1, nullptr); }
+inline void wake_up_interruptible_all(wait_queue_head* q) { __wake_up(q, 1, 0, nullptr); }
+// The "sync" wake-ups of socket callbacks: one exclusive waiter; the waker does not expect to sleep.
+inline void wake_up_interruptible_sync_poll(wait_queue_head* q) { __wake_up(q, 1, 1, nullptr); }
 
 // A completion: "done" counts complete() calls not yet consumed by a waiter.
 struct completion {

@@ -1,0 +1,182 @@
+// Models include/linux/net.h and include/net/sock.h, inet_sock.h, protocol.h: the BSD socket
+// (struct socket with its proto_ops) and the network-layer sock (struct sock with its proto),
+// the address families (net_proto_family), inet's protocol switch (inet_protosw) and the
+// receive-side protocol table (net_protocol).
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glasskernel/net/skbuff.h"
+#include "glasskernel/wait.h"
+
+namespace gk {
+
+struct socket;
+struct sock;
+struct file;
+struct net;
+
+constexpr int AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17, NPROTO = 46;
+constexpr int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_MAX = 11, SOCK_TYPE_MASK = 0xf;
+constexpr int SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
+constexpr int IPPROTO_IP = 0, IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_RAW = 255, IPPROTO_MAX = 256;
+constexpr int MSG_OOB = 1, MSG_PEEK = 2, MSG_DONTROUTE = 4, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
+constexpr int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8,
+              SO_REUSEPORT = 15, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+constexpr int SOL_IP = 0, IP_TTL = 2, IP_HDRINCL = 3;
+constexpr int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
+constexpr int RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2;
+constexpr int SOCK_BINDADDR_LOCK = 4, SOCK_BINDPORT_LOCK = 8;
+constexpr int SK_MEM_DEFAULT = 212992, SOCK_MIN_RCVBUF = 2304, SOCK_MIN_SNDBUF = 4608, SYSCTL_MEM_MAX = 212992;
+
+enum socket_state { SS_FREE = 0, SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING };
+// sk_state uses TCP's numbers for every protocol.
+enum { TCP_ESTABLISHED = 1, TCP_CLOSE = 7 };
+
+// A socket address as user space passes it (struct sockaddr_in); addresses in host order here.
+struct sockaddr_in_k {
+    int family = AF_UNSPEC;
+    u16 port = 0;
+    u32 addr = 0;
+};
+
+struct msghdr_k {
+    sockaddr_in_k name;      // msg_name
+    bool has_name = false;
+    std::string* iov = nullptr;  // the user buffer: filled by recvmsg, read by sendmsg
+    int flags = 0;           // msg_flags on return (MSG_TRUNC)
+};
+
+struct proto_ops {
+    int family;
+    const char* name;
+    int (*release)(socket* sock);
+    int (*bind)(socket* sock, const sockaddr_in_k* addr, int addr_len);
+    int (*connect)(socket* sock, const sockaddr_in_k* addr, int addr_len, int flags);
+    int (*getname)(socket* sock, sockaddr_in_k* addr, int peer);
+    int (*listen)(socket* sock, int backlog);
+    int (*shutdown)(socket* sock, int how);
+    int (*sendmsg)(socket* sock, msghdr_k* msg, size_t len);
+    int (*recvmsg)(socket* sock, msghdr_k* msg, size_t len, int flags);
+};
+
+struct proto {
+    const char* name;
+    void (*close)(struct sock* sk, long timeout);
+    int (*connect)(struct sock* sk, const sockaddr_in_k* addr, int addr_len);
+    int (*disconnect)(struct sock* sk, int flags);
+    int (*sendmsg)(struct sock* sk, msghdr_k* msg, size_t len);
+    int (*recvmsg)(struct sock* sk, msghdr_k* msg, size_t len, int flags, int* addr_len);
+    int (*bind)(struct sock* sk, const sockaddr_in_k* addr, int addr_len);  // raw only
+    int (*hash)(struct sock* sk);
+    void (*unhash)(struct sock* sk);
+    int (*get_port)(struct sock* sk, unsigned short snum);
+    bool no_autobind;
+};
+
+struct net_proto_family {
+    int family;
+    int (*create)(net* net, socket* sock, int protocol, int kern);
+};
+
+enum : unsigned { INET_PROTOSW_REUSE = 0x01, INET_PROTOSW_PERMANENT = 0x02, INET_PROTOSW_ICSK = 0x04 };
+struct inet_protosw {
+    int type;
+    int protocol;
+    proto* prot;
+    const proto_ops* ops;
+    unsigned flags;
+};
+
+struct net_protocol {
+    const char* name;
+    int (*handler)(sk_buff* skb);
+    int (*err_handler)(sk_buff* skb, u32 info);
+};
+
+struct socket_wq {
+    wait_queue_head wait{"sk_wq"};
+};
+
+// The BSD layer: what a file descriptor names.
+struct socket {
+    socket_state state = SS_UNCONNECTED;
+    short type = 0;
+    unsigned long flags = 0;
+    ::gk::file* file = nullptr;
+    struct sock* sk = nullptr;
+    const proto_ops* ops = nullptr;
+    socket_wq wq;
+    unsigned long ino = 0;   // sock_alloc's inode number, shown as socket:[ino]
+};
+
+struct sock {
+    virtual ~sock() = default;
+    // sock_common
+    int skc_family = AF_INET;
+    int sk_state = TCP_CLOSE;
+    bool sk_reuse = false;
+    bool sk_reuseport = false;
+    int sk_bound_dev_if = 0;
+    // sock
+    int sk_type = 0;
+    int sk_protocol = 0;
+    proto* sk_prot = nullptr;
+    net* sk_net = nullptr;
+    int sk_refcnt = 1;                  // sock_hold / sock_put
+    int sk_wmem_alloc = 1;              // bytes of sent skbs still alive, + 1 while the sock lives
+    int sk_rmem_alloc = 0;              // bytes queued for reading
+    int sk_rcvbuf = SK_MEM_DEFAULT, sk_sndbuf = SK_MEM_DEFAULT;
+    int sk_err = 0;                     // a pending error (ECONNREFUSED from ICMP)
+    int sk_shutdown = 0;
+    int sk_userlocks = 0;               // SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK: bind() chose them
+    u64 sk_drops = 0;
+    bool sk_dead = false;               // SOCK_DEAD: orphaned, no socket above it
+    sk_buff_head sk_receive_queue;
+    socket* sk_socket = nullptr;
+    socket_wq* sk_wq = nullptr;
+    void (*sk_data_ready)(struct sock* sk) = nullptr;
+    void (*sk_state_change)(struct sock* sk) = nullptr;
+    void (*sk_error_report)(struct sock* sk) = nullptr;
+    void (*sk_write_space)(struct sock* sk) = nullptr;
+    u64 sk_id = 0;                      // for views
+    unsigned long ino = 0;
+    u32 uid = 0;
+    bool hashed = false;
+};
+
+// inet_sock: what every AF_INET sock adds. Addresses and ports in host order.
+struct inet_sock : sock {
+    u32 inet_saddr = 0, inet_rcv_saddr = 0, inet_daddr = 0;
+    u16 inet_num = 0, inet_sport = 0, inet_dport = 0;
+    int uc_ttl = -1;
+    bool hdrincl = false;
+    bool recverr = false;
+    u16 inet_id = 0;
+    bool bcast = false;
+    // UDP's counters and the raw socket's ICMP filter are kept here too.
+    u64 rx_datagrams = 0, tx_datagrams = 0;
+};
+inline inet_sock* inet_sk(struct sock* sk) { return static_cast<inet_sock*>(sk); }
+
+socket* SOCKET_I(file* f);
+void sock_init_data(socket* sock, struct sock* sk);
+struct sock* sk_alloc(net* net, int family, proto* prot, int kern);
+void sk_free(struct sock* sk);
+inline void sock_hold(struct sock* sk) { sk->sk_refcnt++; }
+void sock_put(struct sock* sk);
+void sock_orphan(struct sock* sk);
+void sk_common_release(struct sock* sk);
+void sock_def_readable(struct sock* sk);
+int sock_error(struct sock* sk);
+void skb_set_owner_r(sk_buff* skb, struct sock* sk);
+void skb_set_owner_w(sk_buff* skb, struct sock* sk);
+long sock_rcvtimeo(const struct sock* sk, bool noblock);
+int sock_intr_errno(long timeo);
+sk_buff* __skb_recv_datagram(struct sock* sk, sk_buff_head* queue, int flags, int* off, int* err);
+int sock_register(net* net, const net_proto_family* ops);
+int proto_register(net* net, proto* prot);
+
+}  // namespace gk

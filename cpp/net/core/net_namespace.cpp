@@ -1,0 +1,19 @@
+// Models the boot-time network setup (net/core/net_namespace.c's init_net and the initcalls
+// that fill it): softnet_data and the two network softirqs (net_dev_init), the loopback device,
+// then inet_init.
+#include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
+
+namespace gk {
+
+net_device* loopback_dev_init(Kernel* k);
+
+void net_ns_init(Kernel* k) {
+    k->init_net = std::make_unique<net>();
+    k->init_net->kernel = k;
+    net_dev_init(k);
+    loopback_dev_init(k);
+    inet_init(k);
+}
+
+}  // namespace gk

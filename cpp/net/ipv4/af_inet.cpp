@@ -1,0 +1,225 @@
+// Models net/ipv4/af_inet.c: inet_init registers the family, the protocols and the protocol
+// switch (inetsw_array: SOCK_STREAM → tcp_prot + inet_stream_ops, SOCK_DGRAM → udp_prot +
+// inet_dgram_ops, SOCK_RAW → raw_prot + inet_sockraw_ops) and the receive handlers;
+// inet_create builds a socket's sock from the matching entry; inet_bind, inet_dgram_connect,
+// inet_sendmsg (with autobind), inet_recvmsg, inet_getname, inet_shutdown and inet_release are
+// the proto_ops every inet socket shares.
+#include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
+
+namespace gk {
+
+net* kernel_net(Kernel* k) { return k->init_net.get(); }
+net* sock_net(const struct sock* sk) { return sk->sk_net; }
+
+net::~net() {
+    // Teardown: the socks still alive (buffers in flight kept them) go with their machine; the
+    // links to other machines are unplugged so that those never reach into this one again.
+    for (auto& [id, sk] : socks) delete sk;
+    socks.clear();
+    for (auto& l : links) {
+        for (int e = 0; e < 2; e++)
+            if (l->end[e] && l->end[e]->kernel == kernel) l->end[e] = nullptr;
+        for (int e = 0; e < 2; e++)
+            if (l->end[e]) l->end[e]->link = nullptr;
+    }
+    for (auto& q : ipfrags)
+        for (sk_buff* skb : q->fragments) {
+            skb->destructor = nullptr;
+            skb->owner = nullptr;
+            delete skb;
+        }
+}
+
+static int inet_create(net* n, socket* sock, int protocol, int kern);
+static const net_proto_family inet_family_ops = {AF_INET, inet_create};
+
+static int inet_create(net* n, socket* sock, int protocol, int kern) {
+    trace_scope ts("inet_create", "type=%d protocol=%d", sock->type, protocol);
+    if (protocol < 0 || protocol >= IPPROTO_MAX) return ts.ret(-EINVAL);
+    sock->state = SS_UNCONNECTED;
+    // Look for the requested type/protocol pair; IPPROTO_IP (0) is a wildcard on either side.
+    int err = -ESOCKTNOSUPPORT;
+    const inet_protosw* answer = nullptr;
+    for (const inet_protosw& a : n->inetsw[sock->type]) {
+        err = 0;
+        if (protocol == a.protocol) {
+            if (protocol != IPPROTO_IP) { answer = &a; break; }
+        } else {
+            if (protocol == IPPROTO_IP) { protocol = a.protocol; answer = &a; break; }
+            if (a.protocol == IPPROTO_IP) { answer = &a; break; }
+        }
+        err = -EPROTONOSUPPORT;
+    }
+    if (!answer) return ts.ret(err ? err : -EPROTONOSUPPORT);
+    if (sock->type == SOCK_RAW && !kern && current->real_cred->euid != 0) return ts.ret(-EPERM);  // CAP_NET_RAW
+    sock->ops = answer->ops;
+    struct sock* sk = sk_alloc(n, AF_INET, answer->prot, kern);
+    if (answer->flags & INET_PROTOSW_REUSE) sk->sk_reuse = true;
+    inet_sock* inet = inet_sk(sk);
+    if (sock->type == SOCK_RAW) {
+        inet->inet_num = static_cast<u16>(protocol);
+        if (protocol == IPPROTO_RAW) inet->hdrincl = true;
+    }
+    sock_init_data(sock, sk);
+    sk->sk_protocol = protocol;
+    inet->uc_ttl = -1;
+    if (inet->inet_num) {
+        // A raw socket is reachable from the moment it exists: hash it now.
+        inet->inet_sport = inet->inet_num;
+        err = sk->sk_prot->hash(sk);
+        if (err) {
+            sk_common_release(sk);
+            sock->sk = nullptr;
+            return ts.ret(err);
+        }
+    }
+    return ts.ret(0);
+}
+
+int inet_release(socket* sock) {
+    trace_scope ts("inet_release");
+    struct sock* sk = sock->sk;
+    if (sk) {
+        sk->sk_prot->close(sk, 0);
+        sock->sk = nullptr;
+    }
+    return ts.ret(0);
+}
+
+// inet_autobind: a socket that sends (or connects) before binding gets an ephemeral port.
+static int inet_autobind(struct sock* sk) {
+    trace_scope ts("inet_autobind");
+    inet_sock* inet = inet_sk(sk);
+    if (!inet->inet_num) {
+        if (sk->sk_prot->get_port(sk, 0)) return ts.ret(-EAGAIN);
+        inet->inet_sport = inet->inet_num;
+    }
+    return ts.ret(0);
+}
+
+static int __inet_bind(struct sock* sk, const sockaddr_in_k* addr, int addr_len) {
+    trace_scope ts("__inet_bind", "addr=%s port=%u", ip_str(addr->addr).c_str(), addr->port);
+    (void)addr_len;
+    inet_sock* inet = inet_sk(sk);
+    net* n = sock_net(sk);
+    if (addr->family != AF_INET) {
+        // AF_UNSPEC is accepted for INADDR_ANY only (compatibility).
+        if (addr->family != AF_UNSPEC || addr->addr != 0) return ts.ret(-EAFNOSUPPORT);
+    }
+    int chk = inet_addr_type(n, addr->addr);
+    if (addr->addr != 0 && chk != RTN_LOCAL && chk != RTN_BROADCAST) return ts.ret(-EADDRNOTAVAIL);
+    unsigned short snum = addr->port;
+    if (snum && snum < n->ip_unprivileged_port_start && current->real_cred->euid != 0) return ts.ret(-EACCES);
+    if (sk->sk_state != TCP_CLOSE || inet->inet_num) return ts.ret(-EINVAL);  // active or already bound
+    inet->inet_rcv_saddr = inet->inet_saddr = addr->addr;
+    if (chk == RTN_BROADCAST) inet->inet_saddr = 0;
+    if (sk->sk_prot->get_port(sk, snum)) {
+        inet->inet_saddr = inet->inet_rcv_saddr = 0;
+        return ts.ret(-EADDRINUSE);
+    }
+    if (inet->inet_rcv_saddr) sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+    if (snum) sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+    inet->inet_sport = inet->inet_num;
+    inet->inet_daddr = 0;
+    inet->inet_dport = 0;
+    return ts.ret(0);
+}
+
+int inet_bind(socket* sock, const sockaddr_in_k* addr, int addr_len) {
+    trace_scope ts("inet_bind");
+    struct sock* sk = sock->sk;
+    if (sk->sk_prot->bind) return ts.ret(sk->sk_prot->bind(sk, addr, addr_len));  // raw
+    if (addr_len < 16) return ts.ret(-EINVAL);
+    return ts.ret(__inet_bind(sk, addr, addr_len));
+}
+
+int inet_dgram_connect(socket* sock, const sockaddr_in_k* addr, int addr_len, int flags) {
+    trace_scope ts("inet_dgram_connect");
+    struct sock* sk = sock->sk;
+    if (addr_len < 2) return ts.ret(-EINVAL);
+    if (addr->family == AF_UNSPEC) return ts.ret(sk->sk_prot->disconnect(sk, flags));
+    if (!inet_sk(sk)->inet_num && !sk->sk_prot->no_autobind && inet_autobind(sk)) return ts.ret(-EAGAIN);
+    return ts.ret(sk->sk_prot->connect(sk, addr, addr_len));
+}
+
+int inet_getname(socket* sock, sockaddr_in_k* sin, int peer) {
+    struct sock* sk = sock->sk;
+    inet_sock* inet = inet_sk(sk);
+    sin->family = AF_INET;
+    if (peer) {
+        if (!inet->inet_dport) return -ENOTCONN;
+        sin->port = inet->inet_dport;
+        sin->addr = inet->inet_daddr;
+    } else {
+        sin->port = inet->inet_sport;
+        sin->addr = inet->inet_rcv_saddr ? inet->inet_rcv_saddr : inet->inet_saddr;
+    }
+    return 16;
+}
+
+int inet_sendmsg(socket* sock, msghdr_k* msg, size_t size) {
+    trace_scope ts("inet_sendmsg", "size=%zu", size);
+    struct sock* sk = sock->sk;
+    // inet_send_prepare: we may need to bind the socket.
+    if (!inet_sk(sk)->inet_num && !sk->sk_prot->no_autobind && inet_autobind(sk)) return ts.ret(-EAGAIN);
+    return ts.ret(sk->sk_prot->sendmsg(sk, msg, size));
+}
+
+int inet_recvmsg(socket* sock, msghdr_k* msg, size_t size, int flags) {
+    trace_scope ts("inet_recvmsg", "size=%zu flags=%#x", size, flags);
+    struct sock* sk = sock->sk;
+    int addr_len = 0;
+    int err = sk->sk_prot->recvmsg(sk, msg, size, flags, &addr_len);
+    return ts.ret(err);
+}
+
+// shutdown(2) on a datagram socket: mark it and wake every sleeper (sk_state_change).
+int inet_shutdown(socket* sock, int how) {
+    trace_scope ts("inet_shutdown", "how=%d", how);
+    struct sock* sk = sock->sk;
+    how++;  // SHUT_RD → RCV_SHUTDOWN, SHUT_WR → SEND_SHUTDOWN, SHUT_RDWR → both
+    if ((how & ~(RCV_SHUTDOWN | SEND_SHUTDOWN)) || !how) return ts.ret(-EINVAL);
+    int err = 0;
+    if (sock->state == SS_CONNECTING) sock->state = SS_DISCONNECTING;
+    else if (sock->state != SS_CONNECTED && sk->sk_state == TCP_CLOSE) err = -ENOTCONN;  // still shuts down
+    sk->sk_shutdown |= how;
+    sk->sk_state_change(sk);
+    return ts.ret(err);
+}
+
+static int sock_no_listen(socket*, int) { return -EOPNOTSUPP; }
+
+const proto_ops inet_dgram_ops = {AF_INET, "inet_dgram_ops", inet_release, inet_bind, inet_dgram_connect, inet_getname,
+                                  sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg};
+const proto_ops inet_sockraw_ops = {AF_INET, "inet_sockraw_ops", inet_release, inet_bind, inet_dgram_connect, inet_getname,
+                                    sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg};
+
+// TCP's socket calls: the socket can be created, bound and closed; the connection machinery is
+// not modeled yet, so the rest say EOPNOTSUPP.
+static int inet_stream_connect(socket*, const sockaddr_in_k*, int, int) { return -EOPNOTSUPP; }
+static int inet_stream_sendmsg(socket*, msghdr_k*, size_t) { return -EOPNOTSUPP; }
+static int inet_stream_recvmsg(socket*, msghdr_k*, size_t, int) { return -EOPNOTSUPP; }
+const proto_ops inet_stream_ops = {AF_INET, "inet_stream_ops", inet_release, inet_bind, inet_stream_connect, inet_getname,
+                                   sock_no_listen, inet_shutdown, inet_stream_sendmsg, inet_stream_recvmsg};
+
+extern const net_protocol udp_protocol, icmp_protocol;
+
+void inet_init(Kernel* k) {
+    kernel_context ctx(k);
+    trace_scope ts("inet_init");
+    net* n = kernel_net(k);
+    proto_register(n, &tcp_prot);
+    proto_register(n, &udp_prot);
+    proto_register(n, &raw_prot);
+    sock_register(n, &inet_family_ops);
+    // inet_add_protocol: what ip_local_deliver hands each protocol number to.
+    n->inet_protos[IPPROTO_ICMP] = &icmp_protocol;
+    n->inet_protos[IPPROTO_UDP] = &udp_protocol;
+    // inetsw_array
+    n->inetsw[SOCK_STREAM].push_back({SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops, INET_PROTOSW_PERMANENT | INET_PROTOSW_ICSK});
+    n->inetsw[SOCK_DGRAM].push_back({SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops, INET_PROTOSW_PERMANENT});
+    n->inetsw[SOCK_RAW].push_back({SOCK_RAW, IPPROTO_IP, &raw_prot, &inet_sockraw_ops, INET_PROTOSW_REUSE});
+}
+
+}  // namespace gk

@@ -1,0 +1,43 @@
+// Models net/ipv4/datagram.c and udp.c's __udp_disconnect: connect() on a datagram socket only
+// records the peer (and picks the source address from the route); connect(AF_UNSPEC) forgets it.
+#include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
+
+namespace gk {
+
+int ip4_datagram_connect(struct sock* sk, const sockaddr_in_k* usin, int addr_len) {
+    trace_scope ts("ip4_datagram_connect");
+    trace_scope ts2("__ip4_datagram_connect", "addr=%s port=%u", ip_str(usin->addr).c_str(), usin->port);
+    inet_sock* inet = inet_sk(sk);
+    if (addr_len < 16) return ts.ret(-EINVAL);
+    if (usin->family != AF_INET) return ts.ret(-EAFNOSUPPORT);
+    rtable rt;
+    int err = ip_route_output(sock_net(sk), usin->addr, inet->inet_saddr, &rt);
+    if (err) return ts.ret(err);
+    if (rt.rt_type == RTN_BROADCAST && !inet->bcast) return ts.ret(-EACCES);
+    if (!inet->inet_saddr) inet->inet_saddr = rt.src;
+    if (!inet->inet_rcv_saddr) inet->inet_rcv_saddr = rt.src;
+    inet->inet_daddr = usin->addr;
+    inet->inet_dport = usin->port;
+    sk->sk_state = TCP_ESTABLISHED;
+    return ts.ret(0);
+}
+
+int __udp_disconnect(struct sock* sk, int flags) {
+    trace_scope ts("__udp_disconnect");
+    (void)flags;
+    inet_sock* inet = inet_sk(sk);
+    sk->sk_state = TCP_CLOSE;
+    inet->inet_daddr = 0;
+    inet->inet_dport = 0;
+    sk->sk_bound_dev_if = 0;
+    if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) inet->inet_rcv_saddr = inet->inet_saddr = 0;
+    if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) && sk->sk_prot->unhash) {
+        // The port came from autobind: give it back.
+        sk->sk_prot->unhash(sk);
+        inet->inet_sport = 0;
+    }
+    return ts.ret(0);
+}
+
+}  // namespace gk

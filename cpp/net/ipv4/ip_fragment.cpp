@@ -1,0 +1,106 @@
+// Models net/ipv4/ip_fragment.c: fragments wait in a queue keyed by (source, destination, id,
+// protocol) until every byte up to the last fragment has come, then one datagram is rebuilt
+// (ip_frag_reasm). Queues older than ipfrag_time are dropped with an ICMP time-exceeded
+// (fragment reassembly) when the first fragment had come; expiry is checked as fragments arrive.
+
+#include <algorithm>
+#include <cstring>
+
+#include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
+
+namespace gk {
+
+static unsigned frag_offset(sk_buff* skb) { return (ntohs(ip_hdr(skb)->frag_off) & IP_OFFSET) * 8u; }
+static unsigned frag_payload(sk_buff* skb) { return ntohs(ip_hdr(skb)->tot_len) - (ip_hdr(skb)->ihl_version & 0xf) * 4u; }
+
+static void ipq_kill(net* n, size_t i, bool send_icmp) {
+    ipq* q = n->ipfrags[i].get();
+    n->ip.ReasmFails++;
+    if (send_icmp && !q->fragments.empty() && frag_offset(q->fragments.front()) == 0)
+        icmp_send(q->fragments.front(), ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
+    for (sk_buff* skb : q->fragments) kfree_skb_reason(skb, "FRAG_REASM_TIMEOUT");
+    n->ipfrags.erase(n->ipfrags.begin() + static_cast<long>(i));
+}
+
+void ip_frag_expire_all(net* n) {
+    u64 now = n->kernel->now();
+    for (size_t i = n->ipfrags.size(); i-- > 0;)
+        if (n->ipfrags[i]->expires <= now) {
+            trace_scope ts("ip_expire");
+            ipq_kill(n, i, true);
+        }
+}
+
+static sk_buff* ip_frag_reasm(net* n, ipq* q) {
+    trace_scope ts("ip_frag_reasm", "len=%u", q->len);
+    sk_buff* head = q->fragments.front();
+    unsigned hlen = (ip_hdr(head)->ihl_version & 0xf) * 4;
+    sk_buff* skb = alloc_skb(hlen + q->len + 64);
+    skb_reserve(skb, 64);
+    skb->dev = head->dev;
+    skb->skb_iif = head->skb_iif;
+    skb->protocol = ETH_P_IP;
+    skb->pkt_type = head->pkt_type;
+    skb->tstamp = head->tstamp;
+    skb->rt_type = head->rt_type;
+    u8* p = skb_put(skb, hlen + q->len);
+    memcpy(p, ip_hdr(head), hlen);
+    for (sk_buff* f : q->fragments) {
+        unsigned off = frag_offset(f), len = frag_payload(f);
+        memcpy(p + hlen + off, skb_network_header(f) + (ip_hdr(f)->ihl_version & 0xf) * 4, std::min(len, q->len - off));
+    }
+    skb_reset_network_header(skb);
+    iphdr* iph = ip_hdr(skb);
+    iph->tot_len = htons(static_cast<u16>(hlen + q->len));
+    iph->frag_off = 0;
+    iph->check = 0;
+    iph->check = htons(ip_fast_csum(iph, hlen / 4));
+    for (sk_buff* f : q->fragments) consume_skb(f);
+    n->ip.ReasmOKs++;
+    return skb;
+}
+
+sk_buff* ip_defrag(net* n, sk_buff* skb) {
+    trace_scope ts("ip_defrag", "len=%u", skb->len);
+    n->ip.ReasmReqds++;
+    ip_frag_expire_all(n);
+    iphdr* iph = ip_hdr(skb);
+    u32 saddr = ntohl(iph->saddr), daddr = ntohl(iph->daddr);
+    u16 id = ntohs(iph->id);
+    size_t i = 0;
+    for (; i < n->ipfrags.size(); i++) {
+        ipq* q = n->ipfrags[i].get();
+        if (q->saddr == saddr && q->daddr == daddr && q->id == id && q->protocol == iph->protocol) break;
+    }
+    if (i == n->ipfrags.size()) {
+        auto q = std::make_unique<ipq>();
+        q->saddr = saddr;
+        q->daddr = daddr;
+        q->id = id;
+        q->protocol = iph->protocol;
+        q->expires = n->kernel->now() + n->ipfrag_time;
+        n->ipfrags.push_back(std::move(q));
+    }
+    ipq* q = n->ipfrags[i].get();
+    unsigned off = frag_offset(skb), len = frag_payload(skb);
+    for (sk_buff* f : q->fragments)
+        if (frag_offset(f) == off) {  // a duplicate: keep the first copy
+            consume_skb(skb);
+            return nullptr;
+        }
+    if (!(ntohs(iph->frag_off) & IP_MF)) {
+        q->last_in = true;
+        q->len = off + len;
+    }
+    auto pos = std::find_if(q->fragments.begin(), q->fragments.end(), [&](sk_buff* f) { return frag_offset(f) > off; });
+    q->fragments.insert(pos, skb);
+    q->meat += len;
+    if (!q->last_in || q->meat < q->len) return nullptr;
+    sk_buff* whole = ip_frag_reasm(n, q);
+    q->fragments.clear();
+    n->ipfrags.erase(n->ipfrags.begin() + static_cast<long>(i));
+    return whole;
+}
+
+}  // namespace gk

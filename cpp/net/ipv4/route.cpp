@@ -1,0 +1,90 @@
+// Models net/ipv4/route.c and fib_*.c in miniature: one table of routes searched by longest
+// prefix (local addresses first, as the local table is), giving a packet its output device and
+// next hop; and the neighbour table, which here holds static entries only (no ARP): linking
+// two NICs installs each side's address and MAC on the other, as `ip neigh add` would.
+#include <cstdio>
+
+#include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
+
+namespace gk {
+
+std::string ip_str(u32 a) {
+    char b[20];
+    snprintf(b, sizeof b, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    return b;
+}
+
+static u32 prefix_mask(int len) { return len == 0 ? 0 : ~0u << (32 - len); }
+
+void fib_add_route(net* n, const fib_route& r) {
+    n->fib.push_back(r);
+    n->fib.back().dst &= prefix_mask(r.prefix_len);
+}
+
+// fib_lookup: the local table first (our own addresses), then the longest matching prefix.
+static const fib_route* fib_lookup(net* n, u32 daddr) {
+    const fib_route* best = nullptr;
+    for (const fib_route& r : n->fib) {
+        if ((daddr & prefix_mask(r.prefix_len)) != r.dst) continue;
+        bool local = r.table == "local";
+        bool best_local = best && best->table == "local";
+        if (!best || (local && !best_local) || (local == best_local && r.prefix_len > best->prefix_len)) best = &r;
+    }
+    return best;
+}
+
+int inet_addr_type(net* n, u32 addr) {
+    if (addr == 0xffffffff) return RTN_BROADCAST;
+    for (auto& d : n->devices)
+        if (d->ip_addr == addr) return RTN_LOCAL;
+    if ((addr >> 24) == 127) return RTN_LOCAL;
+    return RTN_UNICAST;
+}
+
+int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) {
+    trace_scope ts("ip_route_output_flow", "daddr=%s", ip_str(daddr).c_str());
+    (void)saddr;
+    const fib_route* r = fib_lookup(n, daddr);
+    if (!r) return ts.ret(-ENETUNREACH);
+    rt->rt_type = r->type;
+    if (r->type == RTN_LOCAL) {
+        // Packets to ourselves go out through lo.
+        rt->dev = n->devices.front().get();
+        rt->gateway = daddr;
+        rt->src = (daddr >> 24) == 127 ? 0x7f000001 : daddr;
+        return ts.ret(0);
+    }
+    rt->dev = r->dev;
+    rt->gateway = r->gateway ? r->gateway : daddr;
+    rt->src = r->prefsrc ? r->prefsrc : r->dev->ip_addr;
+    return ts.ret(0);
+}
+
+int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt) {
+    trace_scope ts("ip_route_input_noref", "daddr=%s", ip_str(daddr).c_str());
+    (void)skb;
+    (void)saddr;
+    net* n = kernel_net(dev->kernel);
+    if (daddr == 0xffffffff || inet_addr_type(n, daddr) == RTN_LOCAL) {
+        rt->rt_type = daddr == 0xffffffff ? RTN_BROADCAST : RTN_LOCAL;
+        rt->dev = dev;
+        return ts.ret(0);
+    }
+    // Not for us: forwarded if this host routes, else dropped.
+    const fib_route* r = fib_lookup(n, daddr);
+    if (!r) return ts.ret(-ENETUNREACH);
+    rt->rt_type = RTN_UNICAST;
+    rt->dev = r->dev;
+    rt->gateway = r->gateway ? r->gateway : daddr;
+    rt->src = r->dev ? r->dev->ip_addr : 0;
+    return ts.ret(0);
+}
+
+const neighbour* neigh_lookup(net* n, u32 ip, net_device* dev) {
+    for (const neighbour& e : n->neigh)
+        if (e.ip == ip && e.dev == dev) return &e;
+    return nullptr;
+}
+
+}  // namespace gk

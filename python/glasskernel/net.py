@@ -1,0 +1,232 @@
+"""Networking from Python (net/, drivers/net/): several machines joined by links, the views of
+devices, routes, neighbours, sockets and their queues, /proc/net-like tables, netfilter hooks
+written in Python, and packet captures written as pcap files that tshark or scapy can read."""
+from __future__ import annotations
+
+import operator
+import struct
+from typing import Any, Callable
+
+from . import _core
+
+NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING = range(5)
+NF_DROP, NF_ACCEPT = 0, 1
+TCP_STATES = {1: "ESTABLISHED", 7: "CLOSE"}
+
+
+def _ip_hex(addr: str) -> str:
+    a, b, c, d = (int(x) for x in addr.split("."))
+    return f"{d:02X}{c:02X}{b:02X}{a:02X}"  # /proc/net shows the address as a little-endian word
+
+
+class Capture:
+    """Frames seen on one device (both directions), as tcpdump -i DEV would record them."""
+
+    def __init__(self, k, dev: str):
+        self._k = k
+        self.dev = dev
+        self._id = k._k._capture_start(dev)
+
+    @property
+    def frames(self) -> list[tuple[int, bytes]]:
+        """(virtual ns, Ethernet frame) for every frame so far."""
+        return self._k._k._capture_frames(self._id)
+
+    def stop(self) -> None:
+        self._k._k._capture_stop(self._id)
+
+    def write_pcap(self, path: str) -> int:
+        """Write a pcap file (nanosecond timestamps, Ethernet link type); returns the frame count."""
+        frames = self.frames
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+            for ts, data in frames:
+                f.write(struct.pack("<IIII", ts // 1_000_000_000, ts % 1_000_000_000, len(data), len(data)))
+                f.write(data)
+        return len(frames)
+
+
+class NfHook:
+    """A netfilter hook written in Python: fn(hook, packet_bytes, in_dev, out_dev) -> NF_ACCEPT/NF_DROP."""
+
+    def __init__(self, k, hooknum: int, fn: Callable, priority: int, name: str):
+        self._k = k
+        self.hooknum = hooknum
+        self.name = name
+
+        def call(hook, data, indev, outdev):
+            v = fn(hook, data, indev, outdev)
+            if v is None or v is True:
+                return NF_ACCEPT
+            if v is False:
+                return NF_DROP
+            if v not in (NF_ACCEPT, NF_DROP):
+                raise ValueError(f"a netfilter hook returns NF_ACCEPT or NF_DROP, not {v!r}")
+            return v
+
+        self._id = k._k._nf_register(hooknum, call, priority, name)
+
+    @property
+    def accepted(self) -> int:
+        return self._k._k._nf_hook_stats(self._id)[0]
+
+    @property
+    def dropped(self) -> int:
+        return self._k._k._nf_hook_stats(self._id)[1]
+
+    def unregister(self) -> None:
+        self._k._k._nf_unregister(self._id)
+
+
+class NetView:
+    """`k.net`: one machine's network stack."""
+
+    def __init__(self, k):
+        self._k = k
+
+    @property
+    def devices(self) -> dict[str, dict]:
+        return {d["name"]: d for d in self._k._k._net_devices()}
+
+    @property
+    def routes(self) -> list[dict]:
+        return self._k._k._net_routes()
+
+    @property
+    def neighbours(self) -> list[tuple]:
+        """(ip, mac, dev, state): static entries, installed by Network.link (no ARP is modeled)."""
+        return self._k._k._net_neigh()
+
+    @property
+    def sockets(self) -> list[dict]:
+        """Every live sock: addresses, state, refcount, buffer use, drops, its receive queue
+        (each sk_buff with its bytes) and the tasks sleeping on its wait queue."""
+        return self._k._k._net_socks()
+
+    def socket(self, pid: int, fd: int) -> dict:
+        """The socket behind a process's fd, and its sock."""
+        return self._k._k._sock_of_fd(operator.index(pid), operator.index(fd))
+
+    @property
+    def protocols(self) -> dict:
+        """net_families, inetsw (type, protocol, proto, proto_ops, flags), inet_protos, proto_list."""
+        return self._k._k._net_protocols()
+
+    @property
+    def snmp(self) -> dict:
+        """The Ip, Udp and Icmp counters of /proc/net/snmp."""
+        return self._k._k._net_snmp()
+
+    def sysctl(self, name: str, value: int | None = None) -> int:
+        if not isinstance(name, str):
+            raise TypeError("a sysctl name is a str, like 'net.ipv4.ip_forward'")
+        return self._k._k._sysctl(name, value)
+
+    def route_add(self, dst: str, via: str | None = None, dev: str = "") -> None:
+        """ip route add DST/LEN [via GW] [dev DEV]."""
+        if not isinstance(dst, str) or "/" not in dst:
+            raise ValueError("dst is a prefix like '10.0.1.0/24' or '0.0.0.0/0'")
+        addr, plen = dst.split("/", 1)
+        self._k._k._ip_route_add(addr, int(plen), via, dev)
+
+    def capture(self, dev: str) -> Capture:
+        return Capture(self._k, dev)
+
+    def nf_register_hook(self, hooknum: int, fn: Callable, priority: int = 0, name: str = "hook") -> NfHook:
+        if not callable(fn):
+            raise TypeError("a netfilter hook is a callable (hook, packet, in_dev, out_dev) -> verdict")
+        return NfHook(self._k, operator.index(hooknum), fn, operator.index(priority), name)
+
+    def proc_net_udp(self) -> str:
+        """Like /proc/net/udp."""
+        lines = ["   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"]
+        socks = [s for s in self.sockets if s["prot"] == "UDP" and s["hashed"]]
+        for i, s in enumerate(socks):
+            (la, lp), (ra, rp) = s["local"], s["remote"]
+            tx = max(0, s["wmem_alloc"] - 1)
+            lines.append(f"{i:5d}: {_ip_hex(la)}:{lp:04X} {_ip_hex(ra)}:{rp:04X} {s['state']:02X} {tx:08X}:{s['rmem_alloc']:08X} "
+                         f"00:00000000 00000000 {s['uid']:5d}        0 {s['ino']} {s['refcnt']} {s['id']:016x} {s['drops']}")
+        return "\n".join(lines) + "\n"
+
+    def proc_net_dev(self) -> str:
+        """Like /proc/net/dev."""
+        out = ["Inter-|   Receive                  |  Transmit", " face |bytes    packets drop      |bytes    packets drop"]
+        for d in self.devices.values():
+            s = d["stats"]
+            out.append(f"{d['name']:>6}: {s['rx_bytes']:8d} {s['rx_packets']:7d} {s['rx_dropped']:4d}      "
+                       f"{s['tx_bytes']:8d} {s['tx_packets']:7d} {s['tx_dropped']:4d}")
+        return "\n".join(out) + "\n"
+
+
+class Network:
+    """Several machines and the links between them, run together in virtual time.
+
+    >>> net = Network()
+    >>> a, b = net.host("alice"), net.host("bob")
+    >>> net.link(a, b)               # eth0 on each: 10.0.0.1/24 and 10.0.0.2/24
+    >>> net.run()
+    """
+
+    def __init__(self, seed: int = 0):
+        self.seed = operator.index(seed)
+        self.hosts: dict[str, Any] = {}
+        self._links: list[dict] = []
+        self._lookahead: int | None = None
+
+    def host(self, name: str, **kernel_args):
+        from .kernel import Kernel
+        if not isinstance(name, str) or not name:
+            raise ValueError("a host needs a name")
+        if name in self.hosts:
+            raise ValueError(f"there is already a host named {name!r}")
+        kernel_args.setdefault("seed", self.seed + len(self.hosts))
+        k = Kernel(**kernel_args)
+        k.hostname = name
+        self.hosts[name] = k
+        return k
+
+    def link(self, a, b, subnet: str | None = None, *, ips: tuple[str, str] | None = None, latency_ns: int = 10_000,
+             bandwidth_bps: int = 1_000_000_000, loss: float = 0.0, mtu: int = 1500) -> tuple[str, str]:
+        """Join two hosts with a cable: a new NIC on each (ethN, with its own interrupt line),
+        addresses in one subnet, a connected route on each, and each other's MAC as a permanent
+        neighbour. Returns the two device names."""
+        for h in (a, b):
+            if h not in self.hosts.values():
+                raise ValueError("link hosts made by this Network's host()")
+        n = len(self._links)
+        if ips is None:
+            base = subnet or f"10.0.{n}.0/24"
+            net_addr, plen = base.split("/")
+            parts = [int(x) for x in net_addr.split(".")]
+            ips = (".".join(map(str, parts[:3] + [parts[3] + 1])), ".".join(map(str, parts[:3] + [parts[3] + 2])))
+            prefix = int(plen)
+        else:
+            prefix = int((subnet or "x/24").split("/")[1])
+        irq_a = 11 + sum(1 for l in self._links if a in (l["a"], l["b"]))
+        irq_b = 11 + sum(1 for l in self._links if b in (l["a"], l["b"]))
+        devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, operator.index(latency_ns), operator.index(bandwidth_bps),
+                           float(loss), self.seed * 1000 + n, irq_a, irq_b, operator.index(mtu))
+        self._links.append({"a": a, "b": b, "latency_ns": latency_ns, "devs": devs, "ips": ips})
+        self._lookahead = min(self._lookahead or latency_ns, latency_ns)
+        return devs
+
+    def run(self, *, for_ns: int | None = None, until_ns: int | None = None):
+        """Run every host until all are quiet (or the time bound). Returns None, or (host, Stop)
+        when one stopped at a breakpoint."""
+        ks = list(self.hosts.values())
+        if not ks:
+            raise ValueError("the network has no hosts")
+        limit = -1
+        if for_ns is not None:
+            limit = max(k.now for k in ks) + operator.index(for_ns)
+        if until_ns is not None:
+            limit = operator.index(until_ns)
+        which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000)
+        if which is None:
+            return None
+        k = ks[which]
+        return k, k.stopped
+
+    def check(self) -> None:
+        for k in self.hosts.values():
+            k.check()
