@@ -2,6 +2,9 @@
 // whose macros glasskernel's headers replace with the kernel's own names.
 #include <benchmark/benchmark.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace {
@@ -24,5 +27,27 @@ void BM_real_signal_roundtrip(benchmark::State& state) {
     state.counters["ops_per_iter"] = 1;
 }
 BENCHMARK(BM_real_signal_roundtrip);
+
+// This machine's own loopback UDP: sendto + recv of a 64-byte datagram between two sockets.
+void BM_real_udp_loopback(benchmark::State& state) {
+    int srv = socket(AF_INET, SOCK_DGRAM, 0), cli = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(srv, reinterpret_cast<sockaddr*>(&addr), &len);
+    char payload[64] = {}, buf[2048];
+    for (auto _ : state) {
+        sendto(cli, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        recv(srv, buf, sizeof buf, 0);
+    }
+    close(srv);
+    close(cli);
+    state.SetItemsProcessed(static_cast<long>(state.iterations()));
+    state.counters["ops_per_iter"] = 1;
+}
+BENCHMARK(BM_real_udp_loopback);
 
 }  // namespace

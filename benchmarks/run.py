@@ -139,6 +139,40 @@ def real_py_getpid(n: int) -> float:
     return timeit(once, n)
 
 
+def sim_py_udp(n: int) -> float:
+    """A Python program sends a 64-byte datagram to itself over lo and receives it, n times."""
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/u")
+        async def u(sys):
+            srv, cli = await sys.socket(), await sys.socket()
+            await sys.bind(srv, ("127.0.0.1", 9000))
+            payload = bytes(64)
+            for _ in range(n):
+                await sys.sendto(cli, payload, ("127.0.0.1", 9000))
+                await sys.recvfrom(srv, 2048)
+        k.spawn("/bin/u")
+        k.run()
+    return timeit(once, n)
+
+
+def real_py_udp(n: int) -> float:
+    import socket
+    def once():
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("127.0.0.1", 0))
+        addr = srv.getsockname()
+        payload = bytes(64)
+        for _ in range(n):
+            cli.sendto(payload, addr)
+            srv.recvfrom(2048)
+        srv.close()
+        cli.close()
+    return timeit(once, n)
+
+
 def real_py_fork(n: int) -> float:
     def once():
         for _ in range(n):
@@ -182,6 +216,8 @@ def main() -> int:
                      "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
         rows.append(("softirq raise + handle (local_bh_enable)", c["BM_sim_softirq_raise_handle"],
                      "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
+        rows.append(("UDP datagram over lo, send+receive, C++ (kernel sockets)", c["BM_sim_udp_loopback"],
+                     "UDP over this machine's loopback (C)", c["BM_real_udp_loopback"]))
         rows.append(("scheduling decision: sched_yield, alone on the CPU", c["BM_sim_sched_yield_alone"],
                      "sched_yield() (C)", c["BM_real_sched_yield"]))
         rows.append(("sched_yield with 8 runnable (decision + switch)", c["BM_sim_sched_yield_8"],
@@ -191,6 +227,8 @@ def main() -> int:
     rows.append(("getpid, Python program", sim_py_getpid(200_000 // scale), "os.getpid() from Python", real_py_getpid(1_000_000 // scale)))
     rows.append(("signal to self + handler, Python program", sim_py_signal(20_000 // scale), "os.kill(os.getpid()) + handler",
                  real_py_signal(20_000 // scale)))
+    rows.append(("UDP datagram over lo, send+receive, Python program", sim_py_udp(20_000 // scale),
+                 "UDP over this machine's loopback (Python)", real_py_udp(20_000 // scale)))
     real_fork = real_py_fork(300 // scale)
     rows.append(("fork+exit+wait, Python, 1st fork of a process", sim_py_first_fork(2000 // scale), "os.fork/os.waitpid", real_fork))
     rows.append(("fork+exit+wait, Python, loop of 100 (replay grows)", sim_py_fork(100), "os.fork/os.waitpid", real_fork))

@@ -154,6 +154,20 @@ static long sock_write(file* f, const std::string& buf) {
     return ts.ret(sock_sendmsg(sock, &msg, data.size()));
 }
 
+// In-kernel users of sockets (sock_create_kern, kernel_bind, kernel_sendmsg, kernel_recvmsg).
+int sock_create_kern(int family, int type, int protocol, socket** res) { return __sock_create(family, type, protocol, res, 1); }
+int kernel_bind(socket* sock, const sockaddr_in_k* addr) { return sock->ops->bind(sock, addr, 16); }
+int kernel_sendmsg(socket* sock, msghdr_k* msg, const std::string& data) {
+    std::string buf = data;
+    msg->iov = &buf;
+    return sock_sendmsg(sock, msg, buf.size());
+}
+int kernel_recvmsg(socket* sock, msghdr_k* msg, std::string* buf, size_t size, int flags) {
+    msg->iov = buf;
+    return sock_recvmsg(sock, msg, size, flags);
+}
+void sock_release(socket* sock) { __sock_release(sock); }
+
 int sock_setsockopt(socket* sock, int level, int optname, long val);
 int sock_getsockopt(socket* sock, int level, int optname, long* val);
 

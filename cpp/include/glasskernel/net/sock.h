@@ -177,6 +177,11 @@ long sock_rcvtimeo(const struct sock* sk, bool noblock);
 int sock_intr_errno(long timeo);
 sk_buff* __skb_recv_datagram(struct sock* sk, sk_buff_head* queue, int flags, int* off, int* err);
 int sock_register(net* net, const net_proto_family* ops);
+int sock_create_kern(int family, int type, int protocol, socket** res);
+int kernel_bind(socket* sock, const sockaddr_in_k* addr);
+int kernel_sendmsg(socket* sock, msghdr_k* msg, const std::string& data);
+int kernel_recvmsg(socket* sock, msghdr_k* msg, std::string* buf, size_t size, int flags);
+void sock_release(socket* sock);
 int proto_register(net* net, proto* prot);
 
 }  // namespace gk
