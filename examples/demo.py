@@ -39,3 +39,32 @@ print(k.trace.tree("__x64_sys_clone", pid=parent.pid), end="")
 print("\n=== function_graph: the parent's first wait4() ===")
 print(k.trace.function_graph("__x64_sys_wait4", pid=parent.pid), end="")
 print(f"\nparent {parent.pid} exited with status {parent.exit_code:#x}; reaped by init: {parent.reaped}")
+
+# ---- two machines and a UDP datagram (seeds 001/002) ----
+net = gk.Network(seed=0)
+alice, bob = net.host("alice"), net.host("bob")
+net.link(alice, bob, latency_ns=50_000)  # eth0: 10.0.0.1 <-> 10.0.0.2
+
+
+@bob.program("/bin/server")
+async def server(sys):
+    s = await sys.socket()
+    await sys.bind(s, ("0.0.0.0", 9000))
+    data, addr = await sys.recvfrom(s, 100)  # sleeps until sock_def_readable wakes it
+    await sys.print(f"bob got {data!r} from {addr}")
+
+
+@alice.program("/bin/client")
+async def client(sys):
+    s = await sys.socket()
+    await sys.nanosleep(0.001)
+    await sys.sendto(s, b"hello bob", ("10.0.0.2", 9000))
+
+
+bob.spawn("/bin/server")
+alice.spawn("/bin/client")
+net.run(check=True)
+print("\n=== two hosts: UDP across a link ===")
+print(bob.console, end="")
+print("\n=== bob: the NIC interrupt's softirq, up to the sleeping reader ===")
+print(bob.trace.tree("net_rx_action", args=False), end="")

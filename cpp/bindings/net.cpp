@@ -21,6 +21,15 @@ static py::list skb_list(const sk_buff_head& q) {
         d["len"] = s.len;
         d["truesize"] = s.truesize;
         d["arrival"] = s.arrival;
+        // The buffer's layout: offsets from head, as skb->data - skb->head etc. would give them.
+        d["data_off"] = s.data;
+        d["tail"] = s.tail;
+        d["end"] = s.end;
+        d["mac_header"] = s.mac_header;
+        d["network_header"] = s.network_header;
+        d["transport_header"] = s.transport_header;
+        d["protocol"] = s.protocol;
+        d["cloned"] = s.cloned;
         d["data"] = py::bytes(reinterpret_cast<const char*>(s.head->data() + s.data), s.len);
         l.append(d);
     }
@@ -83,7 +92,7 @@ net_device* gknic_probe(Kernel* k, int irq);
 // The simulator's own way of running several machines together: always advance the one that is
 // furthest behind, never beyond the others' time plus the smallest link latency, so a frame
 // sent by one always reaches the other before the other's clock passes its arrival.
-static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long until_ns, long long lookahead) {
+static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long until_ns, long long lookahead, bool check) {
     u64 limit = until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns);
     for (;;) {
         int best = -1;
@@ -108,7 +117,15 @@ static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long
         run_result r;
         {
             kernel_context ctx(&k);
-            r = k.run(horizon, nullptr);
+            // With check, the self-check runs after every engine step of every machine.
+            std::function<bool()> pred;
+            if (check)
+                pred = [&k]() -> bool {
+                    std::string e = k.check();
+                    if (!e.empty()) throw std::runtime_error("self-check failed: " + e);
+                    return false;
+                };
+            r = k.run(horizon, pred);
         }
         k.horizon = KTIME_MAX;
         if (k.host_error) {
@@ -364,7 +381,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         });
     m.def("_link", [](std::shared_ptr<Kernel> a, std::shared_ptr<Kernel> b, const std::string& ip_a, const std::string& ip_b,
                       int prefix, unsigned long long latency_ns, unsigned long long bandwidth_bps, double loss, unsigned long long seed,
-                      int irq_a, int irq_b, unsigned mtu) {
+                      int irq_a, int irq_b, unsigned mtu, unsigned mac_serial) {
         if (a.get() == b.get()) throw py::value_error("a link joins two different machines");
         refuse_running(*a);
         refuse_running(*b);
@@ -388,7 +405,6 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         l->loss = loss;
         l->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
         std::pair<net_device*, u32> ends[2] = {{da, pa}, {db, pb}};
-        static u32 mac_serial = 0;
         for (int e = 0; e < 2; e++) {
             net_device* d = ends[e].first;
             d->link = l.get();
@@ -396,7 +412,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             d->mtu = mtu;
             d->ip_addr = ends[e].second;
             d->prefix_len = prefix;
-            u32 serial = ++mac_serial;
+            u32 serial = mac_serial + static_cast<u32>(e);  // locally administered, per network
             u8 mac[ETH_ALEN] = {0x02, 0x00, static_cast<u8>(serial >> 24), static_cast<u8>(serial >> 16), static_cast<u8>(serial >> 8),
                                 static_cast<u8>(serial)};
             memcpy(d->dev_addr, mac, ETH_ALEN);

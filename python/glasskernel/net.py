@@ -3,6 +3,7 @@ devices, routes, neighbours, sockets and their queues, /proc/net-like tables, ne
 written in Python, and packet captures written as pcap files that tshark or scapy can read."""
 from __future__ import annotations
 
+import html
 import operator
 import struct
 from typing import Any, Callable
@@ -17,6 +18,48 @@ TCP_STATES = {1: "ESTABLISHED", 7: "CLOSE"}
 def _ip_hex(addr: str) -> str:
     a, b, c, d = (int(x) for x in addr.split("."))
     return f"{d:02X}{c:02X}{b:02X}{a:02X}"  # /proc/net shows the address as a little-endian word
+
+
+def _hex(data: bytes, limit: int = 64) -> str:
+    h = data[:limit].hex(" ")
+    return h + (" …" if len(data) > limit else "")
+
+
+def _table(caption: str, rows: list[tuple]) -> str:
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td style='text-align:left'>{html.escape(str(b))}</td></tr>"
+                   for a, b in rows)
+    return f"<table><caption>{html.escape(caption)}</caption>{body}</table>"
+
+
+def _skb_rows(queue: list[dict]) -> str:
+    if not queue:
+        return "<i>empty</i>"
+    head = "<tr><th>sk_buff</th><th>len</th><th>truesize</th><th>data</th></tr>"
+    rows = "".join(f"<tr><td>#{s['id']}</td><td>{s['len']}</td><td>{s['truesize']}</td><td><code>{html.escape(_hex(s['data']))}</code></td></tr>"
+                   for s in queue)
+    return f"<table>{head}{rows}</table>"
+
+
+class SockInfo(dict):
+    """A snapshot of one struct sock (and its socket): a dict, with an HTML view for notebooks."""
+
+    def _repr_html_(self) -> str:
+        rows = [(k, self[k]) for k in ("prot", "ops", "state", "local", "remote", "refcnt", "rmem_alloc", "wmem_alloc",
+                                       "rcvbuf", "sndbuf", "drops", "err", "shutdown", "dead", "sk_data_ready", "ino") if k in self]
+        rows.append(("waiters (sk_wq)", ", ".join(f"{t.comm}/{t.pid}" for t in self.get("waiters", [])) or "none"))
+        sid = self.get("id")
+        return (f"<div>{_table(f'struct sock #{sid}', rows)}<b>sk_receive_queue</b>"
+                f"{_skb_rows(self.get('receive_queue', []))}</div>")
+
+
+class DeviceInfo(dict):
+    """A snapshot of one net_device: a dict, with an HTML view."""
+
+    def _repr_html_(self) -> str:
+        rows = [(k, self[k]) for k in ("ifindex", "mtu", "mac", "ip", "prefix_len", "irq", "stats", "qdisc", "queue_stopped", "napi", "link")
+                if k in self]
+        return (f"<div>{_table('net_device ' + self['name'], rows)}<b>rx ring</b>{_skb_rows(self['rx_ring'])}"
+                f"<b>tx ring</b>{_skb_rows(self['tx_ring'])}</div>")
 
 
 class Capture:
@@ -86,7 +129,7 @@ class NetView:
 
     @property
     def devices(self) -> dict[str, dict]:
-        return {d["name"]: d for d in self._k._k._net_devices()}
+        return {d["name"]: DeviceInfo(d) for d in self._k._k._net_devices()}
 
     @property
     def routes(self) -> list[dict]:
@@ -101,11 +144,11 @@ class NetView:
     def sockets(self) -> list[dict]:
         """Every live sock: addresses, state, refcount, buffer use, drops, its receive queue
         (each sk_buff with its bytes) and the tasks sleeping on its wait queue."""
-        return self._k._k._net_socks()
+        return [SockInfo(s) for s in self._k._k._net_socks()]
 
     def socket(self, pid: int, fd: int) -> dict:
         """The socket behind a process's fd, and its sock."""
-        return self._k._k._sock_of_fd(operator.index(pid), operator.index(fd))
+        return SockInfo(self._k._k._sock_of_fd(operator.index(pid), operator.index(fd)))
 
     @property
     def protocols(self) -> dict:
@@ -147,6 +190,19 @@ class NetView:
             lines.append(f"{i:5d}: {_ip_hex(la)}:{lp:04X} {_ip_hex(ra)}:{rp:04X} {s['state']:02X} {tx:08X}:{s['rmem_alloc']:08X} "
                          f"00:00000000 00000000 {s['uid']:5d}        0 {s['ino']} {s['refcnt']} {s['id']:016x} {s['drops']}")
         return "\n".join(lines) + "\n"
+
+    def _repr_html_(self) -> str:
+        devs = "".join(f"<tr><td>{d['name']}</td><td>{d['ip']}/{d['prefix_len']}</td><td>{d['mac']}</td><td>{d['mtu']}</td>"
+                       f"<td>{d['stats']['rx_packets']}</td><td>{d['stats']['tx_packets']}</td></tr>" for d in self.devices.values())
+        socks = "".join(f"<tr><td>#{s['id']}</td><td>{s['prot']}</td><td>{s['local'][0]}:{s['local'][1]}</td>"
+                        f"<td>{s['remote'][0]}:{s['remote'][1]}</td><td>{len(s['receive_queue'])}</td>"
+                        f"<td>{', '.join(str(t.pid) for t in s['waiters'])}</td></tr>" for s in self.sockets)
+        routes = "".join(f"<tr><td>{r['dst']}/{r['prefix_len']}</td><td>{r['gateway'] or ''}</td><td>{r['dev']}</td><td>{r['table']}</td></tr>"
+                         for r in self.routes)
+        return (f"<div><b>{html.escape(self._k.hostname)}</b><table><tr><th>dev</th><th>inet</th><th>ether</th><th>mtu</th>"
+                f"<th>rx</th><th>tx</th></tr>{devs}</table><table><tr><th>sock</th><th>proto</th><th>local</th><th>remote</th>"
+                f"<th>queued</th><th>sleepers</th></tr>{socks}</table><table><tr><th>route</th><th>via</th><th>dev</th>"
+                f"<th>table</th></tr>{routes}</table></div>")
 
     def proc_net_dev(self) -> str:
         """Like /proc/net/dev."""
@@ -205,14 +261,15 @@ class Network:
         irq_a = 11 + sum(1 for l in self._links if a in (l["a"], l["b"]))
         irq_b = 11 + sum(1 for l in self._links if b in (l["a"], l["b"]))
         devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, operator.index(latency_ns), operator.index(bandwidth_bps),
-                           float(loss), self.seed * 1000 + n, irq_a, irq_b, operator.index(mtu))
+                           float(loss), self.seed * 1000 + n, irq_a, irq_b, operator.index(mtu), 2 * n + 1)
         self._links.append({"a": a, "b": b, "latency_ns": latency_ns, "devs": devs, "ips": ips})
         self._lookahead = min(self._lookahead or latency_ns, latency_ns)
         return devs
 
-    def run(self, *, for_ns: int | None = None, until_ns: int | None = None):
+    def run(self, *, for_ns: int | None = None, until_ns: int | None = None, check: bool = False):
         """Run every host until all are quiet (or the time bound). Returns None, or (host, Stop)
-        when one stopped at a breakpoint."""
+        when one stopped at a breakpoint. With check, every host's self-check runs after each
+        engine step (gk.KernelInconsistency names the first broken invariant)."""
         ks = list(self.hosts.values())
         if not ks:
             raise ValueError("the network has no hosts")
@@ -221,7 +278,13 @@ class Network:
             limit = max(k.now for k in ks) + operator.index(for_ns)
         if until_ns is not None:
             limit = operator.index(until_ns)
-        which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000)
+        try:
+            which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000, bool(check))
+        except RuntimeError as e:
+            if str(e).startswith("self-check failed: "):
+                from .kernel import KernelInconsistency
+                raise KernelInconsistency(str(e)[len("self-check failed: "):]) from None
+            raise
         if which is None:
             return None
         k = ks[which]

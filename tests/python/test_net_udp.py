@@ -178,13 +178,13 @@ def test_blocking_reader_is_woken_by_sock_def_readable_across_a_link():
 
     srv = b.spawn("/bin/server")
     a.spawn("/bin/client")
-    net.run(for_ns=1_000_000)
+    net.run(for_ns=1_000_000, check=True)
     # The reader sleeps on its socket's wait queue.
     sk = b.net.socket(srv.pid, 3)
     assert srv.state == "S" and [t.pid for t in sk["waiters"]] == [srv.pid]
     assert sk["sk_data_ready"] == "sock_def_readable" and sk["socket"]["ops"] == "inet_dgram_ops"
     assert b.net.proc_net_udp().splitlines()[1].split()[1] == "00000000:2328"
-    net.run()
+    net.run(check=True)
     net.check()
     assert got == [(b"ping", ("10.0.0.1", 32768))]
     ev = [e.name for e in b.trace.events]
@@ -286,7 +286,7 @@ def test_icmp_port_unreachable_refuses_a_connected_socket_only():
             res["free"] = e.errno
 
     a.spawn("/bin/c")
-    net.run()
+    net.run(check=True)
     net.check()
     assert res == {"conn": errno.ECONNREFUSED, "free": errno.EAGAIN}
     assert b.net.snmp["Udp"]["NoPorts"] == 2 and b.net.snmp["Icmp"]["OutDestUnreachs"] == 2
@@ -316,7 +316,7 @@ def test_emsgsize_and_fragmentation_across_a_link():
     cap = b.net.capture("eth0")
     b.spawn("/bin/s")
     a.spawn("/bin/c")
-    net.run()
+    net.run(check=True)
     net.check()
     assert res == {"big": errno.EMSGSIZE, "sent": 4096}
     assert got[0][0] == bytes(range(256)) * 16
@@ -345,7 +345,7 @@ def test_pcap_capture_decodes_with_scapy(tmp_path):
     cap = a.net.capture("eth0")
     b.spawn("/bin/s")
     a.spawn("/bin/c")
-    net.run()
+    net.run(check=True)
     path = str(tmp_path / "eth0.pcap")
     assert cap.write_pcap(path) == 2
     pkts = scapy.rdpcap(path)
@@ -386,7 +386,7 @@ def test_netfilter_hook_drops_and_counts():
         await sys.sendto(s, b"other", ("10.0.0.2", 9001))
 
     a.spawn("/bin/c")
-    net.run()
+    net.run(check=True)
     assert hook.dropped == 1 and hook.accepted == 1
     assert seen[0][0] == gk.net.NF_INET_LOCAL_IN and seen[0][1] == "eth0"
     assert b.net.snmp["Udp"]["NoPorts"] == 1  # the second reached UDP and found no socket
@@ -420,12 +420,12 @@ def test_forwarding_through_a_router_decrements_ttl():
     cap = b.net.capture("eth0")
     b.spawn("/bin/s")
     a.spawn("/bin/c")
-    net.run()
+    net.run(check=True)
     assert got == []  # ip_forward is off: the router drops it
     assert r.net.snmp["Ip"]["InAddrErrors"] == 1
     assert r.net.sysctl("net.ipv4.ip_forward", 1) == 1
     a.spawn("/bin/c")
-    net.run()
+    net.run(check=True)
     net.check()
     assert got == [(b"via router", ("10.0.1.1", 32769))]
     assert cap.frames[-1][1][14 + 8] == 63  # TTL 64, decremented once
@@ -455,7 +455,7 @@ def test_raw_icmp_ping_and_echo_reply():
         res["reply"] = (data, addr)
 
     a.spawn("/bin/ping")
-    net.run()
+    net.run(check=True)
     net.check()
     data, addr = res["reply"]
     assert addr == ("10.0.0.2", 0)
@@ -535,7 +535,7 @@ def test_link_loss_is_seeded_and_deterministic():
                 await sys.sendto(s, b"x", ("10.0.0.2", 9))
 
         a.spawn("/bin/c")
-        net.run()
+        net.run(check=True)
         return a.net.devices["eth0"]["link"]["lost"], b.net.snmp["Udp"]["NoPorts"]
 
     lost, arrived = run(1)
@@ -557,3 +557,84 @@ def test_link_argument_errors():
     other = gk.Kernel()
     with pytest.raises(ValueError):
         net.link(a, other)
+
+
+def test_reuseport_spreads_flows_and_html_views():
+    k = gk.Kernel()
+    counts = {}
+
+    async def prog(sys):
+        socks = []
+        for _ in range(2):
+            s = await sys.socket()
+            await sys.setsockopt(s, SOL_SOCKET, SO_REUSEPORT, 1)
+            await sys.bind(s, ("127.0.0.1", 5353))
+            socks.append(s)
+        for i in range(16):
+            c = await sys.socket()
+            await sys.sendto(c, b"q", ("127.0.0.1", 5353))
+            await sys.close(c)
+        for s in socks:
+            n = 0
+            while True:
+                try:
+                    await sys.recvfrom(s, 10, MSG_DONTWAIT)
+                    n += 1
+                except OSError:
+                    break
+            counts[s] = n
+
+    run_prog(k, prog)
+    assert sum(counts.values()) == 16 and all(n > 0 for n in counts.values())
+    h = k.net._repr_html_()
+    assert "lo" in h and "127.0.0.1" in h
+    assert "net_device lo" in k.net.devices["lo"]._repr_html_()
+
+
+def test_sndbuf_full_gives_eagain_on_a_slow_link():
+    net, a, b = pair(bandwidth_bps=1_000_000)  # 1 Mbit/s: each 1 KB frame takes 8 ms
+    res = {}
+
+    @a.program("/bin/c")
+    async def cli(sys):
+        s = await sys.socket()
+        await sys.setsockopt(s, SOL_SOCKET, 7, 4096)  # SO_SNDBUF: 8192 after doubling
+        sent = 0
+        try:
+            for _ in range(50):
+                await sys.sendto(s, bytes(1000), ("10.0.0.2", 9), MSG_DONTWAIT)
+                sent += 1
+        except OSError as e:
+            res["err"] = e.errno
+        res["sent"] = sent
+
+    a.spawn("/bin/c")
+    net.run(check=True)
+    assert res["err"] == errno.EAGAIN and 2 <= res["sent"] < 10
+    assert a.net.devices["eth0"]["stats"]["tx_packets"] == res["sent"]
+
+
+def test_self_check_runs_inside_network_runs():
+    net, a, b = pair()
+    assert net.run(check=True) is None
+    net.check()
+
+
+def test_skb_view_shows_the_buffer_layout():
+    k = gk.Kernel()
+    seen = {}
+
+    async def prog(sys):
+        s = await sys.socket()
+        await sys.bind(s, ("127.0.0.1", 4100))
+        c = await sys.socket()
+        await sys.sendto(c, b"layout", ("127.0.0.1", 4100))
+        seen["sock"] = k.net.socket(await sys.getpid(), s)
+
+    run_prog(k, prog)
+    (skb,) = seen["sock"]["receive_queue"]
+    # Queued for UDP: data starts at the UDP header, after the Ethernet and IP headers.
+    assert skb["transport_header"] == skb["data_off"] == skb["network_header"] + 20 == skb["mac_header"] + 34
+    assert skb["len"] == 8 + 6 and skb["tail"] == skb["data_off"] + skb["len"] <= skb["end"]
+    assert skb["data"][8:] == b"layout" and skb["protocol"] == 0x0800
+    assert seen["sock"]["rmem_alloc"] == skb["truesize"]
