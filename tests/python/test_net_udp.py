@@ -638,3 +638,63 @@ def test_skb_view_shows_the_buffer_layout():
     assert skb["len"] == 8 + 6 and skb["tail"] == skb["data_off"] + skb["len"] <= skb["end"]
     assert skb["data"][8:] == b"layout" and skb["protocol"] == 0x0800
     assert seen["sock"]["rmem_alloc"] == skb["truesize"]
+
+
+def test_a_signal_interrupts_or_restarts_a_blocked_recvfrom():
+    import signal
+    k = gk.Kernel()
+    res = {}
+
+    async def on_alarm(sys, signo):
+        await sys.print("alarm")  # console output is not repeated by a fork child's replay
+
+    async def prog(sys):
+        s = await sys.socket()
+        await sys.bind(s, ("127.0.0.1", 4200))
+        await sys.sigaction(signal.SIGALRM, on_alarm, 0)  # no SA_RESTART: EINTR
+        await sys.alarm(1)
+        try:
+            await sys.recvfrom(s, 10)
+        except OSError as e:
+            res["eintr"] = e.errno
+        await sys.signal(signal.SIGALRM, on_alarm)        # SA_RESTART: the call goes on
+        await sys.alarm(1)
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.nanosleep(1.5)
+            c = await sys.socket()
+            await sys.sendto(c, b"late", ("127.0.0.1", 4200))
+            await sys.exit(0)
+        res["restarted"] = await sys.recvfrom(s, 10)
+        await sys.waitpid(pid, 0)
+
+    run_prog(k, prog)
+    assert res["eintr"] == errno.EINTR and k.console.count("alarm") == 2
+    assert res["restarted"][0] == b"late"
+
+
+def test_ttl_expiring_at_a_router_sends_time_exceeded():
+    net = gk.Network()
+    a, r, b = net.host("a"), net.host("router"), net.host("b")
+    net.link(a, r, "10.0.1.0/24")
+    net.link(r, b, "10.0.2.0/24")
+    a.net.route_add("10.0.2.0/24", via="10.0.1.2")
+    r.net.sysctl("net.ipv4.ip_forward", 1)
+    res = {}
+
+    @a.program("/bin/c")
+    async def cli(sys):
+        s = await sys.socket()
+        await sys.setsockopt(s, 0, 2, 1)  # IP_TTL 1: the router may not pass it on
+        res["ttl"] = await sys.getsockopt(s, 0, 2)
+        await sys.sendto(s, b"short-lived", ("10.0.2.2", 7))
+        try:
+            await sys.setsockopt(s, 0, 2, 256)
+        except OSError as e:
+            res["bad"] = e.errno
+
+    a.spawn("/bin/c")
+    net.run(check=True)
+    assert res == {"ttl": 1, "bad": errno.EINVAL}
+    assert r.net.snmp["Icmp"]["OutTimeExcds"] == 1 and a.net.snmp["Icmp"]["InTimeExcds"] == 1
+    assert b.net.snmp["Ip"]["InReceives"] == 0
