@@ -98,6 +98,11 @@ void stack_cache::deallocate(boost::context::stack_context& sctx) noexcept {
 
 void stack_cache::release(boost::context::stack_context& sctx) noexcept {
     void* base = static_cast<char*>(sctx.sp) - sctx.size;
+#ifdef GK_ASAN
+    // The memory goes back to the system with whatever redzones the last frames left in its
+    // shadow; whoever maps it next (a shared library, say) must not inherit them.
+    ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + (guard_ ? page_size() : 0), sctx.size - (guard_ ? page_size() : 0));
+#endif
     if (guard_)
         munmap(base, sctx.size);
     else
