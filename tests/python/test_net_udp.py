@@ -698,3 +698,35 @@ def test_ttl_expiring_at_a_router_sends_time_exceeded():
     assert res == {"ttl": 1, "bad": errno.EINVAL}
     assert r.net.snmp["Icmp"]["OutTimeExcds"] == 1 and a.net.snmp["Icmp"]["InTimeExcds"] == 1
     assert b.net.snmp["Ip"]["InReceives"] == 0
+
+
+def test_broadcast_needs_so_broadcast():
+    net, a, b = pair()
+    got, res = [], {}
+
+    @b.program("/bin/s")
+    async def srv(sys):
+        s = await sys.socket()
+        await sys.bind(s, ("0.0.0.0", 6666))
+        got.append(await sys.recvfrom(s, 100))
+        got.append(await sys.recvfrom(s, 100))
+
+    @a.program("/bin/c")
+    async def cli(sys):
+        s = await sys.socket()
+        await sys.nanosleep(0.001)
+        try:
+            await sys.sendto(s, b"all", ("10.0.0.255", 6666))
+        except OSError as e:
+            res["noflag"] = e.errno
+        await sys.setsockopt(s, SOL_SOCKET, 6, 1)  # SO_BROADCAST
+        await sys.sendto(s, b"subnet", ("10.0.0.255", 6666))
+        await sys.sendto(s, b"limited", ("255.255.255.255", 6666))
+
+    cap = b.net.capture("eth0")
+    b.spawn("/bin/s")
+    a.spawn("/bin/c")
+    net.run(check=True)
+    assert res["noflag"] == errno.EACCES
+    assert [d for d, _ in got] == [b"subnet", b"limited"]
+    assert all(frame[:6] == b"\xff" * 6 for _, frame in cap.frames)

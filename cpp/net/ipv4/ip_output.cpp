@@ -52,7 +52,9 @@ static int ip_finish_output2(sk_buff* skb) {
     net* n = kernel_net(dev->kernel);
     // neigh_output → neigh_hh_output: the link-layer header from the neighbour entry.
     u8 dest[ETH_ALEN] = {};
-    if (!(dev->flags & IFF_LOOPBACK)) {
+    if (skb->rt_type == RTN_BROADCAST) {
+        memset(dest, 0xff, ETH_ALEN);
+    } else if (!(dev->flags & IFF_LOOPBACK)) {
         const neighbour* ne = neigh_lookup(n, skb->rt_gateway, dev);
         if (!ne) {
             // No ARP here: an unknown next hop is unreachable.

@@ -34,8 +34,17 @@ static const fib_route* fib_lookup(net* n, u32 daddr) {
     return best;
 }
 
+// The device whose subnet's broadcast address this is (10.0.0.255 on 10.0.0.0/24), if any.
+static net_device* directed_broadcast_dev(net* n, u32 addr) {
+    for (auto& d : n->devices)
+        if (!(d->flags & IFF_LOOPBACK) && d->prefix_len > 0 && d->prefix_len < 31 && d->ip_addr &&
+            addr == (d->ip_addr | ~prefix_mask(d->prefix_len)))
+            return d.get();
+    return nullptr;
+}
+
 int inet_addr_type(net* n, u32 addr) {
-    if (addr == 0xffffffff) return RTN_BROADCAST;
+    if (addr == 0xffffffff || directed_broadcast_dev(n, addr)) return RTN_BROADCAST;
     for (auto& d : n->devices)
         if (d->ip_addr == addr) return RTN_LOCAL;
     if ((addr >> 24) == 127) return RTN_LOCAL;
@@ -45,6 +54,20 @@ int inet_addr_type(net* n, u32 addr) {
 int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) {
     trace_scope ts("ip_route_output_flow", "daddr=%s", ip_str(daddr).c_str());
     (void)saddr;
+    net_device* bdev = directed_broadcast_dev(n, daddr);
+    if (daddr == 0xffffffff && !bdev)
+        for (auto& d : n->devices)
+            if (!(d->flags & IFF_LOOPBACK) && (d->flags & IFF_BROADCAST) && d->ip_addr) {
+                bdev = d.get();  // the limited broadcast leaves by the first Ethernet device
+                break;
+            }
+    if (bdev) {
+        rt->rt_type = RTN_BROADCAST;
+        rt->dev = bdev;
+        rt->gateway = daddr;
+        rt->src = bdev->ip_addr;
+        return ts.ret(0);
+    }
     const fib_route* r = fib_lookup(n, daddr);
     if (!r) return ts.ret(-ENETUNREACH);
     rt->rt_type = r->type;
@@ -66,8 +89,9 @@ int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* 
     (void)skb;
     (void)saddr;
     net* n = kernel_net(dev->kernel);
-    if (daddr == 0xffffffff || inet_addr_type(n, daddr) == RTN_LOCAL) {
-        rt->rt_type = daddr == 0xffffffff ? RTN_BROADCAST : RTN_LOCAL;
+    int type = inet_addr_type(n, daddr);
+    if (type == RTN_BROADCAST || type == RTN_LOCAL) {
+        rt->rt_type = static_cast<rtn_type>(type);
         rt->dev = dev;
         return ts.ret(0);
     }
