@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -49,5 +50,43 @@ void BM_real_udp_loopback(benchmark::State& state) {
     state.counters["ops_per_iter"] = 1;
 }
 BENCHMARK(BM_real_udp_loopback);
+
+// Two processes ping-pong a 64-byte datagram over loopback: per datagram.
+void BM_real_udp_two_processes(benchmark::State& state) {
+    int srv = socket(AF_INET, SOCK_DGRAM, 0), cli = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(srv, reinterpret_cast<sockaddr*>(&addr), &len);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char buf[2048];
+        for (;;) {
+            sockaddr_in from{};
+            socklen_t fl = sizeof from;
+            ssize_t n = recvfrom(srv, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+            if (n <= 0) _exit(0);
+            if (n == 1) _exit(0);  // the stop message
+            sendto(srv, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
+        }
+    }
+    char payload[64] = {}, buf[2048];
+    long n = 0;
+    for (auto _ : state) {
+        sendto(cli, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        recv(cli, buf, sizeof buf, 0);
+        n += 2;
+    }
+    sendto(cli, payload, 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    int status;
+    waitpid(pid, &status, 0);
+    close(srv);
+    close(cli);
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = 2;
+}
+BENCHMARK(BM_real_udp_two_processes);
 
 }  // namespace

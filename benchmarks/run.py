@@ -157,6 +157,56 @@ def sim_py_udp(n: int) -> float:
     return timeit(once, n)
 
 
+def sim_py_udp_two(rounds: int) -> float:
+    """Two Python programs ping-pong a 64-byte datagram over lo; per datagram."""
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/srv")
+        async def srv(sys):
+            s = await sys.socket()
+            await sys.bind(s, ("127.0.0.1", 9000))
+            for _ in range(rounds):
+                data, addr = await sys.recvfrom(s, 2048)
+                await sys.sendto(s, data, addr)
+
+        @k.program("/bin/cli")
+        async def cli(sys):
+            await sys.nanosleep(0.000001)
+            s = await sys.socket()
+            payload = bytes(64)
+            for _ in range(rounds):
+                await sys.sendto(s, payload, ("127.0.0.1", 9000))
+                await sys.recvfrom(s, 2048)
+        k.spawn("/bin/srv")
+        k.spawn("/bin/cli")
+        k.run()
+    return timeit(once, 2 * rounds)
+
+
+def real_py_udp_two(rounds: int) -> float:
+    import socket
+    def once():
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("127.0.0.1", 0))
+        addr = srv.getsockname()
+        pid = os.fork()
+        if pid == 0:
+            for _ in range(rounds):
+                data, peer = srv.recvfrom(2048)
+                srv.sendto(data, peer)
+            os._exit(0)
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        payload = bytes(64)
+        for _ in range(rounds):
+            cli.sendto(payload, addr)
+            cli.recvfrom(2048)
+        os.waitpid(pid, 0)
+        srv.close()
+        cli.close()
+    return timeit(once, 2 * rounds)
+
+
 def real_py_udp(n: int) -> float:
     import socket
     def once():
@@ -218,6 +268,8 @@ def main() -> int:
                      "nearest: signal to self + handler (C)", c["BM_real_signal_roundtrip"]))
         rows.append(("UDP datagram over lo, send+receive, C++ (kernel sockets)", c["BM_sim_udp_loopback"],
                      "UDP over this machine's loopback (C)", c["BM_real_udp_loopback"]))
+        rows.append(("UDP ping-pong between two C++ programs, per datagram", c["BM_sim_udp_two_programs"],
+                     "two processes ping-pong over loopback (C)", c["BM_real_udp_two_processes"]))
         rows.append(("scheduling decision: sched_yield, alone on the CPU", c["BM_sim_sched_yield_alone"],
                      "sched_yield() (C)", c["BM_real_sched_yield"]))
         rows.append(("sched_yield with 8 runnable (decision + switch)", c["BM_sim_sched_yield_8"],
@@ -229,6 +281,8 @@ def main() -> int:
                  real_py_signal(20_000 // scale)))
     rows.append(("UDP datagram over lo, send+receive, Python program", sim_py_udp(20_000 // scale),
                  "UDP over this machine's loopback (Python)", real_py_udp(20_000 // scale)))
+    rows.append(("UDP ping-pong between two Python programs, per datagram", sim_py_udp_two(10_000 // scale),
+                 "two processes ping-pong over loopback (Python)", real_py_udp_two(10_000 // scale)))
     real_fork = real_py_fork(300 // scale)
     rows.append(("fork+exit+wait, Python, 1st fork of a process", sim_py_first_fork(2000 // scale), "os.fork/os.waitpid", real_fork))
     rows.append(("fork+exit+wait, Python, loop of 100 (replay grows)", sim_py_fork(100), "os.fork/os.waitpid", real_fork))
