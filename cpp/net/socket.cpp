@@ -103,7 +103,7 @@ static int sockfd_lookup(long fd, sock_fd* out) {
 }
 
 // move_addr_to_kernel: the user's struct sockaddr_in, parsed.
-int move_addr_to_kernel(const std::string& raw, long ulen, sockaddr_in_k* kaddr) {
+static int move_addr_to_kernel(const std::string& raw, long ulen, sockaddr_in_k* kaddr) {
     if (ulen < 0 || ulen > 128) return -EINVAL;
     if (ulen == 0) return 0;
     if (static_cast<size_t>(ulen) > raw.size()) return -EFAULT;
@@ -167,9 +167,6 @@ int kernel_recvmsg(socket* sock, msghdr_k* msg, std::string* buf, size_t size, i
     return sock_recvmsg(sock, msg, size, flags);
 }
 void sock_release(socket* sock) { __sock_release(sock); }
-
-int sock_setsockopt(socket* sock, int level, int optname, long val);
-int sock_getsockopt(socket* sock, int level, int optname, long* val);
 
 // ---- system calls ----
 

@@ -169,8 +169,7 @@ int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, i
 
 // The UDP payload with room in front for the UDP, IP and link headers (__ip_append_data),
 // then the IP header (__ip_make_skb). DF is set when the datagram fits (IP_PMTUDISC_WANT).
-sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdrlen, u32 saddr, u32 daddr, const rtable* rt,
-                     u8** transport) {
+sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdrlen, u32 saddr, u32 daddr, const rtable* rt) {
     trace_scope ts("ip_make_skb", "len=%zu", data.size());
     net* n = sock_net(sk);
     sk_buff* skb;
@@ -180,7 +179,7 @@ sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdr
         skb = alloc_skb(hh + transhdrlen + static_cast<unsigned>(data.size()));
         skb_reserve(skb, hh);
         skb_set_owner_w(skb, sk);
-        *transport = skb_put(skb, transhdrlen);
+        skb_put(skb, transhdrlen);  // the transport header, filled in by the protocol
         skb_reset_transport_header(skb);
         if (!data.empty()) memcpy(skb_put(skb, static_cast<unsigned>(data.size())), data.data(), data.size());
     }
@@ -189,7 +188,6 @@ sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdr
     skb->rt_gateway = rt->gateway;
     skb->rt_type = static_cast<u8>(rt->rt_type);
     int ttl = inet_sk(sk)->uc_ttl == -1 ? n->ip_default_ttl : inet_sk(sk)->uc_ttl;
-    (void)transport;
     ip_build_header(n, skb, saddr, daddr, static_cast<u8>(sk->sk_protocol), ttl, skb->len + sizeof(iphdr) <= rt->dev->mtu);
     return skb;
 }

@@ -10,8 +10,6 @@
 
 namespace gk {
 
-int ip4_datagram_connect(struct sock* sk, const sockaddr_in_k* usin, int addr_len);
-int __udp_disconnect(struct sock* sk, int flags);
 
 static int raw_hash_sk(struct sock* sk) {
     net* n = sock_net(sk);

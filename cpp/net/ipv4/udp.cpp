@@ -12,10 +12,6 @@
 
 namespace gk {
 
-sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdrlen, u32 saddr, u32 daddr, const rtable* rt, u8** transport);
-int ip_send_skb(net* n, sk_buff* skb);
-int ip4_datagram_connect(struct sock* sk, const sockaddr_in_k* usin, int addr_len);
-int __udp_disconnect(struct sock* sk, int flags);
 
 // May sk share port snum with sk2? (udp_lib_lport_inuse's test)
 static bool udp_conflict(struct sock* sk, inet_sock* sk2) {
@@ -153,8 +149,7 @@ static int udp_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
     if (err) return ts.ret(err);
     err = sock_wait_for_wmem(sk, msg->flags & MSG_DONTWAIT);
     if (err) return ts.ret(err);
-    u8* th = nullptr;
-    sk_buff* skb = ip_make_skb(sk, *msg->iov, sizeof(udphdr), saddr, daddr, &rt, &th);
+    sk_buff* skb = ip_make_skb(sk, *msg->iov, sizeof(udphdr), saddr, daddr, &rt);
     err = udp_send_skb(skb, saddr, daddr, inet->inet_sport, dport);
     inet->tx_datagrams++;
     return ts.ret(err ? err : static_cast<int>(len));
