@@ -418,6 +418,15 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             memcpy(d->dev_addr, mac, ETH_ALEN);
             net* n = kernel_net(d->kernel);
             n->links.push_back(l);
+            // As `ip addr add` does: a local route for the address, a connected one for the subnet.
+            fib_route local;
+            local.dst = ends[e].second;
+            local.prefix_len = 32;
+            local.dev = d;
+            local.type = RTN_LOCAL;
+            local.prefsrc = ends[e].second;
+            local.table = "local";
+            fib_add_route(n, local);
             fib_route r;
             r.dst = ends[e].second & mask;
             r.prefix_len = prefix;
