@@ -33,12 +33,28 @@ def _namespace(k: gk.Kernel) -> dict:
     def run(until=None, **kw):
         return k.run(until, **kw)
 
+    def dmesg() -> None:
+        """Print the kernel log."""
+        print(k.dmesg(), end="")
+
+    def ip_addr() -> None:
+        """The network devices, their addresses and counters (like `ip -s addr`)."""
+        for d in k.net.devices.values():
+            s = d["stats"]
+            print(f"{d['ifindex']}: {d['name']}: mtu {d['mtu']}  inet {d['ip']}/{d['prefix_len']}  ether {d['mac']}"
+                  f"  rx {s['rx_packets']} tx {s['tx_packets']}")
+
+    def netstat() -> None:
+        """The UDP sockets, like /proc/net/udp."""
+        print(k.net.proc_net_udp(), end="")
+
     return {"gk": gk, "k": k, "ps": ps, "pstree": pstree, "step": step, "run": run, "trace": k.trace,
-            "os": os, "signal": signal}
+            "dmesg": dmesg, "ip_addr": ip_addr, "netstat": netstat, "os": os, "signal": signal}
 
 
 BANNER = """glasskernel {version}: a Linux kernel you can open.
-A booted kernel is `k` ({cpus} CPU). Helpers: ps(), pstree(), step(until), run(until), trace.
+A booted kernel is `k` ({cpus} CPU). Helpers: ps(), pstree(), step(until), run(until), trace,
+dmesg(), ip_addr(), netstat(); gk.Network() joins machines with links.
 Write a program:   @k.program("/bin/hi")
                    async def hi(sys): await sys.print("hi from", await sys.getpid())
 then:              k.spawn("/bin/hi"); run(); print(k.console)"""
@@ -50,10 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script (sys.argv[1:])")
     p.add_argument("--cpus", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preempt", default="voluntary", choices=("none", "voluntary", "full"), help="the preemption model")
     p.add_argument("-q", "--quiet", action="store_true", help="no banner")
     a = p.parse_args(argv)
     try:
-        k = gk.Kernel(cpus=a.cpus, seed=a.seed)
+        k = gk.Kernel(cpus=a.cpus, seed=a.seed, preempt=a.preempt)
     except (ValueError, TypeError) as e:
         p.error(str(e))
     ns = _namespace(k)

@@ -33,6 +33,18 @@ def test_interactive_shell_reads_commands_from_stdin():
     assert "├─init(1) S" in out.stdout and ">>> init\n" in out.stdout
 
 
+def test_shell_network_helpers_and_preempt_option():
+    out = subprocess.run([sys.executable, "-m", "glasskernel", "-q", "--preempt", "full"],
+                         input="ip_addr()\nnetstat()\nprint(k.preempt_model)\ndmesg()\n",
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "1: lo: mtu 65536  inet 127.0.0.1/8" in out.stdout
+    assert "local_address rem_address" in out.stdout and "full" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "glasskernel", "-q", "--preempt", "rt"], input="", capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2
+
+
 def test_shell_rejects_bad_arguments():
     out = subprocess.run([sys.executable, "-m", "glasskernel", "--cpus", "0", "-q"], input="", capture_output=True,
                          text=True, timeout=60)
