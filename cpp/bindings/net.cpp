@@ -3,6 +3,7 @@
 // sysctls, netfilter hooks written in Python, packet captures, links between machines (with
 // their NICs) and the lock-step run of several machines.
 #include "bindings/views.h"
+#include "glasskernel/eventpoll.h"
 #include "glasskernel/net/ip.h"
 
 namespace gk {
@@ -203,6 +204,30 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             py::dict d = s->sk ? sock_dict(k, s->sk) : py::dict();
             d["socket"] = py::dict(py::arg("state") = static_cast<int>(s->state), py::arg("type") = s->type,
                                    py::arg("ops") = s->ops ? s->ops->name : "", py::arg("ino") = s->ino, py::arg("file") = f->name);
+            return d;
+        })
+        .def("_epoll_of_fd", [](std::shared_ptr<Kernel> k, int pid, int fd) {
+            task_struct* t = find_task_by_vpid_in(k.get(), pid);
+            if (!t || !t->files) throw py::value_error("no process " + std::to_string(pid));
+            file* f = fget(t->files.get(), fd);
+            if (!f) throw py::value_error("pid " + std::to_string(pid) + " has no fd " + std::to_string(fd));
+            eventpoll* ep = eventpoll_of(f);
+            if (!ep) throw py::value_error("fd " + std::to_string(fd) + " of pid " + std::to_string(pid) + " is not an epoll fd");
+            py::dict d;
+            py::list items;
+            for (auto& [key, epi] : ep->rbr)
+                items.append(py::dict(py::arg("fd") = epi->ffd_fd, py::arg("file") = epi->ffd_file->name,
+                                      py::arg("events") = epi->event.events, py::arg("data") = epi->event.data,
+                                      py::arg("ready") = epi->on_rdllist, py::arg("wakeups") = epi->wakeups,
+                                      py::arg("wait_queues") = epi->pwqlist.size()));
+            d["items"] = items;
+            py::list ready;
+            for (epitem* epi : ep->rdllist) ready.append(epi->ffd_fd);
+            d["rdllist"] = ready;
+            py::list waiters;
+            for (auto& w : ep->wq.head)
+                if (w.private_) waiters.append(task_or_none(k, w.private_));
+            d["waiters"] = waiters;
             return d;
         })
         .def("_net_protocols", [](Kernel& k) {

@@ -245,6 +245,19 @@ py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, co
     }
     case 51: case 52: return py::make_tuple(ip_dotted(static_cast<u32>(out.v[3])), out.v[2]);
     case 55: return py::int_(out.v[0]);
+    case 232: {
+        // struct epoll_event is packed: 4 bytes of events, 8 of data.
+        py::list evs;
+        for (size_t i = 0; i + 12 <= out.data.size(); i += 12) {
+            u32 events;
+            u64 data;
+            memcpy(&events, out.data.data() + i, 4);
+            memcpy(&data, out.data.data() + i + 4, 8);
+            evs.append(py::make_tuple(data, events));
+        }
+        return py::object(std::move(evs));
+    }
+    case 233: return py::none();
     default: return py::int_(ret);
     }
 }

@@ -5,6 +5,8 @@
 namespace gk {
 
 file::~file() {
+    // eventpoll_release: no epoll set may keep watching a file that is going away.
+    if (!f_ep.empty()) eventpoll_release_file(this);
     if (f_op && f_op->release) f_op->release(this);
 }
 

@@ -255,6 +255,9 @@ Kernel::~Kernel() {
     for (auto& t : idle_tasks) all.push_back(t);
     // Unwinding a suspended fiber runs the destructors on its stack (Boost's forced_unwind);
     // trace scopes and wait entries clean up after themselves.
+    // Timers may live on the stacks about to be unwound (a sleeper's hrtimer_sleeper): empty the
+    // queues first, so that no queued timer is destroyed still linked.
+    for (auto& b : hrtimer_bases) b.active.clear();
     for (auto& t : all) destroy_task_fiber(t.get());
     // Open sockets close while the network they belong to still exists.
     for (auto& t : all) t->files.reset();

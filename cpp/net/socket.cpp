@@ -13,7 +13,11 @@ namespace gk {
 static long sock_read(file* f, std::string* buf, size_t count);
 static long sock_write(file* f, const std::string& buf);
 static void sock_close(file* f);
-static const file_operations socket_file_ops = {"socket", sock_read, sock_write, sock_close};
+static unsigned sock_poll(file* f, poll_table* wait) {
+    socket* sock = static_cast<socket*>(f->private_data);
+    return sock->ops->poll(f, sock, wait);
+}
+static const file_operations socket_file_ops = {"socket", sock_read, sock_write, sock_close, sock_poll};
 
 socket* SOCKET_I(file* f) { return f && f->f_op == &socket_file_ops ? static_cast<socket*>(f->private_data) : nullptr; }
 

@@ -7,7 +7,7 @@ from . import _core
 from .kernel import Breakpoint, Kernel, KernelInconsistency, ReplayDivergence, Stop
 from .net import Network
 from . import kthread, net
-from .program import Sys
+from .program import EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, Sys
 from .trace import Event, Trace
 
 # Constants Python's os/signal modules lack.

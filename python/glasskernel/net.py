@@ -150,6 +150,11 @@ class NetView:
         """The socket behind a process's fd, and its sock."""
         return SockInfo(self._k._k._sock_of_fd(operator.index(pid), operator.index(fd)))
 
+    def epoll(self, pid: int, fd: int) -> dict:
+        """The eventpoll behind a process's epoll fd: its items (fd, events, data, whether ready,
+        how often ep_poll_callback queued it), the ready list, and the tasks in epoll_wait."""
+        return self._k._k._epoll_of_fd(operator.index(pid), operator.index(fd))
+
     @property
     def protocols(self) -> dict:
         """net_families, inetsw (type, protocol, proto, proto_ops, flags), inet_protos, proto_list."""

@@ -13,7 +13,7 @@ import os
 import types
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-__all__ = ["Sys", "COMPUTE", "SigInfo"]
+__all__ = ["Sys", "COMPUTE", "SigInfo", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD"]
 
 
 class SigInfo(NamedTuple):
@@ -27,6 +27,7 @@ class SigInfo(NamedTuple):
     si_value: int
 
 COMPUTE = -1  # not a system call: user-mode CPU time, modeled by the engine
+EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3  # the EPOLL* event bits are in Python's select module
 
 
 def _sockaddr(address) -> bytes:
@@ -497,6 +498,27 @@ class Sys:
     @types.coroutine
     def getsockopt(self, fd: int, level: int, option: int):
         return (yield (55, _int(fd, "fd"), _int(level, "level"), _int(option, "option")))
+
+    # ---- epoll (fs/eventpoll.c); constants as in Python's select module ----
+    @types.coroutine
+    def epoll_create1(self, flags: int = 0):
+        return (yield (291, _int(flags, "flags")))
+
+    @types.coroutine
+    def epoll_create(self, size: int = 1):
+        return (yield (213, _int(size, "size")))
+
+    @types.coroutine
+    def epoll_ctl(self, epfd: int, op: int, fd: int, events: int = 0, data: int | None = None):
+        """EPOLL_CTL_ADD / MOD / DEL; `data` (default: the fd) comes back from epoll_wait."""
+        fd = _int(fd, "fd")
+        return (yield (233, _int(epfd, "epfd"), _int(op, "op"), fd, _int(events, "events") & 0xFFFFFFFF,
+                       fd if data is None else _int(data, "data")))
+
+    @types.coroutine
+    def epoll_wait(self, epfd: int, maxevents: int = 64, timeout: int = -1):
+        """[(data, events), ...] of the ready items; timeout in ms, -1 waits for ever."""
+        return (yield (232, _int(epfd, "epfd"), _int(maxevents, "maxevents"), _int(timeout, "timeout")))
 
     @types.coroutine
     def shutdown(self, fd: int, how: int):

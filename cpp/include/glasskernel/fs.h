@@ -9,6 +9,18 @@
 namespace gk {
 
 struct file;
+struct wait_queue_head;
+struct epitem;
+
+// What ->poll is given: poll_wait() calls qproc to hang the caller on each wait queue the file
+// may be woken through (epoll's ep_ptable_queue_proc); key is the events asked for.
+struct poll_table {
+    void (*qproc)(file* f, wait_queue_head* whead, poll_table* pt) = nullptr;
+    unsigned key = ~0u;
+};
+inline void poll_wait(file* f, wait_queue_head* whead, poll_table* pt) {
+    if (pt && pt->qproc && whead) pt->qproc(f, whead, pt);
+}
 
 struct file_operations {
     const char* name;
@@ -16,6 +28,7 @@ struct file_operations {
     long (*read)(file* f, std::string* buf, size_t count);
     long (*write)(file* f, const std::string& buf);
     void (*release)(file* f);
+    unsigned (*poll)(file* f, poll_table* pt) = nullptr;  // the EPOLL* events ready now
 };
 
 constexpr unsigned O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
@@ -28,6 +41,7 @@ struct file {
     unsigned f_flags = 0;
     void* private_data = nullptr;
     std::string name;
+    std::vector<epitem*> f_ep;  // the epoll items watching this file
     ~file();
 };
 
@@ -47,5 +61,6 @@ int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec
 file* fget(files_struct* files, int fd);
 void do_close_on_exec(files_struct* files);
 void exit_files(struct task_struct* tsk);
+void eventpoll_release_file(file* f);
 
 }  // namespace gk

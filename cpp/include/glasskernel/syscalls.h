@@ -27,7 +27,8 @@ namespace gk {
     X(144, sched_setscheduler) X(145, sched_getscheduler) X(146, sched_get_priority_max)                 \
     X(147, sched_get_priority_min) X(148, sched_rr_get_interval) X(203, sched_setaffinity) X(204, sched_getaffinity) \
     X(41, socket) X(42, connect) X(44, sendto) X(45, recvfrom) X(48, shutdown) X(49, bind) X(50, listen)       \
-    X(51, getsockname) X(52, getpeername) X(54, setsockopt) X(55, getsockopt)
+    X(51, getsockname) X(52, getpeername) X(54, setsockopt) X(55, getsockopt) X(213, epoll_create)                \
+    X(232, epoll_wait) X(233, epoll_ctl) X(291, epoll_create1)
 
 #define DECLARE_SYSCALL(nr, name) long __x64_sys_##name(const syscall_regs& regs);
 SYSCALLS(DECLARE_SYSCALL)

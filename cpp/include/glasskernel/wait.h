@@ -55,7 +55,10 @@ inline void wake_up_nr(wait_queue_head* q, int nr) { __wake_up(q, TASK_NORMAL_MO
 inline void wake_up_interruptible(wait_queue_head* q) { __wake_up(q, 1, 1, nullptr); }
 inline void wake_up_interruptible_all(wait_queue_head* q) { __wake_up(q, 1, 0, nullptr); }
 // The "sync" wake-ups of socket callbacks: one exclusive waiter; the waker does not expect to sleep.
-inline void wake_up_interruptible_sync_poll(wait_queue_head* q) { __wake_up(q, 1, 1, nullptr); }
+// The key carries the EPOLL* events that happened, for epoll's callback to filter on.
+inline void wake_up_interruptible_sync_poll(wait_queue_head* q, unsigned long events) {
+    __wake_up(q, 1, 1, reinterpret_cast<void*>(events));
+}
 
 // A completion: "done" counts complete() calls not yet consumed by a waiter.
 struct completion {

@@ -1,10 +1,25 @@
 // Models net/core/datagram.c: taking a datagram off a receive queue (or peeking at it), and
 // sleeping on the socket's wait queue until one arrives, an error is reported, the socket is
 // shut down, a signal comes, or the timeout runs out.
+#include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 
 namespace gk {
+
+// datagram_poll: what a datagram socket can do now, and the queue to be woken through.
+unsigned datagram_poll(file* f, socket* sock, poll_table* wait) {
+    struct sock* sk = sock->sk;
+    poll_wait(f, &sock->wq.wait, wait);
+    if (!sk) return EPOLLHUP;
+    unsigned mask = 0;
+    if (sk->sk_err) mask |= EPOLLERR;
+    if (sk->sk_shutdown & RCV_SHUTDOWN) mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+    if (sk->sk_shutdown == (RCV_SHUTDOWN | SEND_SHUTDOWN)) mask |= EPOLLHUP;
+    if (skb_peek(&sk->sk_receive_queue)) mask |= EPOLLIN | EPOLLRDNORM;
+    if (sk->sk_wmem_alloc * 2 < sk->sk_sndbuf) mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;  // sock_writeable
+    return mask;
+}
 
 static int receiver_wake_function(wait_queue_entry* wait, unsigned mode, int sync, void* key) {
     return autoremove_wake_function(wait, mode, sync, key);

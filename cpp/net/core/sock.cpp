@@ -2,6 +2,7 @@
 // callbacks (sock_init_data: sk_data_ready = sock_def_readable), the reference count and the
 // write-memory count that keep it alive, receive/send buffer accounting, SOL_SOCKET options,
 // and the common release path (sk_common_release: unhash, sock_orphan, sock_put).
+#include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 
@@ -61,16 +62,18 @@ static void sock_def_wakeup(struct sock* sk) {
 // The receive softirq calls this when data is queued: it wakes the sleeping reader.
 void sock_def_readable(struct sock* sk) {
     trace_scope ts("sock_def_readable");
-    if (sk->sk_wq && waitqueue_active(&sk->sk_wq->wait)) wake_up_interruptible_sync_poll(&sk->sk_wq->wait);
+    if (sk->sk_wq && waitqueue_active(&sk->sk_wq->wait))
+        wake_up_interruptible_sync_poll(&sk->sk_wq->wait, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND);
 }
 
 static void sock_def_error_report(struct sock* sk) {
     trace_scope ts("sock_def_error_report");
-    if (sk->sk_wq) wake_up_interruptible_sync_poll(&sk->sk_wq->wait);
+    if (sk->sk_wq) wake_up_interruptible_sync_poll(&sk->sk_wq->wait, EPOLLERR);
 }
 
 static void sock_def_write_space(struct sock* sk) {
-    if (sk->sk_wq && sk->sk_wmem_alloc * 2 <= sk->sk_sndbuf) wake_up_interruptible_sync_poll(&sk->sk_wq->wait);
+    if (sk->sk_wq && sk->sk_wmem_alloc * 2 <= sk->sk_sndbuf)
+        wake_up_interruptible_sync_poll(&sk->sk_wq->wait, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
 }
 
 void sock_init_data(socket* sock, struct sock* sk) {

@@ -191,9 +191,9 @@ int inet_shutdown(socket* sock, int how) {
 static int sock_no_listen(socket*, int) { return -EOPNOTSUPP; }
 
 const proto_ops inet_dgram_ops = {AF_INET, "inet_dgram_ops", inet_release, inet_bind, inet_dgram_connect, inet_getname,
-                                  sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg};
+                                  sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg, datagram_poll};
 const proto_ops inet_sockraw_ops = {AF_INET, "inet_sockraw_ops", inet_release, inet_bind, inet_dgram_connect, inet_getname,
-                                    sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg};
+                                    sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg, datagram_poll};
 
 // TCP's socket calls: the socket can be created, bound and closed; the connection machinery is
 // not modeled yet, so the rest say EOPNOTSUPP.
@@ -201,7 +201,7 @@ static int inet_stream_connect(socket*, const sockaddr_in_k*, int, int) { return
 static int inet_stream_sendmsg(socket*, msghdr_k*, size_t) { return -EOPNOTSUPP; }
 static int inet_stream_recvmsg(socket*, msghdr_k*, size_t, int) { return -EOPNOTSUPP; }
 const proto_ops inet_stream_ops = {AF_INET, "inet_stream_ops", inet_release, inet_bind, inet_stream_connect, inet_getname,
-                                   sock_no_listen, inet_shutdown, inet_stream_sendmsg, inet_stream_recvmsg};
+                                   sock_no_listen, inet_shutdown, inet_stream_sendmsg, inet_stream_recvmsg, datagram_poll};
 
 extern const net_protocol udp_protocol, icmp_protocol;
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "glasskernel/fs.h"
 #include "glasskernel/net/skbuff.h"
 #include "glasskernel/wait.h"
 
@@ -60,6 +61,7 @@ struct proto_ops {
     int (*shutdown)(socket* sock, int how);
     int (*sendmsg)(socket* sock, msghdr_k* msg, size_t len);
     int (*recvmsg)(socket* sock, msghdr_k* msg, size_t len, int flags);
+    unsigned (*poll)(::gk::file* f, socket* sock, poll_table* wait);
 };
 
 struct proto {
@@ -175,6 +177,7 @@ void skb_set_owner_r(sk_buff* skb, struct sock* sk);
 void skb_set_owner_w(sk_buff* skb, struct sock* sk);
 long sock_rcvtimeo(const struct sock* sk, bool noblock);
 int sock_intr_errno(long timeo);
+unsigned datagram_poll(::gk::file* f, socket* sock, poll_table* wait);
 sk_buff* __skb_recv_datagram(struct sock* sk, sk_buff_head* queue, int flags, int* off, int* err);
 int sock_register(net* net, const net_proto_family* ops);
 int sock_sendmsg(socket* sock, msghdr_k* msg, size_t len);

@@ -1,0 +1,273 @@
+// Models fs/eventpoll.c: epoll_create1 makes an eventpoll behind a new file; epoll_ctl(ADD) puts
+// an epitem in its tree and, through the file's ->poll, hangs an eppoll_entry on every wait queue
+// the file can be woken through (ep_ptable_queue_proc); when such a queue is woken (a datagram
+// arrives: sock_def_readable), ep_poll_callback moves the item to the ready list and wakes the
+// epoll_wait sleepers; ep_send_events re-polls each ready item, reports it, and keeps it ready
+// while level-triggered (not EPOLLET), or disables it (EPOLLONESHOT).
+#include "glasskernel/eventpoll.h"
+#include "glasskernel/syscalls.h"
+
+namespace gk {
+
+static void ep_eventpoll_release(file* f);
+static unsigned ep_eventpoll_poll(file* f, poll_table* pt);
+static const file_operations eventpoll_fops = {"[eventpoll]", nullptr, nullptr, ep_eventpoll_release, ep_eventpoll_poll};
+
+eventpoll* eventpoll_of(file* f) { return f && f->f_op == &eventpoll_fops ? static_cast<eventpoll*>(f->private_data) : nullptr; }
+
+static epitem* ep_item_from_wait(wait_queue_entry* wait) {
+    // container_of(wait, struct eppoll_entry, wait)->base
+    auto* pwq = reinterpret_cast<eppoll_entry*>(reinterpret_cast<char*>(wait) - offsetof(eppoll_entry, wait));
+    return pwq->base;
+}
+
+static void list_add_ready(epitem* epi) {
+    if (epi->on_rdllist) return;
+    epi->on_rdllist = true;
+    epi->ep->rdllist.push_back(epi);
+}
+
+static void list_del_ready(epitem* epi) {
+    if (!epi->on_rdllist) return;
+    auto& l = epi->ep->rdllist;
+    for (auto it = l.begin(); it != l.end(); ++it)
+        if (*it == epi) {
+            l.erase(it);
+            break;
+        }
+    epi->on_rdllist = false;
+}
+
+// Called by __wake_up on the watched file's queue: the key says what happened.
+static int ep_poll_callback(wait_queue_entry* wait, unsigned mode, int sync, void* key) {
+    (void)mode;
+    (void)sync;
+    trace_scope ts("ep_poll_callback");
+    epitem* epi = ep_item_from_wait(wait);
+    unsigned pollflags = static_cast<unsigned>(reinterpret_cast<unsigned long>(key));
+    // A disarmed EPOLLONESHOT item, or events nobody asked for: nothing to do.
+    if (!(epi->event.events & ~EP_PRIVATE_BITS)) return ts.ret(0);
+    if (pollflags && !(pollflags & epi->event.events)) return ts.ret(0);
+    epi->wakeups++;
+    list_add_ready(epi);
+    if (waitqueue_active(&epi->ep->wq)) wake_up(&epi->ep->wq);
+    return ts.ret(1);
+}
+
+// poll_wait's queue procedure for epoll: one eppoll_entry per wait queue.
+static epitem* ep_queue_target = nullptr;
+static void ep_ptable_queue_proc(file* f, wait_queue_head* whead, poll_table* pt) {
+    (void)f;
+    (void)pt;
+    epitem* epi = ep_queue_target;
+    auto pwq = std::make_unique<eppoll_entry>();
+    init_wait_entry(&pwq->wait, 0);
+    pwq->wait.func = ep_poll_callback;
+    pwq->whead = whead;
+    pwq->base = epi;
+    add_wait_queue(whead, &pwq->wait);
+    epi->pwqlist.push_back(std::move(pwq));
+}
+
+// ep_item_poll: what the file reports now, restricted to what the item asked for.
+static unsigned ep_item_poll(epitem* epi, poll_table* pt) {
+    unsigned mask = epi->ffd_file->f_op->poll(epi->ffd_file, pt);
+    return mask & (epi->event.events | EPOLLERR | EPOLLHUP);
+}
+
+static void ep_unregister_pollwait(epitem* epi) {
+    for (auto& pwq : epi->pwqlist) remove_wait_queue(pwq->whead, &pwq->wait);
+    epi->pwqlist.clear();
+}
+
+static void ep_remove(eventpoll* ep, epitem* epi) {
+    trace_scope ts("ep_remove");
+    ep_unregister_pollwait(epi);
+    list_del_ready(epi);
+    auto& fe = epi->ffd_file->f_ep;
+    for (auto it = fe.begin(); it != fe.end(); ++it)
+        if (*it == epi) {
+            fe.erase(it);
+            break;
+        }
+    ep->rbr.erase({epi->ffd_file, epi->ffd_fd});
+}
+
+static int ep_insert(eventpoll* ep, const epoll_event_k& event, file* tfile, int fd) {
+    trace_scope ts("ep_insert", "fd=%d events=%#x", fd, event.events);
+    auto item = std::make_unique<epitem>();
+    epitem* epi = item.get();
+    epi->ffd_file = tfile;
+    epi->ffd_fd = fd;
+    epi->ep = ep;
+    epi->event = event;
+    ep->rbr[{tfile, fd}] = std::move(item);
+    tfile->f_ep.push_back(epi);
+    poll_table pt;
+    pt.qproc = ep_ptable_queue_proc;
+    pt.key = event.events;
+    ep_queue_target = epi;
+    unsigned revents = ep_item_poll(epi, &pt);
+    ep_queue_target = nullptr;
+    // Already ready: report it at the next epoll_wait.
+    if (revents) list_add_ready(epi);
+    return ts.ret(0);
+}
+
+static int ep_modify(eventpoll* ep, epitem* epi, const epoll_event_k& event) {
+    trace_scope ts("ep_modify", "events=%#x", event.events);
+    (void)ep;
+    epi->event = event;
+    if (ep_item_poll(epi, nullptr)) {
+        list_add_ready(epi);
+        if (waitqueue_active(&ep->wq)) wake_up(&ep->wq);
+    }
+    return ts.ret(0);
+}
+
+// Fill the user's array from the ready list; level-triggered items stay ready.
+static int ep_send_events(eventpoll* ep, int maxevents, std::string* out) {
+    trace_scope ts("ep_send_events");
+    std::vector<epitem*> txlist;
+    txlist.swap(ep->rdllist);
+    for (epitem* epi : txlist) epi->on_rdllist = false;
+    int res = 0;
+    size_t i = 0;
+    for (; i < txlist.size() && res < maxevents; i++) {
+        epitem* epi = txlist[i];
+        unsigned revents = ep_item_poll(epi, nullptr);
+        if (!revents) continue;  // no longer ready (someone read it meanwhile)
+        out->append(reinterpret_cast<const char*>(&revents), sizeof revents);  // struct epoll_event is packed
+        out->append(reinterpret_cast<const char*>(&epi->event.data), sizeof epi->event.data);
+        res++;
+        if (epi->event.events & EPOLLONESHOT) epi->event.events &= EP_PRIVATE_BITS;
+        else if (!(epi->event.events & EPOLLET)) list_add_ready(epi);
+    }
+    for (; i < txlist.size(); i++) list_add_ready(txlist[i]);  // beyond maxevents: still ready
+    return ts.ret(res);
+}
+
+static long ep_poll(eventpoll* ep, int maxevents, long timeout_ms, std::string* out) {
+    trace_scope ts("ep_poll", "maxevents=%d timeout=%ld", maxevents, timeout_ms);
+    long timeout = timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT : static_cast<long>(msecs_to_jiffies(static_cast<unsigned>(std::min(timeout_ms, 100000000L))));
+    for (;;) {
+        if (!ep->rdllist.empty()) {
+            int n = ep_send_events(ep, maxevents, out);
+            if (n) return ts.ret(n);
+            continue;  // every ready item went stale: look again (or sleep)
+        }
+        if (!timeout || timeout_ms == 0) return ts.ret(0);
+        if (signal_pending(current)) return ts.ret(-EINTR);  // epoll_wait is never restarted
+        wait_queue_entry wait;
+        init_wait_entry(&wait, 0);
+        prepare_to_wait_exclusive(&ep->wq, &wait, TASK_INTERRUPTIBLE);
+        if (ep->rdllist.empty() && !signal_pending(current)) timeout = schedule_timeout(timeout);
+        finish_wait(&ep->wq, &wait);
+        if (ep->rdllist.empty() && !signal_pending(current) && !timeout) return ts.ret(0);
+    }
+}
+
+// The epoll file itself can be watched: readable when events are ready.
+static unsigned ep_eventpoll_poll(file* f, poll_table* pt) {
+    eventpoll* ep = eventpoll_of(f);
+    poll_wait(f, &ep->wq, pt);
+    return ep->rdllist.empty() ? 0 : (EPOLLIN | EPOLLRDNORM);
+}
+
+// ep_free: the epoll file's last reference is gone.
+static void ep_eventpoll_release(file* f) {
+    trace_scope ts("ep_free");
+    eventpoll* ep = eventpoll_of(f);
+    std::vector<epitem*> items;
+    for (auto& [key, epi] : ep->rbr) items.push_back(epi.get());
+    for (epitem* epi : items) ep_remove(ep, epi);
+    delete ep;
+    f->private_data = nullptr;
+}
+
+// The watched file is going away: it leaves every epoll set that watches it.
+void eventpoll_release_file(file* f) {
+    trace_scope ts("eventpoll_release_file");
+    std::vector<epitem*> items = f->f_ep;
+    for (epitem* epi : items) ep_remove(epi->ep, epi);
+}
+
+static long do_epoll_create(int flags) {
+    trace_scope ts("do_epoll_create", "flags=%#x", flags);
+    if (flags & ~static_cast<int>(O_CLOEXEC)) return ts.ret(-EINVAL);
+    auto f = std::make_shared<file>();
+    auto* ep = new eventpoll();
+    ep->self = f.get();
+    f->f_op = &eventpoll_fops;
+    f->f_flags = O_RDWR;
+    f->private_data = ep;
+    f->name = "anon_inode:[eventpoll]";
+    return ts.ret(fd_install_lowest(current->files.get(), f, flags & O_CLOEXEC, task_rlimit(current, RLIMIT_NOFILE)));
+}
+
+static long do_epoll_ctl(long epfd, int op, long fd, const epoll_event_k& epds) {
+    trace_scope ts("do_epoll_ctl", "epfd=%ld op=%d fd=%ld", epfd, op, fd);
+    files_struct* files = current->files.get();
+    if (epfd < 0 || epfd > INT_MAX || !fget(files, static_cast<int>(epfd))) return ts.ret(-EBADF);
+    if (fd < 0 || fd > INT_MAX || !fget(files, static_cast<int>(fd))) return ts.ret(-EBADF);
+    std::shared_ptr<file> ef = files->fdt[static_cast<size_t>(epfd)].f;
+    std::shared_ptr<file> tf = files->fdt[static_cast<size_t>(fd)].f;
+    if (!tf->f_op->poll) return ts.ret(-EPERM);  // the target cannot be polled
+    eventpoll* ep = eventpoll_of(ef.get());
+    if (!ep || ef == tf) return ts.ret(-EINVAL);
+    if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_DEL && op != EPOLL_CTL_MOD) return ts.ret(-EINVAL);
+    if ((epds.events & EPOLLEXCLUSIVE) && op == EPOLL_CTL_MOD) return ts.ret(-EINVAL);
+    if (eventpoll_of(tf.get()) && (epds.events & EPOLLEXCLUSIVE)) return ts.ret(-EINVAL);
+    auto it = ep->rbr.find({tf.get(), static_cast<int>(fd)});
+    epitem* epi = it == ep->rbr.end() ? nullptr : it->second.get();
+    epoll_event_k ev = epds;
+    switch (op) {
+    case EPOLL_CTL_ADD:
+        if (epi) return ts.ret(-EEXIST);
+        ev.events |= EPOLLERR | EPOLLHUP;
+        return ts.ret(ep_insert(ep, ev, tf.get(), static_cast<int>(fd)));
+    case EPOLL_CTL_DEL:
+        if (!epi) return ts.ret(-ENOENT);
+        ep_remove(ep, epi);
+        return ts.ret(0);
+    default:
+        if (!epi) return ts.ret(-ENOENT);
+        if (epi->event.events & EPOLLEXCLUSIVE) return ts.ret(-EINVAL);
+        ev.events |= EPOLLERR | EPOLLHUP;
+        return ts.ret(ep_modify(ep, epi, ev));
+    }
+}
+
+// ---- system calls ----
+
+SYSCALL_DEFINE(epoll_create1) { return do_epoll_create(static_cast<int>(regs.args[0])); }
+
+SYSCALL_DEFINE(epoll_create) {
+    if (regs.args[0] <= 0) return -EINVAL;  // the size is ignored, but must be positive
+    return do_epoll_create(0);
+}
+
+// args: epfd, op, fd, events, data
+SYSCALL_DEFINE(epoll_ctl) {
+    epoll_event_k ev;
+    ev.events = static_cast<unsigned>(regs.args[3]);
+    ev.data = static_cast<u64>(regs.args[4]);
+    return do_epoll_ctl(regs.args[0], static_cast<int>(regs.args[1]), regs.args[2], ev);
+}
+
+// args: epfd, maxevents, timeout (ms); the events land in the user buffer as struct epoll_event.
+SYSCALL_DEFINE(epoll_wait) {
+    trace_scope ts("do_epoll_wait", "epfd=%ld maxevents=%ld", regs.args[0], regs.args[1]);
+    long maxevents = regs.args[1];
+    if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return ts.ret(-EINVAL);
+    files_struct* files = current->files.get();
+    if (regs.args[0] < 0 || regs.args[0] > INT_MAX || !fget(files, static_cast<int>(regs.args[0]))) return ts.ret(-EBADF);
+    std::shared_ptr<file> ef = files->fdt[static_cast<size_t>(regs.args[0])].f;  // held while we sleep
+    eventpoll* ep = eventpoll_of(ef.get());
+    if (!ep) return ts.ret(-EINVAL);
+    std::string* out = &current->thread.uout.data;
+    out->clear();
+    return ts.ret(ep_poll(ep, static_cast<int>(maxevents), regs.args[2], out));
+}
+
+}  // namespace gk

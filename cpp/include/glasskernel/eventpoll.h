@@ -1,0 +1,57 @@
+// Models include/uapi/linux/eventpoll.h and the structures of fs/eventpoll.c: an eventpoll (the
+// epoll instance behind an epoll fd) holds one epitem per watched (file, fd) in a red-black tree,
+// hangs an eppoll_entry on each wait queue the file may be woken through, and keeps a ready list
+// that ep_poll_callback fills when one of those queues is woken.
+#pragma once
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "glasskernel/fs.h"
+#include "glasskernel/wait.h"
+
+namespace gk {
+
+enum : unsigned {
+    EPOLLIN = 0x001, EPOLLPRI = 0x002, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010,
+    EPOLLRDNORM = 0x040, EPOLLRDBAND = 0x080, EPOLLWRNORM = 0x100, EPOLLWRBAND = 0x200, EPOLLRDHUP = 0x2000,
+    EPOLLEXCLUSIVE = 1u << 28, EPOLLWAKEUP = 1u << 29, EPOLLONESHOT = 1u << 30, EPOLLET = 1u << 31,
+};
+constexpr unsigned EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
+enum { EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3 };
+constexpr int EP_MAX_EVENTS = 1 << 20;
+
+struct eventpoll;
+struct epitem;
+
+struct eppoll_entry {
+    wait_queue_entry wait;  // on the watched file's wait queue; func = ep_poll_callback
+    wait_queue_head* whead = nullptr;
+    epitem* base = nullptr;
+};
+
+struct epoll_event_k {
+    unsigned events = 0;
+    u64 data = 0;
+};
+
+struct epitem {
+    file* ffd_file = nullptr;
+    int ffd_fd = -1;
+    eventpoll* ep = nullptr;
+    epoll_event_k event;
+    std::vector<std::unique_ptr<eppoll_entry>> pwqlist;
+    bool on_rdllist = false;
+    u64 wakeups = 0;  // how often ep_poll_callback queued it
+};
+
+struct eventpoll {
+    wait_queue_head wq{"eventpoll.wq"};  // tasks sleeping in epoll_wait
+    std::vector<epitem*> rdllist;        // ready items, in the order they became ready
+    std::map<std::pair<const file*, int>, std::unique_ptr<epitem>> rbr;  // the "red-black tree"
+    file* self = nullptr;
+};
+
+eventpoll* eventpoll_of(file* f);  // nullptr if f is not an epoll file
+
+}  // namespace gk
