@@ -38,7 +38,6 @@ def test_epoll_ctl_and_wait_errors():
         s = await sys.socket()
         await err("badepfd", sys.epoll_ctl(99, ADD, s, IN))
         await err("badfd", sys.epoll_ctl(e, ADD, 99, IN))
-        await err("console", sys.epoll_ctl(e, ADD, 1, IN))   # cannot be polled here
         await err("notepoll", sys.epoll_ctl(s, ADD, s, IN))
         await err("self", sys.epoll_ctl(e, ADD, e, IN))
         await err("op", sys.epoll_ctl(e, 9, s, IN))
@@ -52,7 +51,7 @@ def test_epoll_ctl_and_wait_errors():
 
     run_prog(k, prog)
     assert res == {"flags": errno.EINVAL, "size": errno.EINVAL, "badepfd": errno.EBADF, "badfd": errno.EBADF,
-                   "console": errno.EPERM, "notepoll": errno.EINVAL, "self": errno.EINVAL, "op": errno.EINVAL,
+                   "notepoll": errno.EINVAL, "self": errno.EINVAL, "op": errno.EINVAL,
                    "del_missing": errno.ENOENT, "mod_missing": errno.ENOENT, "exists": errno.EEXIST,
                    "maxevents": errno.EINVAL, "wait_notepoll": errno.EINVAL, "empty": []}
 
@@ -166,3 +165,25 @@ def test_timeout_signal_and_close_remove():
     assert res["before"] == 1 and res["after"] == 0
     with pytest.raises(ValueError):
         k.net.epoll(1, 0)
+
+
+def test_epoll_on_the_console_and_nested_epoll():
+    k = gk.Kernel()
+    res = {}
+
+    async def prog(sys):
+        e = await sys.epoll_create1()
+        await sys.epoll_ctl(e, ADD, 0, IN)          # the console: readable once the host types
+        outer = await sys.epoll_create1()
+        await sys.epoll_ctl(outer, ADD, e, IN)      # an epoll set is itself pollable
+        res["outer"] = await sys.epoll_wait(outer, 4, -1)
+        res["inner"] = await sys.epoll_wait(e, 4, 0)
+        res["line"] = await sys.read(0, 100)
+
+    k.program("/bin/t")(prog)
+    t = k.spawn("/bin/t")
+    run_checked(k)
+    assert t.state == "S"
+    k.console_input("hello\n")
+    run_checked(k)
+    assert res == {"outer": [(3, IN)], "inner": [(0, IN)], "line": b"hello\n"}

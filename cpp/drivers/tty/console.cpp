@@ -1,5 +1,6 @@
 // Models the console tty (drivers/tty/): every write lands in the kernel's console log, in order;
 // reads take what the host typed and sleep on the console's wait queue until input arrives.
+#include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
 
 namespace gk {
@@ -38,7 +39,16 @@ static long console_read(file* f, std::string* out, size_t count) {
     return ts.ret(ret);
 }
 
-static const file_operations console_fops = {"console", console_read, console_write, nullptr};
+// n_tty_poll: readable when input is waiting (or at end of input), always writable.
+static unsigned console_poll(file* f, poll_table* wait) {
+    Kernel* k = static_cast<Kernel*>(f->private_data);
+    poll_wait(f, &k->console_wait, wait);
+    unsigned mask = EPOLLOUT | EPOLLWRNORM;
+    if (!k->console_in.empty() || k->console_eof) mask |= EPOLLIN | EPOLLRDNORM;
+    return mask;
+}
+
+static const file_operations console_fops = {"console", console_read, console_write, nullptr, console_poll};
 
 std::shared_ptr<file> console_file(Kernel* k, unsigned flags) {
     auto f = std::make_shared<file>();
