@@ -54,12 +54,16 @@ static int ep_poll_callback(wait_queue_entry* wait, unsigned mode, int sync, voi
     return ts.ret(1);
 }
 
+// The poll table ep_insert hands to ->poll, with the item it is for (struct ep_pqueue).
+struct ep_pqueue {
+    poll_table pt;
+    epitem* epi = nullptr;
+};
+
 // poll_wait's queue procedure for epoll: one eppoll_entry per wait queue.
-static epitem* ep_queue_target = nullptr;
 static void ep_ptable_queue_proc(file* f, wait_queue_head* whead, poll_table* pt) {
     (void)f;
-    (void)pt;
-    epitem* epi = ep_queue_target;
+    epitem* epi = reinterpret_cast<ep_pqueue*>(pt)->epi;  // container_of(pt, struct ep_pqueue, pt)
     auto pwq = std::make_unique<eppoll_entry>();
     init_wait_entry(&pwq->wait, 0);
     pwq->wait.func = ep_poll_callback;
@@ -90,7 +94,7 @@ static void ep_remove(eventpoll* ep, epitem* epi) {
             fe.erase(it);
             break;
         }
-    ep->rbr.erase({epi->ffd_file, epi->ffd_fd});
+    ep->rbr.erase({epi->ffd_file->f_id, epi->ffd_fd});
 }
 
 static int ep_insert(eventpoll* ep, const epoll_event_k& event, file* tfile, int fd) {
@@ -101,14 +105,13 @@ static int ep_insert(eventpoll* ep, const epoll_event_k& event, file* tfile, int
     epi->ffd_fd = fd;
     epi->ep = ep;
     epi->event = event;
-    ep->rbr[{tfile, fd}] = std::move(item);
+    ep->rbr[{tfile->f_id, fd}] = std::move(item);
     tfile->f_ep.push_back(epi);
-    poll_table pt;
-    pt.qproc = ep_ptable_queue_proc;
-    pt.key = event.events;
-    ep_queue_target = epi;
-    unsigned revents = ep_item_poll(epi, &pt);
-    ep_queue_target = nullptr;
+    ep_pqueue epq;
+    epq.pt.qproc = ep_ptable_queue_proc;
+    epq.pt.key = event.events;
+    epq.epi = epi;
+    unsigned revents = ep_item_poll(epi, &epq.pt);
     // Already ready: report it at the next epoll_wait.
     if (revents) list_add_ready(epi);
     return ts.ret(0);
@@ -218,7 +221,7 @@ static long do_epoll_ctl(long epfd, int op, long fd, const epoll_event_k& epds) 
     if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_DEL && op != EPOLL_CTL_MOD) return ts.ret(-EINVAL);
     if ((epds.events & EPOLLEXCLUSIVE) && op == EPOLL_CTL_MOD) return ts.ret(-EINVAL);
     if (eventpoll_of(tf.get()) && (epds.events & EPOLLEXCLUSIVE)) return ts.ret(-EINVAL);
-    auto it = ep->rbr.find({tf.get(), static_cast<int>(fd)});
+    auto it = ep->rbr.find({tf->f_id, static_cast<int>(fd)});
     epitem* epi = it == ep->rbr.end() ? nullptr : it->second.get();
     epoll_event_k ev = epds;
     switch (op) {

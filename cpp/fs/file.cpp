@@ -4,6 +4,11 @@
 
 namespace gk {
 
+u64 file_next_id() {
+    static u64 next = 0;
+    return ++next;
+}
+
 file::~file() {
     // eventpoll_release: no epoll set may keep watching a file that is going away.
     if (!f_ep.empty()) eventpoll_release_file(this);

@@ -10,7 +10,9 @@ long ksys_read(int fd, size_t count, std::string* out) {
     if ((f->f_flags & 3) == O_WRONLY) return ts.ret(-EBADF);
     if (!f->f_op->read) return ts.ret(-EINVAL);
     trace_scope vs("vfs_read");
-    return ts.ret(vs.ret(f->f_op->read(f, out, count)));
+    // Sockets and the tty implement ->read_iter: vfs_read goes through new_sync_read.
+    trace_scope ns("new_sync_read");
+    return ts.ret(vs.ret(ns.ret(f->f_op->read(f, out, count))));
 }
 
 long ksys_write(int fd, const std::string& buf) {
@@ -20,7 +22,8 @@ long ksys_write(int fd, const std::string& buf) {
     if ((f->f_flags & 3) == O_RDONLY) return ts.ret(-EBADF);
     if (!f->f_op->write) return ts.ret(-EINVAL);
     trace_scope vs("vfs_write");
-    return ts.ret(vs.ret(f->f_op->write(f, buf)));
+    trace_scope ns("new_sync_write");
+    return ts.ret(vs.ret(ns.ret(f->f_op->write(f, buf))));
 }
 
 long close_fd(unsigned fd) {

@@ -751,3 +751,55 @@ def test_sending_to_our_own_link_address_goes_through_lo():
     assert cap.frames == [] and a.net.devices["lo"]["stats"]["tx_packets"] == 1
     routes = {(r["dst"], r["prefix_len"], r["table"]) for r in a.net.routes}
     assert ("10.0.0.1", 32, "local") in routes and ("10.0.0.0", 24, "main") in routes
+
+
+def test_read_on_a_socket_follows_seed_001s_chain():
+    k = gk.Kernel()
+    res = {}
+
+    async def prog(sys):
+        s = await sys.socket()
+        await sys.bind(s, ("127.0.0.1", 4300))
+        c = await sys.socket()
+        await sys.connect(c, ("127.0.0.1", 4300))
+        res["write"] = await sys.write(c, b"via write")
+        res["read"] = await sys.read(s, 100)
+
+    run_prog(k, prog)
+    assert res == {"write": 9, "read": b"via write"}
+    tree = k.trace.tree("ksys_read", args=False)
+    chain = ["vfs_read", "new_sync_read", "sock_read_iter", "sock_recvmsg", "sock_recvmsg_nosec", "inet_recvmsg",
+             "udp_recvmsg", "__skb_recv_udp", "__skb_recv_datagram"]
+    pos = [tree.index("|-" + n) for n in chain]
+    assert pos == sorted(pos)
+
+
+def test_same_programs_and_seed_give_the_same_traces_on_every_host():
+    def run():
+        net = gk.Network(seed=7)
+        a, b = net.host("a"), net.host("b")
+        net.link(a, b, loss=0.3)
+
+        @b.program("/bin/s")
+        async def srv(sys):
+            s = await sys.socket()
+            await sys.bind(s, ("0.0.0.0", 9))
+            e = await sys.epoll_create1()
+            await sys.epoll_ctl(e, gk.EPOLL_CTL_ADD, s, 1)
+            while await sys.epoll_wait(e, 4, 50):
+                await sys.recvfrom(s, 2000)
+
+        @a.program("/bin/c")
+        async def cli(sys):
+            s = await sys.socket()
+            for i in range(30):
+                await sys.sendto(s, bytes(i * 100), ("10.0.0.2", 9))
+                await sys.nanosleep(0.0001)
+
+        b.spawn("/bin/s")
+        a.spawn("/bin/c")
+        net.run(check=True)
+        return [[(e.ts, e.cpu, e.pid, e.name, e.args) for e in k.trace.events] for k in (a, b)]
+
+    first, second = run(), run()
+    assert first == second and len(first[1]) > 1000

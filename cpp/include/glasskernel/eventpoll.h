@@ -48,7 +48,9 @@ struct epitem {
 struct eventpoll {
     wait_queue_head wq{"eventpoll.wq"};  // tasks sleeping in epoll_wait
     std::vector<epitem*> rdllist;        // ready items, in the order they became ready
-    std::map<std::pair<const file*, int>, std::unique_ptr<epitem>> rbr;  // the "red-black tree"
+    // The "red-black tree": Linux orders it by (file address, fd); creation order keeps runs
+    // repeatable here.
+    std::map<std::pair<u64, int>, std::unique_ptr<epitem>> rbr;
     file* self = nullptr;
 };
 

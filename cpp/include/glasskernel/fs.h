@@ -22,6 +22,8 @@ inline void poll_wait(file* f, wait_queue_head* whead, poll_table* pt) {
     if (pt && pt->qproc && whead) pt->qproc(f, whead, pt);
 }
 
+u64 file_next_id();
+
 struct file_operations {
     const char* name;
     // read fills *buf with at most count bytes; both return bytes moved or -errno.
@@ -42,6 +44,7 @@ struct file {
     void* private_data = nullptr;
     std::string name;
     std::vector<epitem*> f_ep;  // the epoll items watching this file
+    u64 f_id = file_next_id();  // creation order: what epoll's tree is ordered by, for determinism
     ~file();
 };
 
