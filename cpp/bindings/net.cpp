@@ -115,6 +115,7 @@ static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long
         horizon = std::max(horizon, best_key + 1);
         Kernel& k = *ks[best];
         k.horizon = horizon;
+        k.lockstep = true;
         run_result r;
         {
             kernel_context ctx(&k);
@@ -129,6 +130,7 @@ static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long
             r = k.run(horizon, pred);
         }
         k.horizon = KTIME_MAX;
+        k.lockstep = false;
         if (k.host_error) {
             std::exception_ptr e = k.host_error;
             k.host_error = nullptr;
@@ -185,8 +187,11 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         })
         .def("_net_neigh", [](Kernel& k) {
             py::list out;
-            for (auto& e : net_of(k)->neigh)
-                out.append(py::make_tuple(ip_str(e.ip), mac_str(e.ha), e.dev->name, "PERMANENT"));
+            for (auto& e : net_of(k)->neigh) {
+                const char* st = e->nud_state == NUD_PERMANENT ? "PERMANENT" : e->nud_state == NUD_REACHABLE ? "REACHABLE"
+                               : e->nud_state == NUD_INCOMPLETE ? "INCOMPLETE" : e->nud_state == NUD_FAILED ? "FAILED" : "NONE";
+                out.append(py::make_tuple(ip_str(e->ip), mac_str(e->ha), e->dev->name, st));
+            }
             return out;
         })
         .def("_net_socks", [](std::shared_ptr<Kernel> k) {
@@ -406,7 +411,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         });
     m.def("_link", [](std::shared_ptr<Kernel> a, std::shared_ptr<Kernel> b, const std::string& ip_a, const std::string& ip_b,
                       int prefix, unsigned long long latency_ns, unsigned long long bandwidth_bps, double loss, unsigned long long seed,
-                      int irq_a, int irq_b, unsigned mtu, unsigned mac_serial) {
+                      int irq_a, int irq_b, unsigned mtu, unsigned mac_serial, bool arp) {
         if (a.get() == b.get()) throw py::value_error("a link joins two different machines");
         refuse_running(*a);
         refuse_running(*b);
@@ -429,6 +434,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         l->bandwidth_bps = bandwidth_bps;
         l->loss = loss;
         l->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
+        l->arp = arp;
         std::pair<net_device*, u32> ends[2] = {{da, pa}, {db, pb}};
         for (int e = 0; e < 2; e++) {
             net_device* d = ends[e].first;
@@ -459,13 +465,9 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             r.prefsrc = ends[e].second;
             fib_add_route(n, r);
         }
-        for (int e = 0; e < 2; e++) {
-            neighbour ne;
-            ne.ip = ends[1 - e].second;
-            memcpy(ne.ha, ends[1 - e].first->dev_addr, ETH_ALEN);
-            ne.dev = ends[e].first;
-            kernel_net(ends[e].first->kernel)->neigh.push_back(ne);
-        }
+        if (!arp)
+            for (int e = 0; e < 2; e++)
+                neigh_add_permanent(kernel_net(ends[e].first->kernel), ends[1 - e].second, ends[1 - e].first->dev_addr, ends[e].first);
         return py::make_tuple(da->name, db->name);
     });
 }

@@ -121,6 +121,10 @@ std::string Kernel::check_net() {
     for (int c = 0; c < cfg.cpus; c++)
         queued += per_cpu(softnet_data, c).input_pkt_queue.qlen() + per_cpu(softnet_data, c).completion_queue.qlen();
     for (auto& q : n->ipfrags) queued += static_cast<long>(q->fragments.size());
+    for (auto& ne : n->neigh) {
+        queued += ne->arp_queue.qlen();
+        CHECK(ne->arp_queue.qlen() == 0 || ne->nud_state == NUD_INCOMPLETE, "neighbour " << ip_str(ne->ip) << " holds packets but is not resolving");
+    }
     for (auto& [id, sk] : n->socks) {
         long rmem = 0;
         for (auto& skb : sk->sk_receive_queue.q) {

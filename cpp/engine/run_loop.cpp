@@ -186,7 +186,7 @@ run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
             res.quiescent = true;
             return res;
         }
-        if (key > until_ns) {
+        if (key > until_ns || key > horizon) {
             res.time_limit = true;
             return res;
         }

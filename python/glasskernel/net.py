@@ -247,10 +247,11 @@ class Network:
         return k
 
     def link(self, a, b, subnet: str | None = None, *, ips: tuple[str, str] | None = None, latency_ns: int = 10_000,
-             bandwidth_bps: int = 1_000_000_000, loss: float = 0.0, mtu: int = 1500) -> tuple[str, str]:
+             bandwidth_bps: int = 1_000_000_000, loss: float = 0.0, mtu: int = 1500, arp: bool = False) -> tuple[str, str]:
         """Join two hosts with a cable: a new NIC on each (ethN, with its own interrupt line),
-        addresses in one subnet, a connected route on each, and each other's MAC as a permanent
-        neighbour. Returns the two device names."""
+        addresses in one subnet, a local and a connected route on each. Neighbours: each other's
+        MAC as a permanent entry, or with arp=True resolved by ARP on first use. Returns the two
+        device names."""
         for h in (a, b):
             if h not in self.hosts.values():
                 raise ValueError("link hosts made by this Network's host()")
@@ -266,7 +267,7 @@ class Network:
         irq_a = 11 + sum(1 for l in self._links if a in (l["a"], l["b"]))
         irq_b = 11 + sum(1 for l in self._links if b in (l["a"], l["b"]))
         devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, operator.index(latency_ns), operator.index(bandwidth_bps),
-                           float(loss), self.seed * 1000 + n, irq_a, irq_b, operator.index(mtu), 2 * n + 1)
+                           float(loss), self.seed * 1000 + n, irq_a, irq_b, operator.index(mtu), 2 * n + 1, bool(arp))
         self._links.append({"a": a, "b": b, "latency_ns": latency_ns, "devs": devs, "ips": ips})
         self._lookahead = min(self._lookahead or latency_ns, latency_ns)
         return devs

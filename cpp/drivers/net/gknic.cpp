@@ -60,6 +60,9 @@ static void link_transmit(net_device* dev, sk_buff* skb) {
     rx->tstamp = rx->arrival;
     skb_queue_tail(&peer->rx_ring, rx);
     gknic_rearm(peer);
+    // The peer may answer from the frame's arrival on, and the answer takes the latency again to
+    // come back: in lock-step, this machine must not run past that before the peer has run.
+    if (k->lockstep) k->horizon = std::min(k->horizon, rx->arrival + l->latency_ns);
 }
 
 static netdev_tx gknic_xmit(sk_buff* skb, net_device* dev) {

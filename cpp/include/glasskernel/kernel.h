@@ -201,6 +201,7 @@ public:
     u64 run_ahead_limit(int cpu);
     u64 next_key();             // when this machine next has something to do (KTIME_MAX: never)
     u64 horizon = KTIME_MAX;    // no CPU runs ahead of this (several machines in lock-step)
+    bool lockstep = false;      // run by a network: a frame sent to another machine lowers horizon
     void maybe_stop(const trace_event& ev);
 
 private:

@@ -67,6 +67,7 @@ static int __netif_receive_skb(sk_buff* skb) {
         skb->data = saved;
     }
     if (skb->protocol == ETH_P_IP) return ts.ret(ip_rcv(skb, dev));
+    if (skb->protocol == ETH_P_ARP) return ts.ret(arp_rcv(skb, dev));
     dev->stats.rx_dropped++;
     kfree_skb_reason(skb, "UNHANDLED_PROTO");
     return ts.ret(1);

@@ -46,31 +46,38 @@ static void ip_build_header(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 proto
     skb->protocol = ETH_P_IP;
 }
 
-static int ip_finish_output2(sk_buff* skb) {
-    trace_scope ts("ip_finish_output2", "len=%u", skb->len);
+// neigh_output → neigh_hh_output: the link-layer header from the neighbour entry (or the
+// broadcast address), then the device queue.
+int neigh_output(net* n, sk_buff* skb) {
+    trace_scope nt("neigh_output");
     net_device* dev = skb->dev;
-    net* n = kernel_net(dev->kernel);
-    // neigh_output → neigh_hh_output: the link-layer header from the neighbour entry.
     u8 dest[ETH_ALEN] = {};
     if (skb->rt_type == RTN_BROADCAST) {
         memset(dest, 0xff, ETH_ALEN);
     } else if (!(dev->flags & IFF_LOOPBACK)) {
-        const neighbour* ne = neigh_lookup(n, skb->rt_gateway, dev);
-        if (!ne) {
-            // No ARP here: an unknown next hop is unreachable.
-            n->ip.OutNoRoutes++;
-            kfree_skb_reason(skb, "NEIGH_FAILED");
-            return ts.ret(-EHOSTUNREACH);
-        }
+        neighbour* ne = neigh_lookup(n, skb->rt_gateway, dev);
         memcpy(dest, ne->ha, ETH_ALEN);
     }
-    trace_scope nt("neigh_output");
     ethhdr* eth = reinterpret_cast<ethhdr*>(skb_push(skb, ETH_HLEN));
     skb_reset_mac_header(skb);
     memcpy(eth->h_dest, dest, ETH_ALEN);
     memcpy(eth->h_source, dev->dev_addr, ETH_ALEN);
     eth->h_proto = htons(ETH_P_IP);
-    return ts.ret(dev_queue_xmit(skb));
+    return nt.ret(dev_queue_xmit(skb));
+}
+
+static int ip_finish_output2(sk_buff* skb) {
+    trace_scope ts("ip_finish_output2", "len=%u", skb->len);
+    net_device* dev = skb->dev;
+    net* n = kernel_net(dev->kernel);
+    if (skb->rt_type != RTN_BROADCAST && !(dev->flags & IFF_LOOPBACK)) {
+        neighbour* ne = neigh_lookup(n, skb->rt_gateway, dev);
+        if (!ne || !(ne->nud_state & (NUD_PERMANENT | NUD_REACHABLE))) {
+            // Unknown or unresolved next hop: ARP (if the link uses it) or unreachable.
+            return ts.ret(neigh_resolve_output(n, skb));
+        }
+    }
+    return ts.ret(neigh_output(n, skb));
 }
 
 // ip_fragment → ip_do_fragment: cut the payload into pieces that fit the MTU, 8-byte aligned,

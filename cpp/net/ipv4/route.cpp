@@ -105,9 +105,9 @@ int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* 
     return ts.ret(0);
 }
 
-const neighbour* neigh_lookup(net* n, u32 ip, net_device* dev) {
-    for (const neighbour& e : n->neigh)
-        if (e.ip == ip && e.dev == dev) return &e;
+neighbour* neigh_lookup(net* n, u32 ip, net_device* dev) {
+    for (auto& e : n->neigh)
+        if (e->ip == ip && e->dev == dev) return e.get();
     return nullptr;
 }
 

@@ -304,13 +304,13 @@ static int udp_err(sk_buff* skb, u32 info) {
     int err = 0;
     bool harderr = false;
     if (icmph->type == ICMP_DEST_UNREACH) {
-        if (icmph->code == ICMP_PORT_UNREACH || icmph->code == ICMP_PROT_UNREACH) {
-            err = ECONNREFUSED;
-            harderr = true;
-        } else if (icmph->code == ICMP_FRAG_NEEDED) {
-            err = EMSGSIZE;
-        } else {
-            err = EHOSTUNREACH;
+        // icmp_err_convert: which codes are hard errors a connected socket must hear about.
+        switch (icmph->code) {
+        case ICMP_NET_UNREACH: err = ENETUNREACH; break;
+        case ICMP_PROT_UNREACH: err = ENOPROTOOPT; harderr = true; break;
+        case ICMP_PORT_UNREACH: err = ECONNREFUSED; harderr = true; break;
+        case ICMP_FRAG_NEEDED: err = EMSGSIZE; break;
+        default: err = EHOSTUNREACH; break;
         }
     } else if (icmph->type == ICMP_TIME_EXCEEDED) {
         err = EHOSTUNREACH;

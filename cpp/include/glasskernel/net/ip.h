@@ -1,7 +1,7 @@
 // Models include/net/ip.h, route.h, udp.h, icmp.h, netfilter.h and net_namespace.h: the wire
-// headers, the routing table (a longest-prefix-match FIB), the neighbour table (static entries,
-// as `ip neigh add ... nud permanent`), netfilter's five IPv4 hooks, and struct net, which
-// holds one machine's network state.
+// headers, the routing table (a longest-prefix-match FIB), the neighbour table (permanent entries
+// as `ip neigh add ... nud permanent` makes, or entries ARP resolves), netfilter's five IPv4 hooks,
+// and struct net, which holds one machine's network state.
 #pragma once
 #include <array>
 #include <functional>
@@ -12,6 +12,7 @@
 
 #include "glasskernel/net/netdevice.h"
 #include "glasskernel/net/sock.h"
+#include "glasskernel/timer.h"
 
 namespace gk {
 
@@ -74,10 +75,19 @@ struct rtable {
     u32 src = 0;
 };
 
+// nud_state: how much we know of a neighbour's link-layer address.
+enum : u8 { NUD_NONE = 0x00, NUD_INCOMPLETE = 0x01, NUD_REACHABLE = 0x02, NUD_FAILED = 0x20, NUD_PERMANENT = 0x80 };
+constexpr int NEIGH_UCAST_PROBES = 3;       // ARP requests before giving up
+constexpr unsigned NEIGH_UNRES_QLEN = 101;  // packets held while resolving
 struct neighbour {
     u32 ip = 0;
     u8 ha[ETH_ALEN] = {};
     net_device* dev = nullptr;
+    u8 nud_state = NUD_PERMANENT;
+    int probes = 0;
+    sk_buff_head arp_queue;  // packets waiting for the address
+    timer_list timer;        // the retransmit timer while NUD_INCOMPLETE
+    u64 updated = 0;
 };
 
 // ---- netfilter ----
@@ -96,6 +106,7 @@ int NF_HOOK(int hook, sk_buff* skb, net_device* in, net_device* out, int (*okfn)
 
 // ---- the link between two simulated NICs, possibly of two machines ----
 struct gk_link {
+    bool arp = false;  // resolve neighbours with ARP (else each end knows the other: permanent)
     net_device* end[2] = {nullptr, nullptr};
     u64 latency_ns = 10000;
     u64 bandwidth_bps = 1000000000ULL;
@@ -139,7 +150,7 @@ struct net {
     std::vector<proto*> proto_list;
     std::vector<std::unique_ptr<net_device>> devices;
     std::vector<fib_route> fib;
-    std::vector<neighbour> neigh;
+    std::vector<std::unique_ptr<neighbour>> neigh;
     std::multimap<u16, inet_sock*> udp_table;  // by local port
     std::multimap<u16, inet_sock*> tcp_bhash;  // TCP ports taken by bind()
     std::vector<inet_sock*> raw_table;
@@ -182,7 +193,11 @@ int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt);
 int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt);
 int inet_addr_type(net* n, u32 addr);
 void fib_add_route(net* n, const fib_route& r);
-const neighbour* neigh_lookup(net* n, u32 ip, net_device* dev);
+neighbour* neigh_lookup(net* n, u32 ip, net_device* dev);
+int neigh_resolve_output(net* n, sk_buff* skb);
+int neigh_output(net* n, sk_buff* skb);
+int arp_rcv(sk_buff* skb, net_device* dev);
+void neigh_add_permanent(net* n, u32 ip, const u8* ha, net_device* dev);
 
 // ip_output.c / ip_input.c / ip_fragment.c / ip_forward.c
 int ip_local_out(sk_buff* skb);
