@@ -1,7 +1,7 @@
 // Models net/ipv4/ip_fragment.c: fragments wait in a queue keyed by (source, destination, id,
 // protocol) until every byte up to the last fragment has come, then one datagram is rebuilt
-// (ip_frag_reasm). Queues older than ipfrag_time are dropped with an ICMP time-exceeded
-// (fragment reassembly) when the first fragment had come; expiry is checked as fragments arrive.
+// (ip_frag_reasm). A queue's timer (ip_expire) drops it after ipfrag_time, with an ICMP
+// time-exceeded (fragment reassembly) when the first fragment had come.
 
 #include <algorithm>
 #include <cstring>
@@ -14,22 +14,26 @@ namespace gk {
 static unsigned frag_offset(sk_buff* skb) { return (ntohs(ip_hdr(skb)->frag_off) & IP_OFFSET) * 8u; }
 static unsigned frag_payload(sk_buff* skb) { return ntohs(ip_hdr(skb)->tot_len) - (ip_hdr(skb)->ihl_version & 0xf) * 4u; }
 
-static void ipq_kill(net* n, size_t i, bool send_icmp) {
-    ipq* q = n->ipfrags[i].get();
-    n->ip.ReasmFails++;
-    if (send_icmp && !q->fragments.empty() && frag_offset(q->fragments.front()) == 0)
-        icmp_send(q->fragments.front(), ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
-    for (sk_buff* skb : q->fragments) kfree_skb_reason(skb, "FRAG_REASM_TIMEOUT");
-    n->ipfrags.erase(n->ipfrags.begin() + static_cast<long>(i));
+static void ipq_destroy(net* n, ipq* q) {
+    del_timer(&q->timer);
+    for (size_t i = 0; i < n->ipfrags.size(); i++)
+        if (n->ipfrags[i].get() == q) {
+            n->ipfrags.erase(n->ipfrags.begin() + static_cast<long>(i));
+            return;
+        }
 }
 
-void ip_frag_expire_all(net* n) {
-    u64 now = n->kernel->now();
-    for (size_t i = n->ipfrags.size(); i-- > 0;)
-        if (n->ipfrags[i]->expires <= now) {
-            trace_scope ts("ip_expire");
-            ipq_kill(n, i, true);
-        }
+// ip_expire: the rest of the datagram never came.
+static void ip_expire(timer_list* t) {
+    trace_scope ts("ip_expire");
+    auto* q = reinterpret_cast<ipq*>(t->id);
+    net* n = q->owner;
+    n->ip.ReasmFails++;
+    if (!q->fragments.empty() && frag_offset(q->fragments.front()) == 0)
+        icmp_send(q->fragments.front(), ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
+    for (sk_buff* skb : q->fragments) kfree_skb_reason(skb, "FRAG_REASM_TIMEOUT");
+    q->fragments.clear();
+    ipq_destroy(n, q);
 }
 
 static sk_buff* ip_frag_reasm(net* n, ipq* q) {
@@ -64,7 +68,6 @@ static sk_buff* ip_frag_reasm(net* n, ipq* q) {
 sk_buff* ip_defrag(net* n, sk_buff* skb) {
     trace_scope ts("ip_defrag", "len=%u", skb->len);
     n->ip.ReasmReqds++;
-    ip_frag_expire_all(n);
     iphdr* iph = ip_hdr(skb);
     u32 saddr = ntohl(iph->saddr), daddr = ntohl(iph->daddr);
     u16 id = ntohs(iph->id);
@@ -79,7 +82,11 @@ sk_buff* ip_defrag(net* n, sk_buff* skb) {
         q->daddr = daddr;
         q->id = id;
         q->protocol = iph->protocol;
-        q->expires = n->kernel->now() + n->ipfrag_time;
+        q->owner = n;
+        q->timer.function = ip_expire;
+        q->timer.name = "ip_expire";
+        q->timer.id = reinterpret_cast<long>(q.get());
+        mod_timer(&q->timer, n->kernel->jiffies + msecs_to_jiffies(static_cast<unsigned>(n->ipfrag_time / NSEC_PER_MSEC)));
         n->ipfrags.push_back(std::move(q));
     }
     ipq* q = n->ipfrags[i].get();
@@ -99,7 +106,7 @@ sk_buff* ip_defrag(net* n, sk_buff* skb) {
     if (!q->last_in || q->meat < q->len) return nullptr;
     sk_buff* whole = ip_frag_reasm(n, q);
     q->fragments.clear();
-    n->ipfrags.erase(n->ipfrags.begin() + static_cast<long>(i));
+    ipq_destroy(n, q);
     return whole;
 }
 

@@ -125,7 +125,8 @@ struct ipq {
     unsigned len = 0;                 // total once the last fragment is seen
     unsigned meat = 0;                // bytes received
     bool last_in = false;
-    u64 expires = 0;
+    timer_list timer;  // ip_expire, ipfrag_time after the first fragment
+    net* owner = nullptr;
 };
 
 struct ip_mib {
@@ -211,7 +212,6 @@ int __udp_disconnect(struct sock* sk, int flags);
 int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, int ttl, const rtable* rt);
 sk_buff* ip_defrag(net* n, sk_buff* skb);
 int ip_forward(sk_buff* skb);
-void ip_frag_expire_all(net* n);
 
 // udp.c / icmp.c / raw.c / af_inet.c
 void icmp_send(sk_buff* skb_in, int type, int code, u32 info);
