@@ -77,8 +77,15 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
                 throw py::error_already_set();
             }
         })
+        .def("_irq_set_affinity", [](Kernel& k, int irq, int cpu) {
+            refuse(k);
+            kernel_context ctx(&k);
+            if (irq_set_affinity(irq, cpu) < 0)
+                throw py::value_error("irq must be 0.." + std::to_string(NR_IRQS - 1) + " and cpu 0.." + std::to_string(k.cfg.cpus - 1));
+        })
         .def("_raise_irq", [](Kernel& k, int irq, long long at_ns, int cpu) {
             if (irq < 0 || irq >= NR_IRQS) throw py::value_error("irq must be 0.." + std::to_string(NR_IRQS - 1));
+            if (cpu < 0) cpu = k.irq_descs[irq].affinity;
             if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
             u64 when = at_ns < 0 ? k.cpu_rq(cpu)->clock : static_cast<u64>(at_ns);
             k.irq_arrivals[cpu].emplace(when, irq);
@@ -133,7 +140,8 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
                 if (d.action.empty() && !d.irq_count) continue;
                 py::list names;
                 for (auto& a : d.action) names.append(a->name);
-                out.append(py::make_tuple(d.irq, d.kstat_irqs, d.chip->name, d.name, names, d.irqs_unhandled, d.masked, d.depth));
+                out.append(py::make_tuple(d.irq, d.kstat_irqs, d.chip->name, d.name, names, d.irqs_unhandled, d.masked, d.depth,
+                                          d.affinity));
             }
             return out;
         })

@@ -178,7 +178,7 @@ def proc_interrupts(k) -> str:
     """Like /proc/interrupts: per-CPU counts, the chip, the flow, the handlers."""
     cpus = k.cpus
     out = ["     " + "".join(f"{'CPU' + str(c):>11}" for c in range(cpus))]
-    for irq, counts, chip, flow, names, unhandled, masked, depth in k._k._irq_descs():
+    for irq, counts, chip, flow, names, unhandled, masked, depth, affinity in k._k._irq_descs():
         out.append(f"{irq:>3}: " + "".join(f"{n:>11}" for n in counts) + f"  {chip:<12} {flow:<6} {', '.join(names)}")
     return "\n".join(out) + "\n"
 

@@ -308,7 +308,7 @@ class Kernel:
     @property
     def irq_descs(self) -> list[dict]:
         """The irq_desc table (lines in use): per-CPU counts, chip, flow, actions, spurious count."""
-        keys = ("irq", "kstat_irqs", "chip", "handler", "actions", "irqs_unhandled", "masked", "depth")
+        keys = ("irq", "kstat_irqs", "chip", "handler", "actions", "irqs_unhandled", "masked", "depth", "affinity")
         return [dict(zip(keys, d)) for d in self._k._irq_descs()]
 
     def irq_regs(self, cpu: int = 0) -> dict | None:
@@ -374,9 +374,17 @@ class Kernel:
     def free_irq(self, irq: int, dev_id: Any = None) -> None:
         self._k._free_irq(_check_int(irq, "irq"), dev_id)
 
-    def raise_irq(self, irq: int, at_ns: int | None = None, cpu: int = 0) -> None:
-        """A device asserts line `irq` at virtual time `at_ns` (default: now) on `cpu`."""
-        self._k._raise_irq(_check_int(irq, "irq"), -1 if at_ns is None else _check_int(at_ns, "at_ns"), _check_int(cpu, "cpu"))
+    def raise_irq(self, irq: int, at_ns: int | None = None, cpu: int | None = None) -> None:
+        """A device asserts line `irq` at virtual time `at_ns` (default: now), delivered to `cpu`
+        (default: the line's affinity)."""
+        if cpu is not None and _check_int(cpu, "cpu") < 0:
+            raise ValueError(f"no cpu {cpu}")
+        self._k._raise_irq(_check_int(irq, "irq"), -1 if at_ns is None else _check_int(at_ns, "at_ns"),
+                           -1 if cpu is None else _check_int(cpu, "cpu"))
+
+    def irq_set_affinity(self, irq: int, cpu: int) -> None:
+        """Send line `irq`'s interrupts to `cpu` (what writing /proc/irq/N/smp_affinity does)."""
+        self._k._irq_set_affinity(_check_int(irq, "irq"), _check_int(cpu, "cpu"))
 
     def tasklet(self, func: Callable, name: str = "tasklet") -> "_interrupts.Tasklet":
         """A tasklet_struct whose function is Python: func(ctx)."""

@@ -872,3 +872,36 @@ def test_incomplete_datagram_expires_with_icmp_time_exceeded():
     assert a.net.snmp["Icmp"]["InTimeExcds"] == 1
     assert 30e9 <= b.trace.find("ip_expire").ts < 31e9  # ipfrag_time
     assert b.net.snmp["live_skbs"] == 0
+
+
+def test_nic_interrupt_affinity_moves_net_rx_to_another_cpu():
+    net = gk.Network()
+    a, b = net.host("a"), net.host("b", cpus=2)
+    net.link(a, b)
+    irq = b.net.devices["eth0"]["irq"]
+    b.irq_set_affinity(irq, 1)
+    with pytest.raises(ValueError):
+        b.irq_set_affinity(irq, 2)
+    got = []
+
+    @b.program("/bin/s")
+    async def srv(sys):
+        s = await sys.socket()
+        await sys.bind(s, ("0.0.0.0", 9))
+        got.append(await sys.recvfrom(s, 100))
+
+    @a.program("/bin/c")
+    async def cli(sys):
+        s = await sys.socket()
+        await sys.nanosleep(0.001)
+        await sys.sendto(s, b"to cpu1", ("10.0.0.2", 9))
+
+    b.spawn("/bin/s")
+    a.spawn("/bin/c")
+    net.run(check=True)
+    assert got[0][0] == b"to cpu1"
+    desc = {d["irq"]: d for d in b.irq_descs}[irq]
+    assert desc["affinity"] == 1 and desc["kstat_irqs"][0] == 0 and desc["kstat_irqs"][1] >= 1
+    rx = b.trace.find("net_rx_action")
+    assert rx.cpu == 1 and rx.ctx == "softirq"
+    assert "NET_RX" in b.proc_softirqs()

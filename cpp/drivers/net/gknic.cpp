@@ -26,7 +26,7 @@ static void gknic_rearm(net_device* dev) {
     u64 when = gknic_next_event(dev);
     if (when == KTIME_MAX) return;
     dev->irq_asserted = true;
-    dev->kernel->irq_arrivals[0].emplace(when, dev->irq);
+    dev->kernel->irq_arrivals[dev->kernel->irq_descs[dev->irq].affinity].emplace(when, dev->irq);
 }
 
 static u64 rng_next(u64* s) {

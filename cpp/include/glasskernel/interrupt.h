@@ -72,6 +72,7 @@ struct irq_desc {
     u64 irq_count = 0;
     u64 irqs_unhandled = 0;     // spurious-interrupt accounting (note_interrupt)
     std::string name = "edge";
+    int affinity = 0;           // the CPU its interrupts go to (/proc/irq/N/smp_affinity, one CPU)
 };
 
 enum { HI_SOFTIRQ = 0, TIMER_SOFTIRQ, NET_TX_SOFTIRQ, NET_RX_SOFTIRQ, BLOCK_SOFTIRQ, IRQ_POLL_SOFTIRQ,
@@ -106,6 +107,7 @@ int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long f
 int request_py_threaded_irq(Kernel* k, int irq, std::shared_ptr<irq_upcall> handler, std::shared_ptr<irq_upcall> thread_fn,
                             unsigned long flags, const std::string& name, void* dev_id);
 int free_irq(int irq, void* dev_id);
+int irq_set_affinity(int irq, int cpu);
 void disable_irq(int irq);
 void enable_irq(int irq);
 void common_interrupt(int irq);

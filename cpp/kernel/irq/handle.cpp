@@ -267,6 +267,16 @@ int free_irq(int irq, void* dev_id) {
     return ts.ret(-ENOENT);  // Linux WARNs "Trying to free already-free IRQ"
 }
 
+// Where the controller sends the line's interrupts from now on (interrupts already raised stay
+// with the CPU they were sent to).
+int irq_set_affinity(int irq, int cpu) {
+    Kernel* k = this_kernel;
+    if (irq < 0 || irq >= NR_IRQS || cpu < 0 || cpu >= k->cfg.cpus) return -EINVAL;
+    k->irq_descs[irq].affinity = cpu;
+    trace_point("irq_set_affinity", "irq=%d cpu=%d", irq, cpu);
+    return 0;
+}
+
 void disable_irq(int irq) {
     irq_desc* d = &this_kernel->irq_descs[irq];
     if (d->depth++ == 0) d->chip->irq_mask(d);
