@@ -117,7 +117,6 @@ hrtimer_restart tick_sched_timer(hrtimer* timer);
 long hrtimer_nanosleep(u64 ns, u64* remaining);
 
 // kernel/entry/common.cpp
-void syscall_exit_to_user_mode();
 void exit_to_user_mode_prepare();
 void sysvec_apic_timer_interrupt();
 void ret_from_fork_body();

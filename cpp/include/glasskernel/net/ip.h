@@ -204,7 +204,6 @@ void neigh_add_permanent(net* n, u32 ip, const u8* ha, net_device* dev);
 int ip_local_out(sk_buff* skb);
 int ip_output(sk_buff* skb);
 int ip_rcv(sk_buff* skb, net_device* dev);
-int ip_queue_xmit_dst(sk_buff* skb, const rtable* rt);
 sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdrlen, u32 saddr, u32 daddr, const rtable* rt);
 int ip_send_skb(net* n, sk_buff* skb);
 int ip4_datagram_connect(struct sock* sk, const sockaddr_in_k* usin, int addr_len);
