@@ -42,7 +42,7 @@ int del_timer(timer_list* timer) {
     trace_scope ts("del_timer");
     if (!timer_pending(timer)) return ts.ret(0);
     timer->entry.unlink();
-    base_of(timer->cpu)->pending--;
+    if (timer->cpu >= 0) base_of(timer->cpu)->pending--;
     return ts.ret(1);
 }
 
@@ -69,7 +69,10 @@ void add_timer(timer_list* timer) { mod_timer(timer, timer->expires); }
 
 static void call_timer_fn(timer_list* timer) {
     Kernel* k = this_kernel;
-    trace_point("timer_expire_entry", "timer=%s now=%llu", timer->name.c_str(), static_cast<unsigned long long>(k->jiffies));
+    // The function may free the timer (ip_expire frees its queue, timer included): nothing of it
+    // is read once the function has run.
+    std::string name = timer->name;
+    trace_point("timer_expire_entry", "timer=%s now=%llu", name.c_str(), static_cast<unsigned long long>(k->jiffies));
     timer->runs++;
     timer->fired_at_jiffies = k->jiffies;
     if (timer->function) {
@@ -85,7 +88,7 @@ static void call_timer_fn(timer_list* timer) {
         k->upcall(c);
         run_upcall_actions();
     }
-    trace_point("timer_expire_exit", "timer=%s", timer->name.c_str());
+    trace_point("timer_expire_exit", "timer=%s", name.c_str());
 }
 
 // Take the buckets that expire at base->clk: level 0's bucket, and each coarser level's when
@@ -94,17 +97,23 @@ static void __run_timers(timer_base* base) {
     Kernel* k = this_kernel;
     while (base->clk <= k->jiffies) {
         unsigned long clk = base->clk;
-        std::vector<timer_list*> expired;
+        // expire_timers: the due buckets move to a local list and are taken one at a time, so a
+        // callback may delete (or free) any timer still waiting there.
+        timer_bucket expired;
         for (int i = 0; i < LVL_DEPTH; i++) {
             unsigned idx = static_cast<unsigned>((clk & LVL_MASK) + i * LVL_SIZE);
-            for (auto& t : base->vectors[idx]) expired.push_back(&t);
-            base->vectors[idx].clear();
+            expired.splice(expired.end(), base->vectors[idx]);
             if (clk & ((1UL << LVL_CLK_SHIFT) - 1)) break;
             clk >>= LVL_CLK_SHIFT;
         }
         base->clk++;
-        for (timer_list* t : expired) {
+        for (auto& t : expired) {
+            t.cpu = -1;  // off the wheel: del_timer unlinks it without touching the count
             base->pending--;
+        }
+        while (!expired.empty()) {
+            timer_list* t = &expired.front();
+            expired.pop_front();
             call_timer_fn(t);
         }
     }
