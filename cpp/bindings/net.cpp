@@ -426,7 +426,13 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         net_device* da = gknic_probe(a.get(), irq_a);
         if (!da) throw py::value_error("irq " + std::to_string(irq_a) + " is taken on the first machine");
         net_device* db = gknic_probe(b.get(), irq_b);
-        if (!db) throw py::value_error("irq " + std::to_string(irq_b) + " is taken on the second machine");
+        if (!db) {
+            // Leave the first machine as it was: no half-made link.
+            kernel_context ctx(a.get());
+            free_irq(irq_a, da);
+            kernel_net(a.get())->devices.pop_back();
+            throw py::value_error("irq " + std::to_string(irq_b) + " is taken on the second machine");
+        }
         auto l = std::make_shared<gk_link>();
         l->end[0] = da;
         l->end[1] = db;

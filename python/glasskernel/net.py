@@ -256,14 +256,19 @@ class Network:
             if h not in self.hosts.values():
                 raise ValueError("link hosts made by this Network's host()")
         n = len(self._links)
-        if ips is None:
-            base = subnet or f"10.0.{n}.0/24"
+        base = subnet or f"10.0.{n}.0/24"
+        try:
             net_addr, plen = base.split("/")
             parts = [int(x) for x in net_addr.split(".")]
-            ips = (".".join(map(str, parts[:3] + [parts[3] + 1])), ".".join(map(str, parts[:3] + [parts[3] + 2])))
             prefix = int(plen)
-        else:
-            prefix = int((subnet or "x/24").split("/")[1])
+            if len(parts) != 4 or not all(0 <= x <= 255 for x in parts):
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"subnet is a prefix like '10.0.1.0/24', not {subnet!r}") from None
+        if ips is None:
+            ips = (".".join(map(str, parts[:3] + [parts[3] + 1])), ".".join(map(str, parts[:3] + [parts[3] + 2])))
+        elif not (isinstance(ips, tuple) and len(ips) == 2 and all(isinstance(x, str) for x in ips)):
+            raise TypeError("ips is a pair of addresses, like ('10.0.0.1', '10.0.0.2')")
         irq_a = 11 + sum(1 for l in self._links if a in (l["a"], l["b"]))
         irq_b = 11 + sum(1 for l in self._links if b in (l["a"], l["b"]))
         devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, operator.index(latency_ns), operator.index(bandwidth_bps),

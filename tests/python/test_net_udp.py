@@ -557,6 +557,20 @@ def test_link_argument_errors():
     other = gk.Kernel()
     with pytest.raises(ValueError):
         net.link(a, other)
+    for bad in ("10.0.0.0", "10.0.0/24", "10.0.0.300/24", "x/24"):
+        with pytest.raises(ValueError, match="subnet"):
+            net.link(a, b, bad)
+    with pytest.raises(ValueError, match="same subnet"):
+        net.link(a, b, "10.0.5.0/24", ips=("10.0.5.1", "10.0.6.2"))
+    with pytest.raises(TypeError):
+        net.link(a, b, ips=["10.0.9.1", "10.0.9.2"])
+    assert net.link(a, b, "10.0.7.0/24", ips=("10.0.7.10", "10.0.7.20")) == ("eth0", "eth0")
+    assert a.net.devices["eth0"]["ip"] == "10.0.7.10"
+    c, d = net.host("c"), net.host("d")
+    d.request_irq(11, lambda ctx: True, "busy")  # the line d's NIC would use
+    with pytest.raises(ValueError, match="irq 11"):
+        net.link(c, d)
+    assert list(c.net.devices) == ["lo"] and c.irq_descs == []  # nothing half-made left behind
 
 
 def test_reuseport_spreads_flows_and_html_views():
