@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
 
 namespace gk {
 
@@ -182,10 +183,6 @@ static py::object rusage(long utime, long stime, long nvcsw, long nivcsw) {
     return (*cls)(t);
 }
 
-static std::string ip_dotted(u32 a) {
-    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
-}
-
 py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, const user_out& out) {
     switch (nr) {
     case 0: return py::bytes(out.data);
@@ -239,11 +236,11 @@ py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, co
         // recvfrom: the bytes and the sender; recvmsg's form (a 5th request field) adds the
         // return value and msg_flags.
         py::object addr = py::none();
-        if (out.v[0] >= 16 && out.v[1] == 2) addr = py::make_tuple(ip_dotted(static_cast<u32>(out.v[3])), out.v[2]);
+        if (out.v[0] >= 16 && out.v[1] == 2) addr = py::make_tuple(ip_str(static_cast<u32>(out.v[3])), out.v[2]);
         if (req.size() > 5 && PyObject_IsTrue(req[5].ptr())) return py::make_tuple(py::bytes(out.data), ret, out.v[4], addr);
         return py::make_tuple(py::bytes(out.data), addr);
     }
-    case 51: case 52: return py::make_tuple(ip_dotted(static_cast<u32>(out.v[3])), out.v[2]);
+    case 51: case 52: return py::make_tuple(ip_str(static_cast<u32>(out.v[3])), out.v[2]);
     case 55: return py::int_(out.v[0]);
     case 232: {
         // struct epoll_event is packed: 4 bytes of events, 8 of data.
