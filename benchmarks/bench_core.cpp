@@ -3,6 +3,7 @@
 // between two processes), a C++ program's fork+exit+wait vs. fork/_exit/waitpid, and a system
 // call (getpid in a C++ program vs. the raw getpid syscall), interrupt and softirq paths, and a
 // scheduling decision (sched_yield).
+#include <array>
 #include <benchmark/benchmark.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -110,18 +111,18 @@ class fork_loop : public builtin<fork_loop> {
     long left;
 public:
     explicit fork_loop(long n) : left(n) {}
-    user_step step(long ret, const user_out&, syscall_regs* r) override {
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
         switch (pc) {
         case 0:
-            if (left-- <= 0) return sys(r, NR_exit_group, 0);
+            if (left-- <= 0) return sys(t, r, __NR_exit_group, 0);
             pc = 1;
-            return sys(r, NR_fork);
+            return sys(t, r, __NR_fork);
         case 1:
-            if (ret == 0) return sys(r, NR_exit_group, 0);
+            if (ret == 0) return sys(t, r, __NR_exit_group, 0);
             pc = 0;
-            return sys(r, NR_wait4, ret, 0, 0);
+            return sys(t, r, __NR_wait4, static_cast<unsigned long>(ret), 0, 0, 0);
         }
-        return sys(r, NR_exit_group, 1);
+        return sys(t, r, __NR_exit_group, 1);
     }
 };
 
@@ -158,9 +159,9 @@ class getpid_loop : public builtin<getpid_loop> {
     long left;
 public:
     explicit getpid_loop(long n) : left(n) {}
-    user_step step(long, const user_out&, syscall_regs* r) override {
-        if (left-- <= 0) return sys(r, NR_exit_group, 0);
-        return sys(r, NR_getpid);
+    user_step step(task_struct* t, long, syscall_regs* r) override {
+        if (left-- <= 0) return sys(t, r, __NR_exit_group, 0);
+        return sys(t, r, __NR_getpid);
     }
 };
 
@@ -202,18 +203,21 @@ public:
     long handled = 0;
     explicit signal_loop(long n) : left(n) {}
     void handle_signal(int) override { handled++; }
-    user_step step(long ret, const user_out&, syscall_regs* r) override {
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
         switch (pc) {
         case 0:
             pc = 1;
-            return sys(r, NR_getpid);
-        case 1:
+            return sys(t, r, __NR_getpid);
+        case 1: {
             me = ret;
             pc = 2;
-            return sys(r, NR_rt_sigaction, SIGUSR1, 2 /* a handler address */, 0, 0, 1);
+            gk::sigaction act{0x401000 /* the handler's address */, 0, 0, 0};
+            store(t, local(t, 0), act);
+            return sys(t, r, __NR_rt_sigaction, SIGUSR1, local(t, 0), 0, sizeof(gk::sigset_t));
+        }
         default:
-            if (left-- <= 0) return sys(r, NR_exit_group, handled > 0 ? 0 : 1);
-            return sys(r, NR_kill, me, SIGUSR1);
+            if (left-- <= 0) return sys(t, r, __NR_exit_group, handled > 0 ? 0 : 1);
+            return sys(t, r, __NR_kill, static_cast<unsigned long>(me), SIGUSR1);
         }
     }
 };
@@ -340,19 +344,20 @@ int udp_loop(void* p) {
     socket *srv = nullptr, *cli = nullptr;
     sock_create_kern(AF_INET, SOCK_DGRAM, 0, &srv);
     sock_create_kern(AF_INET, SOCK_DGRAM, 0, &cli);
-    sockaddr_in_k addr;
-    addr.family = AF_INET;
-    addr.addr = 0x7f000001;
-    addr.port = 9000;
-    kernel_bind(srv, &addr);
-    std::string payload(64, 'x'), buf;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(0x7f000001);
+    addr.sin_port = htons(9000);
+    kernel_bind(srv, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+    char payload[64], buf[2048];
+    memset(payload, 'x', sizeof payload);
     for (long i = 0; i < a->rounds; i++) {
-        msghdr_k out;
-        out.name = addr;
-        out.has_name = true;
-        kernel_sendmsg(cli, &out, payload);
-        msghdr_k in;
-        if (kernel_recvmsg(srv, &in, &buf, 2048, 0) == 64) a->done++;
+        msghdr out;
+        out.msg_name = &addr;
+        out.msg_namelen = sizeof addr;
+        kernel_sendmsg(cli, &out, payload, sizeof payload);
+        msghdr in;
+        if (kernel_recvmsg(srv, &in, buf, sizeof buf, 0) == 64) a->done++;
     }
     sock_release(srv);
     sock_release(cli);
@@ -364,34 +369,39 @@ BENCHMARK(BM_sim_udp_loopback)->Unit(benchmark::kMillisecond);
 
 // Two C++ programs ping-pong a 64-byte datagram over lo through the socket system calls: each
 // round trip is two datagrams, two sleeps in recvfrom and two wake-ups by sock_def_readable.
-std::string sockaddr_lo(u16 port) {
-    std::string a(16, '\0');
-    a[0] = 2;  // AF_INET, little-endian
-    a[2] = static_cast<char>(port >> 8);
-    a[3] = static_cast<char>(port & 0xff);
-    a[4] = 127;
-    a[7] = 1;
+sockaddr_in sockaddr_lo(u16 port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(0x7f000001);
     return a;
 }
 
-constexpr long NR_socket = 41, NR_sendto = 44, NR_recvfrom = 45, NR_bind = 49;
 constexpr long UDP_ROUNDS = 20000;
 
+// Its locals: the peer's address (slot 0), its length (slot 1), the buffer (slots 2..).
 class udp_echo_server : public builtin<udp_echo_server> {
     int pc = 0;
     long fd = -1, rounds = 0;
 public:
-    user_step step(long ret, const user_out& out, syscall_regs* r) override {
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
+        unsigned long addr = local(t, 0), addrlen = local(t, 1), buf = local(t, 20);
         switch (pc) {
-        case 0: pc = 1; return sys(r, NR_socket, 2, 2, 0);
-        case 1: fd = ret; pc = 2; r->data2 = sockaddr_lo(9000); return sys(r, NR_bind, fd, 16);
-        case 2: pc = 3; return sys(r, NR_recvfrom, fd, 2048, 0);
-        default:
-            if (++rounds > UDP_ROUNDS) return sys(r, NR_exit_group, 0);
+        case 0: pc = 1; return sys(t, r, __NR_socket, AF_INET, SOCK_DGRAM, 0);
+        case 1:
+            fd = ret;
             pc = 2;
-            r->data = out.data;
-            r->data2 = sockaddr_lo(static_cast<u16>(out.v[2]));
-            return sys(r, NR_sendto, fd, 0, 16);
+            store(t, addr, sockaddr_lo(9000));
+            return sys(t, r, __NR_bind, static_cast<unsigned long>(fd), addr, sizeof(sockaddr_in));
+        case 2:
+            pc = 3;
+            store(t, addrlen, static_cast<int>(sizeof(sockaddr_in)));
+            return sys(t, r, __NR_recvfrom, static_cast<unsigned long>(fd), buf, 2048, 0, addr, addrlen);
+        default:
+            if (++rounds > UDP_ROUNDS) return sys(t, r, __NR_exit_group, 0);
+            pc = 2;
+            return sys(t, r, __NR_sendto, static_cast<unsigned long>(fd), buf, static_cast<unsigned long>(ret), 0, addr,
+                       sizeof(sockaddr_in));
         }
     }
 };
@@ -400,18 +410,24 @@ class udp_echo_client : public builtin<udp_echo_client> {
     int pc = 0;
     long fd = -1, rounds = 0;
 public:
-    user_step step(long ret, const user_out&, syscall_regs* r) override {
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
+        unsigned long addr = local(t, 0), ts = local(t, 1), buf = local(t, 20);
         switch (pc) {
-        case 0: pc = 1; return sys(r, NR_nanosleep, 1000);  // let the server bind first
-        case 1: pc = 2; return sys(r, NR_socket, 2, 2, 0);
-        case 2: fd = ret; [[fallthrough]];
+        case 0:
+            pc = 1;  // let the server bind first
+            store(t, ts, __kernel_timespec{0, 1000});
+            return sys(t, r, __NR_nanosleep, ts, 0);
+        case 1: pc = 2; return sys(t, r, __NR_socket, AF_INET, SOCK_DGRAM, 0);
+        case 2:
+            fd = ret;
+            store(t, addr, sockaddr_lo(9000));
+            store(t, buf, std::array<char, 64>{'x'});
+            [[fallthrough]];
         case 3:
-            if (rounds++ == UDP_ROUNDS) return sys(r, NR_exit_group, 0);
+            if (rounds++ == UDP_ROUNDS) return sys(t, r, __NR_exit_group, 0);
             pc = 4;
-            r->data.assign(64, 'x');
-            r->data2 = sockaddr_lo(9000);
-            return sys(r, NR_sendto, fd, 0, 16);
-        default: pc = 3; return sys(r, NR_recvfrom, fd, 2048, 0);
+            return sys(t, r, __NR_sendto, static_cast<unsigned long>(fd), buf, 64, 0, addr, sizeof(sockaddr_in));
+        default: pc = 3; return sys(t, r, __NR_recvfrom, static_cast<unsigned long>(fd), buf, 2048, 0, 0, 0);
         }
     }
 };
@@ -421,10 +437,10 @@ void BM_sim_udp_two_programs(benchmark::State& state) {
     for (auto _ : state) {
         Kernel k(quiet());
         k.register_program(program{"/bin/udpsrv", "builtin", [](const std::vector<std::string>&, const std::vector<std::string>&) {
-                                       return std::unique_ptr<mm_struct>(new udp_echo_server());
+                                       return std::unique_ptr<user_image>(new udp_echo_server());
                                    }});
         k.register_program(program{"/bin/udpcli", "builtin", [](const std::vector<std::string>&, const std::vector<std::string>&) {
-                                       return std::unique_ptr<mm_struct>(new udp_echo_client());
+                                       return std::unique_ptr<user_image>(new udp_echo_client());
                                    }});
         long err;
         auto srv = k.spawn("/bin/udpsrv", {}, {}, &err);

@@ -41,7 +41,7 @@ def sim_py_getpid(n: int) -> float:
 def coroutine_floor(n: int) -> float:
     @types.coroutine
     def op():
-        return (yield (39,))
+        return (yield (gk.NR.getpid,))
 
     async def prog():
         for _ in range(n):

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "bindings/uapi_convert.h"
 #include "bindings/user_python.h"
 #include "bindings/views.h"
 
@@ -76,6 +77,7 @@ static py::dict run_result_dict(const run_result& r) {
     return d;
 }
 
+void bind_constants(py::module_& m);
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_kthread(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
@@ -108,11 +110,11 @@ void bind_kernel(py::module_& m) {
              py::arg("cpus") = 1, py::arg("seed") = 0, py::arg("hz") = 250, py::arg("pid_max") = 32768,
              py::arg("stack_size") = 16384, py::arg("guard_pages") = true, py::arg("trace") = true,
              py::arg("preempt") = "voluntary")
-        .def("register_python_program", [](Kernel& k, const std::string& path, py::object fn) {
+        .def("register_python_program", [](Kernel& k, const std::string& path, py::object fn, bool takes_argv) {
             refuse_if_running(&k, "registering a program");
-            auto prog = std::make_shared<py_program>(py_program{path, fn});
+            auto prog = std::make_shared<py_program>(py_program{path, fn, takes_argv});
             k.register_program(program{path, "python", [prog](const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
-                                           return std::make_unique<py_mm>(prog, argv, envp);
+                                           return std::make_unique<py_image>(prog, argv, envp);
                                        }});
         })
         .def("programs", [](Kernel& k) {
@@ -209,7 +211,12 @@ void bind_kernel(py::module_& m) {
             if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
             return task_or_none(k, k->cpu_rq(cpu)->curr);
         })
-        .def_property_readonly("console", [](Kernel& k) { return k.console_out; })
+        .def_property_readonly("console", [](Kernel& k) {
+            // Programs may write any bytes; the view shows what is not UTF-8 as U+FFFD.
+            PyObject* s = PyUnicode_DecodeUTF8(k.console_out.data(), static_cast<Py_ssize_t>(k.console_out.size()), "replace");
+            if (!s) throw py::error_already_set();
+            return py::reinterpret_steal<py::str>(s);
+        })
         .def_property_readonly("console_log", [](Kernel& k) {
             py::list out;
             for (auto& r : k.console_log) out.append(py::make_tuple(r.ts, r.pid, py::bytes(r.data)));
@@ -302,13 +309,34 @@ void bind_kernel(py::module_& m) {
 }  // namespace gk
 
 PYBIND11_MODULE(_core, m) {
+    namespace py = pybind11;
     m.doc() = "glasskernel's compiled core: the simulated kernel and its views.";
+    py::register_exception<gk::replay_divergence>(m, "ReplayDivergence", PyExc_RuntimeError);
+    gk::bind_constants(m);
+    gk::init_uapi_types(m);
+    gk::bind_user_api(m);
     gk::bind_task(m);
     gk::bind_kernel(m);
     m.def("_set_user_api", &gk::set_user_api, "Install the class of the `sys` object programs receive.");
-    m.def("syscall_name", [](long nr) -> pybind11::object {
+    m.def("syscall_name", [](long nr) -> py::object {
         const char* n = gk::syscall_name(nr);
-        if (!n) return pybind11::none();
-        return pybind11::str(n);
+        if (!n) return py::none();
+        return py::str(n);
     });
+    m.def("sys_call_table", [] {
+        // (nr, name, entry point, implemented, argument types, argument names) for every number.
+        py::list out;
+        for (long nr = 0; nr < gk::syscall_table_size(); nr++) {
+            const gk::syscall_table_entry* e = gk::syscall_entry(nr);
+            if (!e->name) continue;
+            py::list types, args;
+            if (e->meta)
+                for (int i = 0; i < e->meta->nb_args; i++) {
+                    types.append(e->meta->types[i]);
+                    args.append(e->meta->args[i]);
+                }
+            out.append(py::make_tuple(nr, e->name, e->entry, e->meta != nullptr, py::tuple(types), py::tuple(args)));
+        }
+        return out;
+    }, "The x86_64 system call table: one (nr, name, entry, implemented, types, args) per number.");
 }

@@ -81,11 +81,9 @@ static void refuse_running(Kernel& k) {
 }
 
 static u32 parse_ip(const std::string& s) {
-    unsigned a, b, c, d;
-    char extra;
-    if (sscanf(s.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 || b > 255 || c > 255 || d > 255)
-        throw py::value_error("not an IPv4 address: '" + s + "'");
-    return a << 24 | b << 16 | c << 8 | d;
+    u32 a;
+    if (!ip_parse(s, &a)) throw py::value_error("not an IPv4 address: '" + s + "'");
+    return a;
 }
 
 net_device* gknic_probe(Kernel* k, int irq);
@@ -202,7 +200,8 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         .def("_sock_of_fd", [](std::shared_ptr<Kernel> k, int pid, int fd) -> py::object {
             task_struct* t = find_task_by_vpid_in(k.get(), pid);
             if (!t || !t->files) throw py::value_error("no process " + std::to_string(pid));
-            file* f = fget(t->files.get(), fd);
+            std::shared_ptr<file> fp = fd < 0 ? nullptr : fget(t->files.get(), static_cast<unsigned>(fd));
+            file* f = fp.get();
             if (!f) throw py::value_error("pid " + std::to_string(pid) + " has no fd " + std::to_string(fd));
             socket* s = SOCKET_I(f);
             if (!s) throw py::value_error("fd " + std::to_string(fd) + " of pid " + std::to_string(pid) + " is not a socket");
@@ -214,7 +213,8 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         .def("_epoll_of_fd", [](std::shared_ptr<Kernel> k, int pid, int fd) {
             task_struct* t = find_task_by_vpid_in(k.get(), pid);
             if (!t || !t->files) throw py::value_error("no process " + std::to_string(pid));
-            file* f = fget(t->files.get(), fd);
+            std::shared_ptr<file> fp = fd < 0 ? nullptr : fget(t->files.get(), static_cast<unsigned>(fd));
+            file* f = fp.get();
             if (!f) throw py::value_error("pid " + std::to_string(pid) + " has no fd " + std::to_string(fd));
             eventpoll* ep = eventpoll_of(f);
             if (!ep) throw py::value_error("fd " + std::to_string(fd) + " of pid " + std::to_string(pid) + " is not an epoll fd");
@@ -222,7 +222,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             py::list items;
             for (auto& [key, epi] : ep->rbr)
                 items.append(py::dict(py::arg("fd") = epi->ffd_fd, py::arg("file") = epi->ffd_file->name,
-                                      py::arg("events") = epi->event.events, py::arg("data") = epi->event.data,
+                                      py::arg("events") = static_cast<unsigned>(epi->event.events), py::arg("data") = static_cast<u64>(epi->event.data),
                                       py::arg("ready") = epi->on_rdllist, py::arg("wakeups") = epi->wakeups,
                                       py::arg("wait_queues") = epi->pwqlist.size()));
             d["items"] = items;

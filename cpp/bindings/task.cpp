@@ -175,8 +175,8 @@ void bind_task(py::module_& m) {
             return py::str(v.t->mm->exe_file);
         })
         .def_property_readonly("syscall_log_length", [](const TaskView& v) -> size_t {
-            if (!v.t->mm || std::string(v.t->mm->kind()) != "python") return 0;
-            return static_cast<py_mm*>(v.t->mm.get())->log_size();
+            auto* img = dynamic_cast<py_image*>(v.t->thread.image.get());
+            return img ? img->log_size() : 0;
         }, "System calls recorded since exec: what a fork child would replay.")
         .def_property_readonly("fds", [](const TaskView& v) {
             py::list out;

@@ -1,17 +1,25 @@
 // The user-mode driver for Python programs (engine, host side): drives a program's coroutine with
-// PyIter_Send, turns what it yields into syscall registers, records every call in the process's
-// log, and rebuilds a fork child's coroutine by replaying that log in a tight loop.
+// PyIter_Send; turns each request it yields into registers and user memory by the system call's
+// declared argument types, as a libc wrapper would; reads the out-arguments back by type; records
+// every call in the process's log, and rebuilds a fork child's coroutine by replaying that log in
+// a tight loop.
 #include "bindings/user_python.h"
 
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
-#include "glasskernel/linux.h"
-#include "glasskernel/net/ip.h"
+#include "bindings/uapi_convert.h"
+#include "glasskernel/asm/unistd_64.h"
 
 namespace gk {
+
+// ---- the markers a request can carry ----
+
+static PyObject* compute_marker = nullptr; // COMPUTE: user-mode CPU time, not a system call
+static PyObject* raw_marker = nullptr;     // RAW: syscall(2), registers as given
 
 static py::object& sys_class() {
     static py::object* cls = new py::object();  // leaked on purpose: lives as long as Python
@@ -19,10 +27,13 @@ static py::object& sys_class() {
 }
 void set_user_api(py::object c) { sys_class() = std::move(c); }
 
-py_mm::py_mm(std::shared_ptr<py_program> p, std::vector<std::string> a, std::vector<std::string> e)
+// Handlers are "addresses" in the program's text: one 16-byte slot per distinct function.
+static constexpr unsigned long USER_TEXT = 0x401000;
+
+py_image::py_image(std::shared_ptr<py_program> p, std::vector<std::string> a, std::vector<std::string> e)
     : prog(std::move(p)), argv(std::move(a)), envp(std::move(e)), log(std::make_shared<log_segment>()) {}
 
-py_mm::~py_mm() {
+py_image::~py_image() {
     // Dropping a suspended coroutine would run its `finally` blocks; a process image that is
     // gone runs nothing, so errors raised by the close are discarded.
     if (!Py_IsInitialized()) return;
@@ -37,37 +48,51 @@ py_mm::~py_mm() {
     PyErr_Restore(type, value, tb);
 }
 
-long py_mm::handler_token(PyObject* fn) {
+unsigned long py_image::handler_token(PyObject* fn) {
     for (size_t i = 0; i < handlers.size(); i++)
-        if (handlers[i].ptr() == fn) return static_cast<long>(i) + 2;
+        if (handlers[i].ptr() == fn) return USER_TEXT + 16 * i;
     handlers.push_back(py::reinterpret_borrow<py::object>(fn));
-    return static_cast<long>(handlers.size()) + 1;
+    return USER_TEXT + 16 * (handlers.size() - 1);
 }
 
-py::object py_mm::handler_object(long token) const {
-    if (token < 2 || static_cast<size_t>(token - 2) >= handlers.size()) return py::object();
-    return handlers[token - 2];
+py::object py_image::handler_object(unsigned long token) const {
+    if (token < USER_TEXT || (token - USER_TEXT) % 16) return py::object();
+    size_t i = (token - USER_TEXT) / 16;
+    return i < handlers.size() ? handlers[i] : py::object();
 }
 
-size_t py_mm::log_size() const {
+size_t py_image::log_size() const {
     size_t n = log->entries.size();
     for (const log_segment* s = log.get(); s->prev; s = s->prev.get()) n += s->prev_len;
     return n;
 }
 
-// Called on a kernel fiber (copy_mm): only shared_ptr copies, no Python API.
-std::unique_ptr<mm_struct> py_mm::dup_mm(const syscall_regs&) {
-    auto child = std::make_unique<py_mm>(prog, argv, envp);
+// Called on a kernel fiber (copy_thread): only reference counts change, no Python code runs.
+std::unique_ptr<user_image> py_image::dup_image() {
+    auto child = std::make_unique<py_image>(prog, argv, envp);
     auto seg = std::make_shared<log_segment>();
     seg->prev = log;
     seg->prev_len = log->entries.size();
     child->log = std::move(seg);
     child->replay_pending = true;
-    child->fork_req = stack.back().last_req;  // a reference count only: no Python code runs on a fiber
+    child->fork_req = stack.back().last_req;
+    // The child's memory is a copy of ours, so the calls pending in each frame have their
+    // arguments at the same addresses: the rebuilt frames take over where to read them.
+    child->stack.reserve(stack.size());
+    for (const user_frame& f : stack) {
+        user_frame c;
+        c.frame_id = f.frame_id;
+        c.sp = f.sp;
+        c.outs = f.outs;
+        c.maps = f.maps;
+        child->stack.push_back(std::move(c));
+    }
     return child;
 }
 
-bool requests_equal(PyObject* a, PyObject* b) {
+// ---- comparing and describing requests ----
+
+static bool requests_equal(PyObject* a, PyObject* b) {
     if (a == b) return true;
     if (PyTuple_CheckExact(a) && PyTuple_CheckExact(b)) {
         Py_ssize_t n = PyTuple_GET_SIZE(a);
@@ -79,6 +104,8 @@ bool requests_equal(PyObject* a, PyObject* b) {
     // A callable handed to the kernel (a signal handler) is a new object in the child's
     // replay; it is the same code.
     if (PyFunction_Check(a) && PyFunction_Check(b)) return PyFunction_GET_CODE(a) == PyFunction_GET_CODE(b);
+    if (is_user_arg(a) && is_user_arg(b))
+        return user_arg_equal(reinterpret_cast<user_arg*>(a), reinterpret_cast<user_arg*>(b), requests_equal);
     int r = PyObject_RichCompareBool(a, b, Py_EQ);
     if (r < 0) {
         PyErr_Clear();
@@ -95,181 +122,369 @@ static std::string describe(PyObject* req) {
     }
     std::string s = PyUnicode_AsUTF8(r);
     Py_DECREF(r);
-    if (PyTuple_Check(req) && PyTuple_GET_SIZE(req) > 0 && PyLong_Check(PyTuple_GET_ITEM(req, 0))) {
-        long nr = PyLong_AsLong(PyTuple_GET_ITEM(req, 0));
-        const char* name = nr == -1 ? "compute" : syscall_name(nr);
-        if (name) s = std::string(name) + s;
+    if (PyTuple_Check(req) && PyTuple_GET_SIZE(req) > 0) {
+        PyObject* first = PyTuple_GET_ITEM(req, 0);
+        if (first == compute_marker) return "compute" + s;
+        if (PyLong_Check(first)) {
+            const char* name = syscall_name(PyLong_AsLong(first));
+            if (name) s = std::string(name) + s;
+        }
     }
     return s;
 }
 
-bool parse_request(py_mm* mm, PyObject* req, syscall_regs* regs, std::string* why) {
-    if (!PyTuple_CheckExact(req) || PyTuple_GET_SIZE(req) < 1 || !PyLong_Check(PyTuple_GET_ITEM(req, 0))) {
-        *why = "a program may only await glasskernel system calls (sys.getpid(), sys.fork(), ...); it awaited something that yielded " + describe(req);
+// ---- arguments into registers and user memory ----
+
+[[noreturn]] static void raise(PyObject* type, const std::string& msg) {
+    PyErr_SetString(type, msg.c_str());
+    throw py::error_already_set();
+}
+
+// Bigger arguments than this go to a mapping of their own, as malloc hands large blocks to mmap.
+static constexpr unsigned long STACK_ARG_MAX = 64 * 1024;
+
+struct marshal {
+    task_struct* t;
+    py_image* img;
+    user_frame* frame;
+    unsigned long cursor;  // arguments are placed below it, going down
+
+    // Room for len bytes: on the stack below the frame, or a mapping of its own.
+    unsigned long room(unsigned long len) {
+        mm_struct* mm = t->mm.get();
+        if (len > STACK_ARG_MAX) {
+            long addr = get_unmapped_area(mm, len);
+            unsigned long size = (len + PAGE_SIZE - 1) & PAGE_MASK;
+            if (addr < 0 || insert_vm_struct(mm, static_cast<unsigned long>(addr), static_cast<unsigned long>(addr) + size, VM_READ | VM_WRITE))
+                raise(PyExc_MemoryError, "no room in the address space for a " + std::to_string(len) + "-byte argument");
+            frame->maps.emplace_back(static_cast<unsigned long>(addr), static_cast<unsigned long>(addr) + size);
+            return static_cast<unsigned long>(addr);
+        }
+        vm_area_struct* stack = find_vma(mm, cursor - 1);
+        unsigned long addr = (cursor - len) & ~15UL;
+        if (!stack || addr < stack->vm_start + PAGE_SIZE)
+            raise(PyExc_MemoryError, "the arguments of this call do not fit on the user stack");
+        cursor = addr;
+        return addr;
+    }
+
+    unsigned long put(const void* data, unsigned long len) {
+        unsigned long addr = room(len ? len : 1);
+        if (len && access_user_memory(t->mm.get(), addr, const_cast<void*>(data), len, true))
+            raise(PyExc_MemoryError, "user memory refused an argument");
+        return addr;
+    }
+
+    unsigned long put_string(py::handle v) {
+        if (PyUnicode_Check(v.ptr())) {
+            Py_ssize_t n;
+            const char* s = PyUnicode_AsUTF8AndSize(v.ptr(), &n);
+            if (!s) throw py::error_already_set();
+            std::string z(s, static_cast<size_t>(n));
+            z.push_back('\0');
+            return put(z.data(), z.size());
+        }
+        char* buf;
+        Py_ssize_t n;
+        if (PyBytes_AsStringAndSize(v.ptr(), &buf, &n) < 0) throw py::error_already_set();
+        std::string z(buf, static_cast<size_t>(n));
+        z.push_back('\0');
+        return put(z.data(), z.size());
+    }
+
+    // const char *const *: the strings, then the NULL-terminated array of their addresses.
+    unsigned long put_string_array(py::handle v, const char* what) {
+        if (!PyList_Check(v.ptr()) && !PyTuple_Check(v.ptr())) raise(PyExc_TypeError, std::string(what) + " must be a list of str");
+        py::sequence seq = py::reinterpret_borrow<py::sequence>(v);
+        std::vector<unsigned long> ptrs;
+        for (py::handle item : seq) {
+            if (!PyUnicode_Check(item.ptr()) && !PyBytes_Check(item.ptr()))
+                raise(PyExc_TypeError, std::string(what) + " entries must be str or bytes");
+            ptrs.push_back(put_string(item));
+        }
+        ptrs.push_back(0);
+        return put(ptrs.data(), ptrs.size() * sizeof(unsigned long));
+    }
+
+    // A buffer-like value (bytes, bytearray, memoryview): a view of its bytes, no copy.
+    struct buffer {
+        const void* p = nullptr;
+        size_t n = 0;
+        Py_buffer view{};
+        bool held = false;
+        ~buffer() {
+            if (held) PyBuffer_Release(&view);
+        }
+    };
+    static bool as_buffer(py::handle v, buffer* out) {
+        if (PyBytes_Check(v.ptr())) {
+            out->p = PyBytes_AS_STRING(v.ptr());
+            out->n = static_cast<size_t>(PyBytes_GET_SIZE(v.ptr()));
+            return true;
+        }
+        if (PyByteArray_Check(v.ptr()) || PyMemoryView_Check(v.ptr())) {
+            if (PyObject_GetBuffer(v.ptr(), &out->view, PyBUF_SIMPLE) < 0) throw py::error_already_set();
+            out->held = true;
+            out->p = out->view.buf;
+            out->n = static_cast<size_t>(out->view.len);
+            return true;
+        }
         return false;
     }
-    regs->nr = PyLong_AsLong(PyTuple_GET_ITEM(req, 0));
-    for (long& a : regs->args) a = 0;
-    regs->data.clear();
-    regs->data2.clear();
-    int bi = 0;
-    regs->argv.clear();
-    regs->envp.clear();
-    int ai = 0, vi = 0;
-    Py_ssize_t n = PyTuple_GET_SIZE(req);
-    for (Py_ssize_t i = 1; i < n; i++) {
-        PyObject* o = PyTuple_GET_ITEM(req, i);
-        if (PyLong_Check(o)) {
-            if (ai >= 6) continue;
-            long v = PyLong_AsLong(o);
-            if (v == -1 && PyErr_Occurred()) {
-                PyErr_Clear();
-                v = static_cast<long>(PyLong_AsUnsignedLongMask(o));
+
+    // A user_msghdr and everything it points to: (name, iov, control) where name is None, an
+    // address (sendmsg) or an int room (recvmsg), and iov a list of bytes (sendmsg) or of room
+    // sizes (recvmsg).
+    unsigned long put_msghdr(py::handle v) {
+        if (!PyTuple_Check(v.ptr()) || PyTuple_GET_SIZE(v.ptr()) != 3)
+            raise(PyExc_TypeError, "a msghdr is a (name, iov, control) triple");
+        py::handle name = PyTuple_GET_ITEM(v.ptr(), 0), iov = PyTuple_GET_ITEM(v.ptr(), 1);
+        user_msghdr h{};
+        if (PyLong_Check(name.ptr())) {
+            h.msg_namelen = static_cast<int>(scalar_from_python(name, 4, true, "msg_namelen"));
+            h.msg_name = reinterpret_cast<void __user*>(room(static_cast<unsigned long>(std::max(h.msg_namelen, 1))));
+        } else if (!name.is_none()) {
+            std::string a = uapi_from_python(&uapi_desc<struct sockaddr>::value, name, img, "msg_name");
+            h.msg_name = reinterpret_cast<void __user*>(put(a.data(), a.size()));
+            h.msg_namelen = static_cast<int>(a.size());
+        }
+        if (!PyList_Check(iov.ptr())) raise(PyExc_TypeError, "msg_iov must be a list of buffers (or of sizes to receive into)");
+        std::vector<iovec> vec;
+        for (py::handle b : py::reinterpret_borrow<py::list>(iov)) {
+            buffer data;
+            if (as_buffer(b, &data)) {
+                vec.push_back(iovec{reinterpret_cast<void __user*>(put(data.p, data.n)), data.n});
+            } else {
+                unsigned long n = scalar_from_python(b, 8, false, "an iovec size");
+                vec.push_back(iovec{reinterpret_cast<void __user*>(room(n ? n : 1)), n});
             }
-            regs->args[ai++] = v;
-        } else if (PyBytes_Check(o)) {
-            (bi++ == 0 ? regs->data : regs->data2).assign(PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
-        } else if (PyUnicode_Check(o)) {
-            Py_ssize_t len;
-            const char* s = PyUnicode_AsUTF8AndSize(o, &len);
-            if (!s) {
-                PyErr_Clear();
-                *why = "a string argument could not be encoded as UTF-8";
-                return false;
-            }
-            regs->data.assign(s, len);
-        } else if (PyTuple_Check(o) || PyList_Check(o)) {
-            std::vector<std::string>& v = vi++ == 0 ? regs->argv : regs->envp;
-            PyObject* seq = PySequence_Fast(o, "");
-            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
-                PyObject* s = PySequence_Fast_GET_ITEM(seq, j);
-                const char* c = PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : (PyBytes_Check(s) ? PyBytes_AS_STRING(s) : nullptr);
-                if (!c) {
-                    PyErr_Clear();
-                    Py_DECREF(seq);
-                    *why = "argv and env entries must be str or bytes";
-                    return false;
+        }
+        h.msg_iovlen = vec.size();
+        if (!vec.empty()) h.msg_iov = reinterpret_cast<iovec __user*>(put(vec.data(), vec.size() * sizeof(iovec)));
+        return put(&h, sizeof h);
+    }
+
+    // One argument: its register value.
+    unsigned long arg(const uapi_type* type, const char* name, py::handle v) {
+        if (v.is_none()) return 0;
+        if (is_user_arg(v.ptr())) return marker(type, name, reinterpret_cast<user_arg*>(v.ptr()));
+        bool pointer = !type || type->kind == uapi_kind::POINTER;
+        const uapi_type* to = type ? type->pointee : nullptr;
+        // An int for a pointer to bytes (or any argument of syscall()) is an address, as a C
+        // caller may pass any; for a pointer to a value (a timespec, a sigset) it is that value.
+        bool address = !to || to->kind == uapi_kind::CHAR || to->kind == uapi_kind::VOID;
+        if ((PyLong_Check(v.ptr()) && (!pointer || address)) || (!pointer && !PyUnicode_Check(v.ptr()) && !PyBytes_Check(v.ptr()))) {
+            if (pointer) return scalar_from_python(v, 8, false, name);
+            return scalar_from_python(v, type->size, type->is_signed, name);
+        }
+        if (!pointer) raise(PyExc_TypeError, std::string(name) + " must be an int, not " + Py_TYPE(v.ptr())->tp_name);
+        buffer data;
+        if (as_buffer(v, &data)) return put(data.p, data.n);
+        if (PyUnicode_Check(v.ptr())) {
+            if (to && to->kind != uapi_kind::CHAR) raise(PyExc_TypeError, std::string(name) + " does not take a str");
+            return put_string(v);
+        }
+        if (!to) raise(PyExc_TypeError, std::string(name) + ": syscall() takes ints, bytes, str or None");
+        if (to->kind == uapi_kind::POINTER && to->pointee && to->pointee->kind == uapi_kind::CHAR) return put_string_array(v, name);
+        if (to->kind == uapi_kind::USER_MSGHDR) return put_msghdr(v);
+        std::string bytes = uapi_from_python(to, v, img, name);
+        return put(bytes.data(), bytes.size());
+    }
+
+    unsigned long marker(const uapi_type* type, const char* name, user_arg* a) {
+        const uapi_type* to = type && type->kind == uapi_kind::POINTER ? type->pointee : nullptr;
+        if (a->kind == user_arg::BUF) {
+            buffer data;
+            if (!as_buffer(a->value, &data)) return put_string(a->value);
+            return put(data.p, data.n);
+        }
+        if (!to) to = &uapi_desc<char>::value;  // an untyped argument: room for bytes
+        out_slot s;
+        s.type = to;
+        s.count = a->count;
+        s.trunc = a->kind == user_arg::OUTBUF;
+        unsigned long elem = to->kind == uapi_kind::VOID ? 1 : to->size;
+        if (a->kind == user_arg::INOUT) {
+            s.in_value = py::reinterpret_borrow<py::object>(a->value);
+            if (to->kind == uapi_kind::USER_MSGHDR) {
+                s.addr = put_msghdr(a->value);
+            } else {
+                buffer data;
+                std::string bytes;
+                if (as_buffer(a->value, &data)) {
+                    s.addr = put(data.p, data.n);
+                } else {
+                    bytes = uapi_from_python(to, a->value, img, name);
+                    s.addr = put(bytes.data(), bytes.size());
+                    data.n = bytes.size();
                 }
-                v.emplace_back(c);
+                if (to->kind == uapi_kind::CHAR || to->kind == uapi_kind::VOID) s.count = static_cast<long>(data.n);
             }
-            Py_DECREF(seq);
-        } else if (o == Py_None) {
-            if (ai < 6) regs->args[ai++] = 0;
-        } else if (PyCallable_Check(o)) {
-            // A handler handed to the kernel: the kernel keeps its "address" in this image.
-            if (ai < 6) regs->args[ai++] = mm->handler_token(o);
+        } else {
+            unsigned long n = a->count < 0 ? 1 : static_cast<unsigned long>(a->count);
+            if (n && elem > ~0UL / n) raise(PyExc_OverflowError, std::string(name) + ": too large a buffer");
+            s.addr = room(n * elem != 0 ? n * elem : 1);
+        }
+        frame->outs.push_back(std::move(s));
+        return frame->outs.back().addr;
+    }
+};
+
+// "wait4() argument 'upid'" for error messages, made once per system call, not per call made.
+static const char* const* argument_names(long nr) {
+    static std::vector<std::array<std::string, 6>> texts;
+    static std::vector<std::array<const char*, 6>> ptrs;
+    if (texts.empty()) {
+        long n = syscall_table_size();
+        texts.resize(static_cast<size_t>(n) + 1);
+        ptrs.resize(static_cast<size_t>(n) + 1);
+        for (long i = 0; i <= n; i++) {
+            const syscall_table_entry* e = i < n ? syscall_entry(i) : nullptr;
+            for (int k = 0; k < 6; k++) {
+                std::string& s = texts[static_cast<size_t>(i)][k];
+                if (e && e->meta && k < e->meta->nb_args)
+                    s = std::string(e->name) + "() argument '" + e->meta->args[k] + "'";
+                else
+                    s = "argument " + std::to_string(k + 1);
+                ptrs[static_cast<size_t>(i)][k] = s.c_str();
+            }
         }
     }
-    return true;
+    size_t idx = nr < 0 || nr >= syscall_table_size() ? texts.size() - 1 : static_cast<size_t>(nr);
+    return ptrs[idx].data();
 }
 
-static py::object sigset_to_py(u64 mask) {
-    py::set s;
-    for (int sig = 1; sig <= 64; sig++)
-        if (mask & (1ULL << (sig - 1))) s.add(py::int_(sig));
-    return py::object(std::move(s));
-}
-
-static double ns_to_s(long ns) { return static_cast<double>(ns) / 1e9; }
-
-static py::object rusage(long utime, long stime, long nvcsw, long nivcsw) {
-    static py::object* cls = new py::object(py::module_::import("resource").attr("struct_rusage"));
-    py::tuple t(16);
-    t[0] = py::float_(ns_to_s(utime));
-    t[1] = py::float_(ns_to_s(stime));
-    for (int i = 2; i < 14; i++) t[i] = py::int_(0);
-    t[14] = py::int_(nvcsw);
-    t[15] = py::int_(nivcsw);
-    return (*cls)(t);
-}
-
-py::object syscall_result(py_mm* mm, long nr, const py::tuple& req, long ret, const user_out& out) {
-    switch (nr) {
-    case 0: return py::bytes(out.data);
-    case 3: case 24: case 105: case 106: case 109: case 141: case 160: return py::none();
-    case 14: case 127: return sigset_to_py(static_cast<u64>(out.v[0]));
-    case 35: return py::float_(ns_to_s(out.v[0]));
-    case 61:
-        if (req.size() > 3 && PyObject_IsTrue(req[3].ptr()))
-            return py::make_tuple(ret, out.v[0], rusage(out.v[1], out.v[2], out.v[3], out.v[4]));
-        return py::make_tuple(ret, out.v[0]);
-    case 97: case 302: return py::make_tuple(out.v[0], out.v[1]);
-    case 98: return rusage(out.v[0], out.v[1], out.v[2], out.v[3]);
-    case 140: return py::int_(20 - ret);
-    case 157: {
-        long option = req.size() > 1 ? req[1].cast<long>() : 0;
-        if (option == PR_GET_CHILD_SUBREAPER || option == PR_GET_PDEATHSIG) return py::int_(out.v[0]);
-        if (option == PR_GET_NAME) return py::str(out.data);
-        return py::none();
+// The request a program yielded, as the registers of a `syscall` instruction; a bad argument
+// raises into the program (TypeError, OverflowError, ...), as the libc wrapper would.
+static void marshal_request(py_image* img, task_struct* t, user_frame* frame, PyObject* req, syscall_regs* regs) {
+    frame->outs.clear();
+    if (!PyTuple_CheckExact(req) || PyTuple_GET_SIZE(req) < 1)
+        raise(PyExc_TypeError, "a program may only await glasskernel system calls (sys.getpid(), sys.fork(), ...); it awaited something that yielded " + describe(req));
+    PyObject* first = PyTuple_GET_ITEM(req, 0);
+    Py_ssize_t n = PyTuple_GET_SIZE(req);
+    Py_ssize_t base = 1;
+    bool raw = first == raw_marker;
+    if (raw) {
+        if (n < 2) raise(PyExc_TypeError, "syscall() takes the system call number first");
+        first = PyTuple_GET_ITEM(req, 1);
+        base = 2;
     }
-    case 228: return py::float_(ns_to_s(out.v[0]));
-    case 128:
-        if (req.size() > 3 && PyObject_IsTrue(req[3].ptr())) {
-            static py::object* cls = new py::object(py::module_::import("glasskernel.program").attr("SigInfo"));
-            return (*cls)(out.v[0], out.v[1], out.v[2], out.v[3], out.v[4], out.v[5]);
+    if (!PyLong_Check(first)) raise(PyExc_TypeError, "a system call number must be an int, like NR.getpid");
+    int overflow = 0;
+    long nr = PyLong_AsLongAndOverflow(first, &overflow);
+    if (overflow) raise(PyExc_OverflowError, "a system call number must fit a long");
+    if (n - base > 6) raise(PyExc_TypeError, "a system call takes at most 6 arguments");
+    const syscall_table_entry* e = syscall_entry(nr);
+    const syscall_metadata* meta = e && !raw ? e->meta : nullptr;
+    if (meta && n - base > meta->nb_args)
+        raise(PyExc_TypeError, std::string(e->name) + "() takes " + std::to_string(meta->nb_args) + " arguments (" +
+                                   std::to_string(n - base) + " given)");
+    marshal m{t, img, frame, frame->sp};
+    regs->nr = nr;
+    unsigned long args[6] = {0, 0, 0, 0, 0, 0};
+    const char* const* names = argument_names(meta ? nr : -1);
+    for (Py_ssize_t i = base; i < n; i++) {
+        int k = static_cast<int>(i - base);
+        const uapi_type* type = meta ? meta->utypes[k] : nullptr;
+        args[k] = m.arg(type, names[k], PyTuple_GET_ITEM(req, i));
+    }
+    regs->set_args(args);
+    regs->sp = m.cursor & ~15UL;
+}
+
+// During replay the requests are not carried out, but the handlers they name must get the same
+// addresses in the child's image as they had in the parent's, in the same order.
+static void rebind_handlers(py_image* img, PyObject* o) {
+    if (PyTuple_Check(o)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o); i++) rebind_handlers(img, PyTuple_GET_ITEM(o, i));
+    } else if (is_user_arg(o)) {
+        auto* a = reinterpret_cast<user_arg*>(o);
+        if (a->value) rebind_handlers(img, a->value);
+    } else if (PyFunction_Check(o) || (PyCallable_Check(o) && !PyType_Check(o) && !PyLong_Check(o))) {
+        img->handler_token(o);
+    }
+}
+
+static log_entry call_entry(py::object req, py::object result, int err) {
+    log_entry e;
+    e.req = std::move(req);
+    e.result = std::move(result);
+    e.err = err;
+    return e;
+}
+
+// ---- results back into Python values ----
+
+static std::string read_user(task_struct* t, unsigned long addr, unsigned long n) {
+    std::string buf(n, '\0');
+    access_user_memory(t->mm.get(), addr, buf.data(), n, false);
+    return buf;
+}
+
+// user_msghdr after recvmsg: (the sender's address, the received bytes per buffer, msg_flags).
+static py::object read_msghdr(task_struct* t, const out_slot& s, long ret, py_image* img) {
+    std::string raw = read_user(t, s.addr, sizeof(user_msghdr));
+    user_msghdr h;
+    memcpy(&h, raw.data(), sizeof h);
+    py::object name = py::none();
+    if (h.msg_name && h.msg_namelen > 0) {
+        std::string a = read_user(t, reinterpret_cast<unsigned long>(h.msg_name), static_cast<unsigned long>(std::min(h.msg_namelen, 128)));
+        name = uapi_to_python(&uapi_desc<struct sockaddr>::value, reinterpret_cast<const u8*>(a.data()), a.size(), img);
+    }
+    py::list bufs;
+    unsigned long left = ret > 0 ? static_cast<unsigned long>(ret) : 0;
+    if (h.msg_iovlen) {
+        std::string v = read_user(t, reinterpret_cast<unsigned long>(h.msg_iov), h.msg_iovlen * sizeof(iovec));
+        for (size_t i = 0; i < h.msg_iovlen; i++) {
+            iovec io;
+            memcpy(&io, v.data() + i * sizeof(iovec), sizeof io);
+            unsigned long n = std::min<unsigned long>(left, io.iov_len);
+            bufs.append(py::bytes(read_user(t, reinterpret_cast<unsigned long>(io.iov_base), n)));
+            left -= n;
         }
-        return py::int_(ret);
-    case 13: {
-        if (out.v[0] >= 2) {
-            py::object fn = mm->handler_object(out.v[0]);
-            if (fn) return fn;
-        }
-        static py::object* handlers = new py::object(py::module_::import("signal").attr("Handlers"));
-        return (*handlers)(out.v[0]);
     }
-    case 36: case 38: return py::make_tuple(ns_to_s(out.v[0]), ns_to_s(out.v[1]));
-    case 62: case 129: case 200: case 234: case 142: case 144: case 203: return py::none();
-    case 148: return py::float_(ns_to_s(out.v[0]));
-    case 204: {
-        py::set cpus;
-        for (int c = 0; c < 64; c++)
-            if (static_cast<u64>(out.v[0]) & (1ULL << c)) cpus.add(py::int_(c));
-        return py::object(std::move(cpus));
-    }
-    case 247: {
-        if (out.v[0] == 0) return py::none();
-        static py::object* cls = new py::object(py::module_::import("os").attr("waitid_result"));
-        return (*cls)(py::make_tuple(out.v[0], out.v[1], out.v[2], out.v[3], out.v[4]));
-    }
-    case 42: case 48: case 49: case 50: case 54: return py::none();
-    case 45: {
-        // recvfrom: the bytes and the sender; recvmsg's form (a 5th request field) adds the
-        // return value and msg_flags.
-        py::object addr = py::none();
-        if (out.v[0] >= 16 && out.v[1] == 2) addr = py::make_tuple(ip_str(static_cast<u32>(out.v[3])), out.v[2]);
-        if (req.size() > 5 && PyObject_IsTrue(req[5].ptr())) return py::make_tuple(py::bytes(out.data), ret, out.v[4], addr);
-        return py::make_tuple(py::bytes(out.data), addr);
-    }
-    case 51: case 52: return py::make_tuple(ip_str(static_cast<u32>(out.v[3])), out.v[2]);
-    case 55: return py::int_(out.v[0]);
-    case 232: {
-        // struct epoll_event is packed: 4 bytes of events, 8 of data.
-        py::list evs;
-        for (size_t i = 0; i + 12 <= out.data.size(); i += 12) {
-            u32 events;
-            u64 data;
-            memcpy(&events, out.data.data() + i, 4);
-            memcpy(&data, out.data.data() + i + 4, 8);
-            evs.append(py::make_tuple(data, events));
-        }
-        return py::object(std::move(evs));
-    }
-    case 233: return py::none();
-    default: return py::int_(ret);
-    }
+    return py::make_tuple(name, bufs, h.msg_flags);
 }
 
-static py::object make_oserror(int err) {
-    return py::reinterpret_steal<py::object>(
-        PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err)));
+static py::object read_out(task_struct* t, const out_slot& s, long ret, py_image* img) {
+    const uapi_type* to = s.type;
+    if (to->kind == uapi_kind::USER_MSGHDR) return read_msghdr(t, s, ret, img);
+    unsigned long elem = to->kind == uapi_kind::VOID ? 1 : to->size;
+    bool bytes = to->kind == uapi_kind::CHAR || to->kind == uapi_kind::VOID;
+    long count = s.count < 0 ? 1 : s.count;
+    if (s.trunc) count = std::max(0L, std::min(count, ret));
+    unsigned long n = static_cast<unsigned long>(count) * elem;
+    if (bytes) {
+        // Straight from user memory into the bytes object the program gets.
+        PyObject* b = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(n));
+        if (!b) throw py::error_already_set();
+        access_user_memory(t->mm.get(), s.addr, PyBytes_AS_STRING(b), n, false);
+        return py::reinterpret_steal<py::object>(b);
+    }
+    std::string data = read_user(t, s.addr, n);
+    const u8* p = reinterpret_cast<const u8*>(data.data());
+    if (s.count < 0) return uapi_to_python(to, p, data.size(), img);
+    py::list items;
+    for (long i = 0; i < count; i++) items.append(uapi_to_python(to, p + i * elem, elem, img));
+    return items;
 }
 
-// Resume the coroutine with a value, or throw OSError(err) into it; like PyIter_Send, returns
-// PYGEN_NEXT (a yielded request in *result), PYGEN_RETURN (main's return value) or PYGEN_ERROR.
-static int send_or_throw(PyObject* coro, PyObject* value, int err, PyObject** result) {
-    if (!err) return PyIter_Send(coro, value, result);
-    py::object exc = make_oserror(err);
-    *result = PyObject_CallMethod(coro, "throw", "O", exc.ptr());
+// The OSError a failed call raises (InterruptedError, ChildProcessError, ... by errno), with the
+// out-arguments attached when there are any (nanosleep's time left).
+static py::object make_oserror(int err, py::handle outs) {
+    py::object exc = py::reinterpret_steal<py::object>(PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err)));
+    if (!exc) throw py::error_already_set();
+    if (outs && !outs.is_none()) PyObject_SetAttrString(exc.ptr(), "outs", outs.ptr());
+    return exc;
+}
+
+// ---- driving the coroutines ----
+
+// Resume the coroutine with a value, or throw an exception into it; like PyIter_Send, returns
+// PYGEN_NEXT (a yielded request in *result), PYGEN_RETURN (its return value) or PYGEN_ERROR.
+static int send_or_throw(PyObject* coro, PyObject* value, PyObject* exc, PyObject** result) {
+    if (!exc) return PyIter_Send(coro, value, result);
+    *result = PyObject_CallMethod(coro, "throw", "O", exc);
     if (*result) return PYGEN_NEXT;
     if (!PyErr_ExceptionMatches(PyExc_StopIteration)) return PYGEN_ERROR;
     PyObject *type, *val, *tb;
@@ -287,14 +502,15 @@ static int send_or_throw(PyObject* coro, PyObject* value, int err, PyObject** re
     return PYGEN_RETURN;
 }
 
-// A fresh coroutine of the program, main(sys, *argv[1:]), as the only frame on the user stack.
-bool py_mm::make_coroutine(std::string* why) {
+// A fresh coroutine of the program, main(sys, *argv): the whole argv, argv[0] included, as C's
+// main and Python's sys.argv have it.
+bool py_image::make_coroutine(py::object* out, std::string* why) {
     py::object coro;
     try {
         sys = sys_class()(argv, envp);
-        py::tuple a(argv.size() > 0 ? argv.size() : 1);
+        py::tuple a(prog->takes_argv ? argv.size() + 1 : 1);
         a[0] = sys;
-        for (size_t i = 1; i < argv.size(); i++) a[i] = py::str(argv[i]);
+        for (size_t i = 0; prog->takes_argv && i < argv.size(); i++) a[i + 1] = py::str(argv[i]);
         coro = prog->fn(*a);
     } catch (py::error_already_set& e) {
         *why = std::string("could not start ") + prog->path + ": " + e.what();
@@ -304,25 +520,23 @@ bool py_mm::make_coroutine(std::string* why) {
         *why = prog->path + ": main must be an `async def` function";
         return false;
     }
-    stack.clear();
-    stack.push_back(user_frame{coro, py::object(), false, 0});
+    *out = std::move(coro);
     return true;
 }
 
 static py::tuple& sigreturn_req() {
-    static py::tuple* t = new py::tuple(py::make_tuple(15));
+    static py::tuple* t = new py::tuple(py::make_tuple(__NR_rt_sigreturn));
     return *t;
 }
 
 static py::object siginfo_object(const kernel_siginfo& i) {
-    static py::object* cls = new py::object(py::module_::import("glasskernel.program").attr("SigInfo"));
-    return (*cls)(i.si_signo, i.si_code, i.si_pid, i.si_uid, i.si_status, i.si_value);
+    return siginfo_type()(i.si_signo, i.si_code, i.si_pid, i.si_uid, i.si_status, i.si_value);
 }
 
 // setup_rt_frame built a frame for a handler: start the handler's coroutine on top of the stack,
 // handler(sys, signo), or handler(sys, signo, info) with SA_SIGINFO.
-bool py_mm::push_handler(const rt_sigframe& f, std::string* why) {
-    py::object fn = handler_object(f.handler);
+bool py_image::push_handler(task_struct*, const rt_sigframe& f, std::string* why) {
+    py::object fn = handler_object(static_cast<unsigned long>(f.handler));
     if (!fn) {
         *why = "signal " + std::to_string(f.sig) + " has a handler address this program never installed";
         return false;
@@ -346,104 +560,124 @@ bool py_mm::push_handler(const rt_sigframe& f, std::string* why) {
     e.info = info;
     e.frame_id = f.id;
     log->entries.push_back(std::move(e));
-    stack.push_back(user_frame{coro, py::object(), false, f.id});
+    user_frame uf;
+    uf.coro = coro;
+    uf.frame_id = f.id;
+    uf.sp = f.sp;
+    stack.push_back(std::move(uf));
     return true;
 }
 
-user_step py_mm::crash(const std::string& why, bool kill) {
+user_step py_image::crash(const std::string& why, bool kill) {
     crash_report = why;
     finished = true;
     if (kill && why.rfind("fork replay", 0) == 0 && this_kernel && !this_kernel->host_error) {
         // The child dies (SIGKILL) and run() raises, so the divergence cannot go unnoticed.
-        try {
-            py::object exc = py::module_::import("glasskernel.kernel").attr("ReplayDivergence");
-            PyErr_SetObject(exc.ptr(), py::str(prog->path + ": " + why).ptr());
-            throw py::error_already_set();
-        } catch (py::error_already_set&) {
-            this_kernel->host_error = std::current_exception();
-        }
+        this_kernel->host_error = std::make_exception_ptr(replay_divergence(prog->path + ": " + why));
     }
     return user_step{kill ? user_exit::KILLED : user_exit::CRASH, 0};
 }
 
-// What the coroutine did after a send/throw: made a call, returned, or raised.
-user_step py_mm::outcome(task_struct* t, int status, PyObject* result, syscall_regs* regs) {
-    (void)t;
-    if (status == PYGEN_NEXT) {
-        py::object req = py::reinterpret_steal<py::object>(result);
-        std::string why;
-        if (!parse_request(this, req.ptr(), regs, &why)) return crash("TypeError: " + why, false);
-        stack.back().last_req = std::move(req);
-        if (regs->nr == -1) return user_step{user_exit::COMPUTE, static_cast<u64>(std::max(0L, regs->args[0]))};
-        return user_step{user_exit::SYSCALL, 0};
+// Resume the top coroutine (with a value, an errno, or a Python exception) and see what it did.
+user_step py_image::resume(task_struct* t, PyObject* value, int err, PyObject* exc, syscall_regs* regs) {
+    py::object e;
+    if (err > 0) {
+        e = make_oserror(err, value);
+        exc = e.ptr();
     }
-    long code = 0;
+    PyObject* result = nullptr;
+    int status = send_or_throw(stack.back().coro.ptr(), value, exc, &result);
+    return outcome(t, status, result, regs);
+}
+
+// What the coroutine did after a send/throw: made a call, returned, or raised.
+user_step py_image::outcome(task_struct* t, int status, PyObject* result, syscall_regs* regs) {
+    for (;;) {
+        if (status == PYGEN_NEXT) {
+            py::object req = py::reinterpret_steal<py::object>(result);
+            user_frame& top = stack.back();
+            top.last_req = req;
+            PyObject* r0 = PyTuple_Check(req.ptr()) && PyTuple_GET_SIZE(req.ptr()) == 2 ? PyTuple_GET_ITEM(req.ptr(), 0) : nullptr;
+            try {
+                if (r0 == compute_marker) {
+                    long long ns = PyLong_Check(PyTuple_GET_ITEM(req.ptr(), 1)) ? PyLong_AsLongLong(PyTuple_GET_ITEM(req.ptr(), 1)) : -1;
+                    if (ns < 0 || PyErr_Occurred()) {
+                        PyErr_Clear();
+                        raise(PyExc_ValueError, "compute() takes a number of nanoseconds from 0 to 2**63-1");
+                    }
+                    top.outs.clear();
+                    regs->nr = -1;
+                    return user_step{user_exit::COMPUTE, static_cast<u64>(ns)};
+                }
+                marshal_request(this, t, &top, req.ptr(), regs);
+                return user_step{user_exit::SYSCALL, 0};
+            } catch (py::error_already_set& err) {
+                // Raised in the program where it made the call; recorded so that a fork
+                // child's replay raises it at the same point.
+                py::object exc = err.value();
+                for (auto& [start, end] : top.maps) do_munmap(t->mm.get(), start, end - start);
+                top.maps.clear();
+                top.outs.clear();
+                log->entries.push_back(call_entry(req, exc, PYEXC));
+                result = nullptr;
+                status = send_or_throw(top.coro.ptr(), nullptr, exc.ptr(), &result);
+                continue;
+            }
+        }
+        break;
+    }
     if (status == PYGEN_RETURN && stack.size() > 1) {
         // A handler returned: like the restorer trampoline, make rt_sigreturn.
         Py_XDECREF(result);
         stack.back().last_req = sigreturn_req();
-        regs->nr = 15;
-        for (long& a : regs->args) a = 0;
+        stack.back().outs.clear();
+        regs->nr = __NR_rt_sigreturn;
+        regs->set_args({0, 0, 0, 0, 0, 0});
+        regs->sp = stack.back().sp;
         return user_step{user_exit::SYSCALL, 0};
     }
+    long code = 0;
     if (status == PYGEN_RETURN) {
         // Returning from main is exit(): libc calls exit_group with main's value.
         py::object v = py::reinterpret_steal<py::object>(result);
         if (v.is_none()) code = 0;
-        else if (PyLong_Check(v.ptr())) code = PyLong_AsLong(v.ptr());
+        else if (PyLong_Check(v.ptr())) code = static_cast<long>(PyLong_AsUnsignedLongLongMask(v.ptr()) & 0xff);
         else code = 1;
+    } else if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject* c = value ? PyObject_GetAttrString(value, "code") : nullptr;
+        if (!c) PyErr_Clear();
+        code = (!c || c == Py_None) ? 0 : (PyLong_Check(c) ? static_cast<long>(PyLong_AsUnsignedLongLongMask(c) & 0xff) : 1);
+        Py_XDECREF(c);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+    } else if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        // KeyboardInterrupt and friends belong to the person at the keyboard: the process
+        // is killed and the exception is raised from run() once the kernel is consistent.
+        py::error_already_set e;
+        if (this_kernel && !this_kernel->host_error) this_kernel->host_error = std::make_exception_ptr(e);
+        return crash("killed: " + std::string(e.what()), true);
     } else {
-        if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyErr_NormalizeException(&type, &value, &tb);
-            PyObject* c = value ? PyObject_GetAttrString(value, "code") : nullptr;
-            if (!c) PyErr_Clear();
-            code = (!c || c == Py_None) ? 0 : (PyLong_Check(c) ? PyLong_AsLong(c) : 1);
-            Py_XDECREF(c);
-            Py_XDECREF(type);
-            Py_XDECREF(value);
-            Py_XDECREF(tb);
-        } else if (!PyErr_ExceptionMatches(PyExc_Exception)) {
-            // KeyboardInterrupt and friends belong to the person at the keyboard: the process
-            // is killed and the exception is raised from run() once the kernel is consistent.
-            py::error_already_set e;
-            if (this_kernel && !this_kernel->host_error) this_kernel->host_error = std::make_exception_ptr(e);
-            return crash("killed: " + std::string(e.what()), true);
-        } else {
-            py::error_already_set e;
-            std::string tb;
-            try {
-                py::object fmt = py::module_::import("traceback").attr("format_exception");
-                py::list lines = fmt(e.value());
-                for (auto l : lines) tb += l.cast<std::string>();
-            } catch (py::error_already_set&) {
-                tb = e.what();
-            }
-            return crash(tb, false);
+        py::error_already_set e;
+        std::string tb;
+        try {
+            py::object fmt = py::module_::import("traceback").attr("format_exception");
+            py::list lines = fmt(e.value());
+            for (auto l : lines) tb += l.cast<std::string>();
+        } catch (py::error_already_set&) {
+            tb = e.what();
         }
+        return crash(tb, false);
     }
     finished = true;
-    regs->nr = 231;  // exit_group
-    for (long& a : regs->args) a = 0;
-    regs->args[0] = code;
-    stack.back().last_req = py::make_tuple(231, code);
+    regs->nr = __NR_exit_group;
+    regs->set_args({static_cast<unsigned long>(code), 0, 0, 0, 0, 0});
+    stack.back().last_req = py::make_tuple(__NR_exit_group, code);
+    stack.back().outs.clear();
     return user_step{user_exit::SYSCALL, 0};
-}
-
-user_step py_mm::start_top(task_struct* t, syscall_regs* regs) {
-    PyObject* result = nullptr;
-    stack.back().started = true;
-    int status = PyIter_Send(stack.back().coro.ptr(), Py_None, &result);
-    return outcome(t, status, result, regs);
-}
-
-user_step py_mm::deliver(task_struct* t, py::object value, int err, syscall_regs* regs) {
-    user_frame& top = stack.back();
-    log->entries.push_back(log_entry{top.last_req, value, err});
-    PyObject* result = nullptr;
-    int status = send_or_throw(top.coro.ptr(), value.ptr(), err, &result);
-    return outcome(t, status, result, regs);
 }
 
 static std::string diverged(size_t index, PyObject* want, const std::string& got) {
@@ -455,25 +689,32 @@ static std::string diverged(size_t index, PyObject* want, const std::string& got
 // Rebuild a fork child's user state: run a fresh coroutine of the same program, answering each
 // call from the parent's log without entering the kernel, re-entering the same signal handlers
 // at the same points, until it reaches the fork.
-user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_regs* regs) {
+user_step py_image::replay(task_struct* t, syscall_regs* regs) {
     replay_pending = false;
+    std::vector<user_frame> inherited;  // the parent's frames at the fork: where pending calls keep their arguments
+    inherited.swap(stack);
     std::vector<std::pair<const log_segment*, size_t>> chain;  // segments, oldest first
     for (const log_segment* s = log->prev.get(), *child = log.get(); s; child = s, s = s->prev.get())
         chain.emplace_back(s, child->prev_len);
     std::reverse(chain.begin(), chain.end());
     std::string why;
-    if (!make_coroutine(&why)) return crash("fork replay: " + why, true);
+    user_frame main;
+    if (!make_coroutine(&main.coro, &why)) return crash("fork replay: " + why, true);
+    main.sp = inherited.empty() ? t->mm->start_stack : inherited[0].sp;
+    stack.push_back(std::move(main));
     // Drive the top coroutine to its next request (stored in last_req).
-    auto next_request = [&](PyObject* value, int err, bool start, std::string* what) -> bool {
+    auto next_request = [&](PyObject* value, PyObject* exc, bool start, std::string* what) -> bool {
         user_frame& top = stack.back();
         PyObject* result = nullptr;
-        int status = start ? PyIter_Send(top.coro.ptr(), Py_None, &result) : send_or_throw(top.coro.ptr(), value, err, &result);
+        int status = start ? PyIter_Send(top.coro.ptr(), Py_None, &result) : send_or_throw(top.coro.ptr(), value, exc, &result);
         top.started = true;
         if (status == PYGEN_NEXT) {
             top.last_req = py::reinterpret_steal<py::object>(result);
-            syscall_regs scratch;
-            std::string bad;
-            parse_request(this, top.last_req.ptr(), &scratch, &bad);  // rebinds handler addresses
+            // Only sigaction hands the kernel a handler.
+            PyObject* r = top.last_req.ptr();
+            if (PyTuple_Check(r) && PyTuple_GET_SIZE(r) > 2 && PyLong_Check(PyTuple_GET_ITEM(r, 0)) &&
+                PyLong_AsLong(PyTuple_GET_ITEM(r, 0)) == __NR_rt_sigaction)
+                rebind_handlers(this, r);
             return true;
         }
         Py_XDECREF(result);
@@ -490,7 +731,7 @@ user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_r
         for (size_t i = 0; i < len; i++) {
             const log_entry& e = seg->entries[i];
             if (e.deliver) {
-                py::object fn = handler_object(e.token);
+                py::object fn = handler_object(static_cast<unsigned long>(e.token));
                 if (!fn) return crash("fork replay diverged: the child has no handler for signal " + std::to_string(e.signo), true);
                 py::object coro;
                 try {
@@ -498,78 +739,137 @@ user_step py_mm::replay(task_struct* t, long ret, const user_out& out, syscall_r
                 } catch (py::error_already_set& err) {
                     return crash(std::string("fork replay: a handler could not start: ") + err.what(), true);
                 }
-                stack.push_back(user_frame{coro, py::object(), false, e.frame_id});
+                user_frame f;
+                f.coro = coro;
+                f.frame_id = e.frame_id;
+                stack.push_back(std::move(f));
                 continue;
             }
             index++;
             user_frame& top = stack.back();
             std::string what;
-            if (!top.started && !next_request(nullptr, 0, true, &what)) return crash(diverged(index, e.req.ptr(), what), true);
+            if (!top.started && !next_request(nullptr, nullptr, true, &what)) return crash(diverged(index, e.req.ptr(), what), true);
             if (!requests_equal(stack.back().last_req.ptr(), e.req.ptr()))
                 return crash(diverged(index, e.req.ptr(), describe(stack.back().last_req.ptr())), true);
-            if (e.req.ptr() == sigreturn_req().ptr() || requests_equal(e.req.ptr(), sigreturn_req().ptr())) {
+            if (requests_equal(e.req.ptr(), sigreturn_req().ptr()) && stack.size() > 1) {
                 stack.pop_back();
                 continue;
             }
             // The request obtained here is compared with the next entry, or with the fork.
-            if (!next_request(e.result.ptr(), e.err, false, &what)) return crash(diverged(index + 1, e.req.ptr(), what), true);
+            py::object exc;
+            if (e.err == PYEXC) exc = e.result;
+            else if (e.err > 0) exc = make_oserror(e.err, e.result);
+            bool ok = next_request(e.err ? nullptr : e.result.ptr(), exc ? exc.ptr() : nullptr, false, &what);
+            if (!ok) return crash(diverged(index + 1, e.req.ptr(), what), true);
         }
     }
     // The next request must be the fork itself; from there the child runs for real.
     user_frame& top = stack.back();
     std::string what;
-    if (!top.started && !next_request(nullptr, 0, true, &what)) return crash(diverged(index + 1, fork_req.ptr(), what), true);
+    if (!top.started && !next_request(nullptr, nullptr, true, &what)) return crash(diverged(index + 1, fork_req.ptr(), what), true);
     if (!requests_equal(stack.back().last_req.ptr(), fork_req.ptr()))
         return crash(diverged(index + 1, fork_req.ptr(), describe(stack.back().last_req.ptr())), true);
+    if (stack.size() != inherited.size()) return crash("fork replay rebuilt " + std::to_string(stack.size()) + " frames where the parent had " + std::to_string(inherited.size()), true);
+    for (size_t i = 0; i < stack.size(); i++) {
+        stack[i].sp = inherited[i].sp;
+        stack[i].outs = std::move(inherited[i].outs);
+        stack[i].maps = std::move(inherited[i].maps);
+    }
     stack.back().last_req = fork_req;
     fork_req = py::object();
-    long nr = PyLong_AsLong(PyTuple_GET_ITEM(stack.back().last_req.ptr(), 0));
-    return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(stack.back().last_req), ret, out), 0, regs);
+    return answer(t, regs);
 }
 
-user_step py_mm::run_user(task_struct* t, long ret, const user_out& out, syscall_regs* regs) {
+user_step py_image::run_user(task_struct* t, syscall_regs* regs) {
     if (finished) return crash("the program has already ended", true);
-    if (replay_pending) {
-        regs->nr = PyLong_AsLong(PyTuple_GET_ITEM(fork_req.ptr(), 0));
-        return replay(t, ret, out, regs);
-    }
+    if (replay_pending) return replay(t, regs);
     std::string why;
     if (stack.empty()) {
-        if (!make_coroutine(&why)) return crash(why, false);
-        return start_top(t, regs);
+        user_frame f;
+        if (!make_coroutine(&f.coro, &why)) return crash(why, false);
+        f.sp = t->mm->start_stack;
+        stack.push_back(std::move(f));
+        stack.back().started = true;
+        PyObject* result = nullptr;
+        int status = PyIter_Send(stack.back().coro.ptr(), Py_None, &result);
+        return outcome(t, status, result, regs);
     }
     const std::vector<rt_sigframe>& frames = t->thread.sigframes;
-    // The common case: no signal frames, main is running, and the registers still hold the call
-    // its pending request made.
-    if (stack.size() == 1 && frames.empty() && stack.back().started) return answer(t, regs->nr, ret, out, regs);
+    // The common case: no signal frames, main is running, and its call has returned.
+    if (stack.size() == 1 && frames.empty() && stack.back().started) return answer(t, regs);
     if (stack.size() > 1 && stack.back().last_req.ptr() == sigreturn_req().ptr()) {
         size_t depth = stack.size() - 1;
         bool still_there = frames.size() >= depth && frames[depth - 1].id == stack.back().frame_id;
         if (!still_there) {
             // rt_sigreturn completed: the handler's frame is gone.
-            log->entries.push_back(log_entry{sigreturn_req(), py::int_(ret), 0});
+            log->entries.push_back(call_entry(sigreturn_req(), py::int_(t->thread.ax), 0));
             stack.pop_back();
         }
     }
     if (stack.size() - 1 > frames.size()) return crash("the user stack lost a signal frame", true);
     bool pushed = false;
     for (size_t i = stack.size() - 1; i < frames.size(); i++) {
-        if (!push_handler(frames[i], &why)) return crash(why, false);
+        if (!push_handler(t, frames[i], &why)) return crash(why, false);
         pushed = true;
     }
-    if (pushed || !stack.back().started) return start_top(t, regs);
-    // After a sigreturn the answer is the interrupted call's restored result; its number comes
-    // from the request, not regs->nr, since a handler's calls came between.
-    return answer(t, PyLong_AsLong(PyTuple_GET_ITEM(stack.back().last_req.ptr(), 0)), ret, out, regs);
+    if (pushed || !stack.back().started) {
+        stack.back().started = true;
+        PyObject* result = nullptr;
+        int status = PyIter_Send(stack.back().coro.ptr(), Py_None, &result);
+        return outcome(t, status, result, regs);
+    }
+    // After a sigreturn the answer is the interrupted call's restored result.
+    return answer(t, regs);
 }
 
-// Give the top coroutine the kernel's answer to the request (number nr) it is blocked on.
-user_step py_mm::answer(task_struct* t, long nr, long ret, const user_out& out, syscall_regs* regs) {
-    const py::object& req = stack.back().last_req;
-    if (nr == -1) return deliver(t, py::none(), 0, regs);  // user-mode work done: compute() returns None
-    if (nr == 35 && ret == -EINTR) ret = 0;                // nanosleep returns the time left instead
-    if (ret < 0 && ret >= -4095) return deliver(t, py::none(), static_cast<int>(-ret), regs);
-    return deliver(t, syscall_result(this, nr, py::reinterpret_borrow<py::tuple>(req), ret, out), 0, regs);
+// Give the top coroutine the kernel's answer to the call it is blocked on: the return value,
+// with the out-arguments read back from user memory by type; or OSError for -errno.
+user_step py_image::answer(task_struct* t, syscall_regs* regs) {
+    user_frame& top = stack.back();
+    long ret = t->thread.ax;
+    py::object value;
+    int err = 0;
+    PyObject* r0 = PyTuple_Check(top.last_req.ptr()) && PyTuple_GET_SIZE(top.last_req.ptr()) ? PyTuple_GET_ITEM(top.last_req.ptr(), 0) : nullptr;
+    if (r0 == compute_marker) {
+        value = py::none();  // user-mode work done: compute() returns None
+    } else if (ret < 0 && ret >= -4095) {
+        err = static_cast<int>(-ret);
+        // A failed call's outs (nanosleep's time left) go with the OSError.
+        bool any = false;
+        for (const out_slot& s : top.outs) any = any || !s.trunc;
+        if (any) {
+            py::tuple outs(top.outs.size());
+            for (size_t i = 0; i < top.outs.size(); i++) outs[i] = top.outs[i].trunc ? py::none() : read_out(t, top.outs[i], 0, this);
+            value = std::move(outs);
+        } else {
+            value = py::none();
+        }
+    } else if (top.outs.empty()) {
+        value = py::int_(ret);
+    } else {
+        py::tuple v(top.outs.size() + 1);
+        v[0] = py::int_(ret);
+        for (size_t i = 0; i < top.outs.size(); i++) v[i + 1] = read_out(t, top.outs[i], ret, this);
+        value = std::move(v);
+    }
+    // Large arguments had mappings of their own: the call is over, they go (free → munmap).
+    for (auto& [start, end] : top.maps) do_munmap(t->mm.get(), start, end - start);
+    top.maps.clear();
+    top.outs.clear();
+    log->entries.push_back(call_entry(top.last_req, value, err));
+    return resume(t, value.ptr(), err, nullptr, regs);
+}
+
+// ---- the Python side of the markers ----
+
+void bind_user_api(py::module_& m) {
+    bind_user_arg(m);
+    py::object object = py::module_::import("builtins").attr("object");
+    py::object compute = object(), raw = object();
+    m.attr("COMPUTE") = compute;
+    m.attr("RAW") = raw;
+    compute_marker = compute.release().ptr();
+    raw_marker = raw.release().ptr();
 }
 
 }  // namespace gk

@@ -206,13 +206,13 @@ void Kernel::resume(task_struct* t) {
     }
     // A task that reaped itself handed us its last reference; its fiber has ended now.
     if (act == host_act::DEAD) dead_task.reset();
-    if (!deferred_mm.empty()) release_deferred();
+    if (!deferred_images.empty()) release_deferred();
 }
 
 void Kernel::release_deferred() {
     // User images may hold Python objects; they are freed here, on the host stack.
-    std::vector<std::unique_ptr<mm_struct>> v;
-    v.swap(deferred_mm);
+    std::vector<std::unique_ptr<user_image>> v;
+    v.swap(deferred_images);
     v.clear();
 }
 

@@ -106,7 +106,7 @@ bool Kernel::run_cpu_once(int cpu) {
             t->utime += slice;
             t->thread.compute_left -= slice;
         } else {
-            user_step st = t->mm->run_user(t, t->thread.ax, t->thread.uout, &t->thread.regs);
+            user_step st = t->thread.image->run_user(t, &t->thread.regs);
             switch (st.why) {
             case user_exit::SYSCALL:
                 t->thread.entry = kentry::SYSCALL;
@@ -115,15 +115,14 @@ bool Kernel::run_cpu_once(int cpu) {
             case user_exit::COMPUTE:
                 t->thread.compute_left = st.ns;
                 t->thread.ax = 0;
-                t->thread.uout.data.clear();
                 break;
             case user_exit::CRASH:
-                t->crash_report = t->mm->crash_report;
+                t->crash_report = t->thread.image->crash_report;
                 t->thread.entry = kentry::CRASH;
                 resume(t);
                 break;
             case user_exit::KILLED:
-                t->crash_report = t->mm->crash_report;
+                t->crash_report = t->thread.image->crash_report;
                 t->thread.entry = kentry::KILL;
                 resume(t);
                 break;

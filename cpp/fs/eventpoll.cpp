@@ -11,7 +11,13 @@ namespace gk {
 
 static void ep_eventpoll_release(file* f);
 static unsigned ep_eventpoll_poll(file* f, poll_table* pt);
-static const file_operations eventpoll_fops = {"[eventpoll]", nullptr, nullptr, ep_eventpoll_release, ep_eventpoll_poll};
+static const file_operations eventpoll_fops = {
+    .name = "[eventpoll]",
+    .read_iter = nullptr,
+    .write_iter = nullptr,
+    .release = ep_eventpoll_release,
+    .poll = ep_eventpoll_poll,
+};
 
 eventpoll* eventpoll_of(file* f) { return f && f->f_op == &eventpoll_fops ? static_cast<eventpoll*>(f->private_data) : nullptr; }
 
@@ -97,7 +103,7 @@ static void ep_remove(eventpoll* ep, epitem* epi) {
     ep->rbr.erase({epi->ffd_file->f_id, epi->ffd_fd});
 }
 
-static int ep_insert(eventpoll* ep, const epoll_event_k& event, file* tfile, int fd) {
+static int ep_insert(eventpoll* ep, const struct epoll_event& event, file* tfile, int fd) {
     trace_scope ts("ep_insert", "fd=%d events=%#x", fd, event.events);
     auto item = std::make_unique<epitem>();
     epitem* epi = item.get();
@@ -117,7 +123,7 @@ static int ep_insert(eventpoll* ep, const epoll_event_k& event, file* tfile, int
     return ts.ret(0);
 }
 
-static int ep_modify(eventpoll* ep, epitem* epi, const epoll_event_k& event) {
+static int ep_modify(eventpoll* ep, epitem* epi, const struct epoll_event& event) {
     trace_scope ts("ep_modify", "events=%#x", event.events);
     (void)ep;
     epi->event = event;
@@ -128,8 +134,9 @@ static int ep_modify(eventpoll* ep, epitem* epi, const epoll_event_k& event) {
     return ts.ret(0);
 }
 
-// Fill the user's array from the ready list; level-triggered items stay ready.
-static int ep_send_events(eventpoll* ep, int maxevents, std::string* out) {
+// Fill the user's array from the ready list; level-triggered items stay ready. A fault on the
+// array puts the item back and reports EFAULT if nothing was delivered.
+static int ep_send_events(eventpoll* ep, struct epoll_event __user* events, int maxevents) {
     trace_scope ts("ep_send_events");
     std::vector<epitem*> txlist;
     txlist.swap(ep->rdllist);
@@ -140,8 +147,13 @@ static int ep_send_events(eventpoll* ep, int maxevents, std::string* out) {
         epitem* epi = txlist[i];
         unsigned revents = ep_item_poll(epi, nullptr);
         if (!revents) continue;  // no longer ready (someone read it meanwhile)
-        out->append(reinterpret_cast<const char*>(&revents), sizeof revents);  // struct epoll_event is packed
-        out->append(reinterpret_cast<const char*>(&epi->event.data), sizeof epi->event.data);
+        struct epoll_event uevent{revents, epi->event.data};
+        if (copy_to_user(events + res, &uevent, sizeof uevent)) {
+            list_add_ready(epi);
+            if (!res) res = -EFAULT;
+            i++;
+            break;
+        }
         res++;
         if (epi->event.events & EPOLLONESHOT) epi->event.events &= EP_PRIVATE_BITS;
         else if (!(epi->event.events & EPOLLET)) list_add_ready(epi);
@@ -150,12 +162,12 @@ static int ep_send_events(eventpoll* ep, int maxevents, std::string* out) {
     return ts.ret(res);
 }
 
-static long ep_poll(eventpoll* ep, int maxevents, long timeout_ms, std::string* out) {
+static long ep_poll(eventpoll* ep, struct epoll_event __user* events, int maxevents, long timeout_ms) {
     trace_scope ts("ep_poll", "maxevents=%d timeout=%ld", maxevents, timeout_ms);
     long timeout = timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT : static_cast<long>(msecs_to_jiffies(static_cast<unsigned>(std::min(timeout_ms, 100000000L))));
     for (;;) {
         if (!ep->rdllist.empty()) {
-            int n = ep_send_events(ep, maxevents, out);
+            int n = ep_send_events(ep, events, maxevents);
             if (n) return ts.ret(n);
             continue;  // every ready item went stale: look again (or sleep)
         }
@@ -208,69 +220,74 @@ static long do_epoll_create(int flags) {
     return ts.ret(fd_install_lowest(current->files.get(), f, flags & O_CLOEXEC, task_rlimit(current, RLIMIT_NOFILE)));
 }
 
-static long do_epoll_ctl(long epfd, int op, long fd, const epoll_event_k& epds) {
-    trace_scope ts("do_epoll_ctl", "epfd=%ld op=%d fd=%ld", epfd, op, fd);
+static bool ep_op_has_event(int op) { return op != EPOLL_CTL_DEL; }
+
+int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event* epds) {
+    trace_scope ts("do_epoll_ctl", "epfd=%d op=%d fd=%d", epfd, op, fd);
     files_struct* files = current->files.get();
-    if (epfd < 0 || epfd > INT_MAX || !fget(files, static_cast<int>(epfd))) return ts.ret(-EBADF);
-    if (fd < 0 || fd > INT_MAX || !fget(files, static_cast<int>(fd))) return ts.ret(-EBADF);
-    std::shared_ptr<file> ef = files->fdt[static_cast<size_t>(epfd)].f;
-    std::shared_ptr<file> tf = files->fdt[static_cast<size_t>(fd)].f;
+    std::shared_ptr<file> ef = epfd < 0 ? nullptr : fget(files, static_cast<unsigned>(epfd));
+    if (!ef) return ts.ret(-EBADF);
+    std::shared_ptr<file> tf = fd < 0 ? nullptr : fget(files, static_cast<unsigned>(fd));
+    if (!tf) return ts.ret(-EBADF);
     if (!tf->f_op->poll) return ts.ret(-EPERM);  // the target cannot be polled
     eventpoll* ep = eventpoll_of(ef.get());
     if (!ep || ef == tf) return ts.ret(-EINVAL);
-    if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_DEL && op != EPOLL_CTL_MOD) return ts.ret(-EINVAL);
-    if ((epds.events & EPOLLEXCLUSIVE) && op == EPOLL_CTL_MOD) return ts.ret(-EINVAL);
-    if (eventpoll_of(tf.get()) && (epds.events & EPOLLEXCLUSIVE)) return ts.ret(-EINVAL);
-    auto it = ep->rbr.find({tf->f_id, static_cast<int>(fd)});
+    // Exclusive wake-ups are set up at ADD only, and not for nested epoll sets.
+    if (ep_op_has_event(op) && (epds->events & EPOLLEXCLUSIVE)) {
+        if (op == EPOLL_CTL_MOD) return ts.ret(-EINVAL);
+        if (op == EPOLL_CTL_ADD && (eventpoll_of(tf.get()) || (epds->events & ~EPOLLEXCLUSIVE_OK_BITS))) return ts.ret(-EINVAL);
+    }
+    auto it = ep->rbr.find({tf->f_id, fd});
     epitem* epi = it == ep->rbr.end() ? nullptr : it->second.get();
-    epoll_event_k ev = epds;
     switch (op) {
     case EPOLL_CTL_ADD:
         if (epi) return ts.ret(-EEXIST);
-        ev.events |= EPOLLERR | EPOLLHUP;
-        return ts.ret(ep_insert(ep, ev, tf.get(), static_cast<int>(fd)));
+        epds->events |= EPOLLERR | EPOLLHUP;
+        return ts.ret(ep_insert(ep, *epds, tf.get(), fd));
     case EPOLL_CTL_DEL:
         if (!epi) return ts.ret(-ENOENT);
         ep_remove(ep, epi);
         return ts.ret(0);
-    default:
+    case EPOLL_CTL_MOD:
         if (!epi) return ts.ret(-ENOENT);
         if (epi->event.events & EPOLLEXCLUSIVE) return ts.ret(-EINVAL);
-        ev.events |= EPOLLERR | EPOLLHUP;
-        return ts.ret(ep_modify(ep, epi, ev));
+        epds->events |= EPOLLERR | EPOLLHUP;
+        return ts.ret(ep_modify(ep, epi, *epds));
+    default:
+        return ts.ret(-EINVAL);
     }
+}
+
+static int do_epoll_wait(int epfd, struct epoll_event __user* events, int maxevents, int timeout) {
+    trace_scope ts("do_epoll_wait", "epfd=%d maxevents=%d timeout=%d", epfd, maxevents, timeout);
+    if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return ts.ret(-EINVAL);
+    // The whole array must be writable before anything is looked at.
+    if (!access_ok(events, static_cast<unsigned long>(maxevents) * sizeof(struct epoll_event))) return ts.ret(-EFAULT);
+    std::shared_ptr<file> ef = epfd < 0 ? nullptr : fget(current->files.get(), static_cast<unsigned>(epfd));  // held while we sleep
+    if (!ef) return ts.ret(-EBADF);
+    eventpoll* ep = eventpoll_of(ef.get());
+    if (!ep) return ts.ret(-EINVAL);
+    return ts.ret(static_cast<int>(ep_poll(ep, events, maxevents, timeout)));
 }
 
 // ---- system calls ----
 
-SYSCALL_DEFINE(epoll_create1) { return do_epoll_create(static_cast<int>(regs.args[0])); }
+SYSCALL_DEFINE1(epoll_create1, int, flags) { return do_epoll_create(flags); }
 
-SYSCALL_DEFINE(epoll_create) {
-    if (regs.args[0] <= 0) return -EINVAL;  // the size is ignored, but must be positive
+SYSCALL_DEFINE1(epoll_create, int, size) {
+    if (size <= 0) return -EINVAL;  // the size is ignored, but must be positive
     return do_epoll_create(0);
 }
 
-// args: epfd, op, fd, events, data
-SYSCALL_DEFINE(epoll_ctl) {
-    epoll_event_k ev;
-    ev.events = static_cast<unsigned>(regs.args[3]);
-    ev.data = static_cast<u64>(regs.args[4]);
-    return do_epoll_ctl(regs.args[0], static_cast<int>(regs.args[1]), regs.args[2], ev);
+SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd, struct epoll_event __user *, event) {
+    struct epoll_event epds{};
+    if (ep_op_has_event(op) && copy_from_user(&epds, event, sizeof epds)) return -EFAULT;
+    return do_epoll_ctl(epfd, op, fd, &epds);
 }
 
-// args: epfd, maxevents, timeout (ms); the events land in the user buffer as struct epoll_event.
-SYSCALL_DEFINE(epoll_wait) {
-    trace_scope ts("do_epoll_wait", "epfd=%ld maxevents=%ld", regs.args[0], regs.args[1]);
-    long maxevents = regs.args[1];
-    if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return ts.ret(-EINVAL);
-    files_struct* files = current->files.get();
-    if (regs.args[0] < 0 || regs.args[0] > INT_MAX || !fget(files, static_cast<int>(regs.args[0]))) return ts.ret(-EBADF);
-    std::shared_ptr<file> ef = files->fdt[static_cast<size_t>(regs.args[0])].f;  // held while we sleep
-    eventpoll* ep = eventpoll_of(ef.get());
-    if (!ep) return ts.ret(-EINVAL);
-    std::string* out = &current->thread.uout.data;
-    out->clear();
-    return ts.ret(ep_poll(ep, static_cast<int>(maxevents), regs.args[2], out));
+// A negative timeout waits for ever; the time is in milliseconds.
+SYSCALL_DEFINE4(epoll_wait, int, epfd, struct epoll_event __user *, events, int, maxevents, int, timeout) {
+    return do_epoll_wait(epfd, events, maxevents, timeout);
 }
 
 }  // namespace gk

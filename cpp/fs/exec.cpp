@@ -9,16 +9,29 @@ struct linux_binprm {
     std::string filename;
     std::vector<std::string> argv, envp;
     const program* prog = nullptr;
-    std::unique_ptr<mm_struct> mm;
+    std::shared_ptr<mm_struct> mm;        // the new address space
+    std::unique_ptr<user_image> image;   // the program it will run
 };
 
-static void exec_mmap(std::unique_ptr<mm_struct> mm) {
+// __bprm_mm_init: the new address space starts with its stack, 8 MiB (RLIMIT_STACK) below
+// STACK_TOP, growing down.
+static int bprm_mm_init(linux_binprm* bprm) {
+    bprm->mm = mm_alloc();
+    unsigned long size = task_rlimit(current, RLIMIT_STACK);
+    if (size > (1UL << 30) || size < PAGE_SIZE) size = 8UL << 20;
+    size &= PAGE_MASK;
+    int err = insert_vm_struct(bprm->mm.get(), STACK_TOP - size, STACK_TOP, VM_READ | VM_WRITE | VM_GROWSDOWN);
+    if (err) return err;
+    bprm->mm->start_stack = STACK_TOP;
+    return 0;
+}
+
+static void exec_mmap(std::shared_ptr<mm_struct> mm) {
     trace_scope ts("exec_mmap");
     task_struct* tsk = current;
-    std::unique_ptr<mm_struct> old = std::move(tsk->mm);
+    std::shared_ptr<mm_struct> old = std::move(tsk->mm);
     tsk->mm = std::move(mm);
     mm_release(tsk);  // a vfork parent continues now
-    if (old) this_kernel->deferred_mm.push_back(std::move(old));
 }
 
 // Everything of the old program that must not survive into the new one.
@@ -26,6 +39,9 @@ static int begin_new_exec(linux_binprm* bprm) {
     trace_scope ts("begin_new_exec");
     task_struct* me = current;
     exec_mmap(std::move(bprm->mm));
+    // The old program's user-mode state may hold Python objects: freed on the host stack.
+    if (me->thread.image) this_kernel->deferred_images.push_back(std::move(me->thread.image));
+    me->thread.image = std::move(bprm->image);
     me->flags &= ~(PF_FORKNOEXEC | PF_KTHREAD);
     flush_signal_handlers(me, false);  // caught signals go back to SIG_DFL; ignored stay ignored
     if (me->files) do_close_on_exec(me->files.get());
@@ -38,7 +54,7 @@ static int begin_new_exec(linux_binprm* bprm) {
     me->thread.pt.cs = __USER_CS;
     me->thread.pt.ss = __USER_DS;
     me->thread.pt.flags = X86_EFLAGS_FIXED | X86_EFLAGS_IF;
-    me->thread.uout = user_out();
+    me->thread.pt.sp = me->mm->start_stack;
     me->thread.compute_left = 0;
     me->thread.sigframes.clear();  // the old user stack is gone
     me->restart_block = restart_block();
@@ -48,8 +64,8 @@ static int begin_new_exec(linux_binprm* bprm) {
 static int load_binary(linux_binprm* bprm, const char* kind, const char* fn) {
     trace_scope ts(fn, "filename=%s", bprm->filename.c_str());
     if (bprm->prog->kind != kind) return ts.ret(-ENOEXEC);
-    bprm->mm = bprm->prog->load(bprm->argv, bprm->envp);
-    if (!bprm->mm) return ts.ret(-ENOEXEC);
+    bprm->image = bprm->prog->load(bprm->argv, bprm->envp);
+    if (!bprm->image) return ts.ret(-ENOEXEC);
     bprm->mm->exe_file = bprm->filename;
     this_kernel->charge(this_kernel->costs.exec);
     return ts.ret(begin_new_exec(bprm));
@@ -80,23 +96,62 @@ static int bprm_execve(linux_binprm* bprm) {
     return ts.ret(exec_binprm(bprm));
 }
 
-long do_execveat_common(const std::string& filename, const std::vector<std::string>& argv,
-                        const std::vector<std::string>& envp) {
-    trace_scope ts("do_execveat_common", "filename=%s", filename.c_str());
-    if (filename.empty()) return ts.ret(-ENOENT);
-    linux_binprm bprm;
-    bprm.filename = filename;
-    bprm.argv = argv;
-    bprm.envp = envp;
+// count(): how many pointers an argv or envp array in user memory holds before its NULL.
+static int count(const char __user* const __user* argv, int max) {
+    if (!argv) return 0;  // a NULL array is an empty one
+    for (int i = 0;; i++) {
+        unsigned long p;
+        if (get_user(p, reinterpret_cast<const unsigned long __user*>(argv + i))) return -EFAULT;
+        if (!p) return i;
+        if (i >= max) return -E2BIG;
+    }
+}
+
+// copy_strings(): the strings themselves, into the new program's arguments.
+static int copy_strings(int argc, const char __user* const __user* argv, std::vector<std::string>* out) {
+    for (int i = 0; i < argc; i++) {
+        unsigned long p;
+        if (get_user(p, reinterpret_cast<const unsigned long __user*>(argv + i))) return -EFAULT;
+        const char __user* str = reinterpret_cast<const char __user*>(p);
+        long len = strnlen_user(str, MAX_ARG_STRLEN);
+        if (!len) return -EFAULT;
+        if (len > MAX_ARG_STRLEN) return -E2BIG;
+        std::string s(static_cast<size_t>(len - 1), '\0');
+        if (copy_from_user(s.data(), str, static_cast<unsigned long>(len - 1))) return -EFAULT;
+        out->push_back(std::move(s));
+    }
+    return 0;
+}
+
+// getname(): the path from user memory; empty is ENOENT, longer than PATH_MAX ENAMETOOLONG.
+static long getname(const char __user* filename, std::string* out) {
+    std::string buf(PATH_MAX, '\0');
+    long len = strncpy_from_user(buf.data(), filename, PATH_MAX);
+    if (len < 0) return len;
+    if (len == PATH_MAX) return -ENAMETOOLONG;
+    if (len == 0) return -ENOENT;
+    buf.resize(static_cast<size_t>(len));
+    *out = std::move(buf);
+    return 0;
+}
+
+static long do_execveat_common(linux_binprm* bprm) {
+    trace_scope ts("do_execveat_common", "filename=%s", bprm->filename.c_str());
     // Since Linux 5.18 an empty argv gets "" as argv[0], so programs can rely on argc >= 1.
-    if (bprm.argv.empty()) bprm.argv.push_back("");
-    return ts.ret(bprm_execve(&bprm));
+    if (bprm->argv.empty()) bprm->argv.push_back("");
+    long err = bprm_mm_init(bprm);
+    if (err) return ts.ret(err);
+    return ts.ret(bprm_execve(bprm));
 }
 
 long kernel_execve(const std::string& filename, const std::vector<std::string>& argv,
                    const std::vector<std::string>& envp) {
     trace_scope ts("kernel_execve", "filename=%s", filename.c_str());
-    return ts.ret(do_execveat_common(filename, argv, envp));
+    linux_binprm bprm;
+    bprm.filename = filename;
+    bprm.argv = argv;
+    bprm.envp = envp;
+    return ts.ret(do_execveat_common(&bprm));
 }
 
 }  // namespace gk
@@ -106,6 +161,21 @@ long kernel_execve(const std::string& filename, const std::vector<std::string>& 
 
 namespace gk {
 
-SYSCALL_DEFINE(execve) { return do_execveat_common(regs.data, regs.argv, regs.envp); }
+// Linux checks the name, counts argv and envp, copies envp's strings then argv's, and only then
+// looks the file up: a bad argv pointer is EFAULT even for a file that does not exist.
+SYSCALL_DEFINE3(execve, const char __user *, filename, const char __user *const __user *, argv,
+                const char __user *const __user *, envp) {
+    linux_binprm bprm;
+    long err = getname(filename, &bprm.filename);
+    if (err) return err;
+    int argc = count(argv, MAX_ARG_STRINGS);
+    if (argc < 0) return argc;
+    int envc = count(envp, MAX_ARG_STRINGS);
+    if (envc < 0) return envc;
+    err = copy_strings(envc, envp, &bprm.envp);
+    if (!err) err = copy_strings(argc, argv, &bprm.argv);
+    if (err) return err;
+    return do_execveat_common(&bprm);
+}
 
 }  // namespace gk

@@ -33,9 +33,11 @@ int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec
     return static_cast<int>(fd);
 }
 
-file* fget(files_struct* files, int fd) {
-    if (!files || fd < 0 || static_cast<size_t>(fd) >= files->fdt.size()) return nullptr;
-    return files->fdt[fd].f.get();
+// The file behind fd, with a reference the caller holds for as long as it uses it (fput is the
+// shared_ptr going away): a close() by a task sharing the table cannot free it meanwhile.
+std::shared_ptr<file> fget(files_struct* files, unsigned int fd) {
+    if (!files || fd >= files->fdt.size()) return nullptr;
+    return files->fdt[fd].f;
 }
 
 void do_close_on_exec(files_struct* files) {

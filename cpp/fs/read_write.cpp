@@ -1,29 +1,59 @@
-// Models fs/read_write.c and fs/open.c: read(2), write(2), close(2), dup(2), dup2(2).
-#include "glasskernel/linux.h"
+// Models fs/read_write.c, fs/open.c and fs/file.c's system calls: read(2) and write(2) through
+// vfs_read/vfs_write and new_sync_read/new_sync_write (every file here has ->read_iter), close(2),
+// dup(2), dup2(2).
+#include "glasskernel/syscalls.h"
+#include "glasskernel/uio.h"
 
 namespace gk {
 
-long ksys_read(int fd, size_t count, std::string* out) {
-    trace_scope ts("ksys_read", "fd=%d count=%zu", fd, count);
-    file* f = fget(current->files.get(), fd);
-    if (!f) return ts.ret(-EBADF);
-    if ((f->f_flags & 3) == O_WRONLY) return ts.ret(-EBADF);
-    if (!f->f_op->read) return ts.ret(-EINVAL);
-    trace_scope vs("vfs_read");
-    // Sockets and the tty implement ->read_iter: vfs_read goes through new_sync_read.
-    trace_scope ns("new_sync_read");
-    return ts.ret(vs.ret(ns.ret(f->f_op->read(f, out, count))));
+static long new_sync_read(file* filp, char __user* buf, size_t len) {
+    trace_scope ts("new_sync_read", "len=%zu", len);
+    kiocb kiocb{filp};
+    iov_iter iter;
+    iov_iter_ubuf(&iter, ITER_DEST, buf, len);
+    return ts.ret(filp->f_op->read_iter(&kiocb, &iter));
 }
 
-long ksys_write(int fd, const std::string& buf) {
-    trace_scope ts("ksys_write", "fd=%d count=%zu", fd, buf.size());
-    file* f = fget(current->files.get(), fd);
+long vfs_read(file* f, char __user* buf, size_t count) {
+    trace_scope ts("vfs_read", "count=%zu", count);
+    if ((f->f_flags & O_ACCMODE) == O_WRONLY) return ts.ret(-EBADF);  // !(f_mode & FMODE_READ)
+    if (!f->f_op->read_iter) return ts.ret(-EINVAL);
+    if (!access_ok(buf, count)) return ts.ret(-EFAULT);
+    if (static_cast<long>(count) < 0) return ts.ret(-EINVAL);  // rw_verify_area
+    if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+    return ts.ret(new_sync_read(f, buf, count));
+}
+
+static long new_sync_write(file* filp, const char __user* buf, size_t len) {
+    trace_scope ts("new_sync_write", "len=%zu", len);
+    kiocb kiocb{filp};
+    iov_iter iter;
+    iov_iter_ubuf(&iter, ITER_SOURCE, const_cast<char __user*>(buf), len);
+    return ts.ret(filp->f_op->write_iter(&kiocb, &iter));
+}
+
+long vfs_write(file* f, const char __user* buf, size_t count) {
+    trace_scope ts("vfs_write", "count=%zu", count);
+    if ((f->f_flags & O_ACCMODE) == O_RDONLY) return ts.ret(-EBADF);
+    if (!f->f_op->write_iter) return ts.ret(-EINVAL);
+    if (!access_ok(buf, count)) return ts.ret(-EFAULT);
+    if (static_cast<long>(count) < 0) return ts.ret(-EINVAL);
+    if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+    return ts.ret(new_sync_write(f, buf, count));
+}
+
+long ksys_read(unsigned int fd, char __user* buf, size_t count) {
+    trace_scope ts("ksys_read", "fd=%u count=%zu", fd, count);
+    std::shared_ptr<file> f = fget(current->files.get(), fd);  // held while the read sleeps
     if (!f) return ts.ret(-EBADF);
-    if ((f->f_flags & 3) == O_RDONLY) return ts.ret(-EBADF);
-    if (!f->f_op->write) return ts.ret(-EINVAL);
-    trace_scope vs("vfs_write");
-    trace_scope ns("new_sync_write");
-    return ts.ret(vs.ret(ns.ret(f->f_op->write(f, buf))));
+    return ts.ret(vfs_read(f.get(), buf, count));
+}
+
+long ksys_write(unsigned int fd, const char __user* buf, size_t count) {
+    trace_scope ts("ksys_write", "fd=%u count=%zu", fd, count);
+    std::shared_ptr<file> f = fget(current->files.get(), fd);
+    if (!f) return ts.ret(-EBADF);
+    return ts.ret(vfs_write(f.get(), buf, count));
 }
 
 long close_fd(unsigned fd) {
@@ -34,52 +64,48 @@ long close_fd(unsigned fd) {
     return ts.ret(0);
 }
 
-long ksys_dup(unsigned fildes) {
+static long ksys_dup(unsigned fildes) {
     trace_scope ts("ksys_dup", "fd=%u", fildes);
     files_struct* files = current->files.get();
-    if (!fget(files, static_cast<int>(fildes))) return ts.ret(-EBADF);
-    std::shared_ptr<file> f = files->fdt[fildes].f;
+    std::shared_ptr<file> f = fget(files, fildes);
+    if (!f) return ts.ret(-EBADF);
     return ts.ret(fd_install_lowest(files, f, false, task_rlimit(current, RLIMIT_NOFILE)));
 }
 
-long ksys_dup3(unsigned oldfd, unsigned newfd, int flags) {
+// A target beyond RLIMIT_NOFILE is checked before the source descriptor: EBADF either way.
+static long ksys_dup3(unsigned oldfd, unsigned newfd, int flags) {
     trace_scope ts("ksys_dup3", "oldfd=%u newfd=%u", oldfd, newfd);
     files_struct* files = current->files.get();
-    if (!fget(files, static_cast<int>(oldfd))) return ts.ret(-EBADF);
+    if (flags & ~O_CLOEXEC) return ts.ret(-EINVAL);
+    if (oldfd == newfd) return ts.ret(-EINVAL);
     if (newfd >= task_rlimit(current, RLIMIT_NOFILE)) return ts.ret(-EBADF);
-    if (oldfd == newfd) return ts.ret(newfd);  // dup2 with equal fds only checks oldfd
+    std::shared_ptr<file> f = fget(files, oldfd);
+    if (!f) return ts.ret(-EBADF);
     if (newfd >= files->fdt.size()) files->fdt.resize(newfd + 1);
-    files->fdt[newfd] = fdentry{files->fdt[oldfd].f, (flags & O_CLOEXEC) != 0};
+    files->fdt[newfd] = fdentry{f, (flags & O_CLOEXEC) != 0};  // an open newfd is closed first
     return ts.ret(newfd);
 }
 
-}  // namespace gk
+SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count) { return ksys_read(fd, buf, count); }
 
-// ---- system calls ----
-#include "glasskernel/syscalls.h"
+SYSCALL_DEFINE3(write, unsigned int, fd, const char __user *, buf, size_t, count) { return ksys_write(fd, buf, count); }
 
-namespace gk {
-
-SYSCALL_DEFINE(read) {
-    if (regs.args[1] < 0) return -EINVAL;
-    return ksys_read(static_cast<int>(regs.args[0]), static_cast<size_t>(regs.args[1]), &current->thread.uout.data);
+SYSCALL_DEFINE1(close, unsigned int, fd) {
+    long retval = close_fd(fd);
+    // The table entry is gone: close is never restarted.
+    if (retval == -ERESTARTSYS || retval == -ERESTARTNOINTR || retval == -ERESTARTNOHAND || retval == -ERESTART_RESTARTBLOCK)
+        retval = -EINTR;
+    return retval;
 }
 
-SYSCALL_DEFINE(write) { return ksys_write(static_cast<int>(regs.args[0]), regs.data); }
+SYSCALL_DEFINE1(dup, unsigned int, fildes) { return ksys_dup(fildes); }
 
-SYSCALL_DEFINE(close) {
-    if (regs.args[0] < 0 || regs.args[0] > INT_MAX) return -EBADF;
-    return close_fd(static_cast<unsigned>(regs.args[0]));
+// dup2 onto itself only checks that the descriptor is open.
+SYSCALL_DEFINE2(dup2, unsigned int, oldfd, unsigned int, newfd) {
+    if (newfd == oldfd) return fget(current->files.get(), oldfd) ? static_cast<long>(oldfd) : -EBADF;
+    return ksys_dup3(oldfd, newfd, 0);
 }
 
-SYSCALL_DEFINE(dup) {
-    if (regs.args[0] < 0 || regs.args[0] > INT_MAX) return -EBADF;
-    return ksys_dup(static_cast<unsigned>(regs.args[0]));
-}
-
-SYSCALL_DEFINE(dup2) {
-    if (regs.args[0] < 0 || regs.args[1] < 0 || regs.args[0] > INT_MAX || regs.args[1] > INT_MAX) return -EBADF;
-    return ksys_dup3(static_cast<unsigned>(regs.args[0]), static_cast<unsigned>(regs.args[1]), 0);
-}
+SYSCALL_DEFINE3(dup3, unsigned int, oldfd, unsigned int, newfd, int, flags) { return ksys_dup3(oldfd, newfd, flags); }
 
 }  // namespace gk

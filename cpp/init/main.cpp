@@ -273,6 +273,7 @@ Kernel::~Kernel() {
     for (auto& t : all) {
         t->children.clear();
         t->mm.reset();
+        if (t->thread.image) deferred_images.push_back(std::move(t->thread.image));
         t->self.reset();
     }
     tasks.clear();
@@ -286,7 +287,7 @@ Kernel::~Kernel() {
     }
     for (auto& b : hrtimer_bases) b.active.clear();
     if (kthreadd_task) free_kthreadd_state(kthreadd_task->thread.kthread_data);
-    deferred_mm.clear();
+    deferred_images.clear();
     dead_task.reset();
     idle_tasks.clear();
 }

@@ -96,7 +96,9 @@ static void exit_mm() {
     mm_release(tsk);
     if (!tsk->mm) return;
     this_kernel->charge(this_kernel->costs.exit_mm);
-    this_kernel->deferred_mm.push_back(std::move(tsk->mm));
+    tsk->mm.reset();  // mmput: the address space goes with its last user
+    // The program's user-mode state may hold Python objects: they are freed on the host stack.
+    if (tsk->thread.image) this_kernel->deferred_images.push_back(std::move(tsk->thread.image));
 }
 
 // Unlike Linux's do_exit, this returns: its callers unwind straight to the task's entry loop,
@@ -166,21 +168,16 @@ static int eligible_child(wait_opts* wo, bool ptrace, task_struct* p) {
     return 1;
 }
 
-static void fill_rusage(wait_opts* wo, task_struct* p) {
-    wo->ru_utime = static_cast<long>(p->utime + p->signal->cutime);
-    wo->ru_stime = static_cast<long>(p->stime + p->signal->cstime);
-    wo->ru_nvcsw = static_cast<long>(p->nvcsw + p->signal->cnvcsw);
-    wo->ru_nivcsw = static_cast<long>(p->nivcsw + p->signal->cnivcsw);
-}
 
 static long wait_task_zombie(wait_opts* wo, task_struct* p) {
     trace_scope ts("wait_task_zombie", "pid=%d", p->pid);
     pid_t pid = p->pid;
+    uid_t p_uid = p->real_cred->uid;
     if (!(wo->wo_flags & WEXITED)) return ts.ret(0);
     int status = (p->signal->flags & SIGNAL_GROUP_EXIT) ? p->signal->group_exit_code : p->exit_code;
     if (wo->wo_flags & WNOWAIT) {
         // Report, but leave the child a zombie for a later wait.
-        if (wo->want_rusage) fill_rusage(wo, p);
+        if (wo->wo_rusage) getrusage(p, RUSAGE_BOTH, wo->wo_rusage);
     } else {
         p->exit_state = EXIT_DEAD;
         // The parent inherits the child's CPU time (and its reaped children's): RUSAGE_CHILDREN.
@@ -189,7 +186,7 @@ static long wait_task_zombie(wait_opts* wo, task_struct* p) {
         psig->cstime += p->stime + p->signal->cstime;
         psig->cnvcsw += p->nvcsw + p->signal->cnvcsw;
         psig->cnivcsw += p->nivcsw + p->signal->cnivcsw;
-        if (wo->want_rusage) fill_rusage(wo, p);
+        if (wo->wo_rusage) getrusage(p, RUSAGE_BOTH, wo->wo_rusage);
         release_task(p);
     }
     wo->wo_stat = status;
@@ -203,6 +200,7 @@ static long wait_task_zombie(wait_opts* wo, task_struct* p) {
             info->si_status = status & 0x7f;
         }
         info->si_pid = pid;
+        info->si_uid = p_uid;
         info->si_signo = SIGCHLD;
     }
     return ts.ret(pid);
@@ -225,7 +223,7 @@ static long wait_task_stopped(wait_opts* wo, task_struct* p) {
     trace_scope ts("wait_task_stopped", "pid=%d", p->pid);
     int exit_code = sig->group_exit_code;
     if (!(wo->wo_flags & WNOWAIT)) sig->group_exit_code = 0;
-    if (wo->want_rusage) fill_rusage(wo, p);
+    if (wo->wo_rusage) getrusage(p, RUSAGE_BOTH, wo->wo_rusage);
     wo->wo_stat = (exit_code << 8) | 0x7f;
     fill_cld_info(wo, p, CLD_STOPPED, exit_code);
     return ts.ret(p->pid);
@@ -237,7 +235,7 @@ static long wait_task_continued(wait_opts* wo, task_struct* p) {
     if (!(p->signal->flags & SIGNAL_STOP_CONTINUED)) return 0;
     trace_scope ts("wait_task_continued", "pid=%d", p->pid);
     if (!(wo->wo_flags & WNOWAIT)) p->signal->flags &= ~SIGNAL_STOP_CONTINUED;
-    if (wo->want_rusage) fill_rusage(wo, p);
+    if (wo->wo_rusage) getrusage(p, RUSAGE_BOTH, wo->wo_rusage);
     wo->wo_stat = 0xffff;
     fill_cld_info(wo, p, CLD_CONTINUED, SIGCONT);
     return ts.ret(p->pid);
@@ -314,101 +312,107 @@ long do_wait(wait_opts* wo) {
 
 namespace gk {
 
-SYSCALL_DEFINE(exit) {
-    do_exit((regs.args[0] & 0xff) << 8);
+SYSCALL_DEFINE1(exit, int, error_code) {
+    do_exit((error_code & 0xff) << 8);
     return 0;
 }
 
-SYSCALL_DEFINE(exit_group) {
-    do_group_exit(static_cast<int>((regs.args[0] & 0xff) << 8));
+SYSCALL_DEFINE1(exit_group, int, error_code) {
+    do_group_exit((error_code & 0xff) << 8);
     return 0;
 }
 
-static long kernel_wait4(long upid, int options, wait_opts* wo) {
-    trace_scope ts("kernel_wait4", "pid=%ld options=%#x", upid, options);
+long kernel_wait4(pid_t upid, int __user* stat_addr, int options, struct rusage* ru) {
+    trace_scope ts("kernel_wait4", "pid=%d options=%#x", upid, options);
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) return ts.ret(-EINVAL);
     if (upid == INT_MIN) return ts.ret(-ESRCH);  // -INT_MIN is not defined
     pid_namespace* ns = &this_kernel->init_pid_ns;
-    if (upid == -1) {
-        wo->wo_type = PIDTYPE_MAX;
-    } else if (upid < 0) {
-        wo->wo_type = PIDTYPE_PGID;
-        wo->wo_pid = find_pid_ns(ns, static_cast<int>(-upid));
-    } else if (upid == 0) {
-        wo->wo_type = PIDTYPE_PGID;
-        wo->wo_pid = task_pid_type(current, PIDTYPE_PGID);
-    } else {
-        wo->wo_type = PIDTYPE_PID;
-        wo->wo_pid = find_pid_ns(ns, static_cast<int>(upid));
-    }
-    wo->wo_flags = options | WEXITED;
-    return ts.ret(do_wait(wo));
-}
-
-// args: pid, options, whether a struct rusage is wanted. Out: status, rusage.
-SYSCALL_DEFINE(wait4) {
     wait_opts wo;
-    wo.want_rusage = regs.args[2] != 0;
-    long ret = kernel_wait4(regs.args[0], static_cast<int>(regs.args[1]), &wo);
-    user_out& out = current->thread.uout;
-    out.v[0] = ret > 0 ? wo.wo_stat : 0;
-    out.v[1] = wo.ru_utime;
-    out.v[2] = wo.ru_stime;
-    out.v[3] = wo.ru_nvcsw;
-    out.v[4] = wo.ru_nivcsw;
-    return ret;
+    if (upid == -1) {
+        wo.wo_type = PIDTYPE_MAX;
+    } else if (upid < 0) {
+        wo.wo_type = PIDTYPE_PGID;
+        wo.wo_pid = find_pid_ns(ns, -upid);
+    } else if (upid == 0) {
+        wo.wo_type = PIDTYPE_PGID;
+        wo.wo_pid = task_pid_type(current, PIDTYPE_PGID);
+    } else {
+        wo.wo_type = PIDTYPE_PID;
+        wo.wo_pid = find_pid_ns(ns, upid);
+    }
+    wo.wo_flags = options | WEXITED;
+    wo.wo_rusage = ru;
+    long ret = do_wait(&wo);
+    // The status is written after the child is reaped: a bad stat_addr loses it (EFAULT).
+    if (ret > 0 && stat_addr && put_user(wo.wo_stat, stat_addr)) ret = -EFAULT;
+    return ts.ret(ret);
 }
 
-static long kernel_waitid(int which, long upid, kernel_siginfo* info, int options, wait_opts* wo) {
-    trace_scope ts("kernel_waitid", "which=%d pid=%ld options=%#x", which, upid, options);
+SYSCALL_DEFINE4(wait4, pid_t, upid, int __user *, stat_addr, int, options, struct rusage __user *, ru) {
+    struct rusage r;
+    long err = kernel_wait4(upid, stat_addr, options, ru ? &r : nullptr);
+    if (err > 0 && ru && copy_to_user(ru, &r, sizeof r)) return -EFAULT;
+    return err;
+}
+
+static long kernel_waitid(int which, pid_t upid, kernel_siginfo* info, int options, struct rusage* ru) {
+    trace_scope ts("kernel_waitid", "which=%d pid=%d options=%#x", which, upid, options);
     if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return ts.ret(-EINVAL);
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return ts.ret(-EINVAL);
     pid_namespace* ns = &this_kernel->init_pid_ns;
+    wait_opts wo;
     switch (which) {
     case P_ALL:
-        wo->wo_type = PIDTYPE_MAX;
+        wo.wo_type = PIDTYPE_MAX;
         break;
     case P_PID:
-        wo->wo_type = PIDTYPE_PID;
+        wo.wo_type = PIDTYPE_PID;
         if (upid <= 0) return ts.ret(-EINVAL);
-        wo->wo_pid = find_pid_ns(ns, static_cast<int>(upid));
+        wo.wo_pid = find_pid_ns(ns, upid);
         break;
     case P_PGID:
-        wo->wo_type = PIDTYPE_PGID;
+        wo.wo_type = PIDTYPE_PGID;
         if (upid < 0) return ts.ret(-EINVAL);
-        wo->wo_pid = upid ? find_pid_ns(ns, static_cast<int>(upid)) : task_pid_type(current, PIDTYPE_PGID);
+        wo.wo_pid = upid ? find_pid_ns(ns, upid) : task_pid_type(current, PIDTYPE_PGID);
         break;
     case P_PIDFD:
-        // No pidfds exist here: a valid descriptor is not a pidfd (EINVAL), an invalid one EBADF.
-        if (upid < 0 || !fget(current->files.get(), static_cast<int>(upid))) return ts.ret(-EBADF);
-        return ts.ret(-EINVAL);
+        // pidfd_get_pid: no pidfds exist here, so any descriptor is EBADF (a negative one EINVAL).
+        if (upid < 0) return ts.ret(-EINVAL);
+        return ts.ret(-EBADF);
     default:
         return ts.ret(-EINVAL);
     }
-    wo->wo_flags = options;
-    wo->wo_info = info;
-    long ret = do_wait(wo);
-    return ts.ret(ret);
+    wo.wo_flags = options;
+    wo.wo_info = info;
+    wo.wo_rusage = ru;
+    return ts.ret(do_wait(&wo));
 }
 
-// args: idtype, id, options. Out: si_pid, si_uid, si_signo, si_status, si_code (all 0 when
-// WNOHANG found nothing).
-SYSCALL_DEFINE(waitid) {
-    wait_opts wo;
+// infop is written even when the wait failed or found nothing (all zeros then), so a bad infop
+// turns ECHILD into EFAULT, as in Linux.
+SYSCALL_DEFINE5(waitid, int, which, pid_t, upid, struct siginfo __user *, infop, int, options,
+                struct rusage __user *, ru) {
+    struct rusage r;
     kernel_siginfo info;
-    long ret = kernel_waitid(static_cast<int>(regs.args[0]), regs.args[1], &info, static_cast<int>(regs.args[2]), &wo);
-    user_out& out = current->thread.uout;
-    for (int i = 0; i < 5; i++) out.v[i] = 0;
-    if (ret > 0) {
-        out.v[0] = info.si_pid;
-        out.v[1] = info.si_uid;
-        out.v[2] = info.si_signo;
-        out.v[3] = info.si_status;
-        out.v[4] = info.si_code;
-        ret = 0;
+    long err = kernel_waitid(which, upid, &info, options, ru ? &r : nullptr);
+    int signo = 0;
+    if (err > 0) {
+        signo = SIGCHLD;
+        err = 0;
+        if (ru && copy_to_user(ru, &r, sizeof r)) return -EFAULT;
+    } else {
+        info = kernel_siginfo{};
     }
-    return ret;
+    if (!infop) return err;
+    siginfo_t u{};
+    u.si_signo = signo;
+    u.si_code = info.si_code;
+    u._sifields._sigchld._pid = info.si_pid;
+    u._sifields._sigchld._uid = info.si_uid;
+    u._sifields._sigchld._status = info.si_status;
+    if (copy_to_user(infop, &u, offsetof(siginfo_t, _sifields._sigchld._status) + sizeof(int))) return -EFAULT;
+    return err;
 }
 
 }  // namespace gk

@@ -61,17 +61,42 @@ static int copy_signal(u64 clone_flags, task_struct* tsk, task_struct* parent) {
     return 0;
 }
 
-// The child's user image. Linux copies the page tables (copy-on-write); here the program state
-// is copied (C++ built-ins) or rebuilt by replaying the parent's syscall log (Python programs).
-static int copy_mm(u64 clone_flags, task_struct* tsk, task_struct* parent, const syscall_regs* regs) {
+std::shared_ptr<mm_struct> mm_alloc() { return std::make_shared<mm_struct>(); }
+
+// Every VMA and every touched page of the parent. Linux shares the pages copy-on-write and copies
+// one when either side writes it; the copy made here is what those writes would come to.
+static int dup_mmap(mm_struct* mm, const mm_struct* oldmm) {
+    trace_scope ts("dup_mmap");
+    for (const auto& [end, vma] : oldmm->mm_mt) {
+        vm_area_struct& v = mm->mm_mt[end];
+        v = vma;
+        v.vm_mm = mm;
+    }
+    for (const auto& [vpn, page] : oldmm->pages) mm->pages[vpn] = std::make_unique<page_data>(*page);
+    mm->total_vm = oldmm->total_vm;
+    return ts.ret(0);
+}
+
+static std::shared_ptr<mm_struct> dup_mm(task_struct* tsk, mm_struct* oldmm) {
+    (void)tsk;
+    auto mm = mm_alloc();
+    mm->start_stack = oldmm->start_stack;
+    mm->exe_file = oldmm->exe_file;
+    if (dup_mmap(mm.get(), oldmm)) return nullptr;
+    return mm;
+}
+
+// CLONE_VM (vfork, threads) shares the address space; otherwise the child gets a copy.
+static int copy_mm(u64 clone_flags, task_struct* tsk, task_struct* parent) {
     trace_scope ts("copy_mm");
-    if (!parent->mm || !regs) return 0;
-    // CLONE_VM (vfork) shares the address space in Linux, so nothing is copied and it costs
-    // nothing; the simulator still builds the child its own image, because a coroutine cannot
-    // be shared, but charges it as sharing.
-    if (!(clone_flags & CLONE_VM)) this_kernel->charge(this_kernel->costs.copy_mm);
-    tsk->mm = parent->mm->dup_mm(*regs);
-    return tsk->mm ? 0 : -ENOMEM;
+    if (!parent->mm) return 0;  // a kernel thread
+    if (clone_flags & CLONE_VM) {
+        tsk->mm = parent->mm;
+        return ts.ret(0);
+    }
+    this_kernel->charge(this_kernel->costs.copy_mm);
+    tsk->mm = dup_mm(tsk, parent->mm.get());
+    return ts.ret(tsk->mm ? 0 : -ENOMEM);
 }
 
 static void copy_thread(task_struct* p, const kernel_clone_args* args) {
@@ -82,6 +107,9 @@ static void copy_thread(task_struct* p, const kernel_clone_args* args) {
         p->thread.pt = current->thread.pt;
         p->thread.pt.ax = 0;
     }
+    // The program running in user mode continues in the child (for a Python program: a new
+    // coroutine that replays the parent's calls; no Python runs here, on a kernel stack).
+    if (current && !args->fn && current->thread.image) p->thread.image = current->thread.image->dup_image();
     // Signal frames live on the user stack in Linux: a child forked inside a handler returns
     // through the same frames.
     p->thread.sigframes = current && !args->fn ? current->thread.sigframes : std::vector<rt_sigframe>{};
@@ -121,7 +149,7 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
     long retval = copy_files(clone_flags, p, parent);
     if (!retval) retval = copy_sighand(clone_flags, p, parent);
     if (!retval) retval = copy_signal(clone_flags, p, parent);
-    if (!retval) retval = copy_mm(clone_flags, p, parent, args->regs);
+    if (!retval) retval = copy_mm(clone_flags, p, parent);
     if (!retval) copy_thread(p, args);
     pid* newpid = nullptr;
     if (!retval) {
@@ -130,7 +158,8 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
     }
     if (retval) {
         // bad_fork_cleanup_*: undo in reverse; the image may hold host objects.
-        if (p->mm) k->deferred_mm.push_back(std::move(p->mm));
+        if (p->thread.image) k->deferred_images.push_back(std::move(p->thread.image));
+        p->mm.reset();
         if (p->files && --p->files->count == 0) exit_files(p);
         p->self.reset();
         *err = retval;
@@ -226,26 +255,32 @@ void put_task_struct(task_struct* t) { t->self.reset(); }
 
 namespace gk {
 
-static long fork_common(u64 clone_flags, int exit_signal, const syscall_regs& regs) {
+SYSCALL_DEFINE0(fork) {
     kernel_clone_args args;
-    args.flags = clone_flags;
-    args.exit_signal = exit_signal;
-    args.regs = &regs;
+    args.exit_signal = SIGCHLD;
     return kernel_clone(&args, current);
 }
 
-// glibc's fork() is clone(SIGCHLD); Python programs call this one.
-SYSCALL_DEFINE(clone) {
-    u64 flags = static_cast<u64>(regs.args[0]);
-    int exit_signal = static_cast<int>(flags & CSIGNAL);
-    if (!valid_signal(exit_signal)) return -EINVAL;
-    // Sharing the address space (threads, CLONE_VM) needs a shared user image: not modeled.
-    if (flags & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)) return -EINVAL;
-    return fork_common(flags & ~CSIGNAL, exit_signal, regs);
+SYSCALL_DEFINE0(vfork) {
+    kernel_clone_args args;
+    args.flags = CLONE_VFORK | CLONE_VM;
+    args.exit_signal = SIGCHLD;
+    return kernel_clone(&args, current);
 }
 
-SYSCALL_DEFINE(fork) { return fork_common(0, SIGCHLD, regs); }
-
-SYSCALL_DEFINE(vfork) { return fork_common(CLONE_VFORK | CLONE_VM, SIGCHLD, regs); }
+// x86_64's argument order. glibc's fork() is clone(SIGCHLD). The exit signal is the low byte
+// of the flags; the child's own stack and thread pointers belong to threads (not modeled yet).
+SYSCALL_DEFINE5(clone, unsigned long, clone_flags, unsigned long, newsp, int __user *, parent_tidptr,
+                int __user *, child_tidptr, unsigned long, tls) {
+    (void)newsp, (void)parent_tidptr, (void)child_tidptr, (void)tls;
+    u32 flags = static_cast<u32>(clone_flags);
+    kernel_clone_args args;
+    args.flags = flags & ~CSIGNAL;
+    args.exit_signal = static_cast<int>(flags & CSIGNAL);
+    if (!valid_signal(args.exit_signal)) return -EINVAL;
+    // Sharing the address space (threads, CLONE_VM) needs a user stack per thread: not modeled.
+    if (args.flags & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)) return -EINVAL;
+    return kernel_clone(&args, current);
+}
 
 }  // namespace gk

@@ -209,18 +209,15 @@ void flush_signal_handlers(task_struct* t, bool force_default) {
     }
 }
 
-long sys_rt_sigprocmask(int how, const sigset_t* set, sigset_t* oset) {
+// sigprocmask(): the kernel's own interface (it could block SIGKILL; the system call removes it
+// first).
+int sigprocmask(int how, sigset_t* set, sigset_t* oldset) {
     task_struct* t = current;
-    if (oset) *oset = t->blocked;
-    if (!set) return 0;
-    sigset_t newset = *set;
-    // SIGKILL and SIGSTOP can never be blocked; they are silently left out.
-    sigdelset(&newset, SIGKILL);
-    sigdelset(&newset, SIGSTOP);
+    if (oldset) *oldset = t->blocked;
     switch (how) {
-    case SIG_BLOCK: t->blocked.sig |= newset.sig; break;
-    case SIG_UNBLOCK: t->blocked.sig &= ~newset.sig; break;
-    case SIG_SETMASK: t->blocked = newset; break;
+    case SIG_BLOCK: t->blocked.sig |= set->sig; break;
+    case SIG_UNBLOCK: t->blocked.sig &= ~set->sig; break;
+    case SIG_SETMASK: t->blocked = *set; break;
     default: return -EINVAL;
     }
     recalc_sigpending_tsk(t);
@@ -283,72 +280,11 @@ int do_notify_parent(task_struct* tsk, int sig) {
 
 // ---- system calls ----
 #include "glasskernel/syscalls.h"
+#include "glasskernel/time64.h"
 
 namespace gk {
-
-long schedule_hrtimeout(u64 expires_abs, unsigned state);
-
-// args: how, new mask, whether a new mask is given. Out: the old mask.
-SYSCALL_DEFINE(rt_sigprocmask) {
-    sigset_t set{static_cast<u64>(regs.args[1])}, old;
-    int how = static_cast<int>(regs.args[0]);
-    if (regs.args[2] && how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) return -EINVAL;
-    long r = sys_rt_sigprocmask(how, regs.args[2] ? &set : nullptr, &old);
-    current->thread.uout.v[0] = static_cast<long>(old.sig);
-    return r;
-}
-
-SYSCALL_DEFINE(rt_sigpending) {
-    task_struct* t = current;
-    u64 pending = (t->pending.signal.sig | t->signal->shared_pending.signal.sig) & t->blocked.sig;
-    t->thread.uout.v[0] = static_cast<long>(pending);
-    return 0;
-}
-
-// args: the set to wait for, a time-out in ns (-1: none). Out: the siginfo.
-SYSCALL_DEFINE(rt_sigtimedwait) {
-    task_struct* tsk = current;
-    sigset_t mask{static_cast<u64>(regs.args[0])};
-    sigdelset(&mask, SIGKILL);
-    sigdelset(&mask, SIGSTOP);
-    long timeout = regs.args[1];
-    if (timeout < -1) return -EINVAL;
-    sigset_t notmask{~mask.sig};
-    kernel_siginfo info;
-    long ret = -EAGAIN;
-    int sig = dequeue_signal(tsk, &notmask, &info);
-    if (!sig && timeout != 0) {
-        // Unblock the awaited signals for the sleep, so that their arrival wakes us.
-        tsk->real_blocked = tsk->blocked;
-        tsk->blocked.sig &= ~mask.sig;
-        recalc_sigpending_tsk(tsk);
-        u64 expires = timeout < 0 ? KTIME_MAX : this_kernel->now() + static_cast<u64>(timeout);
-        long woke = -EINTR;
-        if (!signal_pending(tsk)) woke = schedule_hrtimeout(expires, TASK_INTERRUPTIBLE);
-        tsk->blocked = tsk->real_blocked;
-        sigemptyset(&tsk->real_blocked);
-        recalc_sigpending_tsk(tsk);
-        sig = dequeue_signal(tsk, &notmask, &info);
-        ret = woke ? -EINTR : -EAGAIN;
-    }
-    if (sig) {
-        user_out& out = tsk->thread.uout;
-        out.v[0] = info.si_signo;
-        out.v[1] = info.si_code;
-        out.v[2] = info.si_pid;
-        out.v[3] = info.si_uid;
-        out.v[4] = info.si_status;
-        out.v[5] = info.si_value;
-        return sig;
-    }
-    return ret;
-}
-
-}  // namespace gk
 
 // ---- kill(2) and friends ----
-
-namespace gk {
 
 // The sender's real or effective uid must match the target's real or saved uid (or be root).
 static bool kill_ok_by_cred(task_struct* t) {
@@ -359,7 +295,7 @@ static bool kill_ok_by_cred(task_struct* t) {
 
 static int check_kill_permission(int sig, kernel_siginfo* info, task_struct* t) {
     if (!valid_signal(sig)) return -EINVAL;
-    if (info && info->si_code == SI_KERNEL) return 0;  // from the kernel: always allowed
+    if (info && info->si_code > 0) return 0;  // !si_fromuser(): the kernel may always signal
     if (current != t && !kill_ok_by_cred(t)) {
         // SIGCONT may be sent to anything in the sender's session (job control).
         if (sig == SIGCONT && task_pid_type(t, PIDTYPE_SID) == task_pid_type(current, PIDTYPE_SID)) return 0;
@@ -398,13 +334,13 @@ static int __kill_pgrp_info(int sig, kernel_siginfo* info, struct pid* pgrp) {
 
 // kill()'s four cases: pid > 0 one process; 0 the caller's process group; -1 every process the
 // caller may signal except init and itself; < -1 the process group -pid.
-static int kill_something_info(int sig, kernel_siginfo* info, long pid) {
-    trace_scope ts("kill_something_info", "sig=%d pid=%ld", sig, pid);
+static int kill_something_info(int sig, kernel_siginfo* info, pid_t pid) {
+    trace_scope ts("kill_something_info", "sig=%d pid=%d", sig, pid);
     Kernel* k = this_kernel;
-    if (pid > 0) return ts.ret(kill_pid_info(sig, info, find_pid_ns(&k->init_pid_ns, static_cast<int>(pid))));
+    if (pid > 0) return ts.ret(kill_pid_info(sig, info, find_pid_ns(&k->init_pid_ns, pid)));
     if (pid == INT_MIN) return ts.ret(-ESRCH);  // -INT_MIN is undefined
     if (pid != -1) {
-        struct pid* pgrp = pid ? find_pid_ns(&k->init_pid_ns, static_cast<int>(-pid)) : task_pid_type(current, PIDTYPE_PGID);
+        struct pid* pgrp = pid ? find_pid_ns(&k->init_pid_ns, -pid) : task_pid_type(current, PIDTYPE_PGID);
         return ts.ret(__kill_pgrp_info(sig, info, pgrp));
     }
     int retval = 0, count = 0;
@@ -419,6 +355,7 @@ static int kill_something_info(int sig, kernel_siginfo* info, long pid) {
     return ts.ret(count ? retval : -ESRCH);
 }
 
+// prepare_kill_siginfo: the sender's identity, as kill() and tkill() report it.
 static kernel_siginfo user_info(int sig, int code) {
     kernel_siginfo info;
     info.si_signo = sig;
@@ -428,53 +365,90 @@ static kernel_siginfo user_info(int sig, int code) {
     return info;
 }
 
-}  // namespace gk
-
-#include "glasskernel/syscalls.h"
-
-namespace gk {
-
-SYSCALL_DEFINE(kill) {
-    long pid = regs.args[0];
-    int sig = static_cast<int>(regs.args[1]);
-    if (regs.args[1] < 0 || regs.args[1] > _NSIG) return -EINVAL;
-    if (pid > INT_MAX || pid < INT_MIN) return -ESRCH;
+// The signal number is not checked here: the target is looked up first, so kill(2) answers a
+// missing target with ESRCH whatever the signal, and check_kill_permission says EINVAL.
+SYSCALL_DEFINE2(kill, pid_t, pid, int, sig) {
     kernel_siginfo info = user_info(sig, SI_USER);
     return kill_something_info(sig, &info, pid);
 }
 
-static long do_tkill(long tgid, long tid, long sig) {
-    trace_scope ts("do_tkill", "tgid=%ld tid=%ld sig=%ld", tgid, tid, sig);
-    if (sig < 0 || sig > _NSIG) return ts.ret(-EINVAL);
-    if (tid <= 0 || tid > INT_MAX || tgid > INT_MAX) return ts.ret(-EINVAL);
-    task_struct* p = find_task_by_vpid(static_cast<int>(tid));
-    if (!p || (tgid > 0 && p->tgid != tgid)) return ts.ret(-ESRCH);
-    kernel_siginfo info = user_info(static_cast<int>(sig), SI_TKILL);
-    int ret = check_kill_permission(static_cast<int>(sig), &info, p);
-    if (!ret && sig) ret = send_signal_locked(static_cast<int>(sig), &info, p, PIDTYPE_PID);
-    return ts.ret(ret);
+// do_send_specific: one task, which must belong to tgid when one is given.
+static int do_send_specific(pid_t tgid, pid_t pid, int sig, kernel_siginfo* info) {
+    trace_scope ts("do_send_specific", "tgid=%d pid=%d sig=%d", tgid, pid, sig);
+    int error = -ESRCH;
+    task_struct* p = find_task_by_vpid(pid);
+    if (p && (tgid <= 0 || p->tgid == tgid)) {
+        error = check_kill_permission(sig, info, p);
+        // The null signal only probes that the task exists and may be signalled.
+        if (!error && sig) error = send_signal_locked(sig, info, p, PIDTYPE_PID);
+    }
+    return ts.ret(error);
 }
 
-SYSCALL_DEFINE(tgkill) {
-    if (regs.args[0] <= 0) return -EINVAL;
-    return do_tkill(regs.args[0], regs.args[1], regs.args[2]);
+static int do_tkill(pid_t tgid, pid_t pid, int sig) {
+    trace_scope ts("do_tkill", "tgid=%d pid=%d sig=%d", tgid, pid, sig);
+    kernel_siginfo info = user_info(sig, SI_TKILL);
+    return ts.ret(do_send_specific(tgid, pid, sig, &info));
 }
 
-SYSCALL_DEFINE(tkill) { return do_tkill(0, regs.args[0], regs.args[1]); }
-
-// args: pid, sig, the value (si_value). glibc's sigqueue() sends si_code SI_QUEUE.
-SYSCALL_DEFINE(rt_sigqueueinfo) {
-    long pid = regs.args[0];
-    int sig = static_cast<int>(regs.args[1]);
-    if (regs.args[1] < 0 || regs.args[1] > _NSIG) return -EINVAL;
-    if (pid <= 0 || pid > INT_MAX) return pid == 0 ? -ESRCH : -EINVAL;
-    kernel_siginfo info = user_info(sig, SI_QUEUE);
-    info.si_value = regs.args[2];
-    return kill_pid_info(sig, &info, find_pid_ns(&this_kernel->init_pid_ns, static_cast<int>(pid)));
+SYSCALL_DEFINE3(tgkill, pid_t, tgid, pid_t, pid, int, sig) {
+    if (pid <= 0 || tgid <= 0) return -EINVAL;  // only valid for single tasks
+    return do_tkill(tgid, pid, sig);
 }
 
-// args: sig, the new handler (SIG_DFL, SIG_IGN, or a handler's address in the process's image),
-// flags, mask, whether a new action is given. Out: the old handler, flags and mask.
+SYSCALL_DEFINE2(tkill, pid_t, pid, int, sig) {
+    if (pid <= 0) return -EINVAL;
+    return do_tkill(0, pid, sig);
+}
+
+// A siginfo from user memory: its si_signo is the signal sent, whatever the struct says.
+static int __copy_siginfo_from_user(int signo, kernel_siginfo* to, const siginfo_t __user* from) {
+    siginfo_t u;
+    if (copy_from_user(&u, from, sizeof u)) return -EFAULT;
+    *to = kernel_siginfo{};
+    to->si_signo = signo;
+    to->si_errno = u.si_errno;
+    to->si_code = u.si_code;
+    to->si_pid = u._sifields._rt._pid;
+    to->si_uid = u._sifields._rt._uid;
+    to->si_value = static_cast<long>(u._sifields._rt._sigval.sival_ptr);
+    return 0;
+}
+
+// Not even root may pretend to be the kernel or kill()/tkill() (which add the sender) when
+// signalling another process: si_code >= 0 or SI_TKILL is refused.
+static int do_rt_sigqueueinfo(pid_t pid, int sig, kernel_siginfo* info) {
+    if ((info->si_code >= 0 || info->si_code == SI_TKILL) && current->pid != pid) return -EPERM;  // the caller's TID
+    return kill_pid_info(sig, info, find_pid_ns(&this_kernel->init_pid_ns, pid));
+}
+
+SYSCALL_DEFINE3(rt_sigqueueinfo, pid_t, pid, int, sig, siginfo_t __user *, uinfo) {
+    kernel_siginfo info;
+    int ret = __copy_siginfo_from_user(sig, &info, uinfo);
+    if (ret) return ret;
+    return do_rt_sigqueueinfo(pid, sig, &info);
+}
+
+// copy_siginfo_to_user: the 128-byte user layout, with the union member the code implies.
+int copy_siginfo_to_user(siginfo_t __user* to, const kernel_siginfo* from) {
+    siginfo_t u{};
+    u.si_signo = from->si_signo;
+    u.si_errno = from->si_errno;
+    u.si_code = from->si_code;
+    u._sifields._kill._pid = from->si_pid;
+    u._sifields._kill._uid = from->si_uid;
+    if (from->si_signo == SIGCHLD && from->si_code > 0) {
+        u._sifields._sigchld._status = from->si_status;
+        u._sifields._sigchld._utime = static_cast<long>(from->si_utime / (NSEC_PER_SEC / USER_HZ));
+        u._sifields._sigchld._stime = static_cast<long>(from->si_stime / (NSEC_PER_SEC / USER_HZ));
+    } else {
+        u._sifields._rt._sigval.sival_ptr = static_cast<unsigned long>(from->si_value);
+    }
+    return copy_to_user(to, &u, sizeof u) ? -EFAULT : 0;
+}
+
+// ---- sigaction(2) ----
+
 static long do_sigaction(int sig, const k_sigaction* act, k_sigaction* oact) {
     trace_scope ts("do_sigaction", "sig=%d", sig);
     task_struct* p = current;
@@ -505,29 +479,133 @@ static long do_sigaction(int sig, const k_sigaction* act, k_sigaction* oact) {
     return ts.ret(0);
 }
 
-SYSCALL_DEFINE(rt_sigaction) {
-    int sig = static_cast<int>(regs.args[0]);
-    if (regs.args[0] < 1 || regs.args[0] > _NSIG) return -EINVAL;
-    k_sigaction act, oact;
-    act.sa_handler = regs.args[1];
-    act.sa_flags = static_cast<unsigned long>(regs.args[2]);
-    act.sa_mask.sig = static_cast<u64>(regs.args[3]);
-    bool has_act = regs.args[4] != 0;
-    if (has_act && act.sa_handler < 0) return -EFAULT;  // a handler is a user address: any value >= 2
-    long r = do_sigaction(sig, has_act ? &act : nullptr, &oact);
-    user_out& out = current->thread.uout;
-    out.v[0] = oact.sa_handler;
-    out.v[1] = static_cast<long>(oact.sa_flags);
-    out.v[2] = static_cast<long>(oact.sa_mask.sig);
-    return r;
+SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct sigaction __user *, act, struct sigaction __user *, oact,
+                size_t, sigsetsize) {
+    if (sigsetsize != sizeof(sigset_t)) return -EINVAL;
+    k_sigaction new_sa, old_sa;
+    if (act) {
+        struct sigaction u;
+        if (copy_from_user(&u, act, sizeof u)) return -EFAULT;
+        new_sa.sa_handler = static_cast<long>(u.sa_handler);
+        new_sa.sa_flags = u.sa_flags & UAPI_SA_FLAGS;  // unknown bits are dropped (how programs probe for them)
+        new_sa.sa_restorer = u.sa_restorer;
+        new_sa.sa_mask.sig = u.sa_mask;
+    }
+    long ret = do_sigaction(sig, act ? &new_sa : nullptr, oact ? &old_sa : nullptr);
+    if (ret) return ret;
+    if (oact) {
+        struct sigaction u{static_cast<unsigned long>(old_sa.sa_handler), old_sa.sa_flags, old_sa.sa_restorer, old_sa.sa_mask.sig};
+        if (copy_to_user(oact, &u, sizeof u)) return -EFAULT;
+    }
+    return 0;
 }
 
-}  // namespace gk
+// ---- masks, pending sets and waiting for signals ----
 
-namespace gk {
+SYSCALL_DEFINE4(rt_sigprocmask, int, how, sigset_t __user *, nset, sigset_t __user *, oset, size_t, sigsetsize) {
+    if (sigsetsize != sizeof(sigset_t)) return -EINVAL;
+    sigset_t old_set = current->blocked, new_set;
+    if (nset) {
+        if (copy_from_user(&new_set, nset, sizeof new_set)) return -EFAULT;
+        // SIGKILL and SIGSTOP can never be blocked; they are silently left out.
+        sigdelset(&new_set, SIGKILL);
+        sigdelset(&new_set, SIGSTOP);
+        int error = sigprocmask(how, &new_set, nullptr);
+        if (error) return error;
+    }
+    if (oset && copy_to_user(oset, &old_set, sizeof old_set)) return -EFAULT;
+    return 0;
+}
+
+// The signals both pending and blocked.
+SYSCALL_DEFINE2(rt_sigpending, sigset_t __user *, uset, size_t, sigsetsize) {
+    if (sigsetsize > sizeof(sigset_t)) return -EINVAL;
+    task_struct* t = current;
+    sigset_t set{(t->pending.signal.sig | t->signal->shared_pending.signal.sig) & t->blocked.sig};
+    return copy_to_user(uset, &set, sigsetsize) ? -EFAULT : 0;
+}
+
+long schedule_hrtimeout(u64 expires_abs, unsigned state);
+
+// Take one of `which` off the queues, sleeping for it until the time-out (NULL: for ever).
+static int do_sigtimedwait(const sigset_t* which, kernel_siginfo* info, const __kernel_timespec* ts) {
+    trace_scope ts_("do_sigtimedwait");
+    task_struct* tsk = current;
+    u64 timeout = KTIME_MAX;
+    if (ts) {
+        if (!timespec64_valid(ts)) return ts_.ret(-EINVAL);
+        timeout = timespec64_to_ns(ts);
+    }
+    sigset_t mask = *which;
+    sigdelset(&mask, SIGKILL);
+    sigdelset(&mask, SIGSTOP);
+    sigset_t notmask{~mask.sig};
+    int sig = dequeue_signal(tsk, &notmask, info);
+    long ret = 0;
+    if (!sig && timeout) {
+        // Unblock the awaited signals for the sleep, so that their arrival wakes us.
+        tsk->real_blocked = tsk->blocked;
+        tsk->blocked.sig &= ~mask.sig;
+        recalc_sigpending_tsk(tsk);
+        u64 expires = timeout == KTIME_MAX ? KTIME_MAX : ktime_add_safe(this_kernel->now(), timeout);
+        ret = -EINTR;
+        if (!signal_pending(tsk)) ret = schedule_hrtimeout(expires, TASK_INTERRUPTIBLE);
+        tsk->blocked = tsk->real_blocked;
+        sigemptyset(&tsk->real_blocked);
+        recalc_sigpending_tsk(tsk);
+        sig = dequeue_signal(tsk, &notmask, info);
+    }
+    if (sig) return ts_.ret(sig);
+    return ts_.ret(ret ? -EINTR : -EAGAIN);
+}
+
+SYSCALL_DEFINE4(rt_sigtimedwait, const sigset_t __user *, uthese, siginfo_t __user *, uinfo,
+                const struct __kernel_timespec __user *, uts, size_t, sigsetsize) {
+    if (sigsetsize != sizeof(sigset_t)) return -EINVAL;
+    sigset_t these;
+    if (copy_from_user(&these, uthese, sizeof these)) return -EFAULT;
+    __kernel_timespec ts;
+    if (uts && copy_from_user(&ts, uts, sizeof ts)) return -EFAULT;
+    kernel_siginfo info;
+    int ret = do_sigtimedwait(&these, &info, uts ? &ts : nullptr);
+    if (ret > 0 && uinfo && copy_siginfo_to_user(uinfo, &info)) ret = -EFAULT;
+    return ret;
+}
+
+SYSCALL_DEFINE0(pause) {
+    while (!signal_pending(current)) {
+        __set_current_state(TASK_INTERRUPTIBLE);
+        schedule();
+    }
+    return -ERESTARTNOHAND;
+}
+
+// Sleep with a temporary mask until a signal is delivered; the frame of the handler that runs
+// restores the original mask (TIF_RESTORE_SIGMASK).
+static int sigsuspend(sigset_t* set) {
+    task_struct* t = current;
+    t->saved_sigmask = t->blocked;
+    sigdelset(set, SIGKILL);
+    sigdelset(set, SIGSTOP);
+    t->blocked = *set;
+    recalc_sigpending_tsk(t);
+    while (!signal_pending(t)) {
+        __set_current_state(TASK_INTERRUPTIBLE);
+        schedule();
+    }
+    t->thread_info.flags |= TIF_RESTORE_SIGMASK;
+    return -ERESTARTNOHAND;
+}
+
+SYSCALL_DEFINE2(rt_sigsuspend, sigset_t __user *, unewset, size_t, sigsetsize) {
+    if (sigsetsize != sizeof(sigset_t)) return -EINVAL;
+    sigset_t newset;
+    if (copy_from_user(&newset, unewset, sizeof newset)) return -EFAULT;
+    return sigsuspend(&newset);
+}
 
 // The handler returned: restore the mask and the interrupted context from its frame.
-SYSCALL_DEFINE(rt_sigreturn) {
+SYSCALL_DEFINE0(rt_sigreturn) {
     task_struct* t = current;
     if (t->thread.sigframes.empty()) {
         // No frame to return through: a corrupt user stack in Linux; the process gets SIGSEGV.
@@ -544,38 +622,11 @@ SYSCALL_DEFINE(rt_sigreturn) {
     recalc_sigpending_tsk(t);
     t->thread.compute_left = f.compute_left;
     t->thread.in_syscall = f.in_syscall;
-    t->thread.uout = f.uout;
     if (f.restart) {
         t->thread.regs = f.regs;
         return -ERESTARTNOINTR;  // the entry loop makes the interrupted call again
     }
     return f.ax;
-}
-
-SYSCALL_DEFINE(pause) {
-    while (!signal_pending(current)) {
-        __set_current_state(TASK_INTERRUPTIBLE);
-        schedule();
-    }
-    return -ERESTARTNOHAND;
-}
-
-// Sleep with a temporary mask until a signal is delivered; the frame of the handler that runs
-// restores the original mask (TIF_RESTORE_SIGMASK).
-SYSCALL_DEFINE(rt_sigsuspend) {
-    task_struct* t = current;
-    sigset_t newset{static_cast<u64>(regs.args[0])};
-    sigdelset(&newset, SIGKILL);
-    sigdelset(&newset, SIGSTOP);
-    t->saved_sigmask = t->blocked;
-    t->blocked = newset;
-    recalc_sigpending_tsk(t);
-    while (!signal_pending(t)) {
-        __set_current_state(TASK_INTERRUPTIBLE);
-        schedule();
-    }
-    t->thread_info.flags |= TIF_RESTORE_SIGMASK;
-    return -ERESTARTNOHAND;
 }
 
 }  // namespace gk

@@ -9,33 +9,33 @@ namespace gk {
 static bool capable(const task_struct* t) { return t->real_cred->euid == 0; }
 bool capable_setid(const task_struct* t) { return capable(t); }
 
-SYSCALL_DEFINE(getpid) { return current->tgid; }
-SYSCALL_DEFINE(gettid) { return current->pid; }
-SYSCALL_DEFINE(getppid) { return current->real_parent ? current->real_parent->tgid : 0; }
-SYSCALL_DEFINE(getuid) { return current->real_cred->uid; }
-SYSCALL_DEFINE(geteuid) { return current->real_cred->euid; }
-SYSCALL_DEFINE(getgid) { return current->real_cred->gid; }
-SYSCALL_DEFINE(getegid) { return current->real_cred->egid; }
+SYSCALL_DEFINE0(getpid) { return current->tgid; }
+SYSCALL_DEFINE0(gettid) { return current->pid; }
+SYSCALL_DEFINE0(getppid) { return current->real_parent ? current->real_parent->tgid : 0; }
+SYSCALL_DEFINE0(getuid) { return current->real_cred->uid; }
+SYSCALL_DEFINE0(geteuid) { return current->real_cred->euid; }
+SYSCALL_DEFINE0(getgid) { return current->real_cred->gid; }
+SYSCALL_DEFINE0(getegid) { return current->real_cred->egid; }
 
-SYSCALL_DEFINE(getpgrp) { return pid_nr(task_pid_type(current, PIDTYPE_PGID)); }
+SYSCALL_DEFINE0(getpgrp) { return pid_nr(task_pid_type(current, PIDTYPE_PGID)); }
 
-static long do_getpgid_or_sid(long nr, pid_type type) {
-    task_struct* p = nr == 0 ? current : find_task_by_vpid(static_cast<int>(nr));
-    if (!p || nr < 0) return -ESRCH;
+// do_getpgid / ksys_getsid: pid 0 is the caller; a negative pid finds nothing.
+static long do_getpgid(pid_t nr, pid_type type) {
+    task_struct* p = nr == 0 ? current : (nr > 0 ? find_task_by_vpid(nr) : nullptr);
+    if (!p) return -ESRCH;
     return pid_nr(task_pid_type(p, type));
 }
-SYSCALL_DEFINE(getpgid) { return do_getpgid_or_sid(regs.args[0], PIDTYPE_PGID); }
-SYSCALL_DEFINE(getsid) { return do_getpgid_or_sid(regs.args[0], PIDTYPE_SID); }
+SYSCALL_DEFINE1(getpgid, pid_t, pid) { return do_getpgid(pid, PIDTYPE_PGID); }
+SYSCALL_DEFINE1(getsid, pid_t, pid) { return do_getpgid(pid, PIDTYPE_SID); }
 
 // A process may move itself or a child that has not exec'd yet, within its own session, into
 // an existing group of that session or a new group named after the mover.
-SYSCALL_DEFINE(setpgid) {
+SYSCALL_DEFINE2(setpgid, pid_t, pid, pid_t, pgid) {
     task_struct* group_leader = current->group_leader;
-    long pid = regs.args[0], pgid = regs.args[1];
     if (!pid) pid = group_leader->pid;
     if (!pgid) pgid = pid;
     if (pgid < 0) return -EINVAL;
-    task_struct* p = pid > 0 && pid <= INT_MAX ? find_task_by_vpid(static_cast<int>(pid)) : nullptr;
+    task_struct* p = pid > 0 ? find_task_by_vpid(pid) : nullptr;
     if (!p) return -ESRCH;
     if (p->group_leader != p) return -EINVAL;
     if (p->real_parent == group_leader) {
@@ -47,7 +47,7 @@ SYSCALL_DEFINE(setpgid) {
     if (p->signal->leader) return -EPERM;  // a session leader cannot change group
     struct pid* pgrp = p->thread_pid;
     if (pgid != pid) {
-        pgrp = pgid <= INT_MAX ? find_pid_ns(&this_kernel->init_pid_ns, static_cast<int>(pgid)) : nullptr;
+        pgrp = find_pid_ns(&this_kernel->init_pid_ns, pgid);
         task_struct* g = pid_task(pgrp, PIDTYPE_PGID);
         if (!g || task_pid_type(g, PIDTYPE_SID) != task_pid_type(group_leader, PIDTYPE_SID)) return -EPERM;
     }
@@ -55,7 +55,7 @@ SYSCALL_DEFINE(setpgid) {
     return 0;
 }
 
-SYSCALL_DEFINE(setsid) {
+SYSCALL_DEFINE0(setsid) {
     task_struct* group_leader = current->group_leader;
     struct pid* sid = group_leader->thread_pid;
     if (group_leader->signal->leader) return -EPERM;
@@ -68,9 +68,9 @@ SYSCALL_DEFINE(setsid) {
 }
 
 // Root sets all three ids; others may only set the effective id to their real or saved id.
-SYSCALL_DEFINE(setuid) {
-    long uid = regs.args[0];
-    if (uid < 0 || uid > 0xfffffffeL) return -EINVAL;
+// A uid of -1 (the "no change" value of setresuid) is not a valid uid: EINVAL.
+SYSCALL_DEFINE1(setuid, uid_t, uid) {
+    if (uid == static_cast<uid_t>(-1)) return -EINVAL;
     task_struct* t = current;
     auto neu = std::make_shared<cred>(*t->real_cred);
     uid_t kuid = static_cast<uid_t>(uid);
@@ -89,9 +89,8 @@ SYSCALL_DEFINE(setuid) {
     return 0;
 }
 
-SYSCALL_DEFINE(setgid) {
-    long gid = regs.args[0];
-    if (gid < 0 || gid > 0xfffffffeL) return -EINVAL;
+SYSCALL_DEFINE1(setgid, gid_t, gid) {
+    if (gid == static_cast<gid_t>(-1)) return -EINVAL;
     task_struct* t = current;
     auto neu = std::make_shared<cred>(*t->real_cred);
     uid_t kgid = static_cast<uid_t>(gid);
@@ -120,67 +119,89 @@ static long do_prlimit(task_struct* tsk, unsigned resource, const rlimit* new_rl
     return ts.ret(0);
 }
 
-static u64 from_user_rlim(long v) { return v < 0 ? RLIM_INFINITY : static_cast<u64>(v); }
-
-static void put_rlim(const rlimit& r) {
-    user_out& out = current->thread.uout;
-    out.v[0] = static_cast<long>(r.rlim_cur);
-    out.v[1] = static_cast<long>(r.rlim_max);
+SYSCALL_DEFINE2(getrlimit, unsigned int, resource, struct rlimit __user *, rlim) {
+    struct rlimit value;
+    long ret = do_prlimit(current, resource, nullptr, &value);
+    if (!ret && copy_to_user(rlim, &value, sizeof value)) return -EFAULT;
+    return ret;
 }
 
-SYSCALL_DEFINE(getrlimit) {
-    rlimit old;
-    long r = do_prlimit(current, static_cast<unsigned>(regs.args[0]), nullptr, &old);
-    if (!r) put_rlim(old);
-    return r;
+SYSCALL_DEFINE2(setrlimit, unsigned int, resource, struct rlimit __user *, rlim) {
+    struct rlimit new_rlim;
+    if (copy_from_user(&new_rlim, rlim, sizeof new_rlim)) return -EFAULT;
+    return do_prlimit(current, resource, &new_rlim, nullptr);
 }
 
-SYSCALL_DEFINE(setrlimit) {
-    rlimit neu{from_user_rlim(regs.args[1]), from_user_rlim(regs.args[2])};
-    return do_prlimit(current, static_cast<unsigned>(regs.args[0]), &neu, nullptr);
+// Another process's limits need its credentials to match ours entirely (or CAP_SYS_RESOURCE).
+static bool check_prlimit_permission(task_struct* task) {
+    const cred* c = current->real_cred.get();
+    const cred* tc = task->real_cred.get();
+    if (current == task) return true;
+    if (c->uid == tc->euid && c->uid == tc->suid && c->uid == tc->uid && c->gid == tc->egid && c->gid == tc->sgid &&
+        c->gid == tc->gid)
+        return true;
+    return capable(current);
 }
 
-// args: pid, resource, whether a new limit is given, its soft and hard values.
-SYSCALL_DEFINE(prlimit64) {
-    long pid = regs.args[0];
-    task_struct* tsk = pid ? (pid > 0 && pid <= INT_MAX ? find_task_by_vpid(static_cast<int>(pid)) : nullptr) : current;
+SYSCALL_DEFINE4(prlimit64, pid_t, pid, unsigned int, resource, const struct rlimit64 __user *, new_rlim,
+                struct rlimit64 __user *, old_rlim) {
+    struct rlimit64 old64, new64;
+    struct rlimit old, neu;
+    if (new_rlim) {
+        if (copy_from_user(&new64, new_rlim, sizeof new64)) return -EFAULT;
+        neu.rlim_cur = new64.rlim_cur;
+        neu.rlim_max = new64.rlim_max;
+    }
+    task_struct* tsk = pid ? (pid > 0 ? find_task_by_vpid(pid) : nullptr) : current;
     if (!tsk) return -ESRCH;
-    if (tsk != current) {
-        const cred* c = current->real_cred.get();
-        const cred* tc = tsk->real_cred.get();
-        bool same = c->uid == tc->uid && c->uid == tc->euid && c->uid == tc->suid && c->gid == tc->gid;
-        if (!same && !capable(current)) return -EPERM;
+    if (!check_prlimit_permission(tsk)) return -EPERM;
+    long ret = do_prlimit(tsk, resource, new_rlim ? &neu : nullptr, old_rlim ? &old : nullptr);
+    if (!ret && old_rlim) {
+        old64.rlim_cur = old.rlim_cur;
+        old64.rlim_max = old.rlim_max;
+        if (copy_to_user(old_rlim, &old64, sizeof old64)) ret = -EFAULT;
     }
-    rlimit neu{from_user_rlim(regs.args[3]), from_user_rlim(regs.args[4])}, old;
-    long r = do_prlimit(tsk, static_cast<unsigned>(regs.args[1]), regs.args[2] ? &neu : nullptr, &old);
-    if (!r) put_rlim(old);
-    return r;
+    return ret;
 }
 
-// Out: utime, stime (ns), nvcsw, nivcsw.
-SYSCALL_DEFINE(getrusage) {
-    task_struct* t = current;
-    long who = regs.args[0];
-    user_out& out = t->thread.uout;
-    if (who == RUSAGE_SELF) {
-        out.v[0] = static_cast<long>(t->utime);
-        out.v[1] = static_cast<long>(t->stime);
-        out.v[2] = static_cast<long>(t->nvcsw);
-        out.v[3] = static_cast<long>(t->nivcsw);
-    } else if (who == RUSAGE_CHILDREN) {
-        out.v[0] = static_cast<long>(t->signal->cutime);
-        out.v[1] = static_cast<long>(t->signal->cstime);
-        out.v[2] = static_cast<long>(t->signal->cnvcsw);
-        out.v[3] = static_cast<long>(t->signal->cnivcsw);
-    } else {
-        return -EINVAL;
-    }
-    return 0;
+static void ns_to_timeval(u64 ns, __kernel_old_timeval* tv) {
+    tv->tv_sec = static_cast<long>(ns / NSEC_PER_SEC);
+    tv->tv_usec = static_cast<long>(ns % NSEC_PER_SEC / NSEC_PER_USEC);
 }
 
-SYSCALL_DEFINE(prctl) {
+// The resource usage of p (RUSAGE_SELF), of its reaped children (RUSAGE_CHILDREN), or both
+// (RUSAGE_BOTH: what wait4 reports for a reaped child).
+void getrusage(task_struct* p, int who, struct rusage* r) {
+    *r = rusage{};
+    u64 utime = 0, stime = 0;
+    signal_struct* sig = p->signal.get();
+    if (who == RUSAGE_CHILDREN || who == RUSAGE_BOTH) {
+        utime += sig->cutime;
+        stime += sig->cstime;
+        r->ru_nvcsw += static_cast<long>(sig->cnvcsw);
+        r->ru_nivcsw += static_cast<long>(sig->cnivcsw);
+    }
+    if (who == RUSAGE_SELF || who == RUSAGE_BOTH) {
+        utime += p->utime;
+        stime += p->stime;
+        r->ru_nvcsw += static_cast<long>(p->nvcsw);
+        r->ru_nivcsw += static_cast<long>(p->nivcsw);
+    }
+    ns_to_timeval(utime, &r->ru_utime);
+    ns_to_timeval(stime, &r->ru_stime);
+}
+
+SYSCALL_DEFINE2(getrusage, int, who, struct rusage __user *, ru) {
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return -EINVAL;
+    struct rusage r;
+    getrusage(current, who == RUSAGE_THREAD ? RUSAGE_SELF : who, &r);
+    return copy_to_user(ru, &r, sizeof r) ? -EFAULT : 0;
+}
+
+SYSCALL_DEFINE5(prctl, int, option, unsigned long, arg2, unsigned long, arg3, unsigned long, arg4,
+                unsigned long, arg5) {
+    (void)arg3, (void)arg4, (void)arg5;
     task_struct* me = current;
-    long option = regs.args[0], arg2 = regs.args[1];
     switch (option) {
     case PR_SET_CHILD_SUBREAPER:
         me->signal->is_child_subreaper = arg2 != 0;
@@ -199,21 +220,26 @@ SYSCALL_DEFINE(prctl) {
         }
         return 0;
     case PR_GET_CHILD_SUBREAPER:
-        me->thread.uout.v[0] = me->signal->is_child_subreaper;
-        return 0;
+        return put_user(me->signal->is_child_subreaper ? 1 : 0, reinterpret_cast<int __user*>(arg2));
     case PR_SET_PDEATHSIG:
         if (!valid_signal(arg2)) return -EINVAL;
         me->pdeath_signal = static_cast<int>(arg2);
         return 0;
     case PR_GET_PDEATHSIG:
-        me->thread.uout.v[0] = me->pdeath_signal;
+        return put_user(me->pdeath_signal, reinterpret_cast<int __user*>(arg2));
+    case PR_SET_NAME: {
+        // TASK_COMM_LEN bytes are read, and the last is forced to NUL.
+        char comm[TASK_COMM_LEN] = {};
+        if (strncpy_from_user(comm, reinterpret_cast<const char __user*>(arg2), TASK_COMM_LEN - 1) < 0) return -EFAULT;
+        comm[TASK_COMM_LEN - 1] = 0;
+        me->comm = comm;
         return 0;
-    case PR_SET_NAME:
-        me->comm = regs.data.substr(0, 15);
-        return 0;
-    case PR_GET_NAME:
-        me->thread.uout.data = me->comm;
-        return 0;
+    }
+    case PR_GET_NAME: {
+        char comm[TASK_COMM_LEN] = {};
+        me->comm.copy(comm, TASK_COMM_LEN - 1);
+        return copy_to_user(reinterpret_cast<char __user*>(arg2), comm, sizeof comm) ? -EFAULT : 0;
+    }
     default:
         return -EINVAL;
     }
@@ -272,21 +298,19 @@ static void for_each_prio_target(long which, long who, F&& f) {
     }
 }
 
-SYSCALL_DEFINE(setpriority) {
-    long which = regs.args[0], who = regs.args[1], niceval = regs.args[2];
+SYSCALL_DEFINE3(setpriority, int, which, int, who, int, niceval) {
     if (which > PRIO_USER || which < PRIO_PROCESS) return -EINVAL;
-    if (who < 0 || who > INT_MAX) return -ESRCH;
-    niceval = std::max(-20L, std::min(19L, niceval));
+    if (who < 0) return -ESRCH;
+    niceval = std::max(-20, std::min(19, niceval));
     long error = -ESRCH;
-    for_each_prio_target(which, who, [&](task_struct* p) { error = set_one_prio(p, static_cast<int>(niceval), error); });
+    for_each_prio_target(which, who, [&](task_struct* p) { error = set_one_prio(p, niceval, error); });
     return error;
 }
 
 // Returns 20 - nice (1..40) so that no valid value looks like an error; libc converts.
-SYSCALL_DEFINE(getpriority) {
-    long which = regs.args[0], who = regs.args[1];
+SYSCALL_DEFINE2(getpriority, int, which, int, who) {
     if (which > PRIO_USER || which < PRIO_PROCESS) return -EINVAL;
-    if (who < 0 || who > INT_MAX) return -ESRCH;
+    if (who < 0) return -ESRCH;
     long retval = -ESRCH;
     for_each_prio_target(which, who, [&](task_struct* p) { retval = std::max(retval, static_cast<long>(20 - task_nice(p))); });
     return retval;

@@ -5,19 +5,25 @@
 // (sock_read_iter, sock_write_iter); and the close path, sock_close → __sock_release.
 #include <cstring>
 
-#include "glasskernel/syscalls.h"
 #include "glasskernel/net/ip.h"
+#include "glasskernel/syscalls.h"
 
 namespace gk {
 
-static long sock_read(file* f, std::string* buf, size_t count);
-static long sock_write(file* f, const std::string& buf);
+static long sock_read_iter(kiocb* iocb, iov_iter* to);
+static long sock_write_iter(kiocb* iocb, iov_iter* from);
 static void sock_close(file* f);
 static unsigned sock_poll(file* f, poll_table* wait) {
     socket* sock = static_cast<socket*>(f->private_data);
     return sock->ops->poll(f, sock, wait);
 }
-static const file_operations socket_file_ops = {"socket", sock_read, sock_write, sock_close, sock_poll};
+static const file_operations socket_file_ops = {
+    .name = "socket",
+    .read_iter = sock_read_iter,
+    .write_iter = sock_write_iter,
+    .release = sock_close,
+    .poll = sock_poll,
+};
 
 socket* SOCKET_I(file* f) { return f && f->f_op == &socket_file_ops ? static_cast<socket*>(f->private_data) : nullptr; }
 
@@ -98,195 +104,327 @@ struct sock_fd {
     std::shared_ptr<file> f;
     socket* sock = nullptr;
 };
-static int sockfd_lookup(long fd, sock_fd* out) {
-    files_struct* files = current->files.get();
-    if (fd < 0 || fd > INT_MAX || !fget(files, static_cast<int>(fd))) return -EBADF;
-    out->f = files->fdt[static_cast<size_t>(fd)].f;
+static int sockfd_lookup_light(int fd, sock_fd* out) {
+    trace_scope ts("sockfd_lookup_light", "fd=%d", fd);
+    out->f = fd < 0 ? nullptr : fget(current->files.get(), static_cast<unsigned>(fd));
+    if (!out->f) return ts.ret(-EBADF);
     out->sock = SOCKET_I(out->f.get());
-    return out->sock ? 0 : -ENOTSOCK;
+    return ts.ret(out->sock ? 0 : -ENOTSOCK);
 }
 
-// move_addr_to_kernel: the user's struct sockaddr_in, parsed.
-static int move_addr_to_kernel(const std::string& raw, long ulen, sockaddr_in_k* kaddr) {
-    if (ulen < 0 || ulen > 128) return -EINVAL;
+// The user's address, copied into kernel memory; a length beyond sockaddr_storage is EINVAL.
+static int move_addr_to_kernel(void __user* uaddr, int ulen, sockaddr_storage* kaddr) {
+    if (ulen < 0 || static_cast<size_t>(ulen) > sizeof(sockaddr_storage)) return -EINVAL;
     if (ulen == 0) return 0;
-    if (static_cast<size_t>(ulen) > raw.size()) return -EFAULT;
-    const u8* p = reinterpret_cast<const u8*>(raw.data());
-    kaddr->family = ulen >= 2 ? (p[0] | (p[1] << 8)) : AF_UNSPEC;
-    kaddr->port = ulen >= 4 ? static_cast<u16>((p[2] << 8) | p[3]) : 0;
-    kaddr->addr = ulen >= 8 ? (static_cast<u32>(p[4]) << 24 | static_cast<u32>(p[5]) << 16 | static_cast<u32>(p[6]) << 8 | p[7]) : 0;
+    if (copy_from_user(kaddr, uaddr, static_cast<unsigned long>(ulen))) return -EFAULT;
     return 0;
 }
 
-static void put_addr_to_user(const sockaddr_in_k& a, int len) {
-    user_out& out = current->thread.uout;
-    out.v[0] = len;
-    out.v[1] = a.family;
-    out.v[2] = a.port;
-    out.v[3] = a.addr;
+// Give user memory the address, cut to the room *ulen says it has; *ulen gets the full length
+// ("fromlen shall refer to the value before truncation", POSIX.1g).
+static int move_addr_to_user(const sockaddr_storage* kaddr, int klen, void __user* uaddr, int __user* ulen) {
+    int len;
+    if (get_user(len, ulen)) return -EFAULT;
+    if (len > klen) len = klen;
+    if (len < 0) return -EINVAL;
+    if (len && copy_to_user(uaddr, kaddr, static_cast<unsigned long>(len))) return -EFAULT;
+    return put_user(klen, ulen);
 }
 
-int sock_sendmsg(socket* sock, msghdr_k* msg, size_t len) {
-    trace_scope ts("sock_sendmsg", "len=%zu", len);
+int sock_sendmsg(socket* sock, msghdr* msg) {
+    trace_scope ts("sock_sendmsg", "len=%zu", msg_data_left(msg));
     trace_scope ns("sock_sendmsg_nosec");
-    return ts.ret(ns.ret(sock->ops->sendmsg(sock, msg, len)));
+    return ts.ret(ns.ret(sock->ops->sendmsg(sock, msg, msg_data_left(msg))));
 }
 
-int sock_recvmsg(socket* sock, msghdr_k* msg, size_t len, int flags) {
-    trace_scope ts("sock_recvmsg", "len=%zu flags=%#x", len, flags);
+int sock_recvmsg(socket* sock, msghdr* msg, int flags) {
+    trace_scope ts("sock_recvmsg", "len=%zu flags=%#x", msg_data_left(msg), flags);
     trace_scope ns("sock_recvmsg_nosec");
-    return ts.ret(ns.ret(sock->ops->recvmsg(sock, msg, len, flags)));
+    return ts.ret(ns.ret(sock->ops->recvmsg(sock, msg, msg_data_left(msg), flags)));
 }
 
-static long sock_read(file* f, std::string* buf, size_t count) {
-    trace_scope ts("sock_read_iter", "count=%zu", count);
+static long sock_read_iter(kiocb* iocb, iov_iter* to) {
+    trace_scope ts("sock_read_iter", "count=%zu", iov_iter_count(to));
+    file* f = iocb->ki_filp;
     socket* sock = SOCKET_I(f);
-    msghdr_k msg;
-    msg.iov = buf;
-    int flags = (f->f_flags & O_NONBLOCK) ? MSG_DONTWAIT : 0;
-    if (!count) return ts.ret(0);
-    return ts.ret(sock_recvmsg(sock, &msg, count, flags));
+    if (!iov_iter_count(to)) return ts.ret(0);  // match SYS5 behaviour
+    msghdr msg;
+    msg.msg_iter = *to;
+    int res = sock_recvmsg(sock, &msg, (f->f_flags & O_NONBLOCK) ? MSG_DONTWAIT : 0);
+    *to = msg.msg_iter;
+    return ts.ret(res);
 }
 
-static long sock_write(file* f, const std::string& buf) {
-    trace_scope ts("sock_write_iter", "count=%zu", buf.size());
+static long sock_write_iter(kiocb* iocb, iov_iter* from) {
+    trace_scope ts("sock_write_iter", "count=%zu", iov_iter_count(from));
+    file* f = iocb->ki_filp;
     socket* sock = SOCKET_I(f);
-    std::string data = buf;
-    msghdr_k msg;
-    msg.iov = &data;
-    msg.flags = (f->f_flags & O_NONBLOCK) ? MSG_DONTWAIT : 0;
-    return ts.ret(sock_sendmsg(sock, &msg, data.size()));
+    msghdr msg;
+    msg.msg_iter = *from;
+    if (f->f_flags & O_NONBLOCK) msg.msg_flags = MSG_DONTWAIT;
+    int res = sock_sendmsg(sock, &msg);
+    *from = msg.msg_iter;
+    return ts.ret(res);
 }
 
-// In-kernel users of sockets (sock_create_kern, kernel_bind, kernel_sendmsg, kernel_recvmsg).
+// In-kernel users of sockets (sock_create_kern, kernel_bind, kernel_sendmsg, kernel_recvmsg):
+// the data is in kernel memory (ITER_KVEC).
 int sock_create_kern(int family, int type, int protocol, socket** res) { return __sock_create(family, type, protocol, res, 1); }
-int kernel_bind(socket* sock, const sockaddr_in_k* addr) { return sock->ops->bind(sock, addr, 16); }
-int kernel_sendmsg(socket* sock, msghdr_k* msg, const std::string& data) {
-    std::string buf = data;
-    msg->iov = &buf;
-    return sock_sendmsg(sock, msg, buf.size());
+int kernel_bind(socket* sock, struct sockaddr* addr, int addrlen) { return sock->ops->bind(sock, addr, addrlen); }
+int kernel_sendmsg(socket* sock, msghdr* msg, void* data, size_t len) {
+    iov_iter_kvec(&msg->msg_iter, ITER_SOURCE, data, len);
+    return sock_sendmsg(sock, msg);
 }
-int kernel_recvmsg(socket* sock, msghdr_k* msg, std::string* buf, size_t size, int flags) {
-    msg->iov = buf;
-    return sock_recvmsg(sock, msg, size, flags);
+int kernel_recvmsg(socket* sock, msghdr* msg, void* buf, size_t size, int flags) {
+    iov_iter_kvec(&msg->msg_iter, ITER_DEST, buf, size);
+    return sock_recvmsg(sock, msg, flags);
 }
 void sock_release(socket* sock) { __sock_release(sock); }
 
 // ---- system calls ----
 
-SYSCALL_DEFINE(socket) {
-    if (regs.args[0] < INT_MIN || regs.args[0] > INT_MAX) return -EAFNOSUPPORT;
-    return __sys_socket(static_cast<int>(regs.args[0]), static_cast<int>(regs.args[1]), static_cast<int>(regs.args[2]));
+SYSCALL_DEFINE3(socket, int, family, int, type, int, protocol) { return __sys_socket(family, type, protocol); }
+
+int __sys_bind(int fd, struct sockaddr __user* umyaddr, int addrlen) {
+    trace_scope ts("__sys_bind", "fd=%d", fd);
+    sock_fd s;
+    int err = sockfd_lookup_light(fd, &s);
+    if (err) return ts.ret(err);
+    sockaddr_storage address{};
+    err = move_addr_to_kernel(umyaddr, addrlen, &address);
+    if (err) return ts.ret(err);
+    return ts.ret(s.sock->ops->bind(s.sock, reinterpret_cast<struct sockaddr*>(&address), addrlen));
 }
 
-// args: fd, addrlen; the address in the second buffer.
-SYSCALL_DEFINE(bind) {
-    trace_scope ts("__sys_bind", "fd=%ld", regs.args[0]);
-    sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
+SYSCALL_DEFINE3(bind, int, fd, struct sockaddr __user *, umyaddr, int, addrlen) { return __sys_bind(fd, umyaddr, addrlen); }
+
+// connect looks the descriptor up as a file first: a bad address is EFAULT even on a file that
+// is not a socket (ENOTSOCK comes after).
+int __sys_connect(int fd, struct sockaddr __user* uservaddr, int addrlen) {
+    trace_scope ts("__sys_connect", "fd=%d", fd);
+    std::shared_ptr<file> f = fd < 0 ? nullptr : fget(current->files.get(), static_cast<unsigned>(fd));
+    if (!f) return ts.ret(-EBADF);
+    sockaddr_storage address{};
+    int err = move_addr_to_kernel(uservaddr, addrlen, &address);
     if (err) return ts.ret(err);
-    sockaddr_in_k addr;
-    err = move_addr_to_kernel(regs.data2, regs.args[1], &addr);
-    if (err) return ts.ret(err);
-    return ts.ret(s.sock->ops->bind(s.sock, &addr, static_cast<int>(regs.args[1])));
+    trace_scope cs("__sys_connect_file");
+    socket* sock = SOCKET_I(f.get());
+    if (!sock) return ts.ret(cs.ret(-ENOTSOCK));
+    err = sock->ops->connect(sock, reinterpret_cast<struct sockaddr*>(&address), addrlen, static_cast<int>(f->f_flags));
+    return ts.ret(cs.ret(err));
 }
 
-SYSCALL_DEFINE(connect) {
-    trace_scope ts("__sys_connect", "fd=%ld", regs.args[0]);
+SYSCALL_DEFINE3(connect, int, fd, struct sockaddr __user *, uservaddr, int, addrlen) { return __sys_connect(fd, uservaddr, addrlen); }
+
+// A backlog beyond net.core.somaxconn is cut to it.
+int __sys_listen(int fd, int backlog) {
+    trace_scope ts("__sys_listen", "fd=%d backlog=%d", fd, backlog);
     sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
+    int err = sockfd_lookup_light(fd, &s);
     if (err) return ts.ret(err);
-    sockaddr_in_k addr;
-    err = move_addr_to_kernel(regs.data2, regs.args[1], &addr);
-    if (err) return ts.ret(err);
-    return ts.ret(s.sock->ops->connect(s.sock, &addr, static_cast<int>(regs.args[1]), static_cast<int>(s.f->f_flags)));
+    int somaxconn = sock_net(s.sock->sk)->somaxconn;
+    if (static_cast<unsigned>(backlog) > static_cast<unsigned>(somaxconn)) backlog = somaxconn;
+    return ts.ret(s.sock->ops->listen(s.sock, backlog));
 }
 
-SYSCALL_DEFINE(listen) {
-    sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
-    if (err) return err;
-    return s.sock->ops->listen(s.sock, static_cast<int>(regs.args[1]));
-}
+SYSCALL_DEFINE2(listen, int, fd, int, backlog) { return __sys_listen(fd, backlog); }
 
-// args: fd, flags, addrlen; data the payload, data2 the destination (if addrlen > 0).
-SYSCALL_DEFINE(sendto) {
-    trace_scope ts("__sys_sendto", "fd=%ld len=%zu", regs.args[0], regs.data.size());
-    sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
+// The buffer is checked before the descriptor: a bad buffer is EFAULT even on a bad fd.
+int __sys_sendto(int fd, void __user* buff, size_t len, unsigned int flags, struct sockaddr __user* addr, int addr_len) {
+    trace_scope ts("__sys_sendto", "fd=%d len=%zu", fd, len);
+    msghdr msg;
+    int err = import_single_range(ITER_SOURCE, buff, len, &msg.msg_iter);
     if (err) return ts.ret(err);
-    std::string data = regs.data;
-    msghdr_k msg;
-    msg.iov = &data;
-    if (regs.args[2]) {
-        err = move_addr_to_kernel(regs.data2, regs.args[2], &msg.name);
-        if (err) return ts.ret(err);
-        msg.has_name = true;
+    sock_fd s;
+    err = sockfd_lookup_light(fd, &s);
+    if (err) return ts.ret(err);
+    sockaddr_storage address{};
+    if (addr) {
+        err = move_addr_to_kernel(addr, addr_len, &address);
+        if (err < 0) return ts.ret(err);
+        msg.msg_name = &address;
+        msg.msg_namelen = addr_len;
     }
-    msg.flags = static_cast<int>(regs.args[1]);
-    if (s.f->f_flags & O_NONBLOCK) msg.flags |= MSG_DONTWAIT;
-    return ts.ret(sock_sendmsg(s.sock, &msg, data.size()));
-}
-
-// args: fd, size, flags. The bytes land in the user buffer, the sender's address in v[0..3].
-SYSCALL_DEFINE(recvfrom) {
-    trace_scope ts("__sys_recvfrom", "fd=%ld size=%ld", regs.args[0], regs.args[1]);
-    sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
-    if (err) return ts.ret(err);
-    if (regs.args[1] < 0) return ts.ret(-EINVAL);
-    int flags = static_cast<int>(regs.args[2]);
     if (s.f->f_flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
-    std::string* buf = &current->thread.uout.data;
-    buf->clear();
-    msghdr_k msg;
-    msg.iov = buf;
-    long r = sock_recvmsg(s.sock, &msg, static_cast<size_t>(regs.args[1]), flags);
-    if (r >= 0) put_addr_to_user(msg.name, msg.has_name ? 16 : 0);
-    current->thread.uout.v[4] = msg.flags;
-    return ts.ret(r);
+    msg.msg_flags = flags;
+    return ts.ret(sock_sendmsg(s.sock, &msg));
 }
 
-static long do_getname(const syscall_regs& regs, int peer) {
+SYSCALL_DEFINE6(sendto, int, fd, void __user *, buff, size_t, len, unsigned int, flags, struct sockaddr __user *, addr,
+                int, addr_len) {
+    return __sys_sendto(fd, buff, len, flags, addr, addr_len);
+}
+
+int __sys_recvfrom(int fd, void __user* ubuf, size_t size, unsigned int flags, struct sockaddr __user* addr, int __user* addr_len) {
+    trace_scope ts("__sys_recvfrom", "fd=%d size=%zu", fd, size);
+    msghdr msg;
+    int err = import_single_range(ITER_DEST, ubuf, size, &msg.msg_iter);
+    if (err) return ts.ret(err);
     sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
+    err = sockfd_lookup_light(fd, &s);
+    if (err) return ts.ret(err);
+    sockaddr_storage address{};
+    msg.msg_name = addr ? &address : nullptr;  // the address is only copied when asked for
+    msg.msg_namelen = 0;
+    if (s.f->f_flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
+    err = sock_recvmsg(s.sock, &msg, static_cast<int>(flags));
+    if (err >= 0 && addr) {
+        int err2 = move_addr_to_user(&address, msg.msg_namelen, addr, addr_len);
+        if (err2 < 0) err = err2;
+    }
+    return ts.ret(err);
+}
+
+SYSCALL_DEFINE6(recvfrom, int, fd, void __user *, ubuf, size_t, size, unsigned int, flags, struct sockaddr __user *, addr,
+                int __user *, addr_len) {
+    return __sys_recvfrom(fd, ubuf, size, flags, addr, addr_len);
+}
+
+// The user's msghdr and its iovec array, copied in (copy_msghdr_from_user, import_iovec).
+static int copy_msghdr_from_user(msghdr* kmsg, user_msghdr __user* umsg, struct sockaddr __user** save_addr,
+                                 std::vector<iovec>* iov, unsigned direction) {
+    user_msghdr msg;
+    if (copy_from_user(&msg, umsg, sizeof msg)) return -EFAULT;
+    kmsg->msg_namelen = msg.msg_namelen;
+    if (!msg.msg_name) kmsg->msg_namelen = 0;
+    if (kmsg->msg_namelen < 0) return -EINVAL;
+    if (static_cast<size_t>(kmsg->msg_namelen) > sizeof(sockaddr_storage)) kmsg->msg_namelen = sizeof(sockaddr_storage);
+    if (save_addr) *save_addr = static_cast<struct sockaddr __user*>(msg.msg_name);
+    kmsg->msg_flags = 0;
+    if (msg.msg_iovlen > static_cast<size_t>(UIO_MAXIOV)) return -EMSGSIZE;
+    iov->resize(msg.msg_iovlen);
+    if (msg.msg_iovlen && copy_from_user(iov->data(), msg.msg_iov, msg.msg_iovlen * sizeof(iovec))) return -EFAULT;
+    size_t total = 0;
+    for (iovec& v : *iov) {
+        if (static_cast<long>(v.iov_len) < 0) return -EINVAL;
+        if (v.iov_len > MAX_RW_COUNT - total) v.iov_len = MAX_RW_COUNT - total;
+        if (!access_ok(v.iov_base, v.iov_len)) return -EFAULT;
+        total += v.iov_len;
+    }
+    iov_iter_init(&kmsg->msg_iter, direction, iov->data(), iov->size(), total);
+    return 0;
+}
+
+long __sys_sendmsg(int fd, user_msghdr __user* msg, unsigned int flags) {
+    trace_scope ts("__sys_sendmsg", "fd=%d", fd);
+    sock_fd s;
+    int err = sockfd_lookup_light(fd, &s);
+    if (err) return ts.ret(err);
+    msghdr msg_sys;
+    std::vector<iovec> iov;
+    struct sockaddr __user* uaddr = nullptr;
+    err = copy_msghdr_from_user(&msg_sys, msg, &uaddr, &iov, ITER_SOURCE);
+    if (err) return ts.ret(err);
+    sockaddr_storage address{};
+    if (uaddr && msg_sys.msg_namelen) {
+        err = move_addr_to_kernel(uaddr, msg_sys.msg_namelen, &address);
+        if (err) return ts.ret(err);
+        msg_sys.msg_name = &address;
+    }
+    if (s.f->f_flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
+    msg_sys.msg_flags = flags;
+    return ts.ret(sock_sendmsg(s.sock, &msg_sys));
+}
+
+SYSCALL_DEFINE3(sendmsg, int, fd, struct user_msghdr __user *, msg, unsigned int, flags) { return __sys_sendmsg(fd, msg, flags); }
+
+// After the data: the sender's address (into msg_name, msg_namelen updated), msg_flags
+// (MSG_TRUNC when a datagram was cut), and msg_controllen (no control data here: 0).
+long __sys_recvmsg(int fd, user_msghdr __user* msg, unsigned int flags) {
+    trace_scope ts("__sys_recvmsg", "fd=%d", fd);
+    sock_fd s;
+    int err = sockfd_lookup_light(fd, &s);
+    if (err) return ts.ret(err);
+    msghdr msg_sys;
+    std::vector<iovec> iov;
+    struct sockaddr __user* uaddr = nullptr;
+    err = copy_msghdr_from_user(&msg_sys, msg, &uaddr, &iov, ITER_DEST);
+    if (err) return ts.ret(err);
+    sockaddr_storage address{};
+    msg_sys.msg_name = &address;
+    msg_sys.msg_namelen = 0;
+    msg_sys.msg_flags = flags & MSG_CMSG_CLOEXEC;
+    if (s.f->f_flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
+    err = sock_recvmsg(s.sock, &msg_sys, static_cast<int>(flags));
+    if (err < 0) return ts.ret(err);
+    int len = err;
+    if (uaddr) {
+        err = move_addr_to_user(&address, msg_sys.msg_namelen, uaddr, &msg->msg_namelen);
+        if (err < 0) return ts.ret(err);
+    }
+    if (put_user(msg_sys.msg_flags, &msg->msg_flags)) return ts.ret(-EFAULT);
+    if (put_user(0UL, &msg->msg_controllen)) return ts.ret(-EFAULT);
+    return ts.ret(len);
+}
+
+SYSCALL_DEFINE3(recvmsg, int, fd, struct user_msghdr __user *, msg, unsigned int, flags) { return __sys_recvmsg(fd, msg, flags); }
+
+static int do_getname(int fd, struct sockaddr __user* usockaddr, int __user* usockaddr_len, int peer) {
+    sock_fd s;
+    int err = sockfd_lookup_light(fd, &s);
     if (err) return err;
-    sockaddr_in_k a;
-    int len = s.sock->ops->getname(s.sock, &a, peer);
+    sockaddr_storage address{};
+    int len = s.sock->ops->getname(s.sock, reinterpret_cast<struct sockaddr*>(&address), peer);
     if (len < 0) return len;
-    put_addr_to_user(a, len);
-    return 0;
+    return move_addr_to_user(&address, len, usockaddr, usockaddr_len);
 }
 
-SYSCALL_DEFINE(getsockname) { return do_getname(regs, 0); }
-SYSCALL_DEFINE(getpeername) { return do_getname(regs, 1); }
+int __sys_getsockname(int fd, struct sockaddr __user* usockaddr, int __user* usockaddr_len) {
+    trace_scope ts("__sys_getsockname", "fd=%d", fd);
+    return ts.ret(do_getname(fd, usockaddr, usockaddr_len, 0));
+}
 
-// args: fd, level, optname, value (an int option).
-SYSCALL_DEFINE(setsockopt) {
-    trace_scope ts("__sys_setsockopt", "level=%ld optname=%ld", regs.args[1], regs.args[2]);
+int __sys_getpeername(int fd, struct sockaddr __user* usockaddr, int __user* usockaddr_len) {
+    trace_scope ts("__sys_getpeername", "fd=%d", fd);
+    return ts.ret(do_getname(fd, usockaddr, usockaddr_len, 1));
+}
+
+SYSCALL_DEFINE3(getsockname, int, fd, struct sockaddr __user *, usockaddr, int __user *, usockaddr_len) {
+    return __sys_getsockname(fd, usockaddr, usockaddr_len);
+}
+
+SYSCALL_DEFINE3(getpeername, int, fd, struct sockaddr __user *, usockaddr, int __user *, usockaddr_len) {
+    return __sys_getpeername(fd, usockaddr, usockaddr_len);
+}
+
+// SOL_SOCKET options go to the socket layer; the others to the protocol (ip_setsockopt).
+int __sys_setsockopt(int fd, int level, int optname, char __user* optval, int optlen) {
+    trace_scope ts("__sys_setsockopt", "fd=%d level=%d optname=%d", fd, level, optname);
+    if (optlen < 0) return ts.ret(-EINVAL);
     sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
+    int err = sockfd_lookup_light(fd, &s);
     if (err) return ts.ret(err);
-    return ts.ret(sock_setsockopt(s.sock, static_cast<int>(regs.args[1]), static_cast<int>(regs.args[2]), regs.args[3]));
+    if (level == SOL_SOCKET) return ts.ret(sock_setsockopt(s.sock, level, optname, optval, static_cast<unsigned>(optlen)));
+    if (!s.sock->ops->setsockopt) return ts.ret(-EOPNOTSUPP);
+    return ts.ret(s.sock->ops->setsockopt(s.sock, level, optname, optval, static_cast<unsigned>(optlen)));
 }
 
-SYSCALL_DEFINE(getsockopt) {
-    sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
-    if (err) return err;
-    long v = 0;
-    err = sock_getsockopt(s.sock, static_cast<int>(regs.args[1]), static_cast<int>(regs.args[2]), &v);
-    if (err) return err;
-    current->thread.uout.v[0] = v;
-    return 0;
+SYSCALL_DEFINE5(setsockopt, int, fd, int, level, int, optname, char __user *, optval, int, optlen) {
+    return __sys_setsockopt(fd, level, optname, optval, optlen);
 }
 
-SYSCALL_DEFINE(shutdown) {
-    trace_scope ts("__sys_shutdown", "how=%ld", regs.args[1]);
+int __sys_getsockopt(int fd, int level, int optname, char __user* optval, int __user* optlen) {
+    trace_scope ts("__sys_getsockopt", "fd=%d level=%d optname=%d", fd, level, optname);
     sock_fd s;
-    int err = sockfd_lookup(regs.args[0], &s);
+    int err = sockfd_lookup_light(fd, &s);
     if (err) return ts.ret(err);
-    return ts.ret(s.sock->ops->shutdown(s.sock, static_cast<int>(regs.args[1])));
+    if (level == SOL_SOCKET) return ts.ret(sock_getsockopt(s.sock, level, optname, optval, optlen));
+    if (!s.sock->ops->getsockopt) return ts.ret(-EOPNOTSUPP);
+    return ts.ret(s.sock->ops->getsockopt(s.sock, level, optname, optval, optlen));
 }
+
+SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, optname, char __user *, optval, int __user *, optlen) {
+    return __sys_getsockopt(fd, level, optname, optval, optlen);
+}
+
+int __sys_shutdown(int fd, int how) {
+    trace_scope ts("__sys_shutdown", "fd=%d how=%d", fd, how);
+    sock_fd s;
+    int err = sockfd_lookup_light(fd, &s);
+    if (err) return ts.ret(err);
+    return ts.ret(s.sock->ops->shutdown(s.sock, how));
+}
+
+SYSCALL_DEFINE2(shutdown, int, fd, int, how) { return __sys_shutdown(fd, how); }
 
 }  // namespace gk

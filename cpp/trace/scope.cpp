@@ -90,6 +90,13 @@ trace_scope::trace_scope(const char* name, const char* fmt, ...) : k_(this_kerne
     enter(name, std::move(args));
 }
 
+trace_scope::trace_scope(const char* name, std::string (*fmt)(const void*, const void*), const void* a, const void* b)
+    : k_(this_kernel), name_(name) {
+    std::string args;
+    if (k_ && (k_->trace.enabled || k_->stop_armed)) args = fmt(a, b);
+    enter(name, std::move(args));
+}
+
 trace_scope::~trace_scope() {
     Kernel* k = k_;
     if (!k || k->tearing_down) return;

@@ -1,33 +1,35 @@
 // The built-in binaries every kernel boots with: /sbin/init, /bin/true, /bin/false.
 #include "glasskernel/builtin.h"
 
-#include "glasskernel/linux.h"
-
 namespace gk {
 
-// /sbin/init: starts its own session (as systemd does), blocks SIGCHLD, then forever reaps every child it has (orphans are reparented to
-// it) and sleeps in sigwaitinfo() until the next SIGCHLD, like minimal inits (tini, catatonit).
+// /sbin/init: starts its own session (as systemd does), blocks SIGCHLD, then forever reaps every
+// child it has (orphans are reparented to it) and sleeps in sigwaitinfo() until the next SIGCHLD,
+// like minimal inits (tini, catatonit).
 class init_program : public builtin<init_program> {
     int pc = 0;
 
 public:
-    user_step step(long ret, const user_out&, syscall_regs* r) override {
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
+        unsigned long set = local(t, 0);
         switch (pc) {
         case 0:
             pc = 3;
-            return sys(r, NR_setsid);
+            return sys(t, r, __NR_setsid);
         case 3:
             pc = 1;
-            return sys(r, NR_rt_sigprocmask, SIG_BLOCK, static_cast<long>(sigmask(SIGCHLD)), 1);
+            store(t, set, sigmask(SIGCHLD));
+            return sys(t, r, __NR_rt_sigprocmask, SIG_BLOCK, set, 0, sizeof(sigset_t));
         case 1:  // reap one child, without blocking
             pc = 2;
-            return sys(r, NR_wait4, -1, WNOHANG | __WALL, 0);
+            return sys(t, r, __NR_wait4, static_cast<unsigned long>(-1), 0, WNOHANG | __WALL, 0);
         case 2:
-            if (ret > 0) return sys(r, NR_wait4, -1, WNOHANG | __WALL, 0);  // reaped one; look for more
+            if (ret > 0) return sys(t, r, __NR_wait4, static_cast<unsigned long>(-1), 0, WNOHANG | __WALL, 0);  // reaped one; look for more
             pc = 1;
-            return sys(r, NR_rt_sigtimedwait, static_cast<long>(sigmask(SIGCHLD)), -1);
+            store(t, set, sigmask(SIGCHLD));
+            return sys(t, r, __NR_rt_sigtimedwait, set, 0, 0, sizeof(sigset_t));
         }
-        return sys(r, NR_exit_group, 1);
+        return sys(t, r, __NR_exit_group, 1);
     }
 };
 
@@ -36,7 +38,7 @@ class exit_program : public builtin<exit_program> {
 
 public:
     explicit exit_program(int c) : code(c) {}
-    user_step step(long, const user_out&, syscall_regs* r) override { return sys(r, NR_exit_group, code); }
+    user_step step(task_struct* t, long, syscall_regs* r) override { return sys(t, r, __NR_exit_group, static_cast<unsigned long>(code)); }
 };
 
 void register_builtin_programs(Kernel* k) {

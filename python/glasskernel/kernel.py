@@ -23,12 +23,11 @@ class KernelInconsistency(AssertionError):
     """The kernel's self-check found a broken invariant."""
 
 
-class ReplayDivergence(RuntimeError):
-    """A fork child's replay of its parent's system calls took another path.
+ReplayDivergence = _core.ReplayDivergence
+ReplayDivergence.__doc__ = """A fork child's replay of its parent's system calls took another path.
 
-    Programs must be deterministic given their syscall results. The child is killed with
-    SIGKILL; the message names the first call that differed.
-    """
+Programs must be deterministic given their syscall results. The child is killed with SIGKILL;
+the message names the first call that differed."""
 
 
 @dataclass
@@ -121,7 +120,7 @@ class Kernel:
         def install(fn):
             if not inspect.iscoroutinefunction(fn):
                 raise TypeError(f"{getattr(fn, '__name__', fn)!r} must be an `async def` function taking (sys, *args)")
-            self._k.register_python_program(path, fn)
+            self._k.register_python_program(path, fn, _takes_argv(fn))
             return fn
 
         return install
@@ -209,6 +208,13 @@ class Kernel:
         return [Breakpoint(b[0], b[1], self) for b in self._k.breakpoints()]
 
     # ---- inspection ----
+    @property
+    def sys_call_table(self) -> list:
+        """The x86_64 system call table: (nr, name, entry, implemented, types, args) per number,
+        as arch/x86/entry/syscalls/syscall_64.tbl lists them; `signature` gives the SYSCALL_DEFINE."""
+        from .syscalls import sys_call_table
+        return sys_call_table
+
     @property
     def tasks(self) -> list:
         """Every task on the task list (pid >= 1), in creation order."""
@@ -458,3 +464,15 @@ def _arity(fn: Callable) -> int:
                     if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
     except (TypeError, ValueError):
         return 1
+
+
+def _takes_argv(fn: Callable) -> bool:
+    """Whether main takes the arguments after sys: main(sys, *argv) or main(sys, argv0, ...), as
+    C's int main(int argc, char **argv); main(sys) alone is C's int main(void)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return True
+    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) > 1

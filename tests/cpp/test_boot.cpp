@@ -44,19 +44,21 @@ TEST(Boot, SpawnMissingProgramIsENOENT) {
     EXPECT_EQ(err, -ENOENT);
 }
 
-// fork(); the child exits 7, the parent waits and exits with the child's status byte.
+// fork(); the child exits 7, the parent waits (the status lands in its own memory) and exits
+// with the child's status byte.
 class fork_wait : public builtin<fork_wait> {
     int pc = 0;
 public:
-    user_step step(long ret, const user_out& out, syscall_regs* r) override {
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
+        unsigned long status = local(t, 0);
         switch (pc++) {
-        case 0: return sys(r, NR_fork);
+        case 0: return sys(t, r, __NR_fork);
         case 1:
-            if (ret == 0) return sys(r, NR_exit_group, 7);
-            return sys(r, NR_wait4, ret, 0, 0);
-        case 2: return sys(r, NR_exit_group, (out.v[0] >> 8) & 0xff);
+            if (ret == 0) return sys(t, r, __NR_exit_group, 7);
+            return sys(t, r, __NR_wait4, static_cast<unsigned long>(ret), status, 0, 0);
+        case 2: return sys(t, r, __NR_exit_group, static_cast<unsigned long>((load<int>(t, status) >> 8) & 0xff));
         }
-        return sys(r, NR_exit_group, 99);
+        return sys(t, r, __NR_exit_group, 99);
     }
 };
 

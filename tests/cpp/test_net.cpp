@@ -11,7 +11,7 @@ namespace {
 struct udp_result {
     int sent = 0, received = 0;
     std::string data;
-    sockaddr_in_k from;
+    sockaddr_in from{};
 };
 
 int udp_pair(void* p) {
@@ -19,18 +19,21 @@ int udp_pair(void* p) {
     socket *srv = nullptr, *cli = nullptr;
     EXPECT_EQ(sock_create_kern(AF_INET, SOCK_DGRAM, 0, &srv), 0);
     EXPECT_EQ(sock_create_kern(AF_INET, SOCK_DGRAM, 0, &cli), 0);
-    sockaddr_in_k addr;
-    addr.family = AF_INET;
-    addr.addr = 0x7f000001;
-    addr.port = 7777;
-    EXPECT_EQ(kernel_bind(srv, &addr), 0);
-    msghdr_k out;
-    out.name = addr;
-    out.has_name = true;
-    r->sent = kernel_sendmsg(cli, &out, "datagram");
-    msghdr_k in;
-    r->received = kernel_recvmsg(srv, &in, &r->data, 100, 0);
-    r->from = in.name;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(0x7f000001);
+    addr.sin_port = htons(7777);
+    EXPECT_EQ(kernel_bind(srv, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr), 0);
+    msghdr out;
+    out.msg_name = &addr;
+    out.msg_namelen = sizeof addr;
+    char payload[] = "datagram";
+    r->sent = kernel_sendmsg(cli, &out, payload, 8);
+    msghdr in;
+    in.msg_name = &r->from;
+    char buf[100];
+    r->received = kernel_recvmsg(srv, &in, buf, sizeof buf, 0);
+    if (r->received > 0) r->data.assign(buf, static_cast<size_t>(r->received));
     sock_release(srv);
     sock_release(cli);
     return 0;
@@ -48,8 +51,8 @@ TEST(Net, LoopbackDatagramBetweenKernelSockets) {
     EXPECT_EQ(r.sent, 8);
     EXPECT_EQ(r.received, 8);
     EXPECT_EQ(r.data, "datagram");
-    EXPECT_EQ(r.from.addr, 0x7f000001u);
-    EXPECT_GE(r.from.port, 32768);
+    EXPECT_EQ(ntohl(r.from.sin_addr.s_addr), 0x7f000001u);
+    EXPECT_GE(ntohs(r.from.sin_port), 32768);
     net* n = kernel_net(&k);
     EXPECT_EQ(n->live_skbs, 0);
     EXPECT_TRUE(n->socks.empty());

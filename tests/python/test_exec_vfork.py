@@ -17,7 +17,8 @@ def test_exec_keeps_pid_and_passes_argv_env(k):
         await sys.execve("/bin/echoargs", ["/bin/echoargs", "a", "b"], {"X": "1"})
         await sys.print("not reached")
     t = spawn_run(k, main)
-    assert lines(k) == [f"before {t.pid}", f"echo {t.pid} ['a', 'b'] /bin/echoargs 1"]
+    # main(sys, *argv) gets argv[0] too, as C's main does.
+    assert lines(k) == [f"before {t.pid}", f"echo {t.pid} ['/bin/echoargs', 'a', 'b'] /bin/echoargs 1"]
     assert t.comm == "echoargs" and t.argv == ["/bin/echoargs", "a", "b"]
 
 

@@ -321,7 +321,7 @@ def test_kthread_bind_pins_the_thread_and_refuses_setaffinity():
     res = {}
 
     @k.program("/bin/aff")
-    async def aff(sys, pid):
+    async def aff(sys, argv0, pid):
         try:
             await sys.sched_setaffinity(int(pid), [0])
         except OSError as e:
@@ -395,7 +395,7 @@ def test_tasklet_lists_irq_descs_and_rt_priority_array():
     assert descs[6]["chip"] == "IO-APIC-sim" and descs[6]["irqs_unhandled"] == 0
 
     @k.program("/bin/rt")
-    async def rt(sys, prio):
+    async def rt(sys, argv0, prio):
         await sys.sched_setscheduler(0, 1, int(prio))   # SCHED_FIFO
         await sys.nanosleep(0.001)
         await sys.compute(MS)

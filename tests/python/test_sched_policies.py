@@ -18,7 +18,7 @@ def test_cfs_shares_by_weight_nice0_vs_nice5():
     k = gk.Kernel(trace=False)
 
     @k.program("/bin/hog")
-    async def hog(sys, nice):
+    async def hog(sys, argv0, nice):
         await sys.nice(int(nice))
         while True:
             await sys.compute(10_000_000)

@@ -12,7 +12,7 @@ def test_script_mode_runs_with_k_predefined(tmp_path):
     script = tmp_path / "scenario.py"
     script.write_text(textwrap.dedent("""
         @k.program("/bin/hi")
-        async def hi(sys, who):
+        async def hi(sys, argv0, who):
             await sys.print("hi", who, await sys.getpid())
         k.spawn("/bin/hi", ["/bin/hi", sys_argv_1])
         run()

@@ -93,16 +93,23 @@ def test_sa_restart_for_console_read(k):
     assert lines(k) == ["tick", "read b'typed'"]
 
 
-def test_nanosleep_returns_the_time_left(k):
+def test_nanosleep_interrupted_raises_eintr_with_the_time_left(k):
+    """nanosleep(2): a handler interrupts the sleep with EINTR and rem holds what was left;
+    sleep(3) returns the whole seconds left."""
     async def main(sys):
         async def h(sys, signo):
             pass
         await sys.sigaction(S.SIGALRM, h)
         await sys.setitimer(S.ITIMER_REAL, 0.25)
-        left = await sys.nanosleep(1.0)
-        await sys.print(round(left, 3))
+        try:
+            await sys.nanosleep(1.0)
+        except InterruptedError as e:
+            await sys.print(e.errno == errno.EINTR, round(e.remaining, 3))
+        await sys.alarm(1)
+        await sys.print(await sys.sleep(3))
     spawn_run(k, main)
-    assert lines(k) == ["0.75"]
+    # 1.99999 s were left of sleep(3): glibc returns the whole seconds, fractions dropped.
+    assert lines(k) == ["True 0.75", "1"]
 
 
 def test_siginfo_handler_gets_sender_and_value(k):

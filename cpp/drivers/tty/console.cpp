@@ -2,20 +2,27 @@
 // reads take what the host typed and sleep on the console's wait queue until input arrives.
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
+#include "glasskernel/uio.h"
 
 namespace gk {
 
-static long console_write(file* f, const std::string& buf) {
-    trace_scope ts("tty_write", "count=%zu", buf.size());
-    Kernel* k = static_cast<Kernel*>(f->private_data);
+static long tty_write(kiocb* iocb, iov_iter* from) {
+    trace_scope ts("tty_write", "count=%zu", iov_iter_count(from));
+    Kernel* k = static_cast<Kernel*>(iocb->ki_filp->private_data);
     task_struct* t = current;
+    std::string buf(iov_iter_count(from), '\0');
+    size_t n = copy_from_iter(buf.data(), buf.size(), from);
+    if (n < buf.size() && !n) return ts.ret(-EFAULT);
+    buf.resize(n);
     k->console_out += buf;
     k->console_log.push_back(console_record{k->now(), t ? t->pid : 0, buf});
-    return ts.ret(static_cast<long>(buf.size()));
+    return ts.ret(static_cast<long>(n));
 }
 
-static long console_read(file* f, std::string* out, size_t count) {
+static long tty_read(kiocb* iocb, iov_iter* to) {
+    size_t count = iov_iter_count(to);
     trace_scope ts("tty_read", "count=%zu", count);
+    file* f = iocb->ki_filp;
     Kernel* k = static_cast<Kernel*>(f->private_data);
     if (count == 0) return ts.ret(0);
     wait_queue_entry wait;
@@ -23,8 +30,11 @@ static long console_read(file* f, std::string* out, size_t count) {
     long ret = 0;
     for (;;) {
         if (!k->console_in.empty()) {
-            size_t n = std::min(count, k->console_in.size());
-            *out = k->console_in.substr(0, n);
+            size_t n = copy_to_iter(k->console_in.data(), std::min(count, k->console_in.size()), to);
+            if (!n) {
+                ret = -EFAULT;  // the input stays for the next read
+                break;
+            }
             k->console_in.erase(0, n);
             ret = static_cast<long>(n);
             break;
@@ -48,7 +58,13 @@ static unsigned console_poll(file* f, poll_table* wait) {
     return mask;
 }
 
-static const file_operations console_fops = {"console", console_read, console_write, nullptr, console_poll};
+static const file_operations console_fops = {
+    .name = "console",
+    .read_iter = tty_read,
+    .write_iter = tty_write,
+    .release = nullptr,
+    .poll = console_poll,
+};
 
 std::shared_ptr<file> console_file(Kernel* k, unsigned flags) {
     auto f = std::make_shared<file>();

@@ -3,6 +3,7 @@
 // hangs an eppoll_entry on each wait queue the file may be woken through, and keeps a ready list
 // that ep_poll_callback fills when one of those queues is woken.
 #pragma once
+#include "glasskernel/uapi/eventpoll.h"
 #include <map>
 #include <memory>
 #include <vector>
@@ -18,8 +19,9 @@ enum : unsigned {
     EPOLLEXCLUSIVE = 1u << 28, EPOLLWAKEUP = 1u << 29, EPOLLONESHOT = 1u << 30, EPOLLET = 1u << 31,
 };
 constexpr unsigned EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
+constexpr unsigned EPOLLEXCLUSIVE_OK_BITS = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 enum { EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3 };
-constexpr int EP_MAX_EVENTS = 1 << 20;
+constexpr int EP_MAX_EVENTS = INT_MAX / 12;  // INT_MAX / sizeof(struct epoll_event)
 
 struct eventpoll;
 struct epitem;
@@ -30,16 +32,11 @@ struct eppoll_entry {
     epitem* base = nullptr;
 };
 
-struct epoll_event_k {
-    unsigned events = 0;
-    u64 data = 0;
-};
-
 struct epitem {
     file* ffd_file = nullptr;
     int ffd_fd = -1;
     eventpoll* ep = nullptr;
-    epoll_event_k event;
+    struct epoll_event event{};
     std::vector<std::unique_ptr<eppoll_entry>> pwqlist;
     bool on_rdllist = false;
     u64 wakeups = 0;  // how often ep_poll_callback queued it

@@ -24,16 +24,19 @@ inline void poll_wait(file* f, wait_queue_head* whead, poll_table* pt) {
 
 u64 file_next_id();
 
+struct kiocb;
+struct iov_iter;
+
 struct file_operations {
     const char* name;
-    // read fills *buf with at most count bytes; both return bytes moved or -errno.
-    long (*read)(file* f, std::string* buf, size_t count);
-    long (*write)(file* f, const std::string& buf);
+    // Move data between the file and the iterator; return the bytes moved or -errno.
+    long (*read_iter)(kiocb* iocb, iov_iter* to);
+    long (*write_iter)(kiocb* iocb, iov_iter* from);
     void (*release)(file* f);
     unsigned (*poll)(file* f, poll_table* pt) = nullptr;  // the EPOLL* events ready now
 };
 
-constexpr unsigned O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
+constexpr unsigned O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
 constexpr int FD_CLOEXEC = 1;
 
 // A struct file is shared by every descriptor that dup() or fork() made from it;
@@ -61,7 +64,7 @@ struct files_struct {
 
 std::shared_ptr<files_struct> dup_fd(const files_struct* oldf);
 int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile);
-file* fget(files_struct* files, int fd);
+std::shared_ptr<file> fget(files_struct* files, unsigned int fd);
 void do_close_on_exec(files_struct* files);
 void exit_files(struct task_struct* tsk);
 void eventpoll_release_file(file* f);

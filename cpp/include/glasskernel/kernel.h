@@ -81,8 +81,8 @@ struct console_record {
 struct program {
     std::string path;
     std::string kind;  // "python" or "builtin"
-    std::function<std::unique_ptr<mm_struct>(const std::vector<std::string>& argv,
-                                             const std::vector<std::string>& envp)> load;
+    std::function<std::unique_ptr<user_image>(const std::vector<std::string>& argv,
+                                              const std::vector<std::string>& envp)> load;
 };
 
 struct run_result {
@@ -141,7 +141,7 @@ public:
     step_mode step = step_mode::NONE;
     bool stop_armed = false;  // any breakpoint or step request is active
     stop_info stop;
-    std::vector<std::unique_ptr<mm_struct>> deferred_mm;  // freed on the host stack
+    std::vector<std::unique_ptr<user_image>> deferred_images;  // freed on the host stack
     std::shared_ptr<task_struct> dead_task;  // a self-reaped task, kept until its fiber ends
     std::exception_ptr host_error;  // raised by run() once the kernel is consistent again
     bool panicked = false;

@@ -6,6 +6,7 @@
 
 #include "glasskernel/kernel.h"
 #include "glasskernel/preempt.h"
+#include "glasskernel/uaccess.h"
 
 namespace gk {
 
@@ -49,7 +50,6 @@ struct kernel_clone_args {
     int (*fn)(void*) = nullptr;  // kernel thread function
     void* fn_arg = nullptr;
     bool user_mode_thread = false;  // a kernel-started task that will exec into user mode
-    const syscall_regs* regs = nullptr;  // the parent's syscall, for the child's copy of user state
 };
 long kernel_clone(kernel_clone_args* args, task_struct* parent);
 task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* err);
@@ -68,9 +68,7 @@ struct wait_opts {
     struct pid* wo_pid = nullptr;
     kernel_siginfo* wo_info = nullptr;
     int wo_stat = 0;
-    bool want_rusage = false;
-    long ru_utime = 0, ru_stime = 0;  // ns
-    long ru_nvcsw = 0, ru_nivcsw = 0;
+    struct rusage* wo_rusage = nullptr;
     wait_queue_entry child_wait;
     long notask_error = 0;
 };
@@ -81,6 +79,7 @@ task_struct* find_new_reaper(task_struct* father, task_struct* child_reaper);
 
 // kernel/sys.cpp
 bool capable_setid(const task_struct* t);
+void getrusage(task_struct* p, int who, struct rusage* r);
 u64 task_rlimit(const task_struct* t, int resource);
 
 // kernel/signal.cpp: see signal.h; also
@@ -114,7 +113,7 @@ unsigned long msecs_to_jiffies(unsigned msecs);
 void tick_sched_timer_start(int cpu);
 void tick_nohz_idle_stop_tick(int cpu);
 hrtimer_restart tick_sched_timer(hrtimer* timer);
-long hrtimer_nanosleep(u64 ns, u64* remaining);
+long hrtimer_nanosleep(u64 ns);
 
 // kernel/entry/common.cpp
 void exit_to_user_mode_prepare();
@@ -126,8 +125,6 @@ long do_syscall_64(const syscall_regs& regs);
 const char* syscall_name(long nr);
 
 // fs/exec.cpp
-long do_execveat_common(const std::string& filename, const std::vector<std::string>& argv,
-                        const std::vector<std::string>& envp);
 long kernel_execve(const std::string& filename, const std::vector<std::string>& argv,
                    const std::vector<std::string>& envp);
 

@@ -15,6 +15,7 @@
 #include "glasskernel/ptrace.h"
 #include "glasskernel/signal.h"
 #include "glasskernel/types.h"
+#include "glasskernel/uapi/resource.h"
 #include "glasskernel/wait.h"
 
 namespace gk {
@@ -118,7 +119,7 @@ struct thread_struct {
     pt_regs pt;                   // task_pt_regs(): user mode's registers, saved at entry
     bool irq_from_user = false;   // entered from user mode by an interrupt not yet taken
     long ax = 0;                  // the return value for user mode
-    user_out uout;                // what the last syscall copied to user memory
+    std::unique_ptr<user_image> image;  // the program exec loaded, run by the host in user mode
     u64 compute_left = 0;         // user-mode CPU time still to burn
     std::vector<const char*> kstack;  // open trace scopes: this task's kernel call chain
     std::vector<rt_sigframe> sigframes;  // signal frames, innermost last
@@ -137,6 +138,7 @@ struct signal_struct;
 struct restart_block {
     long (*fn)(restart_block*) = nullptr;
     u64 expires = 0;  // nanosleep: the absolute wake-up time
+    void* rmtp = nullptr;  // nanosleep: where user memory wants the time left (__user)
 };
 
 namespace bi = boost::intrusive;
@@ -200,7 +202,7 @@ struct task_struct : sibling_hook, tasks_hook, run_list_hook, pid_hook<PIDTYPE_P
     sigpending pending;
 
     std::shared_ptr<files_struct> files;
-    std::unique_ptr<mm_struct> mm;
+    std::shared_ptr<mm_struct> mm;
     completion* vfork_done = nullptr;
     ::gk::restart_block restart_block;
 

@@ -4,7 +4,8 @@
 #include <array>
 #include <list>
 
-#include "glasskernel/mm_types.h"
+#include "engine/user_image.h"
+#include "glasskernel/uapi/signal.h"
 #include "glasskernel/types.h"
 
 namespace gk {
@@ -12,6 +13,7 @@ namespace gk {
 struct task_struct;
 
 constexpr int _NSIG = 64;
+constexpr u64 USER_HZ = 100;  // the unit of clock_t in siginfo's si_utime and times()
 enum : int {
     SIGHUP = 1, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV,
     SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGSTKFLT, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
@@ -70,11 +72,15 @@ enum : unsigned long {
     SA_RESTART = 0x10000000,
     SA_NODEFER = 0x40000000,
     SA_RESETHAND = 0x80000000,
+    SA_EXPOSE_TAGBITS = 0x00000800,
 };
+constexpr unsigned long UAPI_SA_FLAGS = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |
+                                        SA_RESETHAND | SA_EXPOSE_TAGBITS | SA_RESTORER;
 
 struct k_sigaction {
     long sa_handler = SIG_DFL;
     unsigned long sa_flags = 0;
+    unsigned long sa_restorer = 0;  // user code the handler returns to (libc's __restore_rt)
     sigset_t sa_mask;
 };
 
@@ -92,8 +98,11 @@ struct rt_sigframe {
     bool in_syscall = false;
     u64 compute_left = 0; // user-mode work the signal interrupted
     syscall_regs regs;    // the interrupted system call, for a restart
-    user_out uout;        // what it had copied to user memory
+    unsigned long sp = 0; // where the frame sits on the user stack: the handler's stack starts below
 };
+
+// x86_64's struct rt_sigframe (pretcode, ucontext, siginfo) and the FXSAVE area below it.
+constexpr unsigned long RT_SIGFRAME_SIZE = 440, FPSTATE_SIZE = 512;
 
 struct sighand_struct {
     int count = 1;
@@ -115,7 +124,8 @@ void recalc_sigpending_tsk(task_struct* t);
 void signal_wake_up(task_struct* t, bool fatal);
 int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info);
 void flush_signal_handlers(task_struct* t, bool force_default);
-long sys_rt_sigprocmask(int how, const sigset_t* set, sigset_t* oset);
+int sigprocmask(int how, sigset_t* set, sigset_t* oldset);
+int copy_siginfo_to_user(siginfo_t* to, const kernel_siginfo* from);
 int group_send_sig_info(int sig, kernel_siginfo* info, task_struct* p, pid_type type);
 int kill_pid_info(int sig, kernel_siginfo* info, struct pid* pid);
 void flush_sigqueue(sigpending* queue);

@@ -46,6 +46,8 @@ class trace_scope {
 public:
     explicit trace_scope(const char* name);
     trace_scope(const char* name, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+    // Arguments formatted by fmt(a, b), called only when the event is recorded or checked.
+    trace_scope(const char* name, std::string (*fmt)(const void*, const void*), const void* a, const void* b);
     ~trace_scope();
     long ret(long v) { ret_ = v; return v; }
     trace_scope(const trace_scope&) = delete;

@@ -65,6 +65,7 @@
 #undef O_RDONLY
 #undef O_WRONLY
 #undef O_RDWR
+#undef O_ACCMODE
 #undef O_NONBLOCK
 #undef O_CLOEXEC
 #undef FD_CLOEXEC
@@ -131,6 +132,7 @@
 #undef PRIO_PROCESS
 #undef PRIO_PGRP
 #undef PRIO_USER
+#undef PATH_MAX
 
 namespace gk {
 
@@ -200,8 +202,14 @@ enum : int { RLIMIT_CPU = 0, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_COR
              RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_LOCKS, RLIMIT_SIGPENDING,
              RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIM_NLIMITS };
 constexpr u64 RLIM_INFINITY = ~0ULL;
-struct rlimit { u64 rlim_cur, rlim_max; };
 
-enum : int { RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_BOTH = -2 };
+enum : int { RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_BOTH = -2, RUSAGE_THREAD = 1 };
+constexpr int TASK_COMM_LEN = 16;
+using gid_t = unsigned;
+
+// include/uapi/linux/limits.h and binfmts.h
+constexpr long PATH_MAX = 4096;
+constexpr long MAX_ARG_STRLEN = 32 * 4096;
+constexpr int MAX_ARG_STRINGS = 0x7FFFFFFF;
 
 }  // namespace gk

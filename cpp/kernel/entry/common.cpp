@@ -125,7 +125,12 @@ static void setup_rt_frame(ksignal* ksig, const sigset_t* oldset, long ax, bool 
     f.in_syscall = t->thread.in_syscall;
     f.compute_left = t->thread.compute_left;
     f.regs = t->thread.regs;
-    f.uout = t->thread.uout;
+    // get_sigframe: below the interrupted stack's red zone, room for the FPU state and the
+    // frame, aligned so that ((sp + 8) & 15) == 0 when the handler starts.
+    unsigned long sp = t->thread.pt.sp - 128;
+    sp = (sp - FPSTATE_SIZE) & ~63UL;
+    sp -= RT_SIGFRAME_SIZE;
+    f.sp = ((sp + 8) & ~15UL) - 8;
     t->thread.sigframes.push_back(std::move(f));
     t->thread.compute_left = 0;
     t->thread.in_syscall = false;
@@ -297,7 +302,6 @@ void ret_from_fork_body() {
         switch (t->thread.entry) {
         case kentry::SYSCALL:
             t->thread.in_syscall = true;
-            t->thread.uout.data.clear();
             t->thread.ax = do_syscall_64(t->thread.regs);
             break;
         case kentry::IRQ:

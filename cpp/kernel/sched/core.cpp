@@ -336,7 +336,7 @@ u64 task_sched_runtime(task_struct* p) {
 
 namespace gk {
 
-SYSCALL_DEFINE(sched_yield) { return do_sched_yield(); }
+SYSCALL_DEFINE0(sched_yield) { return do_sched_yield(); }
 
 }  // namespace gk
 
@@ -351,8 +351,8 @@ static bool valid_policy(long policy) {
     return policy == SCHED_NORMAL || rt_policy(policy) || policy == SCHED_BATCH || policy == SCHED_IDLE;
 }
 
-static task_struct* find_process_by_pid(long pid) {
-    return pid ? find_task_by_vpid(static_cast<int>(pid)) : current;
+static task_struct* find_process_by_pid(pid_t pid) {
+    return pid ? find_task_by_vpid(pid) : current;
 }
 
 // The caller may change p if it is root or p's owner (check_same_owner).
@@ -421,70 +421,88 @@ static long __sched_setscheduler(task_struct* p, long policy, long priority, boo
 
 namespace gk {
 
-SYSCALL_DEFINE(sched_setscheduler) {
-    if (regs.args[0] < 0 || regs.args[1] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
+static constexpr int SETPARAM_POLICY = -1;
+
+static int do_sched_setscheduler(pid_t pid, int policy, struct sched_param __user* param) {
+    if (!param || pid < 0) return -EINVAL;
+    struct sched_param lparam;
+    if (copy_from_user(&lparam, param, sizeof lparam)) return -EFAULT;
+    task_struct* p = find_process_by_pid(pid);
     if (!p) return -ESRCH;
-    return __sched_setscheduler(p, regs.args[1], regs.args[2], false);
+    return __sched_setscheduler(p, policy, lparam.sched_priority, policy == SETPARAM_POLICY);
 }
 
-SYSCALL_DEFINE(sched_setparam) {
-    if (regs.args[0] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
-    if (!p) return -ESRCH;
-    return __sched_setscheduler(p, 0, regs.args[1], true);
+SYSCALL_DEFINE3(sched_setscheduler, pid_t, pid, int, policy, struct sched_param __user *, param) {
+    if (policy < 0) return -EINVAL;
+    return do_sched_setscheduler(pid, policy, param);
 }
 
-SYSCALL_DEFINE(sched_getscheduler) {
-    if (regs.args[0] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
+SYSCALL_DEFINE2(sched_setparam, pid_t, pid, struct sched_param __user *, param) {
+    return do_sched_setscheduler(pid, SETPARAM_POLICY, param);
+}
+
+SYSCALL_DEFINE1(sched_getscheduler, pid_t, pid) {
+    if (pid < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(pid);
     if (!p) return -ESRCH;
     return p->policy | (p->sched_reset_on_fork ? SCHED_RESET_ON_FORK : 0);
 }
 
-SYSCALL_DEFINE(sched_getparam) {
-    if (regs.args[0] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
+SYSCALL_DEFINE2(sched_getparam, pid_t, pid, struct sched_param __user *, param) {
+    if (!param || pid < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(pid);
     if (!p) return -ESRCH;
-    return rt_policy(p->policy) ? p->rt_priority : 0;
+    struct sched_param lp{rt_policy(p->policy) ? static_cast<int>(p->rt_priority) : 0};
+    return copy_to_user(param, &lp, sizeof lp) ? -EFAULT : 0;
 }
 
-SYSCALL_DEFINE(sched_get_priority_max) {
-    long policy = regs.args[0];
+SYSCALL_DEFINE1(sched_get_priority_max, int, policy) {
     if (!valid_policy(policy)) return -EINVAL;
     return rt_policy(policy) ? MAX_RT_PRIO - 1 : 0;
 }
 
-SYSCALL_DEFINE(sched_get_priority_min) {
-    long policy = regs.args[0];
+SYSCALL_DEFINE1(sched_get_priority_min, int, policy) {
     if (!valid_policy(policy)) return -EINVAL;
     return rt_policy(policy) ? 1 : 0;
 }
 
-// Out: the round-robin interval in ns (SCHED_RR: RR_TIMESLICE; SCHED_FIFO: 0).
-SYSCALL_DEFINE(sched_rr_get_interval) {
-    if (regs.args[0] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
+// The round-robin interval (SCHED_RR: RR_TIMESLICE; SCHED_FIFO and the fair classes: 0 here).
+SYSCALL_DEFINE2(sched_rr_get_interval, pid_t, pid, struct __kernel_timespec __user *, interval) {
+    if (pid < 0) return -EINVAL;
+    task_struct* p = find_process_by_pid(pid);
     if (!p) return -ESRCH;
-    long ns = p->policy == SCHED_RR ? static_cast<long>(RR_TIMESLICE_MS) * static_cast<long>(NSEC_PER_MSEC) : 0;
-    current->thread.uout.v[0] = ns;
-    return 0;
+    u64 ns = p->policy == SCHED_RR ? static_cast<u64>(RR_TIMESLICE_MS) * NSEC_PER_MSEC : 0;
+    __kernel_timespec t = ns_to_timespec64(ns);
+    return copy_to_user(interval, &t, sizeof t) ? -EFAULT : 0;
 }
 
-// args: pid, the CPU mask. A task running on a CPU it may no longer use moves off it.
-SYSCALL_DEFINE(sched_setaffinity) {
-    if (regs.args[0] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
-    if (!p) return -ESRCH;
-    trace_scope ts("__sched_setaffinity", "pid=%d mask=%#lx", p->pid, regs.args[1]);
+// With CPUMASK_OFFSTACK (Debian's configuration) a cpumask is as long as the CPUs need: one
+// unsigned long for up to 64.
+static constexpr unsigned cpumask_size = sizeof(unsigned long);
+
+static u64 cpu_online_mask() {
     Kernel* k = this_kernel;
-    u64 online = k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
-    u64 mask = static_cast<u64>(regs.args[1]) & online;
-    if (!mask) return ts.ret(-EINVAL);
+    return k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
+}
+
+static long sched_setaffinity(pid_t pid, u64 in_mask) {
+    task_struct* p = find_process_by_pid(pid);
+    if (!p) return -ESRCH;
+    trace_scope ts("sched_setaffinity", "pid=%d mask=%#llx", p->pid, static_cast<unsigned long long>(in_mask));
     if (p->flags & PF_NO_SETAFFINITY) return ts.ret(-EINVAL);  // a per-CPU kernel thread
     if (!check_same_owner(p)) return ts.ret(-EPERM);
+    u64 mask = in_mask & cpu_online_mask();
+    if (!mask) return ts.ret(-EINVAL);
     do_set_cpus_allowed(p, mask);
     return ts.ret(0);
+}
+
+// A shorter mask than the kernel's is taken as zeros beyond it; a longer one is cut.
+SYSCALL_DEFINE3(sched_setaffinity, pid_t, pid, unsigned int, len, unsigned long __user *, user_mask_ptr) {
+    unsigned long new_mask = 0;
+    if (len > cpumask_size) len = cpumask_size;
+    if (copy_from_user(&new_mask, user_mask_ptr, len)) return -EFAULT;
+    return sched_setaffinity(pid, new_mask);
 }
 
 // A task running on a CPU it may no longer use moves off it as it leaves; a queued one moves now.
@@ -500,14 +518,16 @@ void do_set_cpus_allowed(task_struct* p, u64 mask) {
     }
 }
 
-SYSCALL_DEFINE(sched_getaffinity) {
-    if (regs.args[0] < 0) return -EINVAL;
-    task_struct* p = find_process_by_pid(regs.args[0]);
+// Returns the size of the mask it wrote (glibc turns that into 0).
+SYSCALL_DEFINE3(sched_getaffinity, pid_t, pid, unsigned int, len, unsigned long __user *, user_mask_ptr) {
+    if (len * 8u < static_cast<unsigned>(this_kernel->cfg.cpus)) return -EINVAL;  // 32-bit, as in Linux
+    if (len & (sizeof(unsigned long) - 1)) return -EINVAL;
+    task_struct* p = find_process_by_pid(pid);
     if (!p) return -ESRCH;
-    Kernel* k = this_kernel;
-    u64 online = k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
-    current->thread.uout.v[0] = static_cast<long>(p->cpus_mask & online);
-    return 0;
+    unsigned long mask = p->cpus_mask & cpu_online_mask();
+    unsigned retlen = std::min(len, cpumask_size);
+    if (copy_to_user(user_mask_ptr, &mask, retlen)) return -EFAULT;
+    return retlen;
 }
 
 }  // namespace gk

@@ -1,6 +1,7 @@
 // Models kernel/time/hrtimer.c: per-CPU timer queues on the virtual clock, hrtimer_interrupt,
 // and the sleepers behind nanosleep and schedule_hrtimeout.
 #include "glasskernel/linux.h"
+#include "glasskernel/time64.h"
 
 namespace gk {
 
@@ -75,26 +76,34 @@ static long do_nanosleep(u64 expires, unsigned state) {
     return ts.ret(s.task ? -EINTR : 0);
 }
 
+// A sleep cut short tells user memory how much was left (rmtp, if the caller gave one); one
+// cut short when no time was left anyway counts as completed.
+static long nanosleep_copyout(restart_block* restart, u64 expires) {
+    u64 now = this_kernel->now();
+    if (expires <= now) return 0;
+    __kernel_timespec left = ns_to_timespec64(expires - now);
+    if (restart->rmtp && copy_to_user(restart->rmtp, &left, sizeof left)) return -EFAULT;
+    return -ERESTART_RESTARTBLOCK;
+}
+
 static long hrtimer_nanosleep_restart(restart_block* rb) {
     trace_scope ts("hrtimer_nanosleep_restart");
     long r = do_nanosleep(rb->expires, TASK_INTERRUPTIBLE);
     if (r == 0) return ts.ret(0);
-    return ts.ret(-ERESTART_RESTARTBLOCK);
+    return ts.ret(nanosleep_copyout(rb, rb->expires));
 }
 
-long hrtimer_nanosleep(u64 ns, u64* remaining) {
+// The caller has set restart_block.rmtp. The wake-up time saturates rather than wraps.
+long hrtimer_nanosleep(u64 ns) {
     trace_scope ts("hrtimer_nanosleep", "ns=%llu", static_cast<unsigned long long>(ns));
     Kernel* k = this_kernel;
-    u64 expires = k->now() + ns;
+    u64 expires = ktime_add_safe(k->now(), ns);
     long r = do_nanosleep(expires, TASK_INTERRUPTIBLE);
-    if (r == 0) {
-        *remaining = 0;
-        return ts.ret(0);
-    }
-    *remaining = expires > k->now() ? expires - k->now() : 0;
-    current->restart_block.fn = hrtimer_nanosleep_restart;
-    current->restart_block.expires = expires;
-    return ts.ret(-ERESTART_RESTARTBLOCK);
+    if (r == 0) return ts.ret(0);
+    restart_block* restart = &current->restart_block;
+    restart->fn = hrtimer_nanosleep_restart;
+    restart->expires = expires;
+    return ts.ret(nanosleep_copyout(restart, expires));
 }
 
 // Sleep in `state` until expires_abs (KTIME_MAX: no time-out) or a wake-up.

@@ -2,6 +2,7 @@
 // getitimer; ITIMER_REAL fires SIGALRM from an hrtimer (it_real_fn), ITIMER_VIRTUAL and
 // ITIMER_PROF fire SIGVTALRM / SIGPROF when the process's CPU time passes them, checked at the tick.
 #include "glasskernel/syscalls.h"
+#include "glasskernel/time64.h"
 
 namespace gk {
 
@@ -80,43 +81,52 @@ static long do_setitimer(int which, u64 value, u64 interval, u64* ovalue, u64* o
     if (which == ITIMER_REAL) {
         hrtimer_cancel(&sig->real_timer);
         sig->it_real_incr = interval;
-        if (value) hrtimer_start(&sig->real_timer, this_kernel->now() + value, this_kernel->this_cpu);
+        if (value) hrtimer_start(&sig->real_timer, ktime_add_safe(this_kernel->now(), value), this_kernel->this_cpu);
         return ts.ret(0);
     }
     int c = which == ITIMER_PROF ? CPUCLOCK_PROF : CPUCLOCK_VIRT;
     sig->it[c].incr = interval;
-    sig->it[c].expires = value ? process_cputime(t, c) + value : 0;
+    sig->it[c].expires = value ? ktime_add_safe(process_cputime(t, c), value) : 0;
     return ts.ret(0);
 }
 
-static constexpr long MAX_ITIMER_NS = static_cast<long>(INT_MAX) * static_cast<long>(NSEC_PER_SEC);
-
-// args: which, value ns, interval ns. Out: the old value and interval.
-SYSCALL_DEFINE(setitimer) {
-    if (regs.args[1] < 0 || regs.args[2] < 0 || regs.args[1] > MAX_ITIMER_NS || regs.args[2] > MAX_ITIMER_NS) return -EINVAL;
-    u64 ov = 0, oi = 0;
-    long r = do_setitimer(static_cast<int>(regs.args[0]), static_cast<u64>(regs.args[1]), static_cast<u64>(regs.args[2]), &ov, &oi);
-    current->thread.uout.v[0] = static_cast<long>(ov);
-    current->thread.uout.v[1] = static_cast<long>(oi);
-    return r;
+static int get_itimerval(u64* value, u64* interval, const __kernel_old_itimerval __user* i) {
+    __kernel_old_itimerval v;
+    if (copy_from_user(&v, i, sizeof v)) return -EFAULT;
+    if (!timeval_valid(&v.it_value) || !timeval_valid(&v.it_interval)) return -EINVAL;
+    *value = timeval_to_ns(&v.it_value);
+    *interval = timeval_to_ns(&v.it_interval);
+    return 0;
 }
 
-SYSCALL_DEFINE(getitimer) {
-    int which = static_cast<int>(regs.args[0]);
+static int put_itimerval(__kernel_old_itimerval __user* o, u64 value, u64 interval) {
+    __kernel_old_itimerval v{ns_to_kernel_old_timeval(interval), ns_to_kernel_old_timeval(value)};
+    return copy_to_user(o, &v, sizeof v) ? -EFAULT : 0;
+}
+
+// A NULL new value disarms the timer (a misfeature Linux keeps, with a warning).
+SYSCALL_DEFINE3(setitimer, int, which, struct __kernel_old_itimerval __user *, value,
+                struct __kernel_old_itimerval __user *, ovalue) {
+    u64 v = 0, i = 0, ov = 0, oi = 0;
+    if (value) {
+        int error = get_itimerval(&v, &i, value);
+        if (error) return error;
+    }
+    long error = do_setitimer(which, v, i, &ov, &oi);
+    if (error || !ovalue) return error;
+    return put_itimerval(ovalue, ov, oi);
+}
+
+SYSCALL_DEFINE2(getitimer, int, which, struct __kernel_old_itimerval __user *, value) {
     if (which < ITIMER_REAL || which > ITIMER_PROF) return -EINVAL;
     u64 v, i;
     get_itimer(current, which, &v, &i);
-    current->thread.uout.v[0] = static_cast<long>(v);
-    current->thread.uout.v[1] = static_cast<long>(i);
-    return 0;
+    return put_itimerval(value, v, i);
 }
 
 // alarm(seconds): ITIMER_REAL without interval; returns the seconds left on the old one,
 // rounded to the nearest second but never 0 for a pending alarm.
-SYSCALL_DEFINE(alarm) {
-    long seconds = regs.args[0];
-    if (seconds < 0) seconds = 0;
-    if (seconds > INT_MAX) seconds = INT_MAX;
+SYSCALL_DEFINE1(alarm, unsigned int, seconds) {
     u64 ov = 0, oi = 0;
     do_setitimer(ITIMER_REAL, static_cast<u64>(seconds) * NSEC_PER_SEC, 0, &ov, &oi);
     u64 secs = ov / NSEC_PER_SEC, rem_us = (ov % NSEC_PER_SEC) / NSEC_PER_USEC;

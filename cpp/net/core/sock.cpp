@@ -148,64 +148,72 @@ long sock_rcvtimeo(const struct sock* sk, bool noblock) {
 int sock_intr_errno(long timeo) { return timeo == MAX_SCHEDULE_TIMEOUT ? -ERESTARTSYS : -EINTR; }
 
 // SOL_SOCKET options; buffer sizes are doubled for bookkeeping overhead, as Linux does.
-int sock_setsockopt(socket* sock, int level, int optname, long val) {
+// SOL_SOCKET options (sk_setsockopt): an int, read from user memory. Buffer sizes are hints: a
+// request beyond the sysctl maximum is cut to it (as a u32, so a negative one is cut too), and
+// the kernel doubles it to leave room for its bookkeeping.
+int sock_setsockopt(socket* sock, int level, int optname, const char __user* optval, unsigned int optlen) {
+    (void)level;
     struct sock* sk = sock->sk;
     net* n = sock_net(sk);
-    if (level == SOL_IP) {
-        if (optname == IP_TTL) {
-            if (val == -1) val = -1;
-            else if (val < 1 || val > 255) return -EINVAL;
-            inet_sk(sk)->uc_ttl = static_cast<int>(val);
-            return 0;
-        }
-        if (optname == IP_HDRINCL) {
-            if (sk->sk_type != SOCK_RAW) return -ENOPROTOOPT;
-            inet_sk(sk)->hdrincl = val != 0;
-            return 0;
-        }
-        return -ENOPROTOOPT;
-    }
-    if (level != SOL_SOCKET) return -ENOPROTOOPT;
-    int v = static_cast<int>(std::max(std::min(val, static_cast<long>(INT_MAX)), static_cast<long>(INT_MIN)));
+    if (optlen < sizeof(int)) return -EINVAL;
+    int val;
+    if (copy_from_user(&val, optval, sizeof val)) return -EFAULT;
+    bool valbool = val != 0;
     switch (optname) {
-    case SO_REUSEADDR: sk->sk_reuse = v != 0; return 0;
-    case SO_REUSEPORT: sk->sk_reuseport = v != 0; return 0;
-    case SO_BROADCAST: inet_sk(sk)->bcast = v != 0; return 0;
-    case SO_RCVBUF:
-        v = std::min(v, n->rmem_max);
-        sk->sk_rcvbuf = std::max(v * 2, SOCK_MIN_RCVBUF);
-        return 0;
+    case SO_REUSEADDR: sk->sk_reuse = valbool; return 0;
+    case SO_REUSEPORT: sk->sk_reuseport = valbool; return 0;
+    case SO_BROADCAST: inet_sk(sk)->bcast = valbool; return 0;
     case SO_SNDBUF:
-        v = std::min(v, n->wmem_max);
-        sk->sk_sndbuf = std::max(v * 2, SOCK_MIN_SNDBUF);
+        val = static_cast<int>(std::min(static_cast<u32>(val), static_cast<u32>(n->wmem_max)));
+        val = std::min(val, INT_MAX / 2);
+        sk->sk_sndbuf = std::max(val * 2, SOCK_MIN_SNDBUF);
         return 0;
-    case SO_TYPE: case SO_ERROR: case SO_PROTOCOL: case SO_DOMAIN:
+    case SO_RCVBUF:
+        val = static_cast<int>(std::min(static_cast<u32>(val), static_cast<u32>(n->rmem_max)));
+        val = std::min(val, INT_MAX / 2);  // __sock_set_rcvbuf
+        sk->sk_rcvbuf = std::max(val * 2, SOCK_MIN_RCVBUF);
+        return 0;
+    case SO_TYPE: case SO_PROTOCOL: case SO_DOMAIN: case SO_ERROR:
         return -ENOPROTOOPT;  // read-only
     default:
         return -ENOPROTOOPT;
     }
 }
 
-int sock_getsockopt(socket* sock, int level, int optname, long* val) {
+// sk_getsockopt: the value cut to the length the caller offers; the length written back.
+int sock_getsockopt(socket* sock, int level, int optname, char __user* optval, int __user* optlen) {
+    (void)level;
     struct sock* sk = sock->sk;
-    if (level == SOL_IP && optname == IP_TTL) {
-        int ttl = inet_sk(sk)->uc_ttl;
-        *val = ttl == -1 ? sock_net(sk)->ip_default_ttl : ttl;
-        return 0;
-    }
-    if (level != SOL_SOCKET) return -ENOPROTOOPT;
+    int len;
+    if (get_user(len, optlen)) return -EFAULT;
+    if (len < 0) return -EINVAL;
+    int val = 0;
     switch (optname) {
-    case SO_REUSEADDR: *val = sk->sk_reuse; return 0;
-    case SO_REUSEPORT: *val = sk->sk_reuseport; return 0;
-    case SO_BROADCAST: *val = inet_sk(sk)->bcast; return 0;
-    case SO_RCVBUF: *val = sk->sk_rcvbuf; return 0;
-    case SO_SNDBUF: *val = sk->sk_sndbuf; return 0;
-    case SO_TYPE: *val = sk->sk_type; return 0;
-    case SO_PROTOCOL: *val = sk->sk_protocol; return 0;
-    case SO_DOMAIN: *val = sk->skc_family; return 0;
-    case SO_ERROR: *val = -sock_error(sk); return 0;
+    case SO_REUSEADDR: val = sk->sk_reuse; break;
+    case SO_REUSEPORT: val = sk->sk_reuseport; break;
+    case SO_BROADCAST: val = inet_sk(sk)->bcast; break;
+    case SO_RCVBUF: val = sk->sk_rcvbuf; break;
+    case SO_SNDBUF: val = sk->sk_sndbuf; break;
+    case SO_TYPE: val = sk->sk_type; break;
+    case SO_PROTOCOL: val = sk->sk_protocol; break;
+    case SO_DOMAIN: val = sk->skc_family; break;
+    case SO_ERROR: val = -sock_error(sk); break;
     default: return -ENOPROTOOPT;
     }
+    if (len > static_cast<int>(sizeof val)) len = sizeof val;
+    if (copy_to_user(optval, &val, static_cast<unsigned long>(len))) return -EFAULT;
+    return put_user(len, optlen);
+}
+
+// The protocol's own options (everything but SOL_SOCKET) go to sk->sk_prot.
+int sock_common_setsockopt(socket* sock, int level, int optname, const char __user* optval, unsigned int optlen) {
+    struct sock* sk = sock->sk;
+    return sk->sk_prot->setsockopt(sk, level, optname, optval, optlen);
+}
+
+int sock_common_getsockopt(socket* sock, int level, int optname, char __user* optval, int __user* optlen) {
+    struct sock* sk = sock->sk;
+    return sk->sk_prot->getsockopt(sk, level, optname, optval, optlen);
 }
 
 }  // namespace gk

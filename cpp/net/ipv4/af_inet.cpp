@@ -32,7 +32,7 @@ net::~net() {
 }
 
 static int inet_create(net* n, socket* sock, int protocol, int kern);
-static const net_proto_family inet_family_ops = {AF_INET, inet_create};
+static const net_proto_family inet_family_ops = {.family = AF_INET, .create = inet_create};
 
 static int inet_create(net* n, socket* sock, int protocol, int kern) {
     trace_scope ts("inet_create", "type=%d protocol=%d", sock->type, protocol);
@@ -98,21 +98,23 @@ static int inet_autobind(struct sock* sk) {
     return ts.ret(0);
 }
 
-static int __inet_bind(struct sock* sk, const sockaddr_in_k* addr, int addr_len) {
-    trace_scope ts("__inet_bind", "addr=%s port=%u", ip_str(addr->addr).c_str(), addr->port);
+static int __inet_bind(struct sock* sk, struct sockaddr* uaddr, int addr_len) {
+    auto* addr = reinterpret_cast<struct sockaddr_in*>(uaddr);
+    u32 a = ntohl(addr->sin_addr.s_addr);
+    unsigned short snum = ntohs(addr->sin_port);
+    trace_scope ts("__inet_bind", "addr=%s port=%u", ip_str(a).c_str(), snum);
     (void)addr_len;
     inet_sock* inet = inet_sk(sk);
     net* n = sock_net(sk);
-    if (addr->family != AF_INET) {
+    if (addr->sin_family != AF_INET) {
         // AF_UNSPEC is accepted for INADDR_ANY only (compatibility).
-        if (addr->family != AF_UNSPEC || addr->addr != 0) return ts.ret(-EAFNOSUPPORT);
+        if (addr->sin_family != AF_UNSPEC || a != 0) return ts.ret(-EAFNOSUPPORT);
     }
-    int chk = inet_addr_type(n, addr->addr);
-    if (addr->addr != 0 && chk != RTN_LOCAL && chk != RTN_BROADCAST) return ts.ret(-EADDRNOTAVAIL);
-    unsigned short snum = addr->port;
+    int chk = inet_addr_type(n, a);
+    if (a != 0 && chk != RTN_LOCAL && chk != RTN_BROADCAST) return ts.ret(-EADDRNOTAVAIL);
     if (snum && snum < n->ip_unprivileged_port_start && current->real_cred->euid != 0) return ts.ret(-EACCES);
     if (sk->sk_state != TCP_CLOSE || inet->inet_num) return ts.ret(-EINVAL);  // active or already bound
-    inet->inet_rcv_saddr = inet->inet_saddr = addr->addr;
+    inet->inet_rcv_saddr = inet->inet_saddr = a;
     if (chk == RTN_BROADCAST) inet->inet_saddr = 0;
     if (sk->sk_prot->get_port(sk, snum)) {
         inet->inet_saddr = inet->inet_rcv_saddr = 0;
@@ -126,39 +128,41 @@ static int __inet_bind(struct sock* sk, const sockaddr_in_k* addr, int addr_len)
     return ts.ret(0);
 }
 
-int inet_bind(socket* sock, const sockaddr_in_k* addr, int addr_len) {
+int inet_bind(socket* sock, struct sockaddr* uaddr, int addr_len) {
     trace_scope ts("inet_bind");
     struct sock* sk = sock->sk;
-    if (sk->sk_prot->bind) return ts.ret(sk->sk_prot->bind(sk, addr, addr_len));  // raw
-    if (addr_len < 16) return ts.ret(-EINVAL);
-    return ts.ret(__inet_bind(sk, addr, addr_len));
+    if (sk->sk_prot->bind) return ts.ret(sk->sk_prot->bind(sk, uaddr, addr_len));  // raw
+    if (addr_len < static_cast<int>(sizeof(struct sockaddr_in))) return ts.ret(-EINVAL);
+    return ts.ret(__inet_bind(sk, uaddr, addr_len));
 }
 
-int inet_dgram_connect(socket* sock, const sockaddr_in_k* addr, int addr_len, int flags) {
+int inet_dgram_connect(socket* sock, struct sockaddr* uaddr, int addr_len, int flags) {
     trace_scope ts("inet_dgram_connect");
     struct sock* sk = sock->sk;
-    if (addr_len < 2) return ts.ret(-EINVAL);
-    if (addr->family == AF_UNSPEC) return ts.ret(sk->sk_prot->disconnect(sk, flags));
+    if (addr_len < static_cast<int>(sizeof(uaddr->sa_family))) return ts.ret(-EINVAL);
+    if (uaddr->sa_family == AF_UNSPEC) return ts.ret(sk->sk_prot->disconnect(sk, flags));
     if (!inet_sk(sk)->inet_num && !sk->sk_prot->no_autobind && inet_autobind(sk)) return ts.ret(-EAGAIN);
-    return ts.ret(sk->sk_prot->connect(sk, addr, addr_len));
+    return ts.ret(sk->sk_prot->connect(sk, uaddr, addr_len));
 }
 
-int inet_getname(socket* sock, sockaddr_in_k* sin, int peer) {
+int inet_getname(socket* sock, struct sockaddr* uaddr, int peer) {
     struct sock* sk = sock->sk;
     inet_sock* inet = inet_sk(sk);
-    sin->family = AF_INET;
+    auto* sin = reinterpret_cast<struct sockaddr_in*>(uaddr);
+    *sin = sockaddr_in{};
+    sin->sin_family = AF_INET;
     if (peer) {
         if (!inet->inet_dport) return -ENOTCONN;
-        sin->port = inet->inet_dport;
-        sin->addr = inet->inet_daddr;
+        sin->sin_port = htons(inet->inet_dport);
+        sin->sin_addr.s_addr = htonl(inet->inet_daddr);
     } else {
-        sin->port = inet->inet_sport;
-        sin->addr = inet->inet_rcv_saddr ? inet->inet_rcv_saddr : inet->inet_saddr;
+        sin->sin_port = htons(inet->inet_sport);
+        sin->sin_addr.s_addr = htonl(inet->inet_rcv_saddr ? inet->inet_rcv_saddr : inet->inet_saddr);
     }
-    return 16;
+    return sizeof(*sin);
 }
 
-int inet_sendmsg(socket* sock, msghdr_k* msg, size_t size) {
+int inet_sendmsg(socket* sock, msghdr* msg, size_t size) {
     trace_scope ts("inet_sendmsg", "size=%zu", size);
     struct sock* sk = sock->sk;
     // inet_send_prepare: we may need to bind the socket.
@@ -166,11 +170,12 @@ int inet_sendmsg(socket* sock, msghdr_k* msg, size_t size) {
     return ts.ret(sk->sk_prot->sendmsg(sk, msg, size));
 }
 
-int inet_recvmsg(socket* sock, msghdr_k* msg, size_t size, int flags) {
+int inet_recvmsg(socket* sock, msghdr* msg, size_t size, int flags) {
     trace_scope ts("inet_recvmsg", "size=%zu flags=%#x", size, flags);
     struct sock* sk = sock->sk;
     int addr_len = 0;
     int err = sk->sk_prot->recvmsg(sk, msg, size, flags, &addr_len);
+    if (err >= 0) msg->msg_namelen = addr_len;
     return ts.ret(err);
 }
 
@@ -190,18 +195,58 @@ int inet_shutdown(socket* sock, int how) {
 
 static int sock_no_listen(socket*, int) { return -EOPNOTSUPP; }
 
-const proto_ops inet_dgram_ops = {AF_INET, "inet_dgram_ops", inet_release, inet_bind, inet_dgram_connect, inet_getname,
-                                  sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg, datagram_poll};
-const proto_ops inet_sockraw_ops = {AF_INET, "inet_sockraw_ops", inet_release, inet_bind, inet_dgram_connect, inet_getname,
-                                    sock_no_listen, inet_shutdown, inet_sendmsg, inet_recvmsg, datagram_poll};
+const proto_ops inet_dgram_ops = {
+    .family = AF_INET,
+    .name = "inet_dgram_ops",
+    .release = inet_release,
+    .bind = inet_bind,
+    .connect = inet_dgram_connect,
+    .getname = inet_getname,
+    .poll = datagram_poll,
+    .listen = sock_no_listen,
+    .shutdown = inet_shutdown,
+    .setsockopt = sock_common_setsockopt,
+    .getsockopt = sock_common_getsockopt,
+    .sendmsg = inet_sendmsg,
+    .recvmsg = inet_recvmsg,
+};
+
+const proto_ops inet_sockraw_ops = {
+    .family = AF_INET,
+    .name = "inet_sockraw_ops",
+    .release = inet_release,
+    .bind = inet_bind,
+    .connect = inet_dgram_connect,
+    .getname = inet_getname,
+    .poll = datagram_poll,
+    .listen = sock_no_listen,
+    .shutdown = inet_shutdown,
+    .setsockopt = sock_common_setsockopt,
+    .getsockopt = sock_common_getsockopt,
+    .sendmsg = inet_sendmsg,
+    .recvmsg = inet_recvmsg,
+};
 
 // TCP's socket calls: the socket can be created, bound and closed; the connection machinery is
 // not modeled yet, so the rest say EOPNOTSUPP.
-static int inet_stream_connect(socket*, const sockaddr_in_k*, int, int) { return -EOPNOTSUPP; }
-static int inet_stream_sendmsg(socket*, msghdr_k*, size_t) { return -EOPNOTSUPP; }
-static int inet_stream_recvmsg(socket*, msghdr_k*, size_t, int) { return -EOPNOTSUPP; }
-const proto_ops inet_stream_ops = {AF_INET, "inet_stream_ops", inet_release, inet_bind, inet_stream_connect, inet_getname,
-                                   sock_no_listen, inet_shutdown, inet_stream_sendmsg, inet_stream_recvmsg, datagram_poll};
+static int inet_stream_connect(socket*, struct sockaddr*, int, int) { return -EOPNOTSUPP; }
+static int inet_stream_sendmsg(socket*, msghdr*, size_t) { return -EOPNOTSUPP; }
+static int inet_stream_recvmsg(socket*, msghdr*, size_t, int) { return -EOPNOTSUPP; }
+const proto_ops inet_stream_ops = {
+    .family = AF_INET,
+    .name = "inet_stream_ops",
+    .release = inet_release,
+    .bind = inet_bind,
+    .connect = inet_stream_connect,
+    .getname = inet_getname,
+    .poll = datagram_poll,
+    .listen = sock_no_listen,
+    .shutdown = inet_shutdown,
+    .setsockopt = sock_common_setsockopt,
+    .getsockopt = sock_common_getsockopt,
+    .sendmsg = inet_stream_sendmsg,
+    .recvmsg = inet_stream_recvmsg,
+};
 
 extern const net_protocol udp_protocol, icmp_protocol;
 

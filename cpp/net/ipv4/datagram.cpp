@@ -5,20 +5,23 @@
 
 namespace gk {
 
-int ip4_datagram_connect(struct sock* sk, const sockaddr_in_k* usin, int addr_len) {
+int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len) {
+    auto* usin = reinterpret_cast<struct sockaddr_in*>(uaddr);
+    u32 daddr = ntohl(usin->sin_addr.s_addr);
+    u16 dport = ntohs(usin->sin_port);
     trace_scope ts("ip4_datagram_connect");
-    trace_scope ts2("__ip4_datagram_connect", "addr=%s port=%u", ip_str(usin->addr).c_str(), usin->port);
+    trace_scope ts2("__ip4_datagram_connect", "addr=%s port=%u", ip_str(daddr).c_str(), dport);
     inet_sock* inet = inet_sk(sk);
-    if (addr_len < 16) return ts.ret(-EINVAL);
-    if (usin->family != AF_INET) return ts.ret(-EAFNOSUPPORT);
+    if (addr_len < static_cast<int>(sizeof(*usin))) return ts.ret(-EINVAL);
+    if (usin->sin_family != AF_INET) return ts.ret(-EAFNOSUPPORT);
     rtable rt;
-    int err = ip_route_output(sock_net(sk), usin->addr, inet->inet_saddr, &rt);
+    int err = ip_route_output(sock_net(sk), daddr, inet->inet_saddr, &rt);
     if (err) return ts.ret(err);
     if (rt.rt_type == RTN_BROADCAST && !inet->bcast) return ts.ret(-EACCES);
     if (!inet->inet_saddr) inet->inet_saddr = rt.src;
     if (!inet->inet_rcv_saddr) inet->inet_rcv_saddr = rt.src;
-    inet->inet_daddr = usin->addr;
-    inet->inet_dport = usin->port;
+    inet->inet_daddr = daddr;
+    inet->inet_dport = dport;
     sk->sk_state = TCP_ESTABLISHED;
     return ts.ret(0);
 }

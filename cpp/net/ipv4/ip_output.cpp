@@ -176,19 +176,28 @@ int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, i
 
 // The UDP payload with room in front for the UDP, IP and link headers (__ip_append_data),
 // then the IP header (__ip_make_skb). DF is set when the datagram fits (IP_PMTUDISC_WANT).
-sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdrlen, u32 saddr, u32 daddr, const rtable* rt) {
-    trace_scope ts("ip_make_skb", "len=%zu", data.size());
+sk_buff* ip_make_skb(struct sock* sk, msghdr* from, size_t length, unsigned transhdrlen, u32 saddr, u32 daddr,
+                     const rtable* rt, int* err) {
+    trace_scope ts("ip_make_skb", "len=%zu", length);
     net* n = sock_net(sk);
     sk_buff* skb;
     {
         trace_scope as("__ip_append_data");
         unsigned hh = ETH_HLEN + sizeof(iphdr) + 32;
-        skb = alloc_skb(hh + transhdrlen + static_cast<unsigned>(data.size()));
+        skb = alloc_skb(hh + transhdrlen + static_cast<unsigned>(length));
         skb_reserve(skb, hh);
         skb_set_owner_w(skb, sk);
         skb_put(skb, transhdrlen);  // the transport header, filled in by the protocol
         skb_reset_transport_header(skb);
-        if (!data.empty()) memcpy(skb_put(skb, static_cast<unsigned>(data.size())), data.data(), data.size());
+        if (length) {
+            // ip_generic_getfrag: the payload straight from the sender's memory.
+            trace_scope gs("ip_generic_getfrag");
+            if (!copy_from_iter_full(skb_put(skb, static_cast<unsigned>(length)), length, &from->msg_iter)) {
+                kfree_skb(skb);
+                *err = -EFAULT;
+                return nullptr;
+            }
+        }
     }
     trace_scope ms("__ip_make_skb");
     skb->dev = rt->dev;

@@ -36,12 +36,14 @@ static void raw_close(struct sock* sk, long) {
     sk_common_release(sk);
 }
 
-static int raw_bind(struct sock* sk, const sockaddr_in_k* addr, int addr_len) {
+static int raw_bind(struct sock* sk, struct sockaddr* uaddr, int addr_len) {
     trace_scope ts("raw_bind");
-    if (sk->sk_state != TCP_CLOSE || addr_len < 16) return ts.ret(-EINVAL);
-    int type = inet_addr_type(sock_net(sk), addr->addr);
-    if (addr->addr && type != RTN_LOCAL && type != RTN_BROADCAST) return ts.ret(-EADDRNOTAVAIL);
-    inet_sk(sk)->inet_rcv_saddr = inet_sk(sk)->inet_saddr = addr->addr;
+    auto* addr = reinterpret_cast<struct sockaddr_in*>(uaddr);
+    if (sk->sk_state != TCP_CLOSE || addr_len < static_cast<int>(sizeof(struct sockaddr_in))) return ts.ret(-EINVAL);
+    u32 a = ntohl(addr->sin_addr.s_addr);
+    int type = inet_addr_type(sock_net(sk), a);
+    if (a && type != RTN_LOCAL && type != RTN_BROADCAST) return ts.ret(-EADDRNOTAVAIL);
+    inet_sk(sk)->inet_rcv_saddr = inet_sk(sk)->inet_saddr = a;
     return ts.ret(0);
 }
 
@@ -79,16 +81,17 @@ int raw_v4_input(sk_buff* skb) {
     return ts.ret(delivered);
 }
 
-static int raw_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
+static int raw_sendmsg(struct sock* sk, msghdr* msg, size_t len) {
     trace_scope ts("raw_sendmsg", "len=%zu", len);
     inet_sock* inet = inet_sk(sk);
     net* n = sock_net(sk);
     if (len > 0xFFFF) return ts.ret(-EMSGSIZE);
-    if (msg->flags & MSG_OOB) return ts.ret(-EOPNOTSUPP);
+    if (msg->msg_flags & MSG_OOB) return ts.ret(-EOPNOTSUPP);
     u32 daddr;
-    if (msg->has_name) {
-        if (msg->name.family != AF_INET && msg->name.family != AF_UNSPEC) return ts.ret(-EAFNOSUPPORT);
-        daddr = msg->name.addr;
+    if (auto* usin = static_cast<struct sockaddr_in*>(msg->msg_name)) {
+        if (msg->msg_namelen < static_cast<int>(sizeof(*usin))) return ts.ret(-EINVAL);
+        if (usin->sin_family != AF_INET && usin->sin_family != AF_UNSPEC) return ts.ret(-EAFNOSUPPORT);
+        daddr = ntohl(usin->sin_addr.s_addr);
     } else {
         if (sk->sk_state != TCP_ESTABLISHED) return ts.ret(-EDESTADDRREQ);
         daddr = inet->inet_daddr;
@@ -98,17 +101,20 @@ static int raw_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
     if (err) return ts.ret(err);
     if (rt.rt_type == RTN_BROADCAST && !inet->bcast) return ts.ret(-EACCES);
     u32 saddr = inet->inet_saddr ? inet->inet_saddr : rt.src;
-    const std::string& data = *msg->iov;
-    sk_buff* skb = alloc_skb(static_cast<unsigned>(data.size()) + sizeof(iphdr) + ETH_HLEN + 32);
+    sk_buff* skb = alloc_skb(static_cast<unsigned>(len) + sizeof(iphdr) + ETH_HLEN + 32);
     skb_reserve(skb, sizeof(iphdr) + ETH_HLEN + 32);
     skb_set_owner_w(skb, sk);
+    if (inet->hdrincl && len < sizeof(iphdr)) {
+        kfree_skb(skb);
+        return ts.ret(-EINVAL);
+    }
+    // raw_getfrag: the packet straight from the sender's memory.
+    if (!copy_from_iter_full(skb_put(skb, static_cast<unsigned>(len)), len, &msg->msg_iter)) {
+        kfree_skb(skb);
+        return ts.ret(-EFAULT);
+    }
     if (inet->hdrincl) {
         // raw_send_hdrinc: the program wrote the IP header; the kernel fills what it left 0.
-        if (data.size() < sizeof(iphdr)) {
-            kfree_skb(skb);
-            return ts.ret(-EINVAL);
-        }
-        memcpy(skb_put(skb, static_cast<unsigned>(data.size())), data.data(), data.size());
         skb_reset_network_header(skb);
         iphdr* iph = ip_hdr(skb);
         if (!iph->saddr) iph->saddr = htonl(saddr);
@@ -119,7 +125,6 @@ static int raw_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
         skb->protocol = ETH_P_IP;
         err = ip_local_out(skb);
     } else {
-        memcpy(skb_put(skb, static_cast<unsigned>(data.size())), data.data(), data.size());
         skb_reset_transport_header(skb);
         int ttl = inet->uc_ttl == -1 ? n->ip_default_ttl : inet->uc_ttl;
         err = ip_build_and_send(n, skb, saddr, daddr, static_cast<u8>(inet->inet_num), ttl, &rt);
@@ -128,25 +133,49 @@ static int raw_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
     return ts.ret(err ? err : static_cast<int>(len));
 }
 
-static int raw_recvmsg(struct sock* sk, msghdr_k* msg, size_t len, int flags, int* addr_len) {
+static int raw_recvmsg(struct sock* sk, msghdr* msg, size_t len, int flags, int* addr_len) {
     trace_scope ts("raw_recvmsg", "len=%zu", len);
     int off = 0, err = 0;
     sk_buff* skb = __skb_recv_datagram(sk, &sk->sk_receive_queue, flags, &off, &err);
     if (!skb) return ts.ret(err);
-    unsigned copied = std::min(static_cast<unsigned>(len), skb->len);
-    if (copied < skb->len) msg->flags |= MSG_TRUNC;
-    msg->iov->assign(reinterpret_cast<const char*>(skb->data_ptr()), copied);
-    msg->name.family = AF_INET;
-    msg->name.addr = ntohl(ip_hdr(skb)->saddr);
-    msg->name.port = 0;
-    msg->has_name = true;
-    *addr_len = 16;
-    if (flags & MSG_TRUNC) copied = skb->len;
-    if (!(flags & MSG_PEEK)) consume_skb(skb);
-    return ts.ret(static_cast<int>(copied));
+    unsigned copied = static_cast<unsigned>(std::min<size_t>(len, skb->len));
+    if (copied < skb->len) msg->msg_flags |= MSG_TRUNC;
+    err = skb_copy_datagram_msg(skb, 0, msg, static_cast<int>(copied));
+    if (!err) {
+        if (auto* sin = static_cast<struct sockaddr_in*>(msg->msg_name)) {
+            *sin = sockaddr_in{};
+            sin->sin_family = AF_INET;
+            sin->sin_addr.s_addr = ip_hdr(skb)->saddr;
+            *addr_len = sizeof(*sin);
+        }
+        if (flags & MSG_TRUNC) copied = skb->len;
+    }
+    if (!(flags & MSG_PEEK)) consume_skb(skb);  // skb_free_datagram
+    return ts.ret(err ? err : static_cast<int>(copied));
 }
 
-proto raw_prot = {"RAW", raw_close, ip4_datagram_connect, __udp_disconnect, raw_sendmsg, raw_recvmsg, raw_bind,
-                  raw_hash_sk, raw_unhash_sk, nullptr, true};
+static int raw_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen) {
+    return ip_setsockopt(sk, level, optname, optval, optlen);  // no SOL_RAW options are modeled
+}
+
+static int raw_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen) {
+    return ip_getsockopt(sk, level, optname, optval, optlen);
+}
+
+proto raw_prot = {
+    .close = raw_close,
+    .connect = ip4_datagram_connect,
+    .disconnect = __udp_disconnect,
+    .setsockopt = raw_setsockopt,
+    .getsockopt = raw_getsockopt,
+    .sendmsg = raw_sendmsg,
+    .recvmsg = raw_recvmsg,
+    .bind = raw_bind,
+    .hash = raw_hash_sk,
+    .unhash = raw_unhash_sk,
+    .get_port = nullptr,
+    .no_autobind = true,
+    .name = "RAW",
+};
 
 }  // namespace gk

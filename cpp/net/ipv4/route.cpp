@@ -10,9 +10,32 @@
 namespace gk {
 
 std::string ip_str(u32 a) {
-    char b[20];
-    snprintf(b, sizeof b, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-    return b;
+    char b[16];
+    char* p = b;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned o = (a >> shift) & 255;
+        if (o >= 100) *p++ = static_cast<char>('0' + o / 100);
+        if (o >= 10) *p++ = static_cast<char>('0' + o / 10 % 10);
+        *p++ = static_cast<char>('0' + o % 10);
+        if (shift) *p++ = '.';
+    }
+    return std::string(b, static_cast<size_t>(p - b));
+}
+
+// Dotted-quad text to a host-order address (what in4_pton does for the kernel's own parsers).
+bool ip_parse(const std::string& s, u32* out) {
+    u32 addr = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part && (i >= s.size() || s[i++] != '.')) return false;
+        unsigned v = 0, digits = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4) v = v * 10 + static_cast<unsigned>(s[i++] - '0'), digits++;
+        if (!digits || v > 255) return false;
+        addr = addr << 8 | v;
+    }
+    if (i != s.size()) return false;
+    *out = addr;
+    return true;
 }
 
 static u32 prefix_mask(int len) { return len == 0 ? 0 : ~0u << (32 - len); }

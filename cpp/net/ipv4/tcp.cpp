@@ -60,12 +60,31 @@ static void tcp_close(struct sock* sk, long) {
     sk_common_release(sk);
 }
 
-static int tcp_v4_connect(struct sock*, const sockaddr_in_k*, int) { return -EOPNOTSUPP; }
+static int tcp_v4_connect(struct sock*, struct sockaddr*, int) { return -EOPNOTSUPP; }
 static int tcp_disconnect(struct sock*, int) { return -EOPNOTSUPP; }
-static int tcp_sendmsg(struct sock*, msghdr_k*, size_t) { return -EOPNOTSUPP; }
-static int tcp_recvmsg(struct sock*, msghdr_k*, size_t, int, int*) { return -EOPNOTSUPP; }
+static int tcp_sendmsg(struct sock*, msghdr*, size_t) { return -EOPNOTSUPP; }
+static int tcp_recvmsg(struct sock*, msghdr*, size_t, int, int*) { return -EOPNOTSUPP; }
+static int tcp_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen) {
+    return ip_setsockopt(sk, level, optname, optval, optlen);  // no SOL_TCP options are modeled
+}
+static int tcp_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen) {
+    return ip_getsockopt(sk, level, optname, optval, optlen);
+}
 
-proto tcp_prot = {"TCP", tcp_close, tcp_v4_connect, tcp_disconnect, tcp_sendmsg, tcp_recvmsg, nullptr,
-                  tcp_hash, tcp_unhash, inet_csk_get_port, false};
+proto tcp_prot = {
+    .close = tcp_close,
+    .connect = tcp_v4_connect,
+    .disconnect = tcp_disconnect,
+    .setsockopt = tcp_setsockopt,
+    .getsockopt = tcp_getsockopt,
+    .sendmsg = tcp_sendmsg,
+    .recvmsg = tcp_recvmsg,
+    .bind = nullptr,
+    .hash = tcp_hash,
+    .unhash = tcp_unhash,
+    .get_port = inet_csk_get_port,
+    .no_autobind = false,
+    .name = "TCP",
+};
 
 }  // namespace gk

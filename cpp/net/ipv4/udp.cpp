@@ -114,20 +114,22 @@ static int udp_send_skb(sk_buff* skb, u32 saddr, u32 daddr, u16 sport, u16 dport
     return ts.ret(err);
 }
 
-static int udp_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
+static int udp_sendmsg(struct sock* sk, msghdr* msg, size_t len) {
     trace_scope ts("udp_sendmsg", "len=%zu", len);
     inet_sock* inet = inet_sk(sk);
     net* n = sock_net(sk);
     if (len > 0xFFFF) return ts.ret(-EMSGSIZE);
-    if (msg->flags & MSG_OOB) return ts.ret(-EOPNOTSUPP);
+    if (msg->msg_flags & MSG_OOB) return ts.ret(-EOPNOTSUPP);
     u32 daddr;
     u16 dport;
-    if (msg->has_name) {
-        if (msg->name.family != AF_INET) {
-            if (msg->name.family != AF_UNSPEC) return ts.ret(-EAFNOSUPPORT);
+    auto* usin = static_cast<struct sockaddr_in*>(msg->msg_name);
+    if (usin) {
+        if (msg->msg_namelen < static_cast<int>(sizeof(*usin))) return ts.ret(-EINVAL);
+        if (usin->sin_family != AF_INET) {
+            if (usin->sin_family != AF_UNSPEC) return ts.ret(-EAFNOSUPPORT);
         }
-        daddr = msg->name.addr;
-        dport = msg->name.port;
+        daddr = ntohl(usin->sin_addr.s_addr);
+        dport = ntohs(usin->sin_port);
         if (dport == 0) return ts.ret(-EINVAL);
     } else {
         if (sk->sk_state != TCP_ESTABLISHED) return ts.ret(-EDESTADDRREQ);
@@ -147,15 +149,16 @@ static int udp_sendmsg(struct sock* sk, msghdr_k* msg, size_t len) {
     u32 saddr = inet->inet_saddr ? inet->inet_saddr : rt.src;
     err = sock_error(sk);  // sock_alloc_send_skb reports a pending error first
     if (err) return ts.ret(err);
-    err = sock_wait_for_wmem(sk, msg->flags & MSG_DONTWAIT);
+    err = sock_wait_for_wmem(sk, msg->msg_flags & MSG_DONTWAIT);
     if (err) return ts.ret(err);
-    sk_buff* skb = ip_make_skb(sk, *msg->iov, sizeof(udphdr), saddr, daddr, &rt);
+    sk_buff* skb = ip_make_skb(sk, msg, len, sizeof(udphdr), saddr, daddr, &rt, &err);
+    if (!skb) return ts.ret(err);
     err = udp_send_skb(skb, saddr, daddr, inet->inet_sport, dport);
     inet->tx_datagrams++;
     return ts.ret(err ? err : static_cast<int>(len));
 }
 
-static int udp_recvmsg(struct sock* sk, msghdr_k* msg, size_t len, int flags, int* addr_len) {
+static int udp_recvmsg(struct sock* sk, msghdr* msg, size_t len, int flags, int* addr_len) {
     trace_scope ts("udp_recvmsg", "len=%zu flags=%#x", len, flags);
     net* n = sock_net(sk);
     int off = 0, err = 0;
@@ -165,16 +168,27 @@ static int udp_recvmsg(struct sock* sk, msghdr_k* msg, size_t len, int flags, in
         skb = __skb_recv_datagram(sk, &sk->sk_receive_queue, flags, &off, &err);
     }
     if (!skb) return ts.ret(err);
+    bool peeking = flags & MSG_PEEK;
     unsigned ulen = skb->len - sizeof(udphdr);
-    unsigned copied = std::min(static_cast<unsigned>(len), ulen);
-    if (copied < ulen) msg->flags |= MSG_TRUNC;
-    msg->iov->assign(reinterpret_cast<const char*>(skb->data_ptr() + sizeof(udphdr)), copied);
-    iphdr* iph = ip_hdr(skb);
-    msg->name.family = AF_INET;
-    msg->name.port = ntohs(udp_hdr(skb)->source);
-    msg->name.addr = ntohl(iph->saddr);
-    msg->has_name = true;
-    *addr_len = 16;
+    unsigned copied = std::min(static_cast<unsigned>(std::min<size_t>(len, UINT_MAX)), ulen);
+    if (copied < ulen) msg->msg_flags |= MSG_TRUNC;
+    err = skb_copy_datagram_msg(skb, sizeof(udphdr), msg, static_cast<int>(copied));
+    if (err) {
+        // The receiver's buffer faulted: the datagram is lost, counted as an input error.
+        if (!peeking) {
+            sk->sk_drops++;
+            n->udp.InErrors++;
+            kfree_skb(skb);
+        }
+        return ts.ret(err);
+    }
+    if (auto* sin = static_cast<struct sockaddr_in*>(msg->msg_name)) {
+        *sin = sockaddr_in{};
+        sin->sin_family = AF_INET;
+        sin->sin_port = udp_hdr(skb)->source;  // both already in network order
+        sin->sin_addr.s_addr = ip_hdr(skb)->saddr;
+        *addr_len = sizeof(*sin);
+    }
     if (flags & MSG_TRUNC) copied = ulen;  // the real length
     if (!(flags & MSG_PEEK)) {
         n->udp.InDatagrams++;
@@ -326,7 +340,28 @@ static int udp_err(sk_buff* skb, u32 info) {
 
 const net_protocol udp_protocol = {"udp", udp_rcv, udp_err};
 
-proto udp_prot = {"UDP", udp_lib_close, ip4_datagram_connect, __udp_disconnect, udp_sendmsg, udp_recvmsg, nullptr,
-                  udp_lib_hash, udp_lib_unhash, udp_v4_get_port, false};
+static int udp_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen) {
+    return ip_setsockopt(sk, level, optname, optval, optlen);  // no SOL_UDP options are modeled
+}
+
+static int udp_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen) {
+    return ip_getsockopt(sk, level, optname, optval, optlen);
+}
+
+proto udp_prot = {
+    .close = udp_lib_close,
+    .connect = ip4_datagram_connect,
+    .disconnect = __udp_disconnect,
+    .setsockopt = udp_setsockopt,
+    .getsockopt = udp_getsockopt,
+    .sendmsg = udp_sendmsg,
+    .recvmsg = udp_recvmsg,
+    .bind = nullptr,
+    .hash = udp_lib_hash,
+    .unhash = udp_lib_unhash,
+    .get_port = udp_v4_get_port,
+    .no_autobind = false,
+    .name = "UDP",
+};
 
 }  // namespace gk

@@ -1,57 +1,102 @@
-// Models arch/x86/entry/syscall_64.c and common.c: sys_call_table and do_syscall_64.
+// Models arch/x86/entry/syscall_64.c and common.c: sys_call_table, built from syscall_64.tbl, and
+// do_syscall_64, which entry_SYSCALL_64 calls with the registers saved in pt_regs.
 #include <array>
+#include <cstdio>
 
+#include "glasskernel/asm/unistd_64.h"
 #include "glasskernel/syscalls.h"
 
 namespace gk {
 
-using sys_call_ptr_t = long (*)(const syscall_regs&);
-constexpr int NR_syscalls = 335;
+// Every entry point the table names, declared weak: one that no SYSCALL_DEFINE provides stays
+// null and becomes sys_ni_syscall, as Linux's cond_syscall does for calls configured out.
+#define __SYSCALL(nr, name, entry)                                                                 \
+    extern long __x64_##entry(const struct pt_regs*) __attribute__((weak, visibility("hidden")));  \
+    extern const syscall_metadata __syscall_meta_##entry __attribute__((weak, visibility("hidden")));
+#include "glasskernel/asm/syscalls_64.h"
+#undef __SYSCALL
 
-struct syscall_table {
-    std::array<sys_call_ptr_t, NR_syscalls> fn{};
-    std::array<const char*, NR_syscalls> name{};
-    syscall_table() {
-#define FILL(nr, sym) fn[nr] = __x64_sys_##sym; name[nr] = #sym;
-        SYSCALLS(FILL)
-#undef FILL
+long sys_ni_syscall() { return -ENOSYS; }
+long __x64_sys_ni_syscall(const struct pt_regs*) { return sys_ni_syscall(); }
+
+struct sys_call_table_t {
+    std::array<syscall_table_entry, __NR_syscalls> e{};
+    sys_call_table_t() {
+        for (long nr = 0; nr < __NR_syscalls; nr++) e[nr] = {nr, nullptr, "sys_ni_syscall", __x64_sys_ni_syscall, nullptr};
+#define __SYSCALL(nr, name, entry)                                  \
+    if (&__x64_##entry != nullptr)                                  \
+        e[nr] = {nr, #name, #entry, __x64_##entry, &__syscall_meta_##entry}; \
+    else                                                            \
+        e[nr] = {nr, #name, #entry, __x64_sys_ni_syscall, nullptr};
+#include "glasskernel/asm/syscalls_64.h"
+#undef __SYSCALL
     }
 };
-static const syscall_table sys_call_table;
+static const sys_call_table_t sys_call_table;
 
-const char* syscall_name(long nr) {
-    if (nr < 0 || nr >= NR_syscalls || !sys_call_table.name[nr]) return nullptr;
-    return sys_call_table.name[nr];
+long syscall_table_size() { return __NR_syscalls; }
+
+const syscall_table_entry* syscall_entry(long nr) {
+    if (nr < 0 || nr >= __NR_syscalls) return nullptr;
+    return &sys_call_table.e[static_cast<size_t>(nr)];
+}
+
+std::string syscall_trace_args(const void* m, const void* r) {
+    auto* meta = static_cast<const syscall_metadata*>(m);
+    auto* regs = static_cast<const pt_regs*>(r);
+    const unsigned long vals[6] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
+    std::string out;
+    char buf[64];
+    for (int i = 0; i < meta->nb_args; i++) {
+        const uapi_type* t = meta->utypes[i];
+        if (t->kind == uapi_kind::POINTER)
+            snprintf(buf, sizeof buf, "%#lx", vals[i]);
+        else if (t->is_signed)
+            snprintf(buf, sizeof buf, "%ld", t->size == 8 ? static_cast<long>(vals[i]) : static_cast<long>(static_cast<int>(vals[i])));
+        else
+            snprintf(buf, sizeof buf, "%#lx", t->size == 8 ? vals[i] : static_cast<unsigned long>(static_cast<unsigned>(vals[i])));
+        if (i) out += ' ';
+        out += meta->args[i];
+        out += '=';
+        out += buf;
+    }
+    return out;
 }
 
 // entry_SYSCALL_64 saves user mode's registers in the task's pt_regs: the number arrives in rax
 // and is kept in orig_ax (ax starts as -ENOSYS and ends as the return value), the arguments in
-// rdi, rsi, rdx, r10, r8, r9. The model has no user addresses, so ip and sp stay 0.
+// rdi, rsi, rdx, r10, r8, r9.
 static pt_regs* save_user_regs(const syscall_regs& regs) {
     pt_regs* pt = &current->thread.pt;
     pt->orig_ax = static_cast<unsigned long>(regs.nr);
     pt->ax = static_cast<unsigned long>(-ENOSYS);
-    pt->di = static_cast<unsigned long>(regs.args[0]);
-    pt->si = static_cast<unsigned long>(regs.args[1]);
-    pt->dx = static_cast<unsigned long>(regs.args[2]);
-    pt->r10 = static_cast<unsigned long>(regs.args[3]);
-    pt->r8 = static_cast<unsigned long>(regs.args[4]);
-    pt->r9 = static_cast<unsigned long>(regs.args[5]);
+    pt->di = regs.di;
+    pt->si = regs.si;
+    pt->dx = regs.dx;
+    pt->r10 = regs.r10;
+    pt->r8 = regs.r8;
+    pt->r9 = regs.r9;
+    pt->sp = regs.sp;
     pt->cs = __USER_CS;
     pt->ss = __USER_DS;
     pt->flags = X86_EFLAGS_FIXED | X86_EFLAGS_IF;
     return pt;
 }
 
+// The number is unsigned here, as in do_syscall_x64: a negative one is simply out of range.
 long do_syscall_64(const syscall_regs& regs) {
     Kernel* k = this_kernel;
     k->charge(k->costs.syscall);
     pt_regs* pt = save_user_regs(regs);
-    long nr = regs.nr;
-    long ret = -ENOSYS;
-    if (nr >= 0 && nr < NR_syscalls && sys_call_table.fn[nr]) ret = sys_call_table.fn[nr](regs);
+    unsigned long unr = static_cast<unsigned long>(regs.nr);
+    long ret = unr < static_cast<unsigned long>(__NR_syscalls) ? sys_call_table.e[unr].fn(pt) : sys_ni_syscall();
     pt->ax = static_cast<unsigned long>(ret);
     return ret;
+}
+
+const char* syscall_name(long nr) {
+    const syscall_table_entry* e = syscall_entry(nr);
+    return e ? e->name : nullptr;
 }
 
 }  // namespace gk

@@ -55,6 +55,7 @@ inline udphdr* udp_hdr(sk_buff* skb) { return reinterpret_cast<udphdr*>(skb_tran
 inline icmphdr* icmp_hdr(sk_buff* skb) { return reinterpret_cast<icmphdr*>(skb_transport_header(skb)); }
 inline ethhdr* eth_hdr(sk_buff* skb) { return reinterpret_cast<ethhdr*>(skb_mac_header(skb)); }
 std::string ip_str(u32 host_order_addr);
+bool ip_parse(const std::string& s, u32* host_order_addr);
 
 // ---- routing ----
 enum rtn_type { RTN_UNICAST = 1, RTN_LOCAL = 2, RTN_BROADCAST = 3, RTN_UNREACHABLE = 7 };
@@ -173,6 +174,7 @@ struct net {
     int ip_local_port_range[2] = {32768, 60999};
     int ip_unprivileged_port_start = 1024;
     int rmem_max = SYSCTL_MEM_MAX, wmem_max = SYSCTL_MEM_MAX;
+    int somaxconn = 4096;  // net.core.somaxconn
     u64 ipfrag_time = 30ULL * 1000000000ULL;
     unsigned udp_port_rover = 0;
     u16 ip_id = 0;
@@ -204,9 +206,13 @@ void neigh_add_permanent(net* n, u32 ip, const u8* ha, net_device* dev);
 int ip_local_out(sk_buff* skb);
 int ip_output(sk_buff* skb);
 int ip_rcv(sk_buff* skb, net_device* dev);
-sk_buff* ip_make_skb(struct sock* sk, const std::string& data, unsigned transhdrlen, u32 saddr, u32 daddr, const rtable* rt);
+sk_buff* ip_make_skb(struct sock* sk, msghdr* from, size_t length, unsigned transhdrlen, u32 saddr, u32 daddr,
+                     const rtable* rt, int* err);
 int ip_send_skb(net* n, sk_buff* skb);
-int ip4_datagram_connect(struct sock* sk, const sockaddr_in_k* usin, int addr_len);
+int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len);
+int ip_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen);
+int ip_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen);
+int skb_copy_datagram_msg(const sk_buff* from, int offset, msghdr* msg, int size);
 int __udp_disconnect(struct sock* sk, int flags);
 int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, int ttl, const rtable* rt);
 sk_buff* ip_defrag(net* n, sk_buff* skb);

@@ -45,6 +45,7 @@ struct sk_buff {
     u32 rt_gateway = 0;         // the route chosen for it (skb_dst): next hop, host order
     u8 rt_type = 0;
     u8* data_ptr() { return head->data() + data; }
+    const u8* data_ptr() const { return head->data() + data; }
 };
 
 using sk_buff_list = boost::intrusive::list<

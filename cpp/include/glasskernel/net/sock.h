@@ -10,6 +10,8 @@
 
 #include "glasskernel/fs.h"
 #include "glasskernel/net/skbuff.h"
+#include "glasskernel/uapi/socket.h"
+#include "glasskernel/uio.h"
 #include "glasskernel/wait.h"
 
 namespace gk {
@@ -22,8 +24,10 @@ struct net;
 constexpr int AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17, NPROTO = 46;
 constexpr int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_MAX = 11, SOCK_TYPE_MASK = 0xf;
 constexpr int SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
-constexpr int IPPROTO_IP = 0, IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_RAW = 255, IPPROTO_MAX = 256;
-constexpr int MSG_OOB = 1, MSG_PEEK = 2, MSG_DONTROUTE = 4, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
+constexpr int IPPROTO_IP = 0, IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_RAW = 255, IPPROTO_MPTCP = 262,
+              IPPROTO_MAX = 263;
+constexpr int MSG_OOB = 1, MSG_PEEK = 2, MSG_DONTROUTE = 4, MSG_CTRUNC = 8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40,
+              MSG_WAITALL = 0x100, MSG_CMSG_CLOEXEC = 0x40000000;
 constexpr int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8,
               SO_REUSEPORT = 15, SO_PROTOCOL = 38, SO_DOMAIN = 39;
 constexpr int SOL_IP = 0, IP_TTL = 2, IP_HDRINCL = 3;
@@ -36,46 +40,57 @@ enum socket_state { SS_FREE = 0, SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS
 // sk_state uses TCP's numbers for every protocol.
 enum { TCP_ESTABLISHED = 1, TCP_CLOSE = 7 };
 
-// A socket address as user space passes it (struct sockaddr_in); addresses in host order here.
-struct sockaddr_in_k {
-    int family = AF_UNSPEC;
-    u16 port = 0;
-    u32 addr = 0;
+// include/linux/socket.h: what a send or receive carries through the layers. msg_name points at
+// a kernel copy of the address (move_addr_to_kernel); msg_iter over the data.
+struct msghdr {
+    void* msg_name = nullptr;
+    int msg_namelen = 0;
+    iov_iter msg_iter;
+    unsigned int msg_flags = 0;
 };
+inline size_t msg_data_left(const msghdr* msg) { return iov_iter_count(&msg->msg_iter); }
 
-struct msghdr_k {
-    sockaddr_in_k name;      // msg_name
-    bool has_name = false;
-    std::string* iov = nullptr;  // the user buffer: filled by recvmsg, read by sendmsg
-    int flags = 0;           // msg_flags on return (MSG_TRUNC)
+// The user's struct msghdr (include/linux/socket.h's user_msghdr).
+struct user_msghdr {
+    void __user* msg_name;
+    int msg_namelen;
+    iovec __user* msg_iov;
+    size_t msg_iovlen;
+    void __user* msg_control;
+    size_t msg_controllen;
+    unsigned int msg_flags;
 };
 
 struct proto_ops {
     int family;
     const char* name;
     int (*release)(socket* sock);
-    int (*bind)(socket* sock, const sockaddr_in_k* addr, int addr_len);
-    int (*connect)(socket* sock, const sockaddr_in_k* addr, int addr_len, int flags);
-    int (*getname)(socket* sock, sockaddr_in_k* addr, int peer);
+    int (*bind)(socket* sock, struct sockaddr* uaddr, int addr_len);
+    int (*connect)(socket* sock, struct sockaddr* uaddr, int addr_len, int flags);
+    int (*getname)(socket* sock, struct sockaddr* uaddr, int peer);  // the address's length, or -errno
+    unsigned (*poll)(::gk::file* f, socket* sock, poll_table* wait);
     int (*listen)(socket* sock, int backlog);
     int (*shutdown)(socket* sock, int how);
-    int (*sendmsg)(socket* sock, msghdr_k* msg, size_t len);
-    int (*recvmsg)(socket* sock, msghdr_k* msg, size_t len, int flags);
-    unsigned (*poll)(::gk::file* f, socket* sock, poll_table* wait);
+    int (*setsockopt)(socket* sock, int level, int optname, const char __user* optval, unsigned int optlen);
+    int (*getsockopt)(socket* sock, int level, int optname, char __user* optval, int __user* optlen);
+    int (*sendmsg)(socket* sock, msghdr* m, size_t total_len);
+    int (*recvmsg)(socket* sock, msghdr* m, size_t total_len, int flags);
 };
 
 struct proto {
-    const char* name;
     void (*close)(struct sock* sk, long timeout);
-    int (*connect)(struct sock* sk, const sockaddr_in_k* addr, int addr_len);
+    int (*connect)(struct sock* sk, struct sockaddr* uaddr, int addr_len);
     int (*disconnect)(struct sock* sk, int flags);
-    int (*sendmsg)(struct sock* sk, msghdr_k* msg, size_t len);
-    int (*recvmsg)(struct sock* sk, msghdr_k* msg, size_t len, int flags, int* addr_len);
-    int (*bind)(struct sock* sk, const sockaddr_in_k* addr, int addr_len);  // raw only
+    int (*setsockopt)(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen);
+    int (*getsockopt)(struct sock* sk, int level, int optname, char __user* optval, int __user* option);
+    int (*sendmsg)(struct sock* sk, msghdr* msg, size_t len);
+    int (*recvmsg)(struct sock* sk, msghdr* msg, size_t len, int flags, int* addr_len);
+    int (*bind)(struct sock* sk, struct sockaddr* addr, int addr_len);  // raw only
     int (*hash)(struct sock* sk);
     void (*unhash)(struct sock* sk);
     int (*get_port)(struct sock* sk, unsigned short snum);
     bool no_autobind;
+    const char* name;
 };
 
 struct net_proto_family {
@@ -180,14 +195,16 @@ int sock_intr_errno(long timeo);
 unsigned datagram_poll(::gk::file* f, socket* sock, poll_table* wait);
 sk_buff* __skb_recv_datagram(struct sock* sk, sk_buff_head* queue, int flags, int* off, int* err);
 int sock_register(net* net, const net_proto_family* ops);
-int sock_sendmsg(socket* sock, msghdr_k* msg, size_t len);
-int sock_recvmsg(socket* sock, msghdr_k* msg, size_t len, int flags);
-int sock_setsockopt(socket* sock, int level, int optname, long val);
-int sock_getsockopt(socket* sock, int level, int optname, long* val);
+int sock_sendmsg(socket* sock, msghdr* msg);
+int sock_recvmsg(socket* sock, msghdr* msg, int flags);
+int sock_setsockopt(socket* sock, int level, int optname, const char __user* optval, unsigned int optlen);
+int sock_getsockopt(socket* sock, int level, int optname, char __user* optval, int __user* optlen);
+int sock_common_setsockopt(socket* sock, int level, int optname, const char __user* optval, unsigned int optlen);
+int sock_common_getsockopt(socket* sock, int level, int optname, char __user* optval, int __user* optlen);
 int sock_create_kern(int family, int type, int protocol, socket** res);
-int kernel_bind(socket* sock, const sockaddr_in_k* addr);
-int kernel_sendmsg(socket* sock, msghdr_k* msg, const std::string& data);
-int kernel_recvmsg(socket* sock, msghdr_k* msg, std::string* buf, size_t size, int flags);
+int kernel_bind(socket* sock, struct sockaddr* addr, int addrlen);
+int kernel_sendmsg(socket* sock, msghdr* msg, void* data, size_t len);
+int kernel_recvmsg(socket* sock, msghdr* msg, void* buf, size_t size, int flags);
 void sock_release(socket* sock);
 int proto_register(net* net, proto* prot);
 
