@@ -4,6 +4,7 @@
 
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
+#include "glasskernel/net/ip.h"
 #include "glasskernel/net/sock.h"
 
 namespace gk {
@@ -29,7 +30,16 @@ void bind_constants(py::module_& m) {
     C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_BROADCAST); C(SO_SNDBUF); C(SO_RCVBUF); C(SO_TYPE);
     C(SO_ERROR); C(SO_PROTOCOL); C(SO_DOMAIN); C(IP_TTL); C(IP_HDRINCL);
     C(MSG_PEEK); C(MSG_TRUNC); C(MSG_DONTWAIT); C(IPPROTO_MAX);
+    // interrupts (include/linux/irqreturn.h, interrupt.h) and netfilter verdicts and hooks
+    C(IRQ_NONE); C(IRQ_HANDLED); C(IRQ_WAKE_THREAD); C(NR_IRQS);
+    C(HI_SOFTIRQ); C(TIMER_SOFTIRQ); C(NET_TX_SOFTIRQ); C(NET_RX_SOFTIRQ); C(BLOCK_SOFTIRQ); C(IRQ_POLL_SOFTIRQ);
+    C(TASKLET_SOFTIRQ); C(SCHED_SOFTIRQ); C(HRTIMER_SOFTIRQ); C(RCU_SOFTIRQ); C(NR_SOFTIRQS);
+    C(NF_DROP); C(NF_ACCEPT);
+    C(NF_INET_PRE_ROUTING); C(NF_INET_LOCAL_IN); C(NF_INET_FORWARD); C(NF_INET_LOCAL_OUT); C(NF_INET_POST_ROUTING);
 #undef C
+    py::list names;
+    for (int i = 0; i < NR_SOFTIRQS; i++) names.append(softirq_to_name[i]);
+    m.attr("softirq_to_name") = py::tuple(names);
 }
 
 }  // namespace gk

@@ -1,135 +1,165 @@
-// Python access to interrupts: top halves, tasklets and softirq actions written in Python (run as
-// upcalls from interrupt context), devices raising lines at virtual times, /proc/interrupts.
+// Python access to interrupts: top halves, threaded handlers, tasklets, timers, work items and
+// softirq actions written in Python (host code behind Linux's function pointers: see
+// engine/host_callback.h), devices raising lines at virtual times, /proc/interrupts.
 #include "bindings/views.h"
+#include "engine/host_callback.h"
 
 namespace gk {
 
-// Calls a Python wrapper that returns (irqreturn, [(kind, arg), ...]): the actions are carried
-// out by the kernel when the upcall returns (0 raise_softirq, 1 tasklet_schedule, 2 tasklet_hi).
-struct py_irq_upcall : irq_upcall {
+// What a Python callback learns about its call (what host_call says).
+struct HostCallView {
+    std::string kind;
+    int irq = -1;
+    int cpu = 0;
+};
+
+// Host code in Python: the wrapper made in python/glasskernel/interrupts.py, called with the
+// HostCallView; its int result is the irqreturn (or the netfilter verdict).
+struct py_host_fn : host_fn {
     py::object fn;
-    py::object dev_id;
-    int call(Kernel& k, int irq, long data) override {
-        py::object r = fn(irq, k.this_cpu, data);
-        py::tuple t = r.cast<py::tuple>();
-        for (auto item : t[1].cast<py::list>()) {
-            py::tuple a = item.cast<py::tuple>();
-            int kind = a[0].cast<int>();
-            long arg = a[1].cast<long>();
-            if (kind == 0 && (arg < 0 || arg >= NR_SOFTIRQS)) throw py::value_error("no softirq " + std::to_string(arg));
-            if (kind == 1 || kind == 2) {
-                if (arg < 0 || static_cast<size_t>(arg) >= k.py_tasklets.size()) throw py::value_error("no such tasklet");
-                arg = reinterpret_cast<long>(k.py_tasklets[arg].get());
-            } else if (kind == 5) {
-                if ((arg & 0xffff) >= static_cast<long>(k.py_timers.size())) throw py::value_error("no such timer");
-            } else if (kind == 3 || kind == 4) {
-                long id = kind == 4 ? (arg & 0xffff) : arg;
-                if (id < 0 || static_cast<size_t>(id) >= k.py_works.size()) throw py::value_error("no such work item");
-            }
-            k.upcall_actions.emplace_back(kind, arg);
-        }
-        return t[0].cast<int>();
+    explicit py_host_fn(py::object f) : fn(std::move(f)) {}
+    long call(Kernel&, const host_call& c, std::vector<host_request>*) override {
+        py::object r = fn(HostCallView{c.kind, c.irq, c.cpu});
+        return r.is_none() ? 0 : r.cast<long>();
     }
 };
 
-static void refuse(Kernel& k) {
-    if (k.stop.stopped) throw std::runtime_error("the kernel is stopped inside a function; call k.run() first");
+std::shared_ptr<host_fn> make_py_host_fn(py::object fn) { return std::make_shared<py_host_fn>(std::move(fn)); }
+
+// Inside a callback, host code's kernel calls are queued and carried out in kernel context when
+// it returns (they are calls Linux allows in any context). Anywhere else while the kernel runs,
+// or stopped inside a function, they would run in the middle of kernel code: refused.
+static bool defer_or_refuse(Kernel& k, const host_request& r, const char* what) {
+    if (host_defer(&k, r)) return true;
+    refuse_while_running(k, what);
+    return false;
+}
+
+struct TaskletView {
+    std::shared_ptr<Kernel> k;
+    host_tasklet* h;
+};
+struct TimerView {
+    std::shared_ptr<Kernel> k;
+    host_timer* h;
+};
+struct WorkView {
+    std::shared_ptr<Kernel> k;
+    host_work* h;
+};
+
+static void raise_oserror(int err, const std::string& what) {
+    PyErr_SetObject(PyExc_OSError, py::make_tuple(err, std::string(strerror(err)) + ": " + what).ptr());
+    throw py::error_already_set();
 }
 
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
-    (void)m;
-    cls.def("_request_irq", [](Kernel& k, int irq, py::object wrapper, bool shared, const std::string& name, py::object dev_id) {
-           refuse(k);
-           auto up = std::make_shared<py_irq_upcall>();
-           up->fn = wrapper;
-           up->dev_id = dev_id;
+    py::class_<HostCallView>(m, "HostCall", "What a Python callback is told about the kernel's call.")
+        .def_readonly("kind", &HostCallView::kind, "irq, irq_thread, tasklet, timer, work, softirq or nf_hook")
+        .def_readonly("irq", &HostCallView::irq)
+        .def_readonly("cpu", &HostCallView::cpu);
+
+    py::class_<TaskletView>(m, "TaskletStruct", "A tasklet_struct whose callback is Python.")
+        .def_property_readonly("name", [](const TaskletView& v) { return v.h->tasklet.name; })
+        .def_property_readonly("state", [](const TaskletView& v) { return v.h->tasklet.state; })
+        .def_property_readonly("count", [](const TaskletView& v) { return v.h->tasklet.count; })
+        .def_property_readonly("runs", [](const TaskletView& v) { return v.h->tasklet.runs; })
+        .def("schedule", [](const TaskletView& v, bool hi) {
+            if (defer_or_refuse(*v.k, tasklet_schedule_req{&v.h->tasklet, hi}, "scheduling a tasklet")) return;
+            kernel_context ctx(v.k.get());
+            hi ? tasklet_hi_schedule(&v.h->tasklet) : tasklet_schedule(&v.h->tasklet);
+        }, py::arg("hi") = false)
+        .def("disable", [](const TaskletView& v) {
+            refuse_while_running(*v.k, "disabling a tasklet");
+            tasklet_disable(&v.h->tasklet);
+        })
+        .def("enable", [](const TaskletView& v) {
+            refuse_while_running(*v.k, "enabling a tasklet");
+            tasklet_enable(&v.h->tasklet);
+        });
+
+    py::class_<TimerView>(m, "TimerList", "A timer_list on a timer wheel whose function is Python.")
+        .def_property_readonly("name", [](const TimerView& v) { return v.h->timer.name; })
+        .def_property_readonly("expires", [](const TimerView& v) { return v.h->timer.expires; })
+        .def_property_readonly("pending", [](const TimerView& v) { return timer_pending(&v.h->timer); })
+        .def_property_readonly("runs", [](const TimerView& v) { return v.h->timer.runs; })
+        .def_property_readonly("fired_at", [](const TimerView& v) { return v.h->timer.fired_at_jiffies; })
+        .def_property_readonly("bucket", [](const TimerView& v) { return v.h->timer.idx; })
+        .def("mod", [](const TimerView& v, unsigned long expires) -> int {
+            int was = timer_pending(&v.h->timer);
+            if (defer_or_refuse(*v.k, mod_timer_req{&v.h->timer, expires}, "mod_timer")) return was;
+            kernel_context ctx(v.k.get());
+            v.k->this_cpu = 0;
+            return mod_timer(&v.h->timer, expires);
+        })
+        .def("delete", [](const TimerView& v) -> int {
+            int was = timer_pending(&v.h->timer);
+            if (defer_or_refuse(*v.k, del_timer_req{&v.h->timer}, "del_timer")) return was;
+            kernel_context ctx(v.k.get());
+            return del_timer(&v.h->timer);
+        });
+
+    py::class_<WorkView>(m, "WorkStruct", "A work_struct (delayed_work) whose function is Python.")
+        .def_property_readonly("name", [](const WorkView& v) { return v.h->dwork.work.name; })
+        .def_property_readonly("runs", [](const WorkView& v) { return v.h->dwork.work.runs; })
+        .def_property_readonly("pending", [](const WorkView& v) { return (v.h->dwork.work.data & WORK_STRUCT_PENDING) != 0; })
+        .def("queue", [](const WorkView& v, int cpu, u64 delay_ns) -> bool {
+            if (cpu < 0 || cpu >= v.k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            bool idle = !(v.h->dwork.work.data & WORK_STRUCT_PENDING) && !hrtimer_active(&v.h->dwork.timer);
+            if (defer_or_refuse(*v.k, queue_work_req{&v.h->dwork, cpu, delay_ns}, "queue_work")) return idle;
+            kernel_context ctx(v.k.get());
+            v.k->this_cpu = cpu;
+            return delay_ns ? queue_delayed_work(&v.h->dwork, delay_ns) : queue_work_on(cpu, &v.h->dwork.work);
+        }, py::arg("cpu") = 0, py::arg("delay_ns") = 0);
+
+    cls.def("_request_irq", [](Kernel& k, int irq, py::object handler, py::object thread_fn, bool shared, const std::string& name,
+                               py::object dev_id) {
+           refuse_while_running(k, thread_fn.is_none() ? "request_irq()" : "request_threaded_irq()");
            kernel_context ctx(&k);
            unsigned long flags = shared ? static_cast<unsigned long>(IRQF_SHARED) : 0ul;
-           int r = request_py_irq(irq, up, flags, name, dev_id.is_none() ? nullptr : dev_id.ptr());
-           if (r < 0) {
-               PyErr_SetObject(PyExc_OSError, py::make_tuple(-r, std::string(strerror(-r)) + ": request_irq " + std::to_string(irq)).ptr());
-               throw py::error_already_set();
-           }
+           int r = host_request_irq(&k, irq, make_py_host_fn(handler), thread_fn.is_none() ? nullptr : make_py_host_fn(thread_fn),
+                                    flags, name, dev_id.is_none() ? nullptr : dev_id.ptr());
+           if (r < 0) raise_oserror(-r, "request_irq " + std::to_string(irq));
        })
-        .def("_request_threaded_irq", [](Kernel& k, int irq, py::object wrapper, py::object thread_wrapper, bool shared,
-                                         const std::string& name, py::object dev_id) {
-            refuse(k);
-            auto up = std::make_shared<py_irq_upcall>();
-            up->fn = wrapper;
-            up->dev_id = dev_id;
-            auto th = std::make_shared<py_irq_upcall>();
-            th->fn = thread_wrapper;
-            th->dev_id = dev_id;
-            kernel_context ctx(&k);
-            unsigned long flags = shared ? static_cast<unsigned long>(IRQF_SHARED) : 0ul;
-            int r = request_py_threaded_irq(&k, irq, up, th, flags, name, dev_id.is_none() ? nullptr : dev_id.ptr());
-            if (r < 0) {
-                PyErr_SetObject(PyExc_OSError, py::make_tuple(-r, std::string(strerror(-r)) + ": request_threaded_irq " + std::to_string(irq)).ptr());
-                throw py::error_already_set();
-            }
-        })
         .def("_free_irq", [](Kernel& k, int irq, py::object dev_id) {
-            refuse(k);
+            refuse_while_running(k, "free_irq()");
             kernel_context ctx(&k);
-            int r = free_irq(irq, dev_id.is_none() ? nullptr : dev_id.ptr());
-            if (r < 0) {
-                PyErr_SetObject(PyExc_OSError, py::make_tuple(-r, std::string(strerror(-r)) + ": free_irq " + std::to_string(irq)).ptr());
-                throw py::error_already_set();
-            }
+            int r = host_free_irq(&k, irq, dev_id.is_none() ? nullptr : dev_id.ptr());
+            if (r < 0) raise_oserror(-r, "free_irq " + std::to_string(irq));
         })
         .def("_irq_set_affinity", [](Kernel& k, int irq, int cpu) {
-            refuse(k);
+            refuse_while_running(k, "irq_set_affinity()");
             kernel_context ctx(&k);
             if (irq_set_affinity(irq, cpu) < 0)
                 throw py::value_error("irq must be 0.." + std::to_string(NR_IRQS - 1) + " and cpu 0.." + std::to_string(k.cfg.cpus - 1));
         })
         .def("_raise_irq", [](Kernel& k, int irq, long long at_ns, int cpu) {
+            // The device's side of the wire: allowed anywhere, it only queues an arrival.
             if (irq < 0 || irq >= NR_IRQS) throw py::value_error("irq must be 0.." + std::to_string(NR_IRQS - 1));
             if (cpu < 0) cpu = k.irq_descs[irq].affinity;
             if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
             u64 when = at_ns < 0 ? k.cpu_rq(cpu)->clock : static_cast<u64>(at_ns);
             k.irq_arrivals[cpu].emplace(when, irq);
         })
-        .def("_new_tasklet", [](Kernel& k, const std::string& name, py::object wrapper) {
-            auto t = std::make_unique<tasklet_struct>();
-            t->name = name;
-            auto up = std::make_shared<py_irq_upcall>();
-            up->fn = wrapper;
-            t->py_func = up;
-            t->data = k.py_tasklets.size();
-            k.py_tasklets.push_back(std::move(t));
-            return k.py_tasklets.size() - 1;
+        .def("_new_tasklet", [](std::shared_ptr<Kernel> k, const std::string& name, py::object fn) {
+            return TaskletView{k, host_tasklet_new(k.get(), name, make_py_host_fn(fn))};
         })
-        .def("_tasklet_info", [](Kernel& k, size_t id) {
-            if (id >= k.py_tasklets.size()) throw py::value_error("no such tasklet");
-            tasklet_struct* t = k.py_tasklets[id].get();
-            py::dict d;
-            d["name"] = t->name;
-            d["state"] = t->state;
-            d["count"] = t->count;
-            d["runs"] = t->runs;
-            return d;
+        .def("_new_timer", [](std::shared_ptr<Kernel> k, const std::string& name, py::object fn) {
+            return TimerView{k, host_timer_new(k.get(), name, make_py_host_fn(fn))};
         })
-        .def("_tasklet_op", [](Kernel& k, size_t id, const std::string& op) {
-            refuse(k);
-            if (id >= k.py_tasklets.size()) throw py::value_error("no such tasklet");
-            tasklet_struct* t = k.py_tasklets[id].get();
-            kernel_context ctx(&k);
-            if (op == "schedule") tasklet_schedule(t);
-            else if (op == "hi_schedule") tasklet_hi_schedule(t);
-            else if (op == "disable") tasklet_disable(t);
-            else if (op == "enable") tasklet_enable(t);
-            else throw py::value_error("unknown tasklet operation " + op);
+        .def("_new_work", [](std::shared_ptr<Kernel> k, const std::string& name, py::object fn) {
+            return WorkView{k, host_work_new(k.get(), name, make_py_host_fn(fn))};
         })
         .def("_open_softirq", [](Kernel& k, int nr, py::object fn) {
+            refuse_while_running(k, "open_softirq()");
             if (nr < 0 || nr >= NR_SOFTIRQS) throw py::value_error("softirq numbers are 0..9 (HI .. RCU)");
-            if (k.softirq_vec[nr].action) throw py::value_error(std::string(softirq_to_name[nr]) + " already has the kernel's action");
-            k.softirq_vec[nr].py_action = std::make_shared<std::function<void()>>([fn]() { fn(); });
+            if (host_open_softirq(&k, nr, make_py_host_fn(fn)) == -EBUSY)
+                throw py::value_error(std::string(softirq_to_name[nr]) + " already has an action");
         })
         .def("_raise_softirq", [](Kernel& k, int nr, int cpu) {
-            refuse(k);
             if (nr < 0 || nr >= NR_SOFTIRQS) throw py::value_error("softirq numbers are 0..9");
             if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
+            if (defer_or_refuse(k, raise_softirq_req{nr}, "raise_softirq()")) return;
             kernel_context ctx(&k);
             k.this_cpu = cpu;
             raise_softirq(nr);
@@ -149,67 +179,6 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             py::list out;
             for (int i = 0; i < NR_SOFTIRQS; i++) out.append(py::make_tuple(softirq_to_name[i], k.kstat_softirqs[i]));
             return out;
-        })
-        .def("_new_work", [](Kernel& k, const std::string& name, py::object wrapper) {
-            if (k.py_works.size() >= 0xffff) throw py::value_error("too many work items");
-            auto w = std::make_unique<delayed_work>();
-            w->work.name = name;
-            auto up = std::make_shared<py_irq_upcall>();
-            up->fn = wrapper;
-            w->work.py_func = up;
-            w->work.id = static_cast<long>(k.py_works.size());
-            k.py_works.push_back(std::move(w));
-            return k.py_works.size() - 1;
-        })
-        .def("_work_info", [](Kernel& k, size_t id) {
-            if (id >= k.py_works.size()) throw py::value_error("no such work item");
-            py::dict d;
-            d["runs"] = k.py_works[id]->work.runs;
-            d["pending"] = (k.py_works[id]->work.data & WORK_STRUCT_PENDING) != 0;
-            return d;
-        })
-        .def("_queue_work", [](Kernel& k, size_t id, int cpu, long long delay_ns) {
-            refuse(k);
-            if (id >= k.py_works.size()) throw py::value_error("no such work item");
-            if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
-            if (delay_ns < 0) throw py::value_error("delay must be >= 0 ns");
-            kernel_context ctx(&k);
-            k.this_cpu = cpu;
-            return delay_ns ? queue_delayed_work(k.py_works[id].get(), static_cast<u64>(delay_ns)) : queue_work_on(cpu, &k.py_works[id]->work);
-        })
-        .def("_new_timer", [](Kernel& k, const std::string& name, py::object wrapper) {
-            if (k.py_timers.size() >= 0xffff) throw py::value_error("too many timers");
-            auto t = std::make_unique<timer_list>();
-            t->name = name;
-            auto up = std::make_shared<py_irq_upcall>();
-            up->fn = wrapper;
-            t->py_function = up;
-            t->id = static_cast<long>(k.py_timers.size());
-            k.py_timers.push_back(std::move(t));
-            return k.py_timers.size() - 1;
-        })
-        .def("_timer_info", [](Kernel& k, size_t id) {
-            if (id >= k.py_timers.size()) throw py::value_error("no such timer");
-            timer_list* t = k.py_timers[id].get();
-            py::dict d;
-            d["expires"] = t->expires;
-            d["pending"] = timer_pending(t);
-            d["runs"] = t->runs;
-            d["fired_at"] = t->fired_at_jiffies;
-            d["bucket"] = t->idx;
-            return d;
-        })
-        .def("_timer_op", [](Kernel& k, size_t id, const std::string& op, long long expires) {
-            refuse(k);
-            if (id >= k.py_timers.size()) throw py::value_error("no such timer");
-            kernel_context ctx(&k);
-            k.this_cpu = 0;
-            if (op == "mod") {
-                if (expires < 0) throw py::value_error("expires is a jiffies value >= 0");
-                return mod_timer(k.py_timers[id].get(), static_cast<unsigned long>(expires));
-            }
-            if (op == "del") return del_timer(k.py_timers[id].get());
-            throw py::value_error("unknown timer operation " + op);
         })
         .def("_softirq_pending", [](Kernel& k) { return std::vector<u32>(k.softirq_pending.begin(), k.softirq_pending.end()); });
 }

@@ -35,10 +35,19 @@ struct run_guard {
     ~run_guard() { active.erase(k); }
 };
 
-static void refuse_if_running(Kernel* k, const char* what) {
-    if (run_guard::active.count(k))
-        throw std::runtime_error(std::string(what) + " is not allowed from a callback while the kernel runs; do it after k.run() returns");
+// Host code may change the kernel only between runs: from a program or a callback the kernel is
+// in the middle of something (walking the list the change would touch, say); stopped inside a
+// function, it is too.
+void refuse_while_running(Kernel& k, const char* what) {
+    if (run_guard::active.count(&k) || k.running)
+        throw std::runtime_error(std::string(what) + " cannot be called while the kernel runs (from a program or a callback); "
+                                 "do it after k.run() returns");
+    if (k.stop.stopped)
+        throw std::runtime_error(std::string(what) + ": the kernel is stopped inside " + k.stop.ev.name +
+                                 "; call k.run() or k.step() to let it reach a safe point first");
 }
+
+static void refuse_if_running(Kernel* k, const char* what) { refuse_while_running(*k, what); }
 
 static step_mode parse_step(const std::string& s) {
     if (s == "function") return step_mode::FUNCTION;
@@ -80,14 +89,14 @@ static py::dict run_result_dict(const run_result& r) {
 void bind_constants(py::module_& m);
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
-void bind_kthread(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_kthread(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
 void bind_kernel(py::module_& m) {
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
     bind_irq(m, cls);
     bind_cpu(cls);
-    bind_kthread(cls);
+    bind_kthread(m, cls);
     bind_net(m, cls);
     cls
         .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace,
@@ -111,7 +120,9 @@ void bind_kernel(py::module_& m) {
              py::arg("stack_size") = 16384, py::arg("guard_pages") = true, py::arg("trace") = true,
              py::arg("preempt") = "voluntary")
         .def("register_python_program", [](Kernel& k, const std::string& path, py::object fn, bool takes_argv) {
-            refuse_if_running(&k, "registering a program");
+            if (run_guard::active.count(&k) || k.running)
+                throw std::runtime_error("registering a program cannot be done while the kernel runs (from a program or a callback); "
+                                         "do it after k.run() returns");
             auto prog = std::make_shared<py_program>(py_program{path, fn, takes_argv});
             k.register_program(program{path, "python", [prog](const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
                                            return std::make_unique<py_image>(prog, argv, envp);

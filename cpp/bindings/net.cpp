@@ -3,6 +3,7 @@
 // sysctls, netfilter hooks written in Python, packet captures, links between machines (with
 // their NICs) and the lock-step run of several machines.
 #include "bindings/views.h"
+#include "engine/host_callback.h"
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/net/ip.h"
 
@@ -76,9 +77,6 @@ static py::dict sock_dict(const std::shared_ptr<Kernel>& k, sock* sk) {
 
 static net* net_of(Kernel& k) { return kernel_net(&k); }
 
-static void refuse_running(Kernel& k) {
-    if (k.running || k.stop.stopped) throw std::runtime_error("the kernel is stopped inside a function; call k.run() first");
-}
 
 static u32 parse_ip(const std::string& s) {
     u32 a;
@@ -87,6 +85,18 @@ static u32 parse_ip(const std::string& s) {
 }
 
 net_device* gknic_probe(Kernel* k, int irq);
+
+// A netfilter hook in Python: fn(hook, packet bytes from the IP header, in, out) -> verdict.
+struct py_nf_hook_fn : host_fn {
+    py::object fn;
+    explicit py_nf_hook_fn(py::object f) : fn(std::move(f)) {}
+    long call(Kernel&, const host_call& c, std::vector<host_request>*) override {
+        sk_buff* skb = c.skb;
+        py::bytes data(reinterpret_cast<const char*>(skb_network_header(skb)), skb->tail - static_cast<unsigned>(skb->network_header));
+        py::object r = fn(c.state->hook, data, c.state->in ? c.state->in->name : "", c.state->out ? c.state->out->name : "");
+        return r.cast<long>();
+    }
+};
 
 // The simulator's own way of running several machines together: always advance the one that is
 // furthest behind, never beyond the others' time plus the smallest link latency, so a frame
@@ -308,7 +318,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             return bv ? py::int_(*bv ? 1 : 0) : py::int_(*iv);
         })
         .def("_ip_route_add", [](Kernel& k, const std::string& dst, int prefix, py::object via, const std::string& dev) {
-            refuse_running(k);
+            refuse_while_running(k, "adding a route");
             net* n = net_of(k);
             if (prefix < 0 || prefix > 32) throw py::value_error("a prefix length is 0..32");
             fib_route r;
@@ -329,56 +339,34 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             fib_add_route(n, r);
         })
         .def("_nf_register", [](Kernel& k, int hooknum, py::object fn, int priority, const std::string& name) {
-            refuse_running(k);
+            refuse_while_running(k, "nf_register_net_hook()");
             if (hooknum < 0 || hooknum >= NF_INET_NUMHOOKS) throw py::value_error("hook numbers are 0..4 (NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING)");
             net* n = net_of(k);
-            auto ops = std::make_unique<nf_hook_ops>();
-            ops->hooknum = hooknum;
-            ops->priority = priority;
-            ops->name = name;
+            auto ops = host_nf_hook_new(hooknum, priority, name, std::make_shared<py_nf_hook_fn>(fn));
             ops->id = n->nf_next_id++;
-            Kernel* kp = &k;
-            // The hook runs in Python, as an upcall, with a snapshot of the packet.
-            ops->hook = [kp, fn, hooknum](sk_buff* skb, net_device* in, net_device* out) -> unsigned {
-                struct hook_call : upcall_fn {
-                    py::object fn;
-                    py::bytes data;
-                    std::string in, out;
-                    int hook;
-                    long call(Kernel&) override {
-                        py::object r = fn(hook, data, in, out);
-                        return r.cast<long>();
-                    }
-                };
-                auto c = std::make_shared<hook_call>();
-                c->fn = fn;
-                c->data = py::bytes(reinterpret_cast<const char*>(skb_network_header(skb)), skb->tail - static_cast<unsigned>(skb->network_header));
-                c->in = in ? in->name : "";
-                c->out = out ? out->name : "";
-                c->hook = hooknum;
-                long v = kp->upcall(c);
-                return v == NF_DROP ? NF_DROP : NF_ACCEPT;
-            };
             int id = ops->id;
-            auto& list = n->nf_hooks[hooknum];
-            auto pos = std::find_if(list.begin(), list.end(), [&](const std::unique_ptr<nf_hook_ops>& o) { return o->priority > priority; });
-            list.insert(pos, std::move(ops));
+            kernel_context ctx(&k);
+            nf_register_net_hook(n, ops);
             return id;
         })
         .def("_nf_unregister", [](Kernel& k, int id) {
-            refuse_running(k);
-            for (auto& list : net_of(k)->nf_hooks)
-                for (auto it = list.begin(); it != list.end(); ++it)
-                    if ((*it)->id == id) {
-                        list.erase(it);
-                        return;
-                    }
+            refuse_while_running(k, "nf_unregister_net_hook()");
+            net* n = net_of(k);
+            for (auto& e : n->nf_hooks)
+                if (e)
+                    for (auto& o : *e)
+                        if (o->id == id) {
+                            kernel_context ctx(&k);
+                            nf_unregister_net_hook(n, o.get());
+                            return;
+                        }
             throw py::value_error("no such netfilter hook");
         })
         .def("_nf_hook_stats", [](Kernel& k, int id) {
-            for (auto& list : net_of(k)->nf_hooks)
-                for (auto& o : list)
-                    if (o->id == id) return py::make_tuple(o->accepted, o->dropped);
+            for (auto& e : net_of(k)->nf_hooks)
+                if (e)
+                    for (auto& o : *e)
+                        if (o->id == id) return py::make_tuple(o->accepted, o->dropped);
             throw py::value_error("no such netfilter hook");
         })
         .def("_capture_start", [](Kernel& k, const std::string& dev) {
@@ -413,8 +401,8 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
                       int prefix, unsigned long long latency_ns, unsigned long long bandwidth_bps, double loss, unsigned long long seed,
                       int irq_a, int irq_b, unsigned mtu, unsigned mac_serial, bool arp) {
         if (a.get() == b.get()) throw py::value_error("a link joins two different machines");
-        refuse_running(*a);
-        refuse_running(*b);
+        refuse_while_running(*a, "linking machines");
+        refuse_while_running(*b, "linking machines");
         if (latency_ns < 1000) throw py::value_error("latency must be at least 1000 ns (the machines run in lock-step by it)");
         if (bandwidth_bps < 1000) throw py::value_error("bandwidth must be at least 1000 bit/s");
         if (!(loss >= 0.0 && loss < 1.0)) throw py::value_error("loss is a probability in [0, 1)");

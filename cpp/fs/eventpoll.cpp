@@ -23,7 +23,7 @@ eventpoll* eventpoll_of(file* f) { return f && f->f_op == &eventpoll_fops ? stat
 
 static epitem* ep_item_from_wait(wait_queue_entry* wait) {
     // container_of(wait, struct eppoll_entry, wait)->base
-    auto* pwq = reinterpret_cast<eppoll_entry*>(reinterpret_cast<char*>(wait) - offsetof(eppoll_entry, wait));
+    eppoll_entry* pwq = container_of(wait, eppoll_entry, wait);
     return pwq->base;
 }
 

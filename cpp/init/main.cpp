@@ -3,6 +3,7 @@
 // Kernel object around them (construction, spawn, teardown).
 #include <stdexcept>
 
+#include "engine/host_callback.h"
 #include "engine/stack_cache.h"
 #include "glasskernel/builtin.h"
 #include "glasskernel/linux.h"
@@ -124,6 +125,7 @@ Kernel::Kernel(const kernel_config& c) : cfg(c) {
 #endif
     stacks = std::make_unique<stack_cache>(cfg.stack_size, cfg.guard_pages);
     boot = std::make_unique<boot_state>();
+    host = std::make_unique<host_objects>();
     setup_per_cpu_areas(this);
     for (int i = 0; i < cfg.cpus; i++) {
         per_cpu(runqueues, i).cpu = i;
@@ -267,7 +269,7 @@ Kernel::~Kernel() {
         r.cfs.curr = nullptr;
     }
     for (auto& b : hrtimer_bases) b.active.clear();
-    for (auto& w : py_works) w->timer.cpu = -1;
+    for (auto& w : host->works) w->dwork.timer.cpu = -1;
     for (timer_base& b : timer_bases)
         for (auto& v : b.vectors) v.clear();
     for (auto& t : all) {

@@ -99,6 +99,20 @@ task_struct* kthread_create_from_host(Kernel* k, int (*threadfn)(void*), void* d
     return t;
 }
 
+// What a kernel thread's loop asks to know whether kthread_stop() wants it to return.
+bool kthread_should_stop() {
+    task_struct* t = current;
+    return t && (t->kthread_flags & KTHREAD_SHOULD_STOP);
+}
+
+// kthread_stop's first half: tell the thread and wake it. kthread_stop then waits for the
+// thread to return; the host, which cannot sleep, lets the kernel run instead.
+void kthread_stop_request(task_struct* k) {
+    trace_scope ts("kthread_stop", "pid=%d", k->pid);
+    k->kthread_flags |= KTHREAD_SHOULD_STOP;
+    if (!(k->flags & PF_EXITING)) wake_up_process(k);
+}
+
 // Pin a kernel thread to one CPU for good: sched_setaffinity() refuses to move it.
 void kthread_bind(task_struct* p, int cpu) {
     do_set_cpus_allowed(p, 1ULL << cpu);

@@ -51,15 +51,6 @@ void __do_softirq() {
             k->kstat_softirqs[nr][k->this_cpu]++;
             trace_point("softirq_entry", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
             if (h->action) h->action(h);
-            else if (h->py_action) {
-                struct py_call : upcall_fn {
-                    std::shared_ptr<std::function<void()>> fn;
-                    long call(Kernel&) override { (*fn)(); return 0; }
-                };
-                auto c = std::make_shared<py_call>();
-                c->fn = h->py_action;
-                k->upcall(c);
-            }
             trace_point("softirq_exit", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
         }
         k->irqs_off[k->this_cpu] = true;
@@ -102,21 +93,6 @@ void local_bh_enable() {
     if (t->thread_info.preempt_count == 0 && need_resched_task(t)) preempt_schedule();  // preempt_check_resched
 }
 
-// What a Python handler asked for, carried out now that we are back in kernel context.
-void run_upcall_actions() {
-    Kernel* k = this_kernel;
-    std::vector<std::pair<int, long>> acts;
-    acts.swap(k->upcall_actions);
-    for (auto& [kind, arg] : acts) {
-        if (kind == 0) raise_softirq_irqoff(static_cast<int>(arg));
-        else if (kind == 1) tasklet_schedule(reinterpret_cast<tasklet_struct*>(arg));
-        else if (kind == 2) tasklet_hi_schedule(reinterpret_cast<tasklet_struct*>(arg));
-        else if (kind == 3) queue_work(&k->py_works[arg]->work);
-        else if (kind == 4) queue_delayed_work(k->py_works[arg & 0xffff].get(), static_cast<u64>(arg >> 16));
-        else if (kind == 5) mod_timer(k->py_timers[arg & 0xffff].get(), static_cast<unsigned long>(arg >> 16));
-    }
-}
-
 // ---- tasklets ----
 
 static void __tasklet_schedule_common(tasklet_struct* t, per_cpu_var<tasklet_struct*>& heads, int softirq_nr) {
@@ -146,23 +122,23 @@ void tasklet_hi_schedule(tasklet_struct* t) {
     __tasklet_schedule_common(t, this_kernel->tasklet_hi_vec, HI_SOFTIRQ);
 }
 
-static void run_tasklet(Kernel* k, tasklet_struct* t) {
+static void run_tasklet(tasklet_struct* t) {
     trace_point("tasklet_entry", "tasklet=%s", t->name.c_str());
     t->runs++;
-    if (t->func) {
+    if (t->use_callback)
+        t->callback(t);
+    else if (t->func)
         t->func(t->data);
-    } else if (t->py_func) {
-        struct py_call : upcall_fn {
-            tasklet_struct* t;
-            long call(Kernel& kk) override { return t->py_func->call(kk, -1, static_cast<long>(t->data)); }
-        };
-        auto c = std::make_shared<py_call>();
-        c->t = t;
-        k->upcall_actions.clear();
-        k->upcall(c);
-        run_upcall_actions();
-    }
     trace_point("tasklet_exit", "tasklet=%s", t->name.c_str());
+}
+
+void tasklet_setup(tasklet_struct* t, void (*callback)(tasklet_struct*)) {
+    t->next = nullptr;
+    t->state = 0;
+    t->count = 0;
+    t->use_callback = true;
+    t->callback = callback;
+    t->data = 0;
 }
 
 static void tasklet_action_common(per_cpu_var<tasklet_struct*>& heads, int softirq_nr) {
@@ -178,7 +154,7 @@ static void tasklet_action_common(per_cpu_var<tasklet_struct*>& heads, int softi
             t->state |= TASKLET_STATE_RUN;
             if (!t->count) {
                 t->state &= ~TASKLET_STATE_SCHED;
-                run_tasklet(k, t);
+                run_tasklet(t);
                 t->state &= ~TASKLET_STATE_RUN;
                 continue;
             }

@@ -40,24 +40,11 @@ bool queue_delayed_work(delayed_work* dwork, u64 delay_ns) {
 }
 
 static void process_one_work(worker_pool* pool, work_struct* work) {
-    Kernel* k = this_kernel;
     pool->current_work = work;
     work->data &= ~WORK_STRUCT_PENDING;  // it may be queued again while it runs
     trace_point("workqueue_execute_start", "work=%s", work->name.c_str());
     work->runs++;
-    if (work->func) {
-        work->func(work);
-    } else if (work->py_func) {
-        struct work_call : upcall_fn {
-            work_struct* w;
-            long call(Kernel& kk) override { return w->py_func->call(kk, -1, w->id); }
-        };
-        auto c = std::make_shared<work_call>();
-        c->w = work;
-        k->upcall_actions.clear();
-        k->upcall(c);
-        run_upcall_actions();
-    }
+    if (work->func) work->func(work);
     trace_point("workqueue_execute_end", "work=%s", work->name.c_str());
     pool->current_work = nullptr;
     __wake_up(&pool->flush_wait, TASK_NORMAL, 0, nullptr);

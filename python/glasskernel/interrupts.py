@@ -1,25 +1,34 @@
-"""Interrupts from Python (kernel/irq, kernel/softirq.c): top halves, tasklets and softirq actions
-written in Python run as upcalls in interrupt context; what they ask for (raise a softirq,
-schedule a tasklet) happens in kernel context when they return."""
+"""Interrupts from Python (kernel/irq, kernel/softirq.c, kernel/time/timer.c, kernel/workqueue.c):
+top halves, threaded handlers, tasklets, timers, work items and softirq actions written in Python.
+Each is installed in Linux's own function pointer through the engine's trampoline and runs as an
+upcall in its context; what it asks of the kernel happens in that context when it returns."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
-SOFTIRQS = ("HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU")
-HI_SOFTIRQ, TIMER_SOFTIRQ, NET_TX_SOFTIRQ, NET_RX_SOFTIRQ, BLOCK_SOFTIRQ, IRQ_POLL_SOFTIRQ, TASKLET_SOFTIRQ, \
-    SCHED_SOFTIRQ, HRTIMER_SOFTIRQ, RCU_SOFTIRQ = range(10)
-IRQ_NONE, IRQ_HANDLED, IRQ_WAKE_THREAD = 0, 1, 2
+from . import _core
+
+SOFTIRQS = _core.softirq_to_name
+from ._core import (BLOCK_SOFTIRQ, HI_SOFTIRQ, HRTIMER_SOFTIRQ, IRQ_POLL_SOFTIRQ, NET_RX_SOFTIRQ,  # noqa: E402
+                    NET_TX_SOFTIRQ, RCU_SOFTIRQ, SCHED_SOFTIRQ, TASKLET_SOFTIRQ, TIMER_SOFTIRQ)
+IRQ_NONE, IRQ_HANDLED, IRQ_WAKE_THREAD = _core.IRQ_NONE, _core.IRQ_HANDLED, _core.IRQ_WAKE_THREAD
 
 
 @dataclass
 class IrqContext:
-    """What a Python handler sees: the line, the CPU, the interrupted task; and its requests."""
+    """What a Python callback sees: the line (for a handler), the CPU, the interrupted task.
+
+    Its kernel calls (raise_softirq, tasklet_schedule, queue_work, and a tasklet's, timer's or work
+    item's own methods) are carried out in kernel context when the callback returns: the
+    callback runs on the host, outside the kernel's context, and these are calls Linux allows in
+    any context. Calls that may sleep (request_irq, free_irq, kthread_run, nf_register, spawning
+    programs) raise RuntimeError from a callback."""
 
     irq: int
     cpu: int
     task: Any
-    _actions: list = field(default_factory=list)
+    kind: str = ""
     _k: Any = None
 
     @property
@@ -43,59 +52,62 @@ class IrqContext:
         return self.state["in_serving_softirq"]
 
     def raise_softirq(self, nr: int) -> None:
-        if not isinstance(nr, int) or not 0 <= nr < 10:
+        if not isinstance(nr, int) or not 0 <= nr < len(SOFTIRQS):
             raise ValueError("softirq numbers are 0..9 (gk.interrupts.NET_RX_SOFTIRQ, ...)")
-        self._actions.append((0, nr))
+        self._k._k._raise_softirq(nr, self.cpu)
 
     def tasklet_schedule(self, t: "Tasklet") -> None:
-        self._actions.append((1, t.id))
+        t.schedule()
 
     def tasklet_hi_schedule(self, t: "Tasklet") -> None:
-        self._actions.append((2, t.id))
+        t.hi_schedule()
 
     def queue_work(self, w: "Work", delay_ns: int = 0) -> None:
         """queue_work / queue_delayed_work: the work runs later in a kworker (process context)."""
         if delay_ns < 0:
             raise ValueError("delay must be >= 0 ns")
-        self._actions.append((4, w.id | (int(delay_ns) << 16)) if delay_ns else (3, w.id))
+        w.queue(self.cpu, delay_ns)
 
 
 class Timer:
-    """A timer_list on CPU 0's timer wheel whose function is Python: func(ctx)."""
+    """A timer_list on CPU 0's timer wheel whose function is Python: func(ctx), run from
+    TIMER_SOFTIRQ."""
 
     def __init__(self, k, func: Callable[[IrqContext], Any], name: str):
         self._k = k
         self.name = name
-        self.id = k._k._new_timer(name, _wrap(k, func, tasklet=True))
-
-    def _info(self) -> dict:
-        return self._k._k._timer_info(self.id)
+        self._t = k._k._new_timer(name, _wrap(k, func, tasklet=True))
 
     def mod(self, expires: int) -> int:
         """mod_timer(): fire when jiffies reaches `expires`; 1 if it was pending."""
-        return self._k._k._timer_op(self.id, "mod", expires)
+        if not isinstance(expires, int) or expires < 0:
+            raise ValueError("expires is a jiffies value >= 0")
+        return self._t.mod(expires)
 
     def delete(self) -> int:
         """del_timer(): 1 if it was pending."""
-        return self._k._k._timer_op(self.id, "del", 0)
+        return self._t.delete()
 
     @property
     def pending(self) -> bool:
-        return self._info()["pending"]
+        return self._t.pending
 
     @property
     def runs(self) -> int:
-        return self._info()["runs"]
+        return self._t.runs
 
     @property
     def fired_at(self) -> int:
         """The jiffies value when it last ran."""
-        return self._info()["fired_at"]
+        return self._t.fired_at
 
     @property
     def bucket(self) -> int:
         """The wheel bucket (level * 64 + slot) it hashed into."""
-        return self._info()["bucket"]
+        return self._t.bucket
+
+    def __repr__(self) -> str:
+        return f"<timer {self.name} pending={self.pending} runs={self.runs}>"
 
 
 class Work:
@@ -104,73 +116,75 @@ class Work:
     def __init__(self, k, func: Callable[[IrqContext], Any], name: str):
         self._k = k
         self.name = name
-        self.id = k._k._new_work(name, _wrap(k, func, tasklet=True))
+        self._w = k._k._new_work(name, _wrap(k, func, tasklet=True))
 
     @property
     def runs(self) -> int:
-        return self._k._k._work_info(self.id)["runs"]
+        return self._w.runs
 
     @property
     def pending(self) -> bool:
-        return self._k._k._work_info(self.id)["pending"]
+        return self._w.pending
 
     def queue(self, cpu: int = 0, delay_ns: int = 0) -> bool:
         """Queue it (after `delay_ns` as delayed work); False if it was already pending."""
-        return self._k._k._queue_work(self.id, cpu, delay_ns)
+        if not isinstance(delay_ns, int) or delay_ns < 0:
+            raise ValueError("delay must be >= 0 ns")
+        return self._w.queue(cpu, delay_ns)
 
     def __repr__(self) -> str:
         return f"<work {self.name} runs={self.runs} pending={self.pending}>"
 
 
 class Tasklet:
-    """A tasklet_struct whose function is Python: func(ctx)."""
+    """A tasklet_struct whose function is Python: func(ctx), run from TASKLET_SOFTIRQ (or HI)."""
 
     def __init__(self, k, func: Callable[[IrqContext], Any], name: str):
         self._k = k
         self.name = name
-        self.id = k._k._new_tasklet(name, _wrap(k, func, tasklet=True))
+        self._t = k._k._new_tasklet(name, _wrap(k, func, tasklet=True))
 
     @property
     def state(self) -> int:
-        return self._k._k._tasklet_info(self.id)["state"]
+        return self._t.state
 
     @property
     def runs(self) -> int:
-        return self._k._k._tasklet_info(self.id)["runs"]
+        return self._t.runs
 
     @property
     def count(self) -> int:
-        return self._k._k._tasklet_info(self.id)["count"]
+        return self._t.count
 
     def schedule(self) -> None:
-        self._k._k._tasklet_op(self.id, "schedule")
+        self._t.schedule(False)
 
     def hi_schedule(self) -> None:
-        self._k._k._tasklet_op(self.id, "hi_schedule")
+        self._t.schedule(True)
 
     def disable(self) -> None:
-        self._k._k._tasklet_op(self.id, "disable")
+        self._t.disable()
 
     def enable(self) -> None:
-        self._k._k._tasklet_op(self.id, "enable")
+        self._t.enable()
 
     def __repr__(self) -> str:
         return f"<tasklet {self.name} state={self.state} runs={self.runs}>"
 
 
 def _wrap(k, handler: Callable, tasklet: bool = False) -> Callable:
-    def call(irq: int, cpu: int, data: int):
-        ctx = IrqContext(irq, cpu, k._k.current(cpu), [], k)
+    """The host code behind the function pointer: builds the IrqContext, calls the lesson's
+    function, and turns a handler's answer into an irqreturn."""
+    def call(c) -> int:
+        ctx = IrqContext(c.irq, c.cpu, k._k.current(c.cpu), c.kind, k)
         r = handler(ctx)
         if tasklet:
-            ret = 0
-        elif r is None or r is True or r == IRQ_HANDLED:
-            ret = IRQ_HANDLED
-        elif r == IRQ_WAKE_THREAD and r is not True:
-            ret = IRQ_WAKE_THREAD
-        else:
-            ret = IRQ_NONE
-        return (ret, ctx._actions)
+            return 0
+        if r is None or r is True or r == IRQ_HANDLED:
+            return IRQ_HANDLED
+        if r == IRQ_WAKE_THREAD and r is not True:
+            return IRQ_WAKE_THREAD
+        return IRQ_NONE
     return call
 
 
@@ -178,7 +192,7 @@ def proc_interrupts(k) -> str:
     """Like /proc/interrupts: per-CPU counts, the chip, the flow, the handlers."""
     cpus = k.cpus
     out = ["     " + "".join(f"{'CPU' + str(c):>11}" for c in range(cpus))]
-    for irq, counts, chip, flow, names, unhandled, masked, depth, affinity in k._k._irq_descs():
+    for irq, counts, chip, flow, names, unhandled, masked, depth, affinity in k._k._irq_descs():  # noqa: B007
         out.append(f"{irq:>3}: " + "".join(f"{n:>11}" for n in counts) + f"  {chip:<12} {flow:<6} {', '.join(names)}")
     return "\n".join(out) + "\n"
 

@@ -346,7 +346,7 @@ class Kernel:
         (at most `for_ns` of virtual time); returns its exit code."""
         if not isinstance(t, _kthread.KThreadHandle):
             raise TypeError("kthread_stop takes what k.kthread_run() returned")
-        self._k._kthread_stop(t._id)
+        t._view.stop()
         deadline = self.now + _check_int(for_ns, "for_ns")
         if not t.exited:
             self.run(until=lambda k: t.exited, until_ns=deadline)
@@ -369,13 +369,11 @@ class Kernel:
         if not callable(handler):
             raise TypeError("handler must be a callable taking the IrqContext")
         _check_int(irq, "irq")
-        if thread_fn is None:
-            self._k._request_irq(irq, _interrupts._wrap(self, handler), bool(shared), str(name), dev_id)
-            return
-        if not callable(thread_fn):
+        if thread_fn is not None and not callable(thread_fn):
             raise TypeError("thread_fn must be a callable taking the IrqContext")
-        self._k._request_threaded_irq(irq, _interrupts._wrap(self, handler), _interrupts._wrap(self, thread_fn, tasklet=True),
-                                      bool(shared), str(name), dev_id)
+        self._k._request_irq(irq, _interrupts._wrap(self, handler),
+                             None if thread_fn is None else _interrupts._wrap(self, thread_fn, tasklet=True),
+                             bool(shared), str(name), dev_id)
 
     def free_irq(self, irq: int, dev_id: Any = None) -> None:
         self._k._free_irq(_check_int(irq, "irq"), dev_id)
@@ -412,7 +410,9 @@ class Kernel:
 
     def open_softirq(self, nr: int, action: Callable[[], Any]) -> None:
         """Give a softirq that the kernel does not use yet (e.g. NET_RX) a Python action."""
-        self._k._open_softirq(_check_int(nr, "nr"), action)
+        if not callable(action):
+            raise TypeError("a softirq action is a callable taking no arguments")
+        self._k._open_softirq(_check_int(nr, "nr"), lambda call: action())
 
     def raise_softirq(self, nr: int, cpu: int = 0) -> None:
         self._k._raise_softirq(_check_int(nr, "nr"), _check_int(cpu, "cpu"))

@@ -10,11 +10,10 @@ import operator
 import traceback
 from typing import Any, Callable
 
+from ._core import (KT_BH_DISABLE, KT_BH_ENABLE, KT_COND_RESCHED, KT_DELAY, KT_EXIT, KT_IRQ_DISABLE, KT_IRQ_ENABLE,
+                    KT_IRQ_RESTORE, KT_IRQ_SAVE, KT_MIGHT_SLEEP, KT_MSLEEP, KT_NR_OPS, KT_OOPS, KT_PREEMPT_DISABLE,
+                    KT_PREEMPT_ENABLE, KT_RAISE_SOFTIRQ, KT_SHOULD_STOP, KT_YIELD)
 from .interrupts import SOFTIRQS
-
-(KT_EXIT, KT_OOPS, KT_DELAY, KT_MSLEEP, KT_MIGHT_SLEEP, KT_COND_RESCHED, KT_YIELD, KT_PREEMPT_DISABLE,
- KT_PREEMPT_ENABLE, KT_IRQ_DISABLE, KT_IRQ_ENABLE, KT_IRQ_SAVE, KT_IRQ_RESTORE, KT_BH_DISABLE, KT_BH_ENABLE,
- KT_RAISE_SOFTIRQ, KT_SHOULD_STOP, KT_NR_OPS) = range(18)
 
 
 class _Op:
@@ -169,14 +168,11 @@ def _driver(fn: Callable, kt: KThread) -> Callable[[int], tuple]:
 class KThreadHandle:
     """A Python kernel thread, as kthread_run returned it."""
 
-    def __init__(self, k, kid: int, task, kt: KThread):
+    def __init__(self, k, view, kt: KThread):
         self._k = k
-        self._id = kid
-        self.task = task
+        self._view = view
+        self.task = view.task
         self.kthread = kt
-
-    def _info(self) -> dict:
-        return self._k._k._kthread_info(self._id)
 
     @property
     def pid(self) -> int:
@@ -184,16 +180,16 @@ class KThreadHandle:
 
     @property
     def exited(self) -> bool:
-        return self._info()["exited"]
+        return self._view.exited
 
     @property
     def exit_code(self) -> int:
-        return self._info()["exit_code"]
+        return self._view.exit_code
 
     @property
     def oops(self) -> str | None:
         """The traceback if the body raised (the thread died of it, the kernel did not)."""
-        return self._info()["oops"]
+        return self._view.oops
 
     def __repr__(self) -> str:
         state = "exited" if self.exited else self.task.state
@@ -210,6 +206,6 @@ def kthread_run(k, fn: Callable, name: str, cpu: int | None) -> KThreadHandle:
         if not 0 <= cpu < k.cpus:
             raise ValueError(f"no cpu {cpu} (this kernel has {k.cpus})")
     kt = KThread(k, name)
-    kid, task = k._k._kthread_run(_driver(fn, kt), name, -1 if cpu is None else cpu)
-    kt.task = task
-    return KThreadHandle(k, kid, task, kt)
+    view = k._k._kthread_run(_driver(fn, kt), name, -1 if cpu is None else cpu)
+    kt.task = view.task
+    return KThreadHandle(k, view, kt)

@@ -32,23 +32,16 @@ enum irqreturn { IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2 };
 enum : unsigned long { IRQF_SHARED = 0x00000080, IRQF_ONESHOT = 0x00002000 };
 constexpr int NR_IRQS = 32;
 
-// What kernel context asked of a handler written in Python: it runs on the host stack and
-// returns IRQ_HANDLED/IRQ_NONE; its requests (raise a softirq, schedule a tasklet) are carried
-// out in kernel context when it returns.
-struct irq_upcall {
-    virtual ~irq_upcall() = default;
-    virtual int call(Kernel& k, int irq, long dev_id) = 0;
-};
+using irq_handler_t = irqreturn (*)(int irq, void* dev_id);
 
 struct irqaction {
-    irqreturn (*handler)(int irq, void* dev_id) = nullptr;  // a C++ top half ...
-    std::shared_ptr<irq_upcall> py_handler;                  // ... or a Python one
-    std::shared_ptr<irq_upcall> py_thread_fn;                // threaded: runs in irq/N-name
+    irq_handler_t handler = nullptr;    // the top half, in hardirq context
+    void* dev_id = nullptr;
+    irq_handler_t thread_fn = nullptr;  // threaded: the rest, in the irq/N-name kernel thread
     task_struct* thread = nullptr;
     bool run_thread = false;                                 // IRQTF_RUNTHREAD
     int irq = 0;
     u64 thread_runs = 0;
-    void* dev_id = nullptr;
     unsigned long flags = 0;
     std::string name;
     u64 count = 0;
@@ -65,7 +58,10 @@ struct irq_chip {
 struct irq_desc {
     int irq = 0;
     const irq_chip* chip = nullptr;
-    std::vector<std::unique_ptr<irqaction>> action;  // the chain; more than one only if IRQF_SHARED
+    // The chain (more than one only if IRQF_SHARED). Handlers run from a copy of the chain, so
+    // one may be freed meanwhile without pulling the list from under the loop (Linux's
+    // synchronize_irq waits for running handlers instead).
+    std::vector<std::shared_ptr<irqaction>> action;
     int depth = 0;              // disable_irq() nesting
     bool masked = false;
     std::vector<u64> kstat_irqs;  // per CPU
@@ -81,20 +77,23 @@ extern const char* const softirq_to_name[NR_SOFTIRQS];
 
 struct softirq_action {
     void (*action)(softirq_action*) = nullptr;
-    std::shared_ptr<std::function<void()>> py_action;  // a lesson's own action (an upcall)
 };
 
 enum : unsigned long { TASKLET_STATE_SCHED = 1, TASKLET_STATE_RUN = 2 };
+// Since v5.9 a tasklet's function may take the tasklet itself (use_callback; from_tasklet()
+// finds the enclosing struct) instead of an unsigned long.
 struct tasklet_struct {
     tasklet_struct* next = nullptr;
     unsigned long state = 0;
     int count = 0;  // disable count
+    bool use_callback = false;
     void (*func)(unsigned long) = nullptr;
+    void (*callback)(tasklet_struct*) = nullptr;
     unsigned long data = 0;
-    std::shared_ptr<irq_upcall> py_func;
-    std::string name;
+    std::string name;  // the simulator's label for traces and views
     u64 runs = 0;
 };
+void tasklet_setup(tasklet_struct* t, void (*callback)(tasklet_struct*));
 
 // A device raising its line at a virtual time, on a CPU.
 struct irq_event {
@@ -102,10 +101,9 @@ struct irq_event {
     int irq;
 };
 
-int request_irq(int irq, irqreturn (*handler)(int, void*), unsigned long flags, const char* name, void* dev_id);
-int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long flags, const std::string& name, void* dev_id);
-int request_py_threaded_irq(Kernel* k, int irq, std::shared_ptr<irq_upcall> handler, std::shared_ptr<irq_upcall> thread_fn,
-                            unsigned long flags, const std::string& name, void* dev_id);
+int request_threaded_irq(int irq, irq_handler_t handler, irq_handler_t thread_fn, unsigned long flags, const std::string& name,
+                         void* dev_id);
+int request_irq(int irq, irq_handler_t handler, unsigned long flags, const std::string& name, void* dev_id);
 int free_irq(int irq, void* dev_id);
 int irq_set_affinity(int irq, int cpu);
 void disable_irq(int irq);
@@ -134,7 +132,6 @@ struct pt_regs;
 pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame);
 void irqentry_exit(pt_regs* old_irq_regs);
 pt_regs* get_irq_regs();
-void run_upcall_actions();
 void softirq_init(Kernel* k);
 
 }  // namespace gk

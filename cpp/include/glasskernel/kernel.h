@@ -10,7 +10,6 @@
 
 #include "glasskernel/hrtimer.h"
 #include "glasskernel/interrupt.h"
-#include "glasskernel/kthread.h"
 #include "glasskernel/net/netdevice.h"
 #include "glasskernel/percpu.h"
 #include "glasskernel/preempt.h"
@@ -94,6 +93,7 @@ struct run_result {
 class stack_cache;
 struct boot_state;
 struct net;
+struct host_objects;
 
 class Kernel {
 public:
@@ -102,14 +102,22 @@ public:
     Kernel(const Kernel&) = delete;
     Kernel& operator=(const Kernel&) = delete;
 
+    // Members are grouped by what they model; within a group they follow Linux's own global or
+    // per-CPU variables. The order matters: per-CPU variables register with percpu_vars, and
+    // teardown (~Kernel) empties the lists that link objects of several groups first.
+
+    // ---- configuration ----
     kernel_config cfg;
     cost_table costs;
-    // Per-CPU variables (registered here so that views can list them all).
-    std::vector<percpu_var_base*> percpu_vars;
+
+    // ---- per-CPU areas (mm/percpu.c) and the scheduler (kernel/sched) ----
+    std::vector<percpu_var_base*> percpu_vars;  // every DEFINE_PER_CPU, for the views
     DEFINE_PER_CPU(rq, runqueues);
     DEFINE_PER_CPU(hrtimer_cpu_base, hrtimer_bases);
     DEFINE_PER_CPU(hrtimer, tick_timers);   // tick_cpu_sched.sched_timer
     u64 jiffies = 0;
+
+    // ---- processes (kernel/pid.c, fork.c, user.c) ----
     pid_namespace init_pid_ns;
     std::unique_ptr<pid> init_struct_pid;  // pid 0: the idle tasks, and the group and session
                                           // that init and kthreadd start in
@@ -119,18 +127,22 @@ public:
     task_struct* kthreadd_task = nullptr; // pid 2
     std::map<uid_t, int> user_processes;  // user_struct.processes, per real uid
     std::map<uid_t, long> user_sigpending;  // queued siginfos per user (RLIMIT_SIGPENDING)
+
+    // ---- tracing (kernel/trace) ----
     trace_buffer trace;
 
+    // ---- the console (drivers/tty) ----
     std::string console_out;
     std::vector<console_record> console_log;
     std::string console_in;
     bool console_eof = false;
     wait_queue_head console_wait{"console.wait"};
 
+    // ---- the executables exec can load (the simulator's filesystem) ----
     std::map<std::string, program> programs;
     void register_program(program p);
 
-    // ---- the engine ----
+    // ---- the engine: fibers, the run loop, upcalls, stops ----
     task_struct* running = nullptr;  // the task whose fiber is executing; nullptr on the host
     int this_cpu = 0;
     host_act act = host_act::NONE;
@@ -144,9 +156,6 @@ public:
     std::vector<std::unique_ptr<user_image>> deferred_images;  // freed on the host stack
     std::shared_ptr<task_struct> dead_task;  // a self-reaped task, kept until its fiber ends
     std::exception_ptr host_error;  // raised by run() once the kernel is consistent again
-    bool panicked = false;
-    std::vector<std::pair<u64, std::string>> log_buf;  // printk records: (time, line)
-    std::string panic_msg;
     bool tearing_down = false;
     bool booted = false;
     u64 host_iterations = 0;
@@ -155,29 +164,38 @@ public:
     std::function<void()> check_interrupts;  // host hook: Ctrl-C in Python
     std::unique_ptr<boot_state> boot;
     std::vector<std::shared_ptr<task_struct>> idle_tasks;  // swapper/N
+    std::vector<std::unique_ptr<std::string>> boot_names;  // kernel threads' names made on the host
+
+    // ---- printk and panic (kernel/printk, kernel/panic.c) ----
+    bool panicked = false;
+    std::vector<std::pair<u64, std::string>> log_buf;  // printk records: (time, line)
+    std::string panic_msg;
+
+    // ---- interrupts and softirqs (kernel/irq, kernel/softirq.c) ----
     DEFINE_PER_CPU(u32, softirq_pending);  // irq_stat.__softirq_pending
-    // Interrupts: the descriptors, per-CPU state, and device interrupts not yet taken.
     std::vector<irq_desc> irq_descs;
     std::vector<bool> irqs_off;              // per CPU: local_irq_disable() in effect
-    std::vector<std::multimap<u64, int>> irq_arrivals;  // per CPU: time -> irq line
+    std::vector<std::multimap<u64, int>> irq_arrivals;  // per CPU: device interrupts not yet taken
     softirq_action softirq_vec[NR_SOFTIRQS];
     std::vector<std::vector<u64>> kstat_softirqs;  // [softirq][cpu]
     DEFINE_PER_CPU(tasklet_struct*, tasklet_vec);     // list heads
     DEFINE_PER_CPU(tasklet_struct*, tasklet_hi_vec);
     DEFINE_PER_CPU(task_struct*, ksoftirqd);
     DEFINE_PER_CPU(pt_regs*, __irq_regs);  // the interrupted context's registers (get_irq_regs)
-    std::vector<std::unique_ptr<tasklet_struct>> py_tasklets;
-    std::vector<std::pair<int, long>> upcall_actions;  // what a Python handler asked for
+
+    // ---- workqueues and timers (kernel/workqueue.c, kernel/time/timer.c) ----
     DEFINE_PER_CPU(worker_pool, cpu_worker_pools);  // system_wq's pools
-    std::vector<std::unique_ptr<delayed_work>> py_works;
     DEFINE_PER_CPU(timer_base, timer_bases);  // the timer wheels
+
+    // ---- networking (net/) ----
     DEFINE_PER_CPU(::gk::softnet_data, softnet_data);  // the network receive and completion queues
     std::unique_ptr<struct net> init_net;       // this machine's network state
-    std::vector<std::unique_ptr<timer_list>> py_timers;
-    std::vector<std::unique_ptr<py_kthread>> py_kthreads;
-    u64 next_event(int cpu) const;
-    std::vector<std::unique_ptr<std::string>> boot_names;
 
+    // ---- host code behind kernel objects (a lesson's Python timers, tasklets, work, irq
+    // handlers, softirq actions and kernel threads: engine/host_callback.h) ----
+    std::unique_ptr<host_objects> host;
+
+    u64 next_event(int cpu) const;
     rq* cpu_rq(int cpu) { return &runqueues[cpu]; }
     rq* this_rq() { return &runqueues[this_cpu]; }
     u64 now() const { return runqueues[this_cpu].clock; }

@@ -93,6 +93,9 @@ task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name
 task_struct* kthread_run(int (*threadfn)(void*), void* data, const char* name);
 task_struct* kthread_create_from_host(Kernel* k, int (*threadfn)(void*), void* data, const std::string& name);
 void kthread_bind(task_struct* p, int cpu);
+enum : unsigned long { KTHREAD_SHOULD_STOP = 1 };  // task_struct.kthread_flags
+bool kthread_should_stop();
+void kthread_stop_request(task_struct* k);
 // kernel/printk/printk.cpp
 int printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 // net/core/net_namespace.cpp

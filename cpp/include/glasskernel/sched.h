@@ -213,6 +213,7 @@ struct task_struct : sibling_hook, tasks_hook, run_list_hook, pid_hook<PIDTYPE_P
     std::shared_ptr<task_struct> self;
     bool reaped = false;
     std::string crash_report;  // why a crashing program died: its traceback (simulator only)
+    unsigned long kthread_flags = 0;  // struct kthread's flags: KTHREAD_SHOULD_STOP
 };
 
 using task_list_t = bi::list<task_struct, bi::base_hook<tasks_hook>>;

@@ -20,9 +20,7 @@ struct timer_list {
     boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> entry;
     unsigned long expires = 0;  // in jiffies
     void (*function)(timer_list*) = nullptr;
-    std::shared_ptr<irq_upcall> py_function;
-    std::string name;
-    long id = 0;
+    std::string name;  // the simulator's label for traces and views
     unsigned idx = 0;  // the wheel bucket it hashed to
     int cpu = -1;      // the CPU whose wheel holds it
     u64 fired_at_jiffies = 0;
@@ -38,6 +36,9 @@ struct timer_base {
     timer_bucket vectors[WHEEL_SIZE];
     unsigned pending = 0;   // timers queued
 };
+
+// from_timer: the structure a timer_list is embedded in, from inside its function.
+#define from_timer(type, timer, member) container_of(timer, type, member)
 
 void add_timer(timer_list* timer);
 int mod_timer(timer_list* timer, unsigned long expires);

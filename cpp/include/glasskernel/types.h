@@ -1,6 +1,7 @@
 // Models include/linux/types.h and the uapi constants the process code needs (x86_64 values).
 #pragma once
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <climits>
 // libc defines many of the uapi names below as macros; take them in first, then drop the
@@ -135,6 +136,10 @@
 #undef PATH_MAX
 
 namespace gk {
+
+// include/linux/container_of.h: the structure a member is embedded in.
+#define container_of(ptr, type, member) \
+    (reinterpret_cast<type*>(reinterpret_cast<char*>(ptr) - offsetof(type, member)))
 
 // Byte order (include/uapi/linux/byteorder): the machine is little-endian, the wire big-endian.
 constexpr uint16_t htons(uint16_t x) { return __builtin_bswap16(x); }

@@ -17,9 +17,7 @@ enum : unsigned long { WORK_STRUCT_PENDING = 1 };
 struct work_struct {
     unsigned long data = 0;  // WORK_STRUCT_PENDING while queued
     void (*func)(work_struct*) = nullptr;
-    std::shared_ptr<irq_upcall> py_func;
-    std::string name;
-    long id = 0;
+    std::string name;  // the simulator's label for traces and views
     u64 runs = 0;
 };
 

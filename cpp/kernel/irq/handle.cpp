@@ -49,26 +49,12 @@ void local_irq_restore(unsigned long flags) {
 }
 
 static irqreturn __handle_irq_event_percpu(irq_desc* desc) {
-    Kernel* k = this_kernel;
+    trace_scope ts("__handle_irq_event_percpu", "irq=%d", desc->irq);
     irqreturn retval = IRQ_NONE;
-    for (auto& a : desc->action) {
+    std::vector<std::shared_ptr<irqaction>> chain = desc->action;
+    for (auto& a : chain) {
         trace_point("irq_handler_entry", "irq=%d name=%s", desc->irq, a->name.c_str());
-        irqreturn res;
-        if (a->handler) {
-            res = a->handler(desc->irq, a->dev_id);
-        } else {
-            k->upcall_actions.clear();
-            struct irq_call : upcall_fn {
-                irqaction* a;
-                int irq;
-                long call(Kernel& kk) override { return a->py_handler->call(kk, irq, reinterpret_cast<long>(a->dev_id)); }
-            };
-            auto c = std::make_shared<irq_call>();
-            c->a = a.get();
-            c->irq = desc->irq;
-            res = static_cast<irqreturn>(k->upcall(c));
-            run_upcall_actions();  // what the Python top half asked for, in interrupt context
-        }
+        irqreturn res = a->handler(desc->irq, a->dev_id);
         trace_point("irq_handler_exit", "irq=%d ret=%s", desc->irq, res == IRQ_NONE ? "unhandled" : "handled");
         if (res == IRQ_WAKE_THREAD && a->thread) {
             // __irq_wake_thread: the rest of the work runs in the irq thread, in process context.
@@ -78,7 +64,7 @@ static irqreturn __handle_irq_event_percpu(irq_desc* desc) {
         if (res != IRQ_NONE) a->count++;
         retval = static_cast<irqreturn>(retval | res);
     }
-    return retval;
+    return static_cast<irqreturn>(ts.ret(retval));
 }
 
 static void note_interrupt(irq_desc* desc, irqreturn ret) {
@@ -159,51 +145,32 @@ u64 Kernel::next_event(int cpu) const {
 
 // ---- manage.c ----
 
-static int __setup_irq(int irq, std::unique_ptr<irqaction> action) {
+static int __setup_irq(int irq, std::shared_ptr<irqaction> action) {
+    trace_scope ts("__setup_irq", "irq=%d name=%s", irq, action->name.c_str());
     Kernel* k = this_kernel;
-    if (irq < 0 || irq >= NR_IRQS) return -EINVAL;
     irq_desc* desc = &k->irq_descs[irq];
     if (!desc->action.empty()) {
         // Sharing needs every action to agree to share.
         bool all_shared = action->flags & IRQF_SHARED;
         for (auto& a : desc->action) all_shared = all_shared && (a->flags & IRQF_SHARED);
-        if (!all_shared) return -EBUSY;
+        if (!all_shared) return ts.ret(-EBUSY);
     }
     desc->action.push_back(std::move(action));
     if (desc->action.size() == 1) desc->chip->irq_unmask(desc);
-    return 0;
+    return ts.ret(0);
 }
 
-int request_irq(int irq, irqreturn (*handler)(int, void*), unsigned long flags, const char* name, void* dev_id) {
-    trace_scope ts("request_irq", "irq=%d name=%s", irq, name);
-    if (!handler) return ts.ret(-EINVAL);
-    if ((flags & IRQF_SHARED) && !dev_id) return ts.ret(-EINVAL);  // free_irq could not tell them apart
-    auto a = std::make_unique<irqaction>();
-    a->handler = handler;
-    a->flags = flags;
-    a->name = name;
-    a->dev_id = dev_id;
-    return ts.ret(__setup_irq(irq, std::move(a)));
-}
-
-int request_py_irq(int irq, std::shared_ptr<irq_upcall> handler, unsigned long flags, const std::string& name, void* dev_id) {
-    trace_scope ts("request_irq", "irq=%d name=%s", irq, name.c_str());
-    if (!handler) return ts.ret(-EINVAL);
-    if ((flags & IRQF_SHARED) && !dev_id) return ts.ret(-EINVAL);
-    auto a = std::make_unique<irqaction>();
-    a->py_handler = std::move(handler);
-    a->flags = flags;
-    a->name = name;
-    a->dev_id = dev_id;
-    return ts.ret(__setup_irq(irq, std::move(a)));
-}
-
-// irq_thread: sleeps until the top half returns IRQ_WAKE_THREAD, then runs the thread function.
+// irq_thread: sleeps until the top half returns IRQ_WAKE_THREAD, then runs the thread function;
+// returns when free_irq stops it. It holds its own reference to the action.
 static int irq_thread(void* data) {
-    auto* a = static_cast<irqaction*>(data);
-    Kernel* k = this_kernel;
+    std::unique_ptr<std::shared_ptr<irqaction>> ref(static_cast<std::shared_ptr<irqaction>*>(data));
+    irqaction* a = ref->get();
     for (;;) {
         set_current_state(TASK_INTERRUPTIBLE);
+        if (kthread_should_stop()) {
+            __set_current_state(TASK_RUNNING);
+            return 0;
+        }
         if (!a->run_thread) {
             schedule();
             continue;
@@ -212,44 +179,55 @@ static int irq_thread(void* data) {
         a->run_thread = false;
         trace_scope ts("irq_thread_fn", "irq=%d", a->irq);
         a->thread_runs++;
-        struct thread_call : upcall_fn {
-            irqaction* a;
-            long call(Kernel& kk) override { return a->py_thread_fn->call(kk, a->irq, reinterpret_cast<long>(a->dev_id)); }
-        };
-        auto c = std::make_shared<thread_call>();
-        c->a = a;
-        k->upcall_actions.clear();
-        k->upcall(c);
-        run_upcall_actions();
+        a->thread_fn(a->irq, a->dev_id);
     }
     return 0;
 }
 
-// request_threaded_irq from host code: the irq thread is created as setup_irq_thread() does,
-// a kernel thread (child of kthreadd) named irq/N-name that sleeps until woken.
-int request_py_threaded_irq(Kernel* k, int irq, std::shared_ptr<irq_upcall> handler, std::shared_ptr<irq_upcall> thread_fn,
-                            unsigned long flags, const std::string& name, void* dev_id) {
-    trace_scope ts("request_threaded_irq", "irq=%d name=%s", irq, name.c_str());
-    if (!handler || !thread_fn) return ts.ret(-EINVAL);
-    if (irq < 0 || irq >= NR_IRQS) return ts.ret(-EINVAL);
-    if ((flags & IRQF_SHARED) && !dev_id) return ts.ret(-EINVAL);
-    auto a = std::make_unique<irqaction>();
-    a->py_handler = std::move(handler);
-    a->py_thread_fn = std::move(thread_fn);
+// setup_irq_thread: a kernel thread (child of kthreadd) named irq/N-name, asleep until woken.
+static int setup_irq_thread(const std::shared_ptr<irqaction>& a) {
+    std::string name = "irq/" + std::to_string(a->irq) + "-" + a->name;
+    Kernel* k = this_kernel;
+    auto* ref = new std::shared_ptr<irqaction>(a);
+    task_struct* t = current ? kthread_create(irq_thread, ref, name.c_str()) : kthread_create_from_host(k, irq_thread, ref, name);
+    if (!t) {
+        delete ref;
+        return -EAGAIN;  // no pid or task left for the thread
+    }
+    a->thread = t;
+    return 0;
+}
+
+int request_threaded_irq(int irq, irq_handler_t handler, irq_handler_t thread_fn, unsigned long flags, const std::string& name,
+                         void* dev_id) {
+    trace_scope ts(thread_fn ? "request_threaded_irq" : "request_irq", "irq=%d name=%s", irq, name.c_str());
+    // Sharing needs a dev_id: free_irq could not tell the handlers apart otherwise.
+    if (((flags & IRQF_SHARED) && !dev_id) || irq < 0 || irq >= NR_IRQS) return ts.ret(-EINVAL);
+    if (!handler && !thread_fn) return ts.ret(-EINVAL);
+    auto a = std::make_shared<irqaction>();
+    a->handler = handler;
+    a->thread_fn = thread_fn;
     a->flags = flags;
     a->name = name;
     a->dev_id = dev_id;
     a->irq = irq;
-    irqaction* raw = a.get();
-    int r = __setup_irq(irq, std::move(a));
-    if (r) return ts.ret(r);
-    task_struct* t = kthread_create_from_host(k, irq_thread, raw, "irq/" + std::to_string(irq) + "-" + name);
-    if (!t) {
-        free_irq(irq, dev_id);
-        return ts.ret(-EAGAIN);  // no pid or task left for the thread
+    if (thread_fn) {
+        int err = setup_irq_thread(a);
+        if (err) return ts.ret(err);
     }
-    raw->thread = t;
-    return ts.ret(0);
+    task_struct* thread = a->thread;
+    int r = __setup_irq(irq, std::move(a));
+    if (thread) {
+        if (r)
+            kthread_stop_request(thread);  // never needed: it returns as soon as it runs
+        else
+            wake_up_process(thread);
+    }
+    return ts.ret(r);
+}
+
+int request_irq(int irq, irq_handler_t handler, unsigned long flags, const std::string& name, void* dev_id) {
+    return request_threaded_irq(irq, handler, nullptr, flags, name, dev_id);
 }
 
 int free_irq(int irq, void* dev_id) {
@@ -259,8 +237,10 @@ int free_irq(int irq, void* dev_id) {
     irq_desc* desc = &k->irq_descs[irq];
     for (auto it = desc->action.begin(); it != desc->action.end(); ++it) {
         if ((*it)->dev_id == dev_id) {
+            std::shared_ptr<irqaction> a = *it;
             desc->action.erase(it);
             if (desc->action.empty()) desc->chip->irq_mask(desc);
+            if (a->thread) kthread_stop_request(a->thread);
             return ts.ret(0);
         }
     }

@@ -75,19 +75,7 @@ static void call_timer_fn(timer_list* timer) {
     trace_point("timer_expire_entry", "timer=%s now=%llu", name.c_str(), static_cast<unsigned long long>(k->jiffies));
     timer->runs++;
     timer->fired_at_jiffies = k->jiffies;
-    if (timer->function) {
-        timer->function(timer);
-    } else if (timer->py_function) {
-        struct timer_call : upcall_fn {
-            timer_list* t;
-            long call(Kernel& kk) override { return t->py_function->call(kk, -1, t->id); }
-        };
-        auto c = std::make_shared<timer_call>();
-        c->t = timer;
-        k->upcall_actions.clear();
-        k->upcall(c);
-        run_upcall_actions();
-    }
+    if (timer->function) timer->function(timer);
     trace_point("timer_expire_exit", "timer=%s", name.c_str());
 }
 

@@ -59,7 +59,7 @@ static void arp_solicit(neighbour* ne) {
     arp_send(ARPOP_REQUEST, ne->ip, ne->dev, ne->dev->ip_addr, bcast, nullptr);
 }
 
-static neighbour* neigh_of_timer(timer_list* t) { return reinterpret_cast<neighbour*>(t->id); }
+static neighbour* neigh_of_timer(timer_list* t) { return from_timer(neighbour, t, timer); }
 
 // Nobody answered: the waiting packets get ICMP host unreachable (arp_error_report).
 static void neigh_invalidate(net* n, neighbour* ne) {
@@ -95,7 +95,6 @@ static neighbour* neigh_create(net* n, u32 ip, net_device* dev) {
     ne->arp_queue.name = "arp_queue";
     ne->timer.function = neigh_timer_handler;
     ne->timer.name = "neigh_timer_handler";
-    ne->timer.id = reinterpret_cast<long>(ne.get());
     n->neigh.push_back(std::move(ne));
     return n->neigh.back().get();
 }

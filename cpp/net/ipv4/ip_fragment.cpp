@@ -26,7 +26,7 @@ static void ipq_destroy(net* n, ipq* q) {
 // ip_expire: the rest of the datagram never came.
 static void ip_expire(timer_list* t) {
     trace_scope ts("ip_expire");
-    auto* q = reinterpret_cast<ipq*>(t->id);
+    ipq* q = from_timer(ipq, t, timer);
     net* n = q->owner;
     n->ip.ReasmFails++;
     if (!q->fragments.empty() && frag_offset(q->fragments.front()) == 0)
@@ -85,7 +85,6 @@ sk_buff* ip_defrag(net* n, sk_buff* skb) {
         q->owner = n;
         q->timer.function = ip_expire;
         q->timer.name = "ip_expire";
-        q->timer.id = reinterpret_cast<long>(q.get());
         mod_timer(&q->timer, n->kernel->jiffies + msecs_to_jiffies(static_cast<unsigned>(n->ipfrag_time / NSEC_PER_MSEC)));
         n->ipfrags.push_back(std::move(q));
     }

@@ -95,14 +95,31 @@ struct neighbour {
 enum nf_inet_hooks { NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_NUMHOOKS };
 enum { NF_DROP = 0, NF_ACCEPT = 1 };
 extern const char* const nf_hook_names[NF_INET_NUMHOOKS];
+// include/linux/netfilter.h: where a packet is when a hook sees it.
+struct nf_hook_state {
+    int hook;
+    net_device* in;
+    net_device* out;
+    struct net* net;
+    int (*okfn)(sk_buff*);
+};
+using nf_hookfn = unsigned (*)(void* priv, sk_buff* skb, const nf_hook_state* state);
 struct nf_hook_ops {
+    nf_hookfn hook = nullptr;
+    void* priv = nullptr;
     int hooknum = 0;
     int priority = 0;
-    std::function<unsigned(sk_buff*, net_device* in, net_device* out)> hook;
+    // the simulator's bookkeeping for views
     std::string name;
     int id = 0;
     u64 accepted = 0, dropped = 0;
 };
+// The hooks of one point, in priority order. Registering builds a new array and swaps it in, as
+// Linux's nf_hook_entries are replaced under RCU: a walk already under way keeps the array it
+// started with, so a hook may come or go meanwhile.
+using nf_hook_entries = std::vector<std::shared_ptr<nf_hook_ops>>;
+int nf_register_net_hook(struct net* net, std::shared_ptr<nf_hook_ops> ops);
+int nf_unregister_net_hook(struct net* net, const nf_hook_ops* ops);
 int NF_HOOK(int hook, sk_buff* skb, net_device* in, net_device* out, int (*okfn)(sk_buff*));
 
 // ---- the link between two simulated NICs, possibly of two machines ----
@@ -157,7 +174,7 @@ struct net {
     std::multimap<u16, inet_sock*> tcp_bhash;  // TCP ports taken by bind()
     std::vector<inet_sock*> raw_table;
     std::map<u64, struct sock*> socks;                // every live sock, for views and checks
-    std::vector<std::unique_ptr<nf_hook_ops>> nf_hooks[NF_INET_NUMHOOKS];
+    std::shared_ptr<const nf_hook_entries> nf_hooks[NF_INET_NUMHOOKS];
     std::vector<std::unique_ptr<ipq>> ipfrags;
     std::vector<std::shared_ptr<gk_link>> links;  // shared with the machine at the other end
     struct capture {

@@ -1,14 +1,14 @@
-// Kernel threads whose body is a lesson's Python coroutine. The thread's kernel stack runs this
-// loop: an upcall runs the coroutine on the host stack to its next await, which names a kernel
+// The simulator's kernel threads whose body is host code (a lesson's Python coroutine). The
+// thread's kernel stack runs this loop: an upcall runs the coroutine on the host stack to its next await, which names a kernel
 // primitive (mdelay, msleep, preempt_disable, local_irq_save, ...); the primitive runs here, in
 // the thread's own context, and its result goes back in on the next upcall.
-#include "glasskernel/kthread.h"
+#include "engine/host_kthread.h"
 #include "glasskernel/linux.h"
 
 namespace gk {
 
 struct kthread_step_call : upcall_fn {
-    py_kthread* kt = nullptr;
+    host_kthread* kt = nullptr;
     long value = 0;
     kthread_op result;
     long call(Kernel& k) override {
@@ -18,7 +18,7 @@ struct kthread_step_call : upcall_fn {
 };
 
 // One primitive; returns what the coroutine gets back.
-static long kthread_do_op(py_kthread* kt, const kthread_op& op) {
+static long kthread_do_op(const kthread_op& op) {
     switch (op.op) {
     case KT_DELAY: __delay(static_cast<u64>(op.arg)); return 0;
     case KT_MSLEEP: msleep(static_cast<unsigned>(op.arg)); return 0;
@@ -38,13 +38,13 @@ static long kthread_do_op(py_kthread* kt, const kthread_op& op) {
     case KT_BH_DISABLE: local_bh_disable(); return 0;
     case KT_BH_ENABLE: local_bh_enable(); return 0;
     case KT_RAISE_SOFTIRQ: raise_softirq(static_cast<int>(op.arg)); return 0;
-    case KT_SHOULD_STOP: return kt->should_stop;
+    case KT_SHOULD_STOP: return kthread_should_stop();
     default: return 0;
     }
 }
 
-int py_kthread_fn(void* data) {
-    auto* kt = static_cast<py_kthread*>(data);
+static int host_kthread_fn(void* data) {
+    auto* kt = static_cast<host_kthread*>(data);
     Kernel* k = this_kernel;
     long value = 0;
     for (;;) {
@@ -75,16 +75,16 @@ int py_kthread_fn(void* data) {
             kt->exited = true;
             return SIGSEGV;
         }
-        value = kthread_do_op(kt, op);
+        value = kthread_do_op(op);
         // Between two primitives the thread runs kernel code: interrupts that came due are
         // taken there if enabled, and under the full model their exit may preempt it.
         handle_pending_interrupts();
     }
 }
 
-long py_kthread_run(Kernel* k, py_kthread* kt, const std::string& name, int cpu) {
+long host_kthread_run(Kernel* k, host_kthread* kt, const std::string& name, int cpu) {
     trace_scope ts("kthread_create_on_node", "name=%s", name.c_str());
-    task_struct* t = kthread_create_from_host(k, py_kthread_fn, kt, name);
+    task_struct* t = kthread_create_from_host(k, host_kthread_fn, kt, name);
     if (!t) return ts.ret(-EAGAIN);
     if (cpu >= 0) kthread_bind(t, cpu);
     kt->task = t->self;
@@ -93,11 +93,9 @@ long py_kthread_run(Kernel* k, py_kthread* kt, const std::string& name, int cpu)
 
 // kthread_stop's first half: ask, and wake the thread so it can see it. (The host then runs the
 // kernel until the thread has exited.)
-void py_kthread_stop(Kernel* k, py_kthread* kt) {
-    (void)k;
-    kt->should_stop = true;
+void host_kthread_stop(host_kthread* kt) {
     task_struct* t = kt->task.get();
-    if (t && !kt->exited && !(t->flags & PF_EXITING)) wake_up_process(t);
+    if (t && !kt->exited) kthread_stop_request(t);
 }
 
 }  // namespace gk

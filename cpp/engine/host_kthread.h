@@ -1,4 +1,4 @@
-// Kernel threads whose body is a lesson's Python coroutine (see kernel/kthread_body.cpp): each
+// The simulator's kernel threads whose body is host code (a lesson's Python coroutine): each
 // await names one kernel primitive, which runs in the thread's own kernel context.
 #pragma once
 #include <memory>
@@ -44,19 +44,18 @@ struct kthread_body {
     virtual kthread_op step(Kernel& k, long value) = 0;
 };
 
-struct py_kthread {
+struct host_kthread {
     std::shared_ptr<kthread_body> body;
     std::shared_ptr<task_struct> task;  // kept for views after it exits
-    bool should_stop = false;           // KTHREAD_SHOULD_STOP
     bool exited = false;
     int exit_code = 0;
     std::string oops;
     u64 ops = 0;
 };
 
-int py_kthread_fn(void* data);
 // kthread_run from the host: -errno or the new thread's pid. cpu < 0: not bound.
-long py_kthread_run(Kernel* k, py_kthread* kt, const std::string& name, int cpu);
-void py_kthread_stop(Kernel* k, py_kthread* kt);
+long host_kthread_run(Kernel* k, host_kthread* kt, const std::string& name, int cpu);
+// kthread_stop's first half (the host then runs the kernel until the thread has exited).
+void host_kthread_stop(host_kthread* kt);
 
 }  // namespace gk
