@@ -154,6 +154,11 @@ void do_group_exit(int exit_code) {
 
 // ---- wait ----
 
+// A child changed state (exited, stopped, continued): wake the parent's wait4()/waitid().
+void __wake_up_parent(task_struct* p, task_struct* parent) {
+    __wake_up(&parent->signal->wait_chldexit, TASK_INTERRUPTIBLE, 1, p);
+}
+
 static bool eligible_pid(wait_opts* wo, task_struct* p) {
     return wo->wo_type == PIDTYPE_MAX || task_pid_type(p, wo->wo_type) == wo->wo_pid;
 }

@@ -1,5 +1,5 @@
-// Models kernel/signal.c, the parts the process code needs: generation (send_signal,
-// __send_signal, complete_signal, signal_wake_up) with the ignore check done at generation,
+// Models kernel/signal.c (v6.1): generation (send_signal_locked, __send_signal_locked,
+// complete_signal, signal_wake_up_state) with the ignore check done at generation,
 // dequeue_signal, sigprocmask, sigtimedwait, do_notify_parent, and default-action delivery.
 #include "glasskernel/linux.h"
 
@@ -25,20 +25,22 @@ bool fatal_signal_pending(task_struct* t) {
 }
 
 // A sleeping task must notice the signal: set TIF_SIGPENDING and wake an interruptible sleep
-// (a fatal signal also wakes TASK_KILLABLE sleeps).
-void signal_wake_up(task_struct* t, bool fatal) {
-    trace_scope ts("signal_wake_up", "pid=%d", t->pid);
+// (and one in `state` too: TASK_WAKEKILL for a fatal signal). Linux leaves the state test to
+// wake_up_state(); the model makes it first, so that a target that is not asleep shows no
+// try_to_wake_up in the trace.
+void signal_wake_up_state(task_struct* t, unsigned state) {
+    trace_scope ts("signal_wake_up_state", "pid=%d", t->pid);
     t->thread_info.flags |= TIF_SIGPENDING;
-    unsigned state = TASK_INTERRUPTIBLE | (fatal ? static_cast<unsigned>(TASK_WAKEKILL) : 0u);
+    state |= TASK_INTERRUPTIBLE;
     if (t->__state & state) wake_up_state(t, state);
 }
 
-static long handler_of(task_struct* t, int sig) { return t->sighand->action[sig - 1].sa_handler; }
+static long sig_handler(task_struct* t, int sig) { return t->sighand->action[sig - 1].sa_handler; }
 
 // Blocked signals are never ignored at generation: they must be pending when unblocked.
 static bool sig_ignored(task_struct* t, int sig, bool force) {
     if (sigismember(&t->blocked, sig) || sigismember(&t->real_blocked, sig)) return false;
-    long handler = handler_of(t, sig);
+    long handler = sig_handler(t, sig);
     // Nothing can kill or stop the global init, not even the kernel.
     if (t == t->kernel->child_reaper && sig_kernel_only(sig)) return true;
     // init (SIGNAL_UNKILLABLE) only gets the signals it installed handlers for.
@@ -75,9 +77,6 @@ void ignore_signals(task_struct* t) {
     flush_sigqueue(&t->pending);
 }
 
-static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
-static constexpr u64 STOP_SIGNALS = (1ULL << (SIGSTOP - 1)) | (1ULL << (SIGTSTP - 1)) | (1ULL << (SIGTTIN - 1)) | (1ULL << (SIGTTOU - 1));
-
 static void flush_sigqueue_mask(u64 mask, sigpending* q) {
     if (!(q->signal.sig & mask)) return;
     for (auto it = q->list.begin(); it != q->list.end();) {
@@ -102,8 +101,8 @@ static bool prepare_signal(int sig, task_struct* p, bool force) {
         flush_sigqueue_mask(sigmask(SIGCONT), &signal->shared_pending);
         flush_sigqueue_mask(sigmask(SIGCONT), &p->pending);
     } else if (sig == SIGCONT) {
-        flush_sigqueue_mask(STOP_SIGNALS, &signal->shared_pending);
-        flush_sigqueue_mask(STOP_SIGNALS, &p->pending);
+        flush_sigqueue_mask(SIG_KERNEL_STOP_MASK, &signal->shared_pending);
+        flush_sigqueue_mask(SIG_KERNEL_STOP_MASK, &p->pending);
         recalc_sigpending_tsk(p);
         wake_up_state(p, __TASK_STOPPED);
         unsigned why = 0;
@@ -116,8 +115,8 @@ static bool prepare_signal(int sig, task_struct* p, bool force) {
     return !sig_ignored(p, sig, force);
 }
 
-static int __send_signal(int sig, kernel_siginfo* info, task_struct* t, pid_type type, bool force) {
-    trace_scope ts("__send_signal", "sig=%d pid=%d", sig, t->pid);
+static int __send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type, bool force) {
+    trace_scope ts("__send_signal_locked", "sig=%d pid=%d", sig, t->pid);
     int result = TRACE_SIGNAL_IGNORED;
     int ret = 0;
     sigpending* pending = nullptr;
@@ -157,10 +156,13 @@ static int __send_signal(int sig, kernel_siginfo* info, task_struct* t, pid_type
     return ts.ret(ret);
 }
 
+// The caller holds the target's siglock in Linux (hence the name); here nothing runs
+// concurrently with kernel code on the same machine, so there is no lock to hold. A signal from
+// the kernel itself (SI_KERNEL) is forced: init's SIGNAL_UNKILLABLE does not filter it out.
 int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type) {
-    trace_scope ts("send_signal", "sig=%d pid=%d", sig, t->pid);
+    trace_scope ts("send_signal_locked", "sig=%d pid=%d", sig, t->pid);
     if (t->exit_state) return ts.ret(0);  // a zombie takes no signals
-    return ts.ret(__send_signal(sig, info, t, type, info && info->si_code == SI_KERNEL));
+    return ts.ret(__send_signal_locked(sig, info, t, type, info && info->si_code == SI_KERNEL));
 }
 
 // Faults (synchronous signals) go first: the faulting instruction cannot continue without them.
@@ -224,13 +226,6 @@ int sigprocmask(int how, sigset_t* set, sigset_t* oldset) {
     return 0;
 }
 
-void __wake_up_parent(task_struct* p, task_struct* parent) {
-    __wake_up(&parent->signal->wait_chldexit, TASK_INTERRUPTIBLE, 1, p);
-}
-
-// Tells the parent a child died: SIGCHLD (or the child's exit_signal) and a wake-up on its
-// wait_chldexit. Returns true when the child should be reaped at once (the parent ignores
-// SIGCHLD or set SA_NOCLDWAIT), in which case wait() will report ECHILD.
 // A child stopped or continued: SIGCHLD to the parent (unless SA_NOCLDSTOP), and a wake-up for
 // waitpid(WUNTRACED | WCONTINUED).
 void do_notify_parent_cldstop(task_struct* tsk, int why) {
@@ -244,11 +239,14 @@ void do_notify_parent_cldstop(task_struct* tsk, int why) {
     info.si_uid = tsk->real_cred->uid;
     info.si_status = why == CLD_CONTINUED ? SIGCONT : (tsk->signal->group_exit_code & 0x7f);
     k_sigaction* ka = &parent->sighand->action[SIGCHLD - 1];
-    if (ka->sa_handler != SIG_IGN && !(ka->sa_flags & SA_NOCLDSTOP)) __send_signal(SIGCHLD, &info, parent, PIDTYPE_TGID, false);
+    if (ka->sa_handler != SIG_IGN && !(ka->sa_flags & SA_NOCLDSTOP)) __send_signal_locked(SIGCHLD, &info, parent, PIDTYPE_TGID, false);
     __wake_up_parent(tsk, parent);
 }
 
-int do_notify_parent(task_struct* tsk, int sig) {
+// Tells the parent a child died: SIGCHLD (or the child's exit_signal) and a wake-up on its
+// wait_chldexit. Returns true when the child should be reaped at once (the parent ignores
+// SIGCHLD or set SA_NOCLDWAIT), in which case wait() will report ECHILD.
+bool do_notify_parent(task_struct* tsk, int sig) {
     trace_scope ts("do_notify_parent", "pid=%d sig=%d", tsk->pid, sig);
     kernel_siginfo info;
     info.si_signo = sig;
@@ -271,7 +269,7 @@ int do_notify_parent(task_struct* tsk, int sig) {
         autoreap = true;
         if (psig->action[SIGCHLD - 1].sa_handler == SIG_IGN) sig = 0;
     }
-    if (valid_signal(sig) && sig) __send_signal(sig, &info, parent, PIDTYPE_TGID, false);
+    if (valid_signal(sig) && sig) __send_signal_locked(sig, &info, parent, PIDTYPE_TGID, false);
     __wake_up_parent(tsk, parent);
     return ts.ret(autoreap);
 }
@@ -355,20 +353,20 @@ static int kill_something_info(int sig, kernel_siginfo* info, pid_t pid) {
     return ts.ret(count ? retval : -ESRCH);
 }
 
-// prepare_kill_siginfo: the sender's identity, as kill() and tkill() report it.
-static kernel_siginfo user_info(int sig, int code) {
-    kernel_siginfo info;
-    info.si_signo = sig;
-    info.si_code = code;
-    info.si_pid = current->tgid;
-    info.si_uid = current->real_cred->uid;
-    return info;
+// The sender's identity, as kill() reports it (do_tkill fills in the same with SI_TKILL).
+static void prepare_kill_siginfo(int sig, kernel_siginfo* info) {
+    *info = kernel_siginfo{};
+    info->si_signo = sig;
+    info->si_code = SI_USER;
+    info->si_pid = current->tgid;
+    info->si_uid = current->real_cred->uid;
 }
 
 // The signal number is not checked here: the target is looked up first, so kill(2) answers a
 // missing target with ESRCH whatever the signal, and check_kill_permission says EINVAL.
 SYSCALL_DEFINE2(kill, pid_t, pid, int, sig) {
-    kernel_siginfo info = user_info(sig, SI_USER);
+    kernel_siginfo info;
+    prepare_kill_siginfo(sig, &info);
     return kill_something_info(sig, &info, pid);
 }
 
@@ -387,7 +385,11 @@ static int do_send_specific(pid_t tgid, pid_t pid, int sig, kernel_siginfo* info
 
 static int do_tkill(pid_t tgid, pid_t pid, int sig) {
     trace_scope ts("do_tkill", "tgid=%d pid=%d sig=%d", tgid, pid, sig);
-    kernel_siginfo info = user_info(sig, SI_TKILL);
+    kernel_siginfo info;
+    info.si_signo = sig;
+    info.si_code = SI_TKILL;
+    info.si_pid = current->tgid;
+    info.si_uid = current->real_cred->uid;
     return ts.ret(do_send_specific(tgid, pid, sig, &info));
 }
 

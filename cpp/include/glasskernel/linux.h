@@ -74,6 +74,7 @@ struct wait_opts {
 };
 long do_wait(wait_opts* wo);
 task_struct* find_new_reaper(task_struct* father, task_struct* child_reaper);
+void __wake_up_parent(task_struct* p, task_struct* parent);
 
 // kernel/pid.cpp: see pid.h
 
@@ -83,8 +84,7 @@ void getrusage(task_struct* p, int who, struct rusage* r);
 u64 task_rlimit(const task_struct* t, int resource);
 
 // kernel/signal.cpp: see signal.h; also
-int do_notify_parent(task_struct* tsk, int sig);
-void __wake_up_parent(task_struct* p, task_struct* parent);
+bool do_notify_parent(task_struct* tsk, int sig);
 void do_notify_parent_cldstop(task_struct* tsk, int why);
 
 // kernel/kthread.cpp

@@ -323,6 +323,10 @@ struct rq {
     bool idle_waiting = false;  // the idle task sits in its cpuidle point (simulator)
 };
 
+// include/linux/sched/signal.h: TIF_SIGPENDING, and an interruptible sleeper woken to notice it;
+// a fatal signal wakes TASK_KILLABLE sleepers too.
+inline void signal_wake_up(task_struct* t, bool fatal) { signal_wake_up_state(t, fatal ? static_cast<unsigned>(TASK_WAKEKILL) : 0u); }
+
 // Enqueue/dequeue flags.
 enum : int { ENQUEUE_WAKEUP = 0x01, ENQUEUE_INITIAL = 0x80, DEQUEUE_SLEEP = 0x01 };
 enum : int { WF_FORK = 0x04, WF_TTWU = 0x08 };

@@ -109,11 +109,25 @@ struct sighand_struct {
     std::array<k_sigaction, _NSIG> action;  // action[sig - 1]
 };
 
-// Signals whose default action is to be ignored (signal(7)).
-inline bool sig_kernel_ignore(int sig) {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
-}
-inline bool sig_kernel_only(int sig) { return sig == SIGKILL || sig == SIGSTOP; }
+// The default actions of the standard signals (signal(7)), as include/linux/signal.h classifies
+// them with one mask per action. Real-time signals are in none of the masks: their default is
+// to terminate, without a core dump.
+constexpr u64 rt_sigmask(int sig) { return 1ULL << (sig - 1); }
+constexpr bool siginmask(int sig, u64 mask) { return sig > 0 && sig < SIGRTMIN && (rt_sigmask(sig) & mask); }
+constexpr u64 SIG_KERNEL_ONLY_MASK = rt_sigmask(SIGKILL) | rt_sigmask(SIGSTOP);
+constexpr u64 SIG_KERNEL_STOP_MASK = rt_sigmask(SIGSTOP) | rt_sigmask(SIGTSTP) | rt_sigmask(SIGTTIN) | rt_sigmask(SIGTTOU);
+constexpr u64 SIG_KERNEL_COREDUMP_MASK = rt_sigmask(SIGQUIT) | rt_sigmask(SIGILL) | rt_sigmask(SIGTRAP) |
+                                         rt_sigmask(SIGABRT) | rt_sigmask(SIGFPE) | rt_sigmask(SIGSEGV) |
+                                         rt_sigmask(SIGBUS) | rt_sigmask(SIGSYS) | rt_sigmask(SIGXCPU) | rt_sigmask(SIGXFSZ);
+constexpr u64 SIG_KERNEL_IGNORE_MASK = rt_sigmask(SIGCONT) | rt_sigmask(SIGCHLD) | rt_sigmask(SIGWINCH) | rt_sigmask(SIGURG);
+// SIGKILL and SIGSTOP: never caught, blocked or ignored.
+constexpr bool sig_kernel_only(int sig) { return siginmask(sig, SIG_KERNEL_ONLY_MASK); }
+// Terminate and dump core (when RLIMIT_CORE allows one).
+constexpr bool sig_kernel_coredump(int sig) { return siginmask(sig, SIG_KERNEL_COREDUMP_MASK); }
+// Ignored unless caught.
+constexpr bool sig_kernel_ignore(int sig) { return siginmask(sig, SIG_KERNEL_IGNORE_MASK); }
+// Stop the group (job control).
+constexpr bool sig_kernel_stop(int sig) { return siginmask(sig, SIG_KERNEL_STOP_MASK); }
 
 enum pid_type : int;
 // Generation (kernel/signal.c). Return 0 or a negative errno.
@@ -121,7 +135,7 @@ int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type t
 bool signal_pending(task_struct* t);
 bool fatal_signal_pending(task_struct* t);
 void recalc_sigpending_tsk(task_struct* t);
-void signal_wake_up(task_struct* t, bool fatal);
+void signal_wake_up_state(task_struct* t, unsigned state);  // signal_wake_up() is in sched.h
 int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info);
 void flush_signal_handlers(task_struct* t, bool force_default);
 int sigprocmask(int how, sigset_t* set, sigset_t* oldset);

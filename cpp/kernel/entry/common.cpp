@@ -5,18 +5,6 @@
 
 namespace gk {
 
-bool sig_kernel_coredump(int sig) {
-    switch (sig) {
-    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
-    case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
-
 // A process group is orphaned when no member has a parent in another group of the same session:
 // nobody is left to continue it, so terminal stop signals are ignored there (POSIX).
 static bool is_current_pgrp_orphaned() {
