@@ -77,6 +77,21 @@ static void forget_original_parent(task_struct* father, std::vector<task_struct*
     }
 }
 
+// A process group is orphaned (POSIX) when no member has a parent in another group of the same
+// session: nobody is left to continue it, so terminal stop signals are ignored there. Members
+// that have exited, and those whose parent is init, do not count.
+static bool will_become_orphaned_pgrp(struct pid* pgrp, task_struct* ignored_task) {
+    for (auto& p : pgrp->tasks_pgid) {
+        task_struct* parent = p.real_parent;
+        if (&p == ignored_task || p.exit_state || !parent || parent->pid == 1) continue;
+        if (task_pid_type(parent, PIDTYPE_PGID) != pgrp && task_pid_type(parent, PIDTYPE_SID) == task_pid_type(&p, PIDTYPE_SID))
+            return false;
+    }
+    return true;
+}
+
+bool is_current_pgrp_orphaned() { return will_become_orphaned_pgrp(task_pid_type(current, PIDTYPE_PGID), nullptr); }
+
 static void exit_notify(task_struct* tsk) {
     trace_scope ts("exit_notify", "pid=%d", tsk->pid);
     std::vector<task_struct*> dead;

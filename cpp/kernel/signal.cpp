@@ -9,13 +9,22 @@ static bool has_pending_signals(const sigset_t* signal, const sigset_t* blocked)
     return signal->sig & ~blocked->sig;
 }
 
-void recalc_sigpending_tsk(task_struct* t) {
+// Returns whether TIF_SIGPENDING is set. Unlike Linux's, this one also clears the flag when
+// nothing is deliverable (Linux leaves that to recalc_sigpending() on current).
+bool recalc_sigpending_tsk(task_struct* t) {
     if (has_pending_signals(&t->pending.signal, &t->blocked) ||
         has_pending_signals(&t->signal->shared_pending.signal, &t->blocked) ||
-        (t->signal->flags & SIGNAL_GROUP_EXIT))
+        (t->signal->flags & SIGNAL_GROUP_EXIT)) {
         t->thread_info.flags |= TIF_SIGPENDING;
-    else
-        t->thread_info.flags &= ~TIF_SIGPENDING;
+        return true;
+    }
+    t->thread_info.flags &= ~TIF_SIGPENDING;
+    return false;
+}
+
+// Another task's mask changed: if a signal became deliverable, it must notice.
+static void recalc_sigpending_and_wake(task_struct* t) {
+    if (recalc_sigpending_tsk(t)) signal_wake_up(t, false);
 }
 
 bool signal_pending(task_struct* t) { return t->thread_info.flags & TIF_SIGPENDING; }
@@ -202,6 +211,62 @@ int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info)
     return ts.ret(sig);
 }
 
+// Which handler force_sig_info_to_task leaves in place: the task's own (a fault it may catch),
+// or SIG_DFL whatever the task installed. (v6.1's third kind, HANDLER_EXIT for force_exit_sig,
+// has no user in the model.)
+enum sig_handler { HANDLER_CURRENT, HANDLER_SIG_DFL };
+
+// A signal the task cannot ignore: if it is blocked or ignored, it is unblocked and its action
+// reset to SIG_DFL (never a handler the task had blocked), so that it is delivered or kills.
+// SIGNAL_UNKILLABLE goes too, so that not even init survives a recursive fault.
+static int force_sig_info_to_task(kernel_siginfo* info, task_struct* t, enum sig_handler handler) {
+    int sig = info->si_signo;
+    k_sigaction* action = &t->sighand->action[sig - 1];
+    bool ignored = action->sa_handler == SIG_IGN;
+    bool blocked = sigismember(&t->blocked, sig);
+    if (blocked || ignored || handler != HANDLER_CURRENT) {
+        action->sa_handler = SIG_DFL;
+        if (blocked) {
+            sigdelset(&t->blocked, sig);
+            recalc_sigpending_and_wake(t);
+        }
+    }
+    if (action->sa_handler == SIG_DFL) t->signal->flags &= ~SIGNAL_UNKILLABLE;
+    return send_signal_locked(sig, info, t, PIDTYPE_PID);
+}
+
+static int force_sig_info(kernel_siginfo* info) { return force_sig_info_to_task(info, current, HANDLER_CURRENT); }
+
+static kernel_siginfo kernel_info(int sig) {
+    kernel_siginfo info;
+    info.si_signo = sig;
+    info.si_code = SI_KERNEL;
+    return info;
+}
+
+void force_sig(int sig) {
+    trace_scope ts("force_sig", "sig=%d", sig);
+    kernel_siginfo info = kernel_info(sig);
+    force_sig_info(&info);
+}
+
+// The model uses it where a task's user state is gone (a program that crashed, a fork replay
+// that diverged): no handler could run, so the signal kills whatever the action.
+void force_fatal_sig(int sig) {
+    trace_scope ts("force_fatal_sig", "sig=%d", sig);
+    kernel_siginfo info = kernel_info(sig);
+    force_sig_info_to_task(&info, current, HANDLER_SIG_DFL);
+}
+
+// Delivering `sig` failed (no room for its frame): SIGSEGV, which must not be caught if the
+// failure was delivering SIGSEGV itself.
+void force_sigsegv(int sig) {
+    if (sig == SIGSEGV)
+        force_fatal_sig(SIGSEGV);
+    else
+        force_sig(SIGSEGV);
+}
+
 // exec: handlers go back to SIG_DFL; ignored signals stay ignored.
 void flush_signal_handlers(task_struct* t, bool force_default) {
     for (auto& ka : t->sighand->action) {
@@ -209,6 +274,31 @@ void flush_signal_handlers(task_struct* t, bool force_default) {
         ka.sa_flags = 0;
         sigemptyset(&ka.sa_mask);
     }
+}
+
+void __set_current_blocked(const sigset_t* newset) {
+    task_struct* t = current;
+    t->blocked = *newset;
+    recalc_sigpending_tsk(t);
+}
+
+// A new mask for the running task; SIGKILL and SIGSTOP can never be in it.
+void set_current_blocked(sigset_t* newset) {
+    sigdelset(newset, SIGKILL);
+    sigdelset(newset, SIGSTOP);
+    __set_current_blocked(newset);
+}
+
+sigset_t* sigmask_to_save() {
+    task_struct* t = current;
+    return (t->thread_info.flags & TIF_RESTORE_SIGMASK) ? &t->saved_sigmask : &t->blocked;
+}
+
+void restore_saved_sigmask() {
+    task_struct* t = current;
+    if (!(t->thread_info.flags & TIF_RESTORE_SIGMASK)) return;
+    t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
+    __set_current_blocked(&t->saved_sigmask);
 }
 
 // sigprocmask(): the kernel's own interface (it could block SIGKILL; the system call removes it
@@ -272,6 +362,93 @@ bool do_notify_parent(task_struct* tsk, int sig) {
     if (valid_signal(sig) && sig) __send_signal_locked(sig, &info, parent, PIDTYPE_TGID, false);
     __wake_up_parent(tsk, parent);
     return ts.ret(autoreap);
+}
+
+// ---- delivery ----
+
+// The group stops (one task per group here): TASK_STOPPED until SIGCONT or SIGKILL.
+static void do_signal_stop(int signr) {
+    trace_scope ts("do_signal_stop", "sig=%d", signr);
+    task_struct* t = current;
+    signal_struct* sig = t->signal.get();
+    sig->group_exit_code = signr;
+    sig->flags = SIGNAL_STOP_STOPPED | (sig->flags & SIGNAL_UNKILLABLE);
+    t->exit_code = signr;
+    set_current_state(TASK_STOPPED);
+    do_notify_parent_cldstop(t, CLD_STOPPED);
+    schedule();
+}
+
+// Dequeue the next deliverable signal and carry out default actions (ignore, stop, terminate)
+// until one has a handler: that one is returned for handle_signal(). Returns false if none, or
+// after do_group_exit for a fatal one (Linux's do_group_exit does not return; the model's
+// unwinds to the task's entry loop, which ends the task).
+bool get_signal(ksignal* ksig) {
+    trace_scope ts("get_signal");
+    task_struct* t = current;
+    for (;;) {
+        if (t->signal->flags & SIGNAL_CLD_MASK) {
+            // We were continued (or stopped) since the parent last heard: tell it now.
+            int why = (t->signal->flags & SIGNAL_CLD_CONTINUED) ? CLD_CONTINUED : CLD_STOPPED;
+            t->signal->flags &= ~SIGNAL_CLD_MASK;
+            do_notify_parent_cldstop(t, why);
+        }
+        if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT)) {
+            kernel_siginfo info;
+            dequeue_signal(t, &t->blocked, &info);
+            t->flags |= PF_SIGNALED;
+            do_group_exit(SIGKILL);
+            return false;
+        }
+        kernel_siginfo info;
+        int sig = dequeue_signal(t, &t->blocked, &info);
+        if (!sig) return false;
+        k_sigaction* ka = &t->sighand->action[sig - 1];
+        trace_point("signal_deliver", "sig=%d errno=%d code=%d sa_handler=%lx sa_flags=%lx", sig, info.si_errno, info.si_code,
+                    ka->sa_handler, ka->sa_flags);
+        if (ka->sa_handler == SIG_IGN) continue;
+        if (ka->sa_handler != SIG_DFL) {
+            ksig->sig = sig;
+            ksig->info = info;
+            ksig->ka = *ka;
+            // SA_RESETHAND (signal()'s SA_ONESHOT): the handler runs once, then SIG_DFL.
+            if (ka->sa_flags & SA_RESETHAND) ka->sa_handler = SIG_DFL;
+            return true;
+        }
+        if (sig_kernel_ignore(sig)) continue;
+        // init gets only the signals it installed handlers for (and SIGKILL/SIGSTOP from the kernel).
+        if ((t->signal->flags & SIGNAL_UNKILLABLE) && !sig_kernel_only(sig)) continue;
+        if (sig_kernel_stop(sig)) {
+            // Terminal stops do nothing in an orphaned process group; SIGSTOP always works.
+            if (sig != SIGSTOP && is_current_pgrp_orphaned()) continue;
+            do_signal_stop(sig);
+            continue;
+        }
+        // Everything else is fatal. The "core" signals dump core when RLIMIT_CORE allows one
+        // (it is 0 by default), and the status word then carries 0x80 (WCOREDUMP).
+        t->flags |= PF_SIGNALED;
+        if (sig_kernel_coredump(sig)) do_coredump(&info);
+        do_group_exit(sig);
+        return false;
+    }
+}
+
+// The handler's frame is built: block sa_mask and the signal itself (unless SA_NODEFER) while
+// it runs. The frame holds the mask to restore, so sigsuspend's TIF_RESTORE_SIGMASK is done.
+static void signal_delivered(ksignal* ksig, int stepping) {
+    (void)stepping;  // no ptrace single-stepping in the model
+    task_struct* t = current;
+    t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;  // clear_restore_sigmask
+    sigset_t blocked{t->blocked.sig | ksig->ka.sa_mask.sig};
+    if (!(ksig->ka.sa_flags & SA_NODEFER)) sigaddset(&blocked, ksig->sig);
+    set_current_blocked(&blocked);
+}
+
+void signal_setup_done(int failed, ksignal* ksig, int stepping) {
+    if (failed)
+        force_sigsegv(ksig->sig);
+    else
+        signal_delivered(ksig, stepping);
 }
 
 }  // namespace gk

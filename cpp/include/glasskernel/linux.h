@@ -75,6 +75,7 @@ struct wait_opts {
 long do_wait(wait_opts* wo);
 task_struct* find_new_reaper(task_struct* father, task_struct* child_reaper);
 void __wake_up_parent(task_struct* p, task_struct* parent);
+bool is_current_pgrp_orphaned();
 
 // kernel/pid.cpp: see pid.h
 
@@ -123,6 +124,9 @@ void ret_from_fork_body();
 // arch/x86/entry/syscall_64.cpp
 long do_syscall_64(const syscall_regs& regs);
 const char* syscall_name(long nr);
+
+// fs/coredump.cpp
+void do_coredump(const kernel_siginfo* siginfo);
 
 // fs/exec.cpp
 long kernel_execve(const std::string& filename, const std::vector<std::string>& argv,

@@ -129,14 +129,37 @@ constexpr bool sig_kernel_ignore(int sig) { return siginmask(sig, SIG_KERNEL_IGN
 // Stop the group (job control).
 constexpr bool sig_kernel_stop(int sig) { return siginmask(sig, SIG_KERNEL_STOP_MASK); }
 
+// A signal on its way to a handler: what get_signal() dequeued and the action it found
+// (include/linux/signal_types.h).
+struct ksignal {
+    k_sigaction ka;
+    kernel_siginfo info;
+    int sig = 0;
+};
+
 enum pid_type : int;
 // Generation (kernel/signal.c). Return 0 or a negative errno.
 int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type);
 bool signal_pending(task_struct* t);
 bool fatal_signal_pending(task_struct* t);
-void recalc_sigpending_tsk(task_struct* t);
+bool recalc_sigpending_tsk(task_struct* t);
 void signal_wake_up_state(task_struct* t, unsigned state);  // signal_wake_up() is in sched.h
 int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info);
+// Signals the kernel sends a task about itself (a fault, a bad signal frame): force_sig may be
+// caught by a handler the task has installed and not blocked; force_fatal_sig kills whatever
+// the action; force_sigsegv picks the one that cannot recurse.
+void force_sig(int sig);
+void force_fatal_sig(int sig);
+void force_sigsegv(int sig);
+// Delivery (kernel/signal.c): the next signal with a handler, default actions done on the way.
+bool get_signal(ksignal* ksig);
+void signal_setup_done(int failed, ksignal* ksig, int stepping);
+void set_current_blocked(sigset_t* newset);
+void __set_current_blocked(const sigset_t* newset);
+// include/linux/sched/signal.h: the mask a handler's frame must restore (sigsuspend's original
+// one while TIF_RESTORE_SIGMASK is set), and putting that original mask back when no handler ran.
+sigset_t* sigmask_to_save();
+void restore_saved_sigmask();
 void flush_signal_handlers(task_struct* t, bool force_default);
 int sigprocmask(int how, sigset_t* set, sigset_t* oldset);
 int copy_siginfo_to_user(siginfo_t* to, const kernel_siginfo* from);

@@ -5,94 +5,6 @@
 
 namespace gk {
 
-// A process group is orphaned when no member has a parent in another group of the same session:
-// nobody is left to continue it, so terminal stop signals are ignored there (POSIX).
-static bool is_current_pgrp_orphaned() {
-    task_struct* t = current;
-    struct pid* pgrp = task_pid_type(t, PIDTYPE_PGID);
-    for (auto& p : pgrp->tasks_pgid) {
-        task_struct* parent = p.real_parent;
-        if (p.exit_state || !parent || parent->pid == 1) continue;
-        if (task_pid_type(parent, PIDTYPE_PGID) != pgrp && task_pid_type(parent, PIDTYPE_SID) == task_pid_type(&p, PIDTYPE_SID))
-            return false;
-    }
-    return true;
-}
-
-// The group stops (one task per group here): TASK_STOPPED until SIGCONT or SIGKILL.
-static void do_signal_stop(int signr) {
-    trace_scope ts("do_signal_stop", "sig=%d", signr);
-    task_struct* t = current;
-    signal_struct* sig = t->signal.get();
-    sig->group_exit_code = signr;
-    sig->flags = SIGNAL_STOP_STOPPED | (sig->flags & SIGNAL_UNKILLABLE);
-    t->exit_code = signr;
-    set_current_state(TASK_STOPPED);
-    do_notify_parent_cldstop(t, CLD_STOPPED);
-    schedule();
-}
-
-struct ksignal {
-    int sig = 0;
-    kernel_siginfo info;
-    k_sigaction ka;
-};
-
-// Dequeue the next deliverable signal and carry out default actions (ignore, terminate) until
-// one has a handler: that one is returned for handle_signal(). Returns false if none, or after
-// do_group_exit for a fatal one.
-static bool get_signal(ksignal* ksig) {
-    trace_scope ts("get_signal");
-    task_struct* t = current;
-    for (;;) {
-        if (t->signal->flags & SIGNAL_CLD_MASK) {
-            // We were continued (or stopped) since the parent last heard: tell it now.
-            int why = (t->signal->flags & SIGNAL_CLD_CONTINUED) ? CLD_CONTINUED : CLD_STOPPED;
-            t->signal->flags &= ~SIGNAL_CLD_MASK;
-            do_notify_parent_cldstop(t, why);
-        }
-        if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT)) {
-            kernel_siginfo info;
-            dequeue_signal(t, &t->blocked, &info);
-            t->flags |= PF_SIGNALED;
-            do_group_exit(SIGKILL);
-            return false;
-        }
-        kernel_siginfo info;
-        int sig = dequeue_signal(t, &t->blocked, &info);
-        if (!sig) return false;
-        k_sigaction* ka = &t->sighand->action[sig - 1];
-        trace_point("signal_deliver", "sig=%d errno=%d code=%d sa_handler=%lx sa_flags=%lx", sig, info.si_errno, info.si_code,
-                    ka->sa_handler, ka->sa_flags);
-        if (ka->sa_handler == SIG_IGN) continue;
-        if (ka->sa_handler != SIG_DFL) {
-            ksig->sig = sig;
-            ksig->info = info;
-            ksig->ka = *ka;
-            // SA_RESETHAND (signal()'s SA_ONESHOT): the handler runs once, then SIG_DFL.
-            if (ka->sa_flags & SA_RESETHAND) ka->sa_handler = SIG_DFL;
-            return true;
-        }
-        if (sig_kernel_ignore(sig)) continue;
-        if ((t->signal->flags & SIGNAL_UNKILLABLE) && !sig_kernel_only(sig)) continue;
-        if (sig_kernel_stop(sig)) {
-            if (sig != SIGSTOP && is_current_pgrp_orphaned()) continue;
-            do_signal_stop(sig);
-            continue;
-        }
-        // Everything else is fatal. The "core" signals dump core when RLIMIT_CORE allows one
-        // (it is 0 by default), and the status word then carries 0x80 (WCOREDUMP).
-        t->flags |= PF_SIGNALED;
-        int exit_code = sig;
-        if (sig_kernel_coredump(sig) && task_rlimit(t, RLIMIT_CORE) > 0) {
-            trace_scope cs("do_coredump", "sig=%d", sig);
-            exit_code |= 0x80;
-        }
-        do_group_exit(exit_code);
-        return false;
-    }
-}
-
 static bool is_restart(long ax) {
     return ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK;
 }
@@ -152,18 +64,8 @@ static void handle_signal(ksignal* ksig) {
         }
     }
     // sigsuspend() ran with a temporary mask: the handler's frame restores the original one.
-    sigset_t oldset = t->blocked;
-    if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
-        oldset = t->saved_sigmask;
-        t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
-    }
-    setup_rt_frame(ksig, &oldset, ax, restart);
-    // signal_setup_done: block sa_mask, and the signal itself unless SA_NODEFER.
-    t->blocked.sig |= ksig->ka.sa_mask.sig;
-    if (!(ksig->ka.sa_flags & SA_NODEFER)) sigaddset(&t->blocked, ksig->sig);
-    sigdelset(&t->blocked, SIGKILL);
-    sigdelset(&t->blocked, SIGSTOP);
-    recalc_sigpending_tsk(t);
+    setup_rt_frame(ksig, sigmask_to_save(), ax, restart);
+    signal_setup_done(0, ksig, 0);
 }
 
 void exit_to_user_mode_prepare() {
@@ -231,21 +133,6 @@ void irqentry_exit(pt_regs* old_irq_regs) {
 
 pt_regs* get_irq_regs() { return this_cpu_read(this_kernel->__irq_regs); }
 
-// A crashed program cannot run a handler (its user state is gone), so the signal is made
-// fatal whatever the action (force_fatal_sig / force_exit_sig in Linux).
-static void force_fatal_sig(int sig) {
-    trace_scope ts("force_fatal_sig", "sig=%d", sig);
-    task_struct* t = current;
-    k_sigaction* ka = &t->sighand->action[sig - 1];
-    ka->sa_handler = SIG_DFL;
-    sigdelset(&t->blocked, sig);
-    t->signal->flags &= ~SIGNAL_UNKILLABLE;
-    kernel_siginfo info;
-    info.si_code = SI_KERNEL;
-    send_signal_locked(sig, &info, t, PIDTYPE_PID);
-    recalc_sigpending_tsk(t);
-}
-
 // The body of every task's kernel stack, from ret_from_fork to do_task_dead.
 void ret_from_fork_body() {
     Kernel* k = this_kernel;
@@ -265,11 +152,9 @@ void ret_from_fork_body() {
         exit_to_user_mode_prepare();
         if (t->flags & PF_EXITING) return;
         if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
-            // No handler ran: sigsuspend's temporary mask goes away (restore_saved_sigmask),
-            // which may unblock a pending signal: deliver it first.
-            t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
-            t->blocked = t->saved_sigmask;
-            recalc_sigpending_tsk(t);
+            // No handler ran: sigsuspend's temporary mask goes away, which may unblock a
+            // pending signal: deliver it first.
+            restore_saved_sigmask();
             if (signal_pending(t)) continue;
         }
         long ax = t->thread.ax;
