@@ -751,6 +751,16 @@ SYSCALL_DEFINE4(rt_sigtimedwait, const sigset_t __user *, uthese, siginfo_t __us
     return ret;
 }
 
+// What the entry loop calls instead of an interrupted call that returned
+// -ERESTART_RESTARTBLOCK when no handler ran: it continues with what the call left in
+// restart_block (nanosleep: the rest of the sleep). Called with nothing to continue (the
+// program making it itself, or after a handler), it fails with EINTR (do_no_restart_syscall).
+SYSCALL_DEFINE0(restart_syscall) {
+    restart_block* restart = &current->restart_block;
+    if (!restart->fn) return -EINTR;
+    return restart->fn(restart);
+}
+
 SYSCALL_DEFINE0(pause) {
     while (!signal_pending(current)) {
         __set_current_state(TASK_INTERRUPTIBLE);
@@ -781,31 +791,6 @@ SYSCALL_DEFINE2(rt_sigsuspend, sigset_t __user *, unewset, size_t, sigsetsize) {
     sigset_t newset;
     if (copy_from_user(&newset, unewset, sizeof newset)) return -EFAULT;
     return sigsuspend(&newset);
-}
-
-// The handler returned: restore the mask and the interrupted context from its frame.
-SYSCALL_DEFINE0(rt_sigreturn) {
-    task_struct* t = current;
-    if (t->thread.sigframes.empty()) {
-        // No frame to return through: a corrupt user stack in Linux; the process gets SIGSEGV.
-        t->flags |= PF_SIGNALED;
-        do_group_exit(SIGSEGV);
-        return 0;
-    }
-    rt_sigframe f = std::move(t->thread.sigframes.back());
-    t->thread.sigframes.pop_back();
-    sigset_t set = f.uc_sigmask;
-    sigdelset(&set, SIGKILL);
-    sigdelset(&set, SIGSTOP);
-    t->blocked = set;
-    recalc_sigpending_tsk(t);
-    t->thread.compute_left = f.compute_left;
-    t->thread.in_syscall = f.in_syscall;
-    if (f.restart) {
-        t->thread.regs = f.regs;
-        return -ERESTARTNOINTR;  // the entry loop makes the interrupted call again
-    }
-    return f.ax;
 }
 
 }  // namespace gk

@@ -117,9 +117,11 @@ hrtimer_restart tick_sched_timer(hrtimer* timer);
 long hrtimer_nanosleep(u64 ns);
 
 // kernel/entry/common.cpp
-void exit_to_user_mode_prepare();
-void sysvec_apic_timer_interrupt();
 void ret_from_fork_body();
+// arch/x86/kernel/signal.cpp
+void arch_do_signal_or_restart(pt_regs* regs);
+// arch/x86/kernel/apic/apic.cpp
+void sysvec_apic_timer_interrupt();
 
 // arch/x86/entry/syscall_64.cpp
 long do_syscall_64(const syscall_regs& regs);

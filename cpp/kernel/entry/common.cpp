@@ -1,100 +1,41 @@
 // Models kernel/entry/common.c and arch/x86/kernel/process.c's ret_from_fork: the loop every task
 // runs on its kernel stack. Return to user mode (where need_resched and pending signals are
 // handled first), take a system call or an interrupt, and go round again until the task exits.
+#include "glasskernel/asm/unistd_64.h"
 #include "glasskernel/linux.h"
 
 namespace gk {
+
+// include/linux/entry-common.h: the thread flags that send exit_to_user_mode_loop round.
+constexpr unsigned EXIT_TO_USER_MODE_WORK = TIF_SIGPENDING | TIF_NEED_RESCHED;
 
 static bool is_restart(long ax) {
     return ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK;
 }
 
-// Push the frame the handler will return through, and leave the mask the handler runs with.
-static void setup_rt_frame(ksignal* ksig, const sigset_t* oldset, long ax, bool restart) {
-    trace_scope ts("setup_rt_frame", "sig=%d", ksig->sig);
+// The work to do before user mode may run: reschedule, and deliver pending signals (default
+// actions, or a handler's frame). The flags are read again after each round, since the work
+// itself may bring more (a wake-up while we slept in schedule(), a signal unblocked).
+static void exit_to_user_mode_loop(pt_regs* regs, unsigned ti_work) {
     task_struct* t = current;
-    rt_sigframe f;
-    f.id = t->thread.next_frame_id++;
-    f.sig = ksig->sig;
-    f.info = ksig->info;
-    f.handler = ksig->ka.sa_handler;
-    f.flags = ksig->ka.sa_flags;
-    f.uc_sigmask = *oldset;
-    f.ax = ax;
-    f.restart = restart;
-    f.in_syscall = t->thread.in_syscall;
-    f.compute_left = t->thread.compute_left;
-    f.regs = t->thread.regs;
-    // get_sigframe: below the interrupted stack's red zone, room for the FPU state and the
-    // frame, aligned so that ((sp + 8) & 15) == 0 when the handler starts.
-    unsigned long sp = t->thread.pt.sp - 128;
-    sp = (sp - FPSTATE_SIZE) & ~63UL;
-    sp -= RT_SIGFRAME_SIZE;
-    f.sp = ((sp + 8) & ~15UL) - 8;
-    t->thread.sigframes.push_back(std::move(f));
-    t->thread.compute_left = 0;
-    t->thread.in_syscall = false;
-    t->thread.ax = 0;
-}
-
-static void handle_signal(ksignal* ksig) {
-    trace_scope ts("handle_signal", "sig=%d", ksig->sig);
-    task_struct* t = current;
-    long ax = t->thread.ax;
-    bool restart = false;
-    // Was the interrupted syscall to be restarted? (arch_do_signal_or_restart's switch)
-    if (t->thread.in_syscall) {
-        switch (-ax) {
-        case ERESTART_RESTARTBLOCK:
-        case ERESTARTNOHAND:
-            ax = -EINTR;
-            break;
-        case ERESTARTSYS:
-            if (!(ksig->ka.sa_flags & SA_RESTART)) {
-                ax = -EINTR;
-                break;
-            }
-            restart = true;
-            break;
-        case ERESTARTNOINTR:
-            restart = true;
-            break;
-        default:
-            break;
-        }
-    }
-    // sigsuspend() ran with a temporary mask: the handler's frame restores the original one.
-    setup_rt_frame(ksig, sigmask_to_save(), ax, restart);
-    signal_setup_done(0, ksig, 0);
-}
-
-void exit_to_user_mode_prepare() {
-    task_struct* t = current;
-    for (;;) {
-        unsigned flags = t->thread_info.flags;
-        if (!(flags & (TIF_NEED_RESCHED | TIF_SIGPENDING))) break;
-        if (flags & TIF_NEED_RESCHED) preempt_schedule_irq();
+    while (ti_work & EXIT_TO_USER_MODE_WORK) {
+        if (ti_work & TIF_NEED_RESCHED) preempt_schedule_irq();
         if (t->thread_info.flags & TIF_SIGPENDING) {
-            trace_scope ts("arch_do_signal_or_restart");
-            ksignal ksig;
-            if (get_signal(&ksig)) handle_signal(&ksig);
+            arch_do_signal_or_restart(regs);
             if (t->flags & PF_EXITING) return;
             recalc_sigpending_tsk(t);
-            if (t->thread_info.flags & TIF_SIGPENDING && !(t->thread_info.flags & TIF_NEED_RESCHED)) break;
+            // The model returns to user mode after each handler frame it sets up, so that the
+            // handler starts at once; another pending signal is delivered on the next return
+            // (Linux loops and stacks the frames). Only a reschedule keeps the loop going.
+            if ((t->thread_info.flags & TIF_SIGPENDING) && !(t->thread_info.flags & TIF_NEED_RESCHED)) break;
         }
+        ti_work = t->thread_info.flags;
     }
 }
 
-// The timer interrupt of the local APIC: run this CPU's expired hrtimers in hardirq context.
-void sysvec_apic_timer_interrupt() {
-    Kernel* k = this_kernel;
-    pt_regs frame;
-    pt_regs* old = irqentry_enter(LOCAL_TIMER_VECTOR, &frame);
-    {
-        trace_scope ts("sysvec_apic_timer_interrupt");
-        hrtimer_interrupt(k->this_cpu);
-    }
-    irqentry_exit(old);
+static void exit_to_user_mode_prepare(pt_regs* regs) {
+    unsigned ti_work = current->thread_info.flags;
+    if (ti_work & EXIT_TO_USER_MODE_WORK) exit_to_user_mode_loop(regs, ti_work);
 }
 
 // What every interrupt does first (irqentry_enter, irq_enter_rcu): note where the registers of
@@ -149,7 +90,7 @@ void ret_from_fork_body() {
         }
     }
     for (;;) {
-        exit_to_user_mode_prepare();
+        exit_to_user_mode_prepare(&t->thread.pt);
         if (t->flags & PF_EXITING) return;
         if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
             // No handler ran: sigsuspend's temporary mask goes away, which may unblock a
@@ -162,9 +103,9 @@ void ret_from_fork_body() {
             // No handler ran: the interrupted call is simply made again (restart_syscall for
             // a restart block, which continues with what was left).
             if (ax == -ERESTART_RESTARTBLOCK && t->restart_block.fn) {
-                k->charge(k->costs.syscall);
-                trace_scope ts("__x64_sys_restart_syscall");
-                t->thread.ax = ts.ret(t->restart_block.fn(&t->restart_block));
+                syscall_regs restart = t->thread.regs;
+                restart.nr = __NR_restart_syscall;
+                t->thread.ax = do_syscall_64(restart);
             } else {
                 t->thread.ax = do_syscall_64(t->thread.regs);
             }
