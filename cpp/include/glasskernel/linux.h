@@ -37,6 +37,9 @@ bool is_idle_task(const task_struct* p);
 long do_sched_yield();
 const char* task_state_letter(const task_struct* t);
 u64 task_sched_runtime(task_struct* p);
+void set_user_nice(task_struct* p, int nice);
+// kernel/sched/rt.cpp
+unsigned sched_rr_timeslice();
 // kernel/sched/fair.cpp
 void update_curr_fair(rq* rq);
 extern const int sched_prio_to_weight[40];
