@@ -126,8 +126,10 @@ void arch_do_signal_or_restart(pt_regs* regs);
 // arch/x86/kernel/apic/apic.cpp
 void sysvec_apic_timer_interrupt();
 
+// arch/x86/entry/entry_64.cpp
+long entry_SYSCALL_64(const syscall_regs& regs);
 // arch/x86/entry/syscall_64.cpp
-long do_syscall_64(const syscall_regs& regs);
+void do_syscall_64(pt_regs* regs, long nr);
 const char* syscall_name(long nr);
 
 // fs/coredump.cpp

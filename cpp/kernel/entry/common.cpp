@@ -105,9 +105,9 @@ void ret_from_fork_body() {
             if (ax == -ERESTART_RESTARTBLOCK && t->restart_block.fn) {
                 syscall_regs restart = t->thread.regs;
                 restart.nr = __NR_restart_syscall;
-                t->thread.ax = do_syscall_64(restart);
+                t->thread.ax = entry_SYSCALL_64(restart);
             } else {
-                t->thread.ax = do_syscall_64(t->thread.regs);
+                t->thread.ax = entry_SYSCALL_64(t->thread.regs);
             }
             continue;
         }
@@ -116,7 +116,7 @@ void ret_from_fork_body() {
         switch (t->thread.entry) {
         case kentry::SYSCALL:
             t->thread.in_syscall = true;
-            t->thread.ax = do_syscall_64(t->thread.regs);
+            t->thread.ax = entry_SYSCALL_64(t->thread.regs);
             break;
         case kentry::IRQ:
             t->thread.in_syscall = false;
