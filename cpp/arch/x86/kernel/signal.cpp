@@ -8,7 +8,9 @@ namespace gk {
 // The x86_64 ABI: a function starts with ((sp + 8) & 15) == 0, as if just called.
 constexpr unsigned long FRAME_ALIGNMENT = 16;
 
-static unsigned long align_sigframe(unsigned long sp) { return ((sp + 8) & ~(FRAME_ALIGNMENT - 1)) - 8; }
+// Round down to the alignment, then 8 below it, where a call would have pushed the return
+// address (here: the frame's pretcode, sa_restorer).
+static unsigned long align_sigframe(unsigned long sp) { return (sp & ~(FRAME_ALIGNMENT - 1)) - 8; }
 
 // Where the frame goes on the user stack: below the interrupted code's red zone (128 bytes the
 // ABI lets leaf functions use under sp), under room for the FPU state (64-byte aligned, as
