@@ -189,14 +189,18 @@ static unsigned ep_eventpoll_poll(file* f, poll_table* pt) {
     return ep->rdllist.empty() ? 0 : (EPOLLIN | EPOLLRDNORM);
 }
 
-// ep_free: the epoll file's last reference is gone.
-static void ep_eventpoll_release(file* f) {
+// Every watched file leaves the set, then the set goes.
+static void ep_free(eventpoll* ep) {
     trace_scope ts("ep_free");
-    eventpoll* ep = eventpoll_of(f);
     std::vector<epitem*> items;
     for (auto& [key, epi] : ep->rbr) items.push_back(epi.get());
     for (epitem* epi : items) ep_remove(ep, epi);
     delete ep;
+}
+
+// The epoll file's last reference is gone.
+static void ep_eventpoll_release(file* f) {
+    ep_free(eventpoll_of(f));
     f->private_data = nullptr;
 }
 

@@ -46,7 +46,9 @@ void run_posix_cpu_timers() {
         if (!it->expires) continue;
         u64 now = process_cputime(t, c);
         if (now < it->expires) continue;
-        trace_scope ts("check_cpu_itimer", "which=%d", c == CPUCLOCK_PROF ? ITIMER_PROF : ITIMER_VIRTUAL);
+        // Linux's check_cpu_itimer() (kernel/time/posix-cpu-timers.c), written out here; its
+        // scope opens only for a timer that expired, so that ticks without one stay quiet.
+        INLINED_SCOPE(ts, "check_cpu_itimer", "which=%d", c == CPUCLOCK_PROF ? ITIMER_PROF : ITIMER_VIRTUAL);
         it->expires = it->incr ? it->expires + it->incr : 0;
         if (it->expires && it->expires <= now) it->expires = now + it->incr;
         kernel_siginfo info;

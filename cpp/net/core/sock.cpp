@@ -58,6 +58,21 @@ void sock_put(struct sock* sk) {
     if (--sk->sk_refcnt == 0) sk_free(sk);
 }
 
+// A received packet onto the socket's queue, charged to its receive buffer, and the reader told;
+// -ENOMEM (counted in sk_drops) when the buffer is full, and the caller frees the packet.
+// (Linux: the inline of include/net/sock.h over sock_queue_rcv_skb_reason and __sock_queue_rcv_skb.)
+int sock_queue_rcv_skb(struct sock* sk, sk_buff* skb) {
+    trace_scope ts("sock_queue_rcv_skb");
+    if (sk->sk_rmem_alloc + static_cast<int>(skb->truesize) > sk->sk_rcvbuf) {
+        sk->sk_drops++;
+        return ts.ret(-ENOMEM);
+    }
+    skb_set_owner_r(skb, sk);
+    skb_queue_tail(&sk->sk_receive_queue, skb);
+    if (!sk->sk_dead) sk->sk_data_ready(sk);
+    return ts.ret(0);
+}
+
 static void sock_def_wakeup(struct sock* sk) {
     if (sk->sk_wq) wake_up_interruptible_all(&sk->sk_wq->wait);
 }

@@ -28,7 +28,7 @@ static void icmp_push_reply(net* n, const u8* payload, unsigned len, u8 type, u8
     ip_build_and_send(n, skb, saddr ? saddr : rt.src, daddr, IPPROTO_ICMP, n->ip_default_ttl, &rt);
 }
 
-void icmp_send(sk_buff* skb_in, int type, int code, u32 info) {
+void __icmp_send(sk_buff* skb_in, int type, int code, u32 info) {
     trace_scope ts("__icmp_send", "type=%d code=%d", type, code);
     net* n = kernel_net(skb_in->dev ? skb_in->dev->kernel : this_kernel);
     iphdr* iph = ip_hdr(skb_in);

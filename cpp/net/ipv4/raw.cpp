@@ -51,15 +51,10 @@ static int raw_rcv(struct sock* sk, sk_buff* skb) {
     trace_scope ts("raw_rcv");
     // The program sees the IP header too.
     skb_push(skb, skb->data - static_cast<unsigned>(skb->network_header));
-    trace_scope qs("sock_queue_rcv_skb");
-    if (sk->sk_rmem_alloc + static_cast<int>(skb->truesize) > sk->sk_rcvbuf) {
-        sk->sk_drops++;
+    if (sock_queue_rcv_skb(sk, skb) < 0) {
         kfree_skb_reason(skb, "SOCKET_RCVBUFF");
         return ts.ret(-1);
     }
-    skb_set_owner_r(skb, sk);
-    skb_queue_tail(&sk->sk_receive_queue, skb);
-    if (!sk->sk_dead) sk->sk_data_ready(sk);
     return ts.ret(0);
 }
 

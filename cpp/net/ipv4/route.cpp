@@ -74,7 +74,7 @@ int inet_addr_type(net* n, u32 addr) {
     return RTN_UNICAST;
 }
 
-int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) {
+int ip_route_output_flow(net* n, u32 daddr, u32 saddr, rtable* rt) {
     trace_scope ts("ip_route_output_flow", "daddr=%s", ip_str(daddr).c_str());
     (void)saddr;
     net_device* bdev = directed_broadcast_dev(n, daddr);
@@ -107,7 +107,7 @@ int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) {
     return ts.ret(0);
 }
 
-int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt) {
+int ip_route_input_noref(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt) {
     trace_scope ts("ip_route_input_noref", "daddr=%s", ip_str(daddr).c_str());
     (void)skb;
     (void)saddr;

@@ -182,6 +182,7 @@ socket* SOCKET_I(file* f);
 void sock_init_data(socket* sock, struct sock* sk);
 struct sock* sk_alloc(net* net, int family, proto* prot, int kern);
 void sk_free(struct sock* sk);
+int sock_queue_rcv_skb(struct sock* sk, sk_buff* skb);
 inline void sock_hold(struct sock* sk) { sk->sk_refcnt++; }
 void sock_put(struct sock* sk);
 void sock_orphan(struct sock* sk);
