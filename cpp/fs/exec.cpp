@@ -1,6 +1,7 @@
-// Models fs/exec.c and the binfmt handlers: do_execveat_common -> bprm_execve -> exec_binprm ->
-// search_binary_handler -> load_*_binary -> begin_new_exec. Built-in C++ programs load through
-// binfmt_elf; Python programs through binfmt_misc, as Linux runs interpreted programs.
+// Models fs/exec.c, fs/binfmt_elf.c and fs/binfmt_misc.c (v6.1): do_execveat_common ->
+// bprm_execve -> exec_binprm -> search_binary_handler -> load_*_binary -> begin_new_exec.
+// Built-in C++ programs load through binfmt_elf; Python programs through binfmt_misc, as Linux
+// runs interpreted programs.
 #include "glasskernel/linux.h"
 
 namespace gk {

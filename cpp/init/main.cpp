@@ -1,4 +1,4 @@
-// Models init/main.c: start_kernel's per-CPU idle tasks, rest_init creating init (pid 1) and
+// Models init/main.c (v6.1): start_kernel's per-CPU idle tasks, rest_init creating init (pid 1) and
 // kthreadd (pid 2), kernel_init opening the console and exec'ing /sbin/init; plus the simulator's
 // Kernel object around them (construction, spawn, teardown).
 #include <stdexcept>

@@ -1,4 +1,4 @@
-// Models kernel/exit.c: do_exit, exit_notify, forget_original_parent and the reaper search,
+// Models kernel/exit.c (v6.1): do_exit, exit_notify, forget_original_parent and the reaper search,
 // release_task, and the wait family: do_wait, wait_consider_task, wait_task_zombie, wait4, waitid.
 #include "glasskernel/linux.h"
 

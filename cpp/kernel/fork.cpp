@@ -1,4 +1,4 @@
-// Models kernel/fork.c: kernel_clone, copy_process and its copy_* helpers, dup_task_struct,
+// Models kernel/fork.c (v6.1): kernel_clone, copy_process and its copy_* helpers, dup_task_struct,
 // the vfork completion, kernel_thread and the fork/vfork/clone system calls.
 #include "glasskernel/linux.h"
 

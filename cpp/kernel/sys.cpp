@@ -1,4 +1,4 @@
-// Models kernel/sys.c: process ids, process groups and sessions (setpgid/setsid with Linux's
+// Models kernel/sys.c (v6.1): process ids, process groups and sessions (setpgid/setsid with Linux's
 // errno rules), credentials (setuid), resource limits, getrusage, prctl and get/setpriority.
 #include <cstring>
 

@@ -1,4 +1,4 @@
-// Models net/socket.c: the BSD socket layer. socket(2) → __sys_socket → sock_create →
+// Models net/socket.c (v6.1): the BSD socket layer. socket(2) → __sys_socket → sock_create →
 // __sock_create → sock_alloc and the family's create (inet_create), then a file and an fd;
 // sockfd_lookup for the other calls (EBADF, ENOTSOCK); bind/connect/sendto/recvfrom/
 // getsockname/getpeername/setsockopt/getsockopt/shutdown/listen; read and write on a socket

@@ -1,5 +1,6 @@
-// Prototypes of the modeled kernel functions, grouped by the Linux file that holds them, and
-// `current`. Kernel .cpp files include this last.
+// Models the prototypes include/linux/*.h (v6.1) declares for the modeled kernel functions, grouped
+// here by the Linux file that holds each function, and `current` (arch/x86/include/asm/current.h).
+// Kernel .cpp files include this last.
 #pragma once
 #include <string>
 #include <vector>

@@ -1,5 +1,6 @@
-// Models include/linux/sched.h, sched/signal.h, cred.h and kernel/sched/sched.h: task_struct,
-// signal_struct, cred, struct pid's task lists, sched_entity, sched_class, cfs_rq and rq.
+// Models include/linux/sched.h, sched/signal.h, cred.h and kernel/sched/sched.h (v6.1):
+// task_struct, signal_struct, cred, struct pid's task lists, sched_entity, sched_class, cfs_rq and
+// rq.
 #pragma once
 #include <boost/context/fiber.hpp>
 #include <boost/intrusive/list.hpp>

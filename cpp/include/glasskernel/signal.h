@@ -1,4 +1,4 @@
-// Models include/linux/signal.h, signal_types.h and sched/signal.h: sigset_t, sigpending,
+// Models include/linux/signal.h, signal_types.h and sched/signal.h (v6.1): sigset_t, sigpending,
 // k_sigaction and sighand_struct, and the generation side of kernel/signal.c the process code uses.
 #pragma once
 #include <array>

@@ -1,5 +1,5 @@
-// Models kernel/entry/common.c and arch/x86/kernel/process.c's ret_from_fork: the loop every task
-// runs on its kernel stack. Return to user mode (where need_resched and pending signals are
+// Models kernel/entry/common.c and arch/x86/kernel/process.c's ret_from_fork (v6.1): the loop every
+// task runs on its kernel stack. Return to user mode (where need_resched and pending signals are
 // handled first), take a system call or an interrupt, and go round again until the task exits.
 #include "glasskernel/asm/unistd_64.h"
 #include "glasskernel/linux.h"

@@ -1,5 +1,5 @@
-// Models kernel/printk/printk.c: printk() appends a record, stamped with the CPU's virtual clock,
-// to the kernel's log buffer, which dmesg reads. Levels and the console are left out.
+// Models kernel/printk/printk.c (v6.1): printk() appends a record, stamped with the CPU's virtual
+// clock, to the kernel's log buffer, which dmesg reads. Levels and the console are left out.
 #include <cstdarg>
 #include <cstdio>
 

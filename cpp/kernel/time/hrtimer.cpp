@@ -1,5 +1,5 @@
-// Models kernel/time/hrtimer.c: per-CPU timer queues on the virtual clock, hrtimer_interrupt,
-// and the sleepers behind nanosleep and schedule_hrtimeout.
+// Models kernel/time/hrtimer.c (v6.1): per-CPU timer queues on the virtual clock,
+// hrtimer_interrupt, and the sleepers behind nanosleep and schedule_hrtimeout.
 #include "glasskernel/linux.h"
 #include "glasskernel/time64.h"
 

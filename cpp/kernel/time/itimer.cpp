@@ -1,6 +1,6 @@
-// Models kernel/time/itimer.c and the itimer part of posix-cpu-timers.c: alarm, setitimer,
-// getitimer; ITIMER_REAL fires SIGALRM from an hrtimer (it_real_fn), ITIMER_VIRTUAL and
-// ITIMER_PROF fire SIGVTALRM / SIGPROF when the process's CPU time passes them, checked at the tick.
+// Models kernel/time/itimer.c and the itimer part of posix-cpu-timers.c (v6.1): alarm, setitimer,
+// getitimer; ITIMER_REAL fires SIGALRM from an hrtimer (it_real_fn), ITIMER_VIRTUAL and ITIMER_PROF
+// fire SIGVTALRM / SIGPROF when the process's CPU time passes them, checked at the tick.
 #include "glasskernel/syscalls.h"
 #include "glasskernel/time64.h"
 

@@ -1,4 +1,4 @@
-// Models kernel/time/posix-timers.c and hrtimer.c's system calls: clock_gettime, nanosleep.
+// Models kernel/time/posix-timers.c and hrtimer.c's system calls (v6.1): clock_gettime, nanosleep.
 #include "glasskernel/syscalls.h"
 #include "glasskernel/time64.h"
 

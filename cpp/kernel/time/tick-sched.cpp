@@ -1,4 +1,4 @@
-// Models kernel/time/tick-sched.c and tick-common.c: the periodic tick as a per-CPU hrtimer
+// Models kernel/time/tick-sched.c and tick-common.c (v6.1): the periodic tick as a per-CPU hrtimer
 // (tick_sched_timer), jiffies, and NOHZ idle stopping the tick while a CPU has nothing to run.
 #include "glasskernel/linux.h"
 

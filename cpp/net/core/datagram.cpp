@@ -1,6 +1,6 @@
-// Models net/core/datagram.c: taking a datagram off a receive queue (or peeking at it), and
-// sleeping on the socket's wait queue until one arrives, an error is reported, the socket is
-// shut down, a signal comes, or the timeout runs out.
+// Models net/core/datagram.c (v6.1): taking a datagram off a receive queue (or peeking at it), and
+// sleeping on the socket's wait queue until one arrives, an error is reported, the socket is shut
+// down, a signal comes, or the timeout runs out.
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"

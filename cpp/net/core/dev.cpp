@@ -1,8 +1,8 @@
-// Models net/core/dev.c: transmit (dev_queue_xmit → the qdisc → dev_hard_start_xmit →
+// Models net/core/dev.c (v6.1): transmit (dev_queue_xmit → the qdisc → dev_hard_start_xmit →
 // ndo_start_xmit), receive (netif_rx's per-CPU backlog, napi_schedule, NET_RX_SOFTIRQ's
 // net_rx_action polling each NAPI instance within a budget, __netif_receive_skb handing IP to
-// ip_rcv), NET_TX_SOFTIRQ's net_tx_action (freeing completed buffers, restarting qdiscs), and
-// the packet taps that captures hang on.
+// ip_rcv), NET_TX_SOFTIRQ's net_tx_action (freeing completed buffers, restarting qdiscs), and the
+// packet taps that captures hang on.
 
 #include <cstring>
 

@@ -1,6 +1,6 @@
-// Models net/core/sock.c: allocating a sock for a protocol (sk_alloc) and giving it its default
-// callbacks (sock_init_data: sk_data_ready = sock_def_readable), the reference count and the
-// write-memory count that keep it alive, receive/send buffer accounting, SOL_SOCKET options,
+// Models net/core/sock.c (v6.1): allocating a sock for a protocol (sk_alloc) and giving it its
+// default callbacks (sock_init_data: sk_data_ready = sock_def_readable), the reference count and
+// the write-memory count that keep it alive, receive/send buffer accounting, SOL_SOCKET options,
 // and the common release path (sk_common_release: unhash, sock_orphan, sock_put).
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"

@@ -1,5 +1,6 @@
-// Models net/ipv4/datagram.c and udp.c's __udp_disconnect: connect() on a datagram socket only
-// records the peer (and picks the source address from the route); connect(AF_UNSPEC) forgets it.
+// Models net/ipv4/datagram.c and udp.c's __udp_disconnect (v6.1): connect() on a datagram socket
+// only records the peer (and picks the source address from the route); connect(AF_UNSPEC) forgets
+// it.
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 

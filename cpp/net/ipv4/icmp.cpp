@@ -1,7 +1,7 @@
-// Models net/ipv4/icmp.c: icmp_rcv answers echo requests (icmp_echo) and hands errors about our
-// own packets to the protocol that sent them (icmp_unreach → err_handler, e.g. udp_err);
-// icmp_send reports an error about a packet we received, quoting its header and first bytes,
-// but never about an ICMP error, a non-first fragment or a broadcast.
+// Models net/ipv4/icmp.c (v6.1): icmp_rcv answers echo requests (icmp_echo) and hands errors about
+// our own packets to the protocol that sent them (icmp_unreach → err_handler, e.g. udp_err);
+// icmp_send reports an error about a packet we received, quoting its header and first bytes, but
+// never about an ICMP error, a non-first fragment or a broadcast.
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-// Models net/ipv4/ip_output.c: building a datagram (ip_make_skb → __ip_append_data, then the
+// Models net/ipv4/ip_output.c (v6.1): building a datagram (ip_make_skb → __ip_append_data, then the
 // IP header in __ip_make_skb), sending it (ip_send_skb → ip_local_out → __ip_local_out →
 // NF_HOOK(LOCAL_OUT) → dst_output → ip_output → NF_HOOK(POST_ROUTING) → ip_finish_output,
 // ip_fragment when it exceeds the device's MTU → ip_finish_output2 → the neighbour's link-layer

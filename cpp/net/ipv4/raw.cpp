@@ -1,7 +1,7 @@
-// Models net/ipv4/raw.c: raw sockets (CAP_NET_RAW only) get a copy of every incoming packet of
-// their protocol, IP header included (raw_v4_input → raw_rcv), and send whatever transport
-// header and payload the program built (raw_sendmsg), or a whole IP packet with IP_HDRINCL.
-// This is how a lesson writes ping: an ICMP echo request out, the echo reply back.
+// Models net/ipv4/raw.c (v6.1): raw sockets (CAP_NET_RAW only) get a copy of every incoming packet
+// of their protocol, IP header included (raw_v4_input → raw_rcv), and send whatever transport
+// header and payload the program built (raw_sendmsg), or a whole IP packet with IP_HDRINCL. This is
+// how a lesson writes ping: an ICMP echo request out, the echo reply back.
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
-// Models net/ipv4/route.c and fib_*.c in miniature: one table of routes searched by longest
-// prefix (local addresses first, as the local table is), giving a packet its output device and
-// next hop; and the neighbour table, which here holds static entries only (no ARP): linking
-// two NICs installs each side's address and MAC on the other, as `ip neigh add` would.
+// Models net/ipv4/route.c and fib_*.c in miniature (v6.1): one table of routes searched by longest
+// prefix (local addresses first, as the local table is), giving a packet its output device and next
+// hop; and the neighbour table, which here holds static entries only (no ARP): linking two NICs
+// installs each side's address and MAC on the other, as `ip neigh add` would.
 #include <cstdio>
 
 #include "glasskernel/linux.h"

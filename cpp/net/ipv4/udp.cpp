@@ -1,9 +1,9 @@
-// Models net/ipv4/udp.c: the port table (udp_v4_get_port with SO_REUSEADDR / SO_REUSEPORT),
-// the send path (udp_sendmsg → ip_make_skb → udp_send_skb → ip_send_skb), the receive path
-// (udp_rcv → __udp4_lib_rcv → __udp4_lib_lookup → udp_queue_rcv_skb →
-// __udp_enqueue_schedule_skb → sk_data_ready, or ICMP port unreachable when nobody listens),
-// udp_recvmsg (__skb_recv_udp, MSG_PEEK, MSG_TRUNC), udp_err (ECONNREFUSED on a connected
-// socket) and the close path (udp_lib_close → sk_common_release).
+// Models net/ipv4/udp.c (v6.1): the port table (udp_v4_get_port with SO_REUSEADDR / SO_REUSEPORT),
+// the send path (udp_sendmsg → ip_make_skb → udp_send_skb → ip_send_skb), the receive path (udp_rcv
+// → __udp4_lib_rcv → __udp4_lib_lookup → udp_queue_rcv_skb → __udp_enqueue_schedule_skb →
+// sk_data_ready, or ICMP port unreachable when nobody listens), udp_recvmsg (__skb_recv_udp,
+// MSG_PEEK, MSG_TRUNC), udp_err (ECONNREFUSED on a connected socket) and the close path
+// (udp_lib_close → sk_common_release).
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
-// Models arch/x86/lib/delay.c: udelay/mdelay busy-wait in kernel mode. Time passes on this CPU;
-// with interrupts enabled the interrupts that come due meanwhile are taken, and under the full
-// preemption model their exit may switch the waiter out. As with delay_tsc, time spent switched
-// out counts towards the delay.
+// Models arch/x86/lib/delay.c (v6.1): udelay/mdelay busy-wait in kernel mode. Time passes on this
+// CPU; with interrupts enabled the interrupts that come due meanwhile are taken, and under the full
+// preemption model their exit may switch the waiter out. As with delay_tsc, time spent switched out
+// counts towards the delay.
 #include <algorithm>
 
 #include "glasskernel/linux.h"

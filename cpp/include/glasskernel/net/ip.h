@@ -1,4 +1,4 @@
-// Models include/net/ip.h, route.h, udp.h, icmp.h, netfilter.h and net_namespace.h: the wire
+// Models include/net/ip.h, route.h, udp.h, icmp.h, netfilter.h and net_namespace.h (v6.1): the wire
 // headers, the routing table (a longest-prefix-match FIB), the neighbour table (permanent entries
 // as `ip neigh add ... nud permanent` makes, or entries ARP resolves), netfilter's five IPv4 hooks,
 // and struct net, which holds one machine's network state.

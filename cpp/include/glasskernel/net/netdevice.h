@@ -1,5 +1,5 @@
-// Models include/linux/netdevice.h: struct net_device with its net_device_ops and statistics,
-// NAPI (napi_struct polled from NET_RX_SOFTIRQ with a budget and a weight), the per-CPU
+// Models include/linux/netdevice.h (v6.1): struct net_device with its net_device_ops and
+// statistics, NAPI (napi_struct polled from NET_RX_SOFTIRQ with a budget and a weight), the per-CPU
 // softnet_data (poll list, backlog, completion queue), the pfifo_fast qdisc, packet taps.
 #pragma once
 #include <array>

@@ -1,7 +1,7 @@
-// Models include/linux/net.h and include/net/sock.h, inet_sock.h, protocol.h: the BSD socket
-// (struct socket with its proto_ops) and the network-layer sock (struct sock with its proto),
-// the address families (net_proto_family), inet's protocol switch (inet_protosw) and the
-// receive-side protocol table (net_protocol).
+// Models include/linux/net.h and include/net/sock.h, inet_sock.h, protocol.h (v6.1): the BSD socket
+// (struct socket with its proto_ops) and the network-layer sock (struct sock with its proto), the
+// address families (net_proto_family), inet's protocol switch (inet_protosw) and the receive-side
+// protocol table (net_protocol).
 #pragma once
 #include <map>
 #include <memory>
