@@ -60,7 +60,8 @@ static int run_ksoftirqd(void* arg) {
 static void spawn_ksoftirqd() {
     trace_scope ts("spawn_ksoftirqd");
     Kernel* k = this_kernel;
-    for (int cpu = 0; cpu < k->cfg.cpus; cpu++) {
+    int cpu;
+    for_each_possible_cpu(cpu) {
         std::string* name = new std::string("ksoftirqd/" + std::to_string(cpu));
         k->boot_names.emplace_back(name);
         task_struct* t = kthread_create(run_ksoftirqd, reinterpret_cast<void*>(static_cast<intptr_t>(cpu)), name->c_str());

@@ -144,7 +144,7 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
     std::shared_ptr<task_struct> sp = dup_task_struct(parent);
     task_struct* p = sp.get();
     p->flags |= PF_FORKNOEXEC;
-    p->start_time = k->now();
+    p->start_time = ktime_get();
     sched_fork(p, parent);
     long retval = copy_files(clone_flags, p, parent);
     if (!retval) retval = copy_sighand(clone_flags, p, parent);

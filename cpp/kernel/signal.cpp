@@ -726,7 +726,7 @@ static int do_sigtimedwait(const sigset_t* which, kernel_siginfo* info, const __
         tsk->real_blocked = tsk->blocked;
         tsk->blocked.sig &= ~mask.sig;
         recalc_sigpending_tsk(tsk);
-        u64 expires = timeout == KTIME_MAX ? KTIME_MAX : ktime_add_safe(this_kernel->now(), timeout);
+        u64 expires = timeout == KTIME_MAX ? KTIME_MAX : ktime_add_safe(ktime_get(), timeout);
         ret = -EINTR;
         if (!signal_pending(tsk)) ret = schedule_hrtimeout(expires, TASK_INTERRUPTIBLE);
         tsk->blocked = tsk->real_blocked;

@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "glasskernel/irqflags.h"
 #include "glasskernel/kernel.h"
 #include "glasskernel/preempt.h"
+#include "glasskernel/smp.h"
+#include "glasskernel/timekeeping.h"
 #include "glasskernel/uaccess.h"
 
 namespace gk {

@@ -330,6 +330,7 @@ struct rq {
 };
 
 inline int task_nice(const task_struct* p) { return p->static_prio - DEFAULT_PRIO; }
+inline int task_cpu(const task_struct* p) { return p->cpu; }
 
 // include/linux/sched/signal.h: TIF_SIGPENDING, and an interruptible sleeper woken to notice it;
 // a fatal signal wakes TASK_KILLABLE sleepers too.

@@ -59,7 +59,7 @@ pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
     pt_regs* old = this_cpu_read(k->__irq_regs);
     this_cpu_write(k->__irq_regs, regs);
     t->thread_info.preempt_count += HARDIRQ_OFFSET;  // in_hardirq() is true
-    k->irqs_off[k->this_cpu] = true;
+    raw_local_irq_disable();  // the CPU cleared IF as it took the interrupt
     return old;
 }
 
@@ -67,7 +67,7 @@ pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
 // interrupt's registers (if this one nested) become current again.
 void irqentry_exit(pt_regs* old_irq_regs) {
     Kernel* k = this_kernel;
-    k->irqs_off[k->this_cpu] = false;
+    raw_local_irq_enable();  // as the iret will: irq_exit runs softirqs with interrupts on
     irq_exit();
     this_cpu_write(k->__irq_regs, old_irq_regs);
 }
@@ -120,7 +120,7 @@ void ret_from_fork_body() {
             break;
         case kentry::IRQ:
             t->thread.in_syscall = false;
-            if (k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts(true);
+            if (k->next_event(smp_processor_id()) <= ktime_get()) handle_pending_interrupts(true);
             else t->thread.pt.orig_ax = ~static_cast<unsigned long>(RESCHEDULE_VECTOR);
             break;  // a reschedule IPI needs no handler: exit_to_user_mode does the work
         case kentry::CRASH:

@@ -19,7 +19,7 @@ int printk(const char* fmt, ...) {
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (k->log_buf.size() >= LOG_BUF_RECORDS) k->log_buf.erase(k->log_buf.begin());
-    k->log_buf.emplace_back(k->now(), std::string(buf));
+    k->log_buf.emplace_back(ktime_get(), std::string(buf));
     trace_point("printk", "%s", buf);
     return n;
 }

@@ -1,7 +1,7 @@
 // Models kernel/sched/fair.c (v6.1): CFS. Each runnable entity's vruntime grows by its runtime scaled
 // by NICE_0_LOAD / weight; the entity with the smallest vruntime (leftmost in the red-black
 // tree) runs next. The running entity is kept out of the tree, as in Linux.
-#include "glasskernel/linux.h"
+#include "kernel/sched/sched.h"
 
 namespace gk {
 
@@ -191,16 +191,16 @@ static void check_preempt_wakeup(rq* rq, task_struct* p, int wake_flags) {
 // min_vruntime while it is off every queue and adds the new queue's when it is enqueued there;
 // the model keeps vruntime absolute, so the move is one rebase from the old queue's
 // min_vruntime to the new one's: the task keeps its lead or lag, not its raw number.
+// (The queues are the task's own machine's, not the running one's: host code binding a new
+// kernel thread to a CPU moves it too.)
 static void migrate_task_rq_fair(task_struct* p, int new_cpu) {
-    Kernel* k = p->kernel;
-    cfs_rq* from = cfs_of(k->cpu_rq(p->cpu));
-    cfs_rq* to = cfs_of(k->cpu_rq(new_cpu));
+    cfs_rq* from = cfs_of(task_rq(p));
+    cfs_rq* to = cfs_of(&p->kernel->runqueues[new_cpu]);
     p->se.vruntime = p->se.vruntime - from->min_vruntime + to->min_vruntime;
 }
 
 static void task_fork_fair(task_struct* p) {
-    Kernel* k = this_kernel;
-    rq* rq = k->cpu_rq(p->cpu);
+    rq* rq = task_rq(p);
     cfs_rq* cfs = cfs_of(rq);
     task_struct* parent = current;
     update_curr(cfs, rq);

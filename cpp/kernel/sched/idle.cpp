@@ -10,8 +10,8 @@ void do_idle() {
     Kernel* k = this_kernel;
     for (;;) {
         while (!need_resched_task(current)) {
-            int cpu = k->this_cpu;
-            if (k->next_event(cpu) <= k->cpu_rq(cpu)->clock) {
+            int cpu = smp_processor_id();
+            if (k->next_event(cpu) <= ktime_get()) {
                 handle_pending_interrupts();  // timer and device interrupts, taken while idle
                 continue;
             }

@@ -13,7 +13,7 @@ hrtimer_restart it_real_fn(hrtimer* timer) {
     trace_scope ts("it_real_fn");
     auto* sig = static_cast<signal_struct*>(timer->data);
     trace_point("itimer_expire", "which=%d pid=%d now=%llu", ITIMER_REAL, sig->leader_task ? sig->leader_task->pid : 0,
-                static_cast<unsigned long long>(this_kernel->now()));
+                static_cast<unsigned long long>(ktime_get()));
     kernel_siginfo info;
     info.si_signo = SIGALRM;
     info.si_code = SI_KERNEL;
@@ -61,7 +61,7 @@ void run_posix_cpu_timers() {
 static void get_itimer(task_struct* t, int which, u64* value, u64* interval) {
     signal_struct* sig = t->signal.get();
     if (which == ITIMER_REAL) {
-        u64 now = this_kernel->now();
+        u64 now = ktime_get();
         *value = hrtimer_active(&sig->real_timer) ? (sig->real_timer.expires > now ? sig->real_timer.expires - now : 1) : 0;
         *interval = sig->it_real_incr;
         return;
@@ -83,7 +83,7 @@ static long do_setitimer(int which, u64 value, u64 interval, u64* ovalue, u64* o
     if (which == ITIMER_REAL) {
         hrtimer_cancel(&sig->real_timer);
         sig->it_real_incr = interval;
-        if (value) hrtimer_start(&sig->real_timer, ktime_add_safe(this_kernel->now(), value), this_kernel->this_cpu);
+        if (value) hrtimer_start(&sig->real_timer, ktime_add_safe(ktime_get(), value), smp_processor_id());
         return ts.ret(0);
     }
     int c = which == ITIMER_PROF ? CPUCLOCK_PROF : CPUCLOCK_VIRT;

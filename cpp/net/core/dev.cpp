@@ -125,7 +125,7 @@ static void net_rx_action(softirq_action*) {
     Kernel* k = this_kernel;
     softnet_data* sd = this_sd();
     int budget = NETDEV_BUDGET;
-    u64 time_limit = k->now() + 2 * (NSEC_PER_SEC / static_cast<u64>(k->cfg.hz));
+    u64 time_limit = ktime_get() + 2 * (NSEC_PER_SEC / static_cast<u64>(k->cfg.hz));
     std::vector<napi_struct*> list;
     list.swap(sd->poll_list);
     while (!list.empty()) {
@@ -140,7 +140,7 @@ static void net_rx_action(softirq_action*) {
             n->on_poll_list = true;
             list.push_back(n);
         }
-        if (budget <= 0 || k->now() > time_limit) {
+        if (budget <= 0 || ktime_get() > time_limit) {
             if (!list.empty()) sd->time_squeeze++;
             break;
         }

@@ -9,12 +9,11 @@ namespace gk {
 // (Linux's __sysvec_apic_timer_interrupt, through local_apic_timer_interrupt to the clock event's
 // handler) runs inside, in hardirq context.
 void sysvec_apic_timer_interrupt() {
-    Kernel* k = this_kernel;
     pt_regs frame;
     pt_regs* old = irqentry_enter(LOCAL_TIMER_VECTOR, &frame);
     {
         trace_scope ts("sysvec_apic_timer_interrupt");
-        hrtimer_interrupt(k->this_cpu);
+        hrtimer_interrupt(smp_processor_id());
     }
     irqentry_exit(old);
 }
