@@ -32,7 +32,7 @@ static void exec_mmap(std::shared_ptr<mm_struct> mm) {
     task_struct* tsk = current;
     std::shared_ptr<mm_struct> old = std::move(tsk->mm);
     tsk->mm = std::move(mm);
-    mm_release(tsk);  // a vfork parent continues now
+    exec_mm_release(tsk, old.get());  // a vfork parent continues now
 }
 
 // Everything of the old program that must not survive into the new one.

@@ -108,7 +108,7 @@ static void exit_notify(task_struct* tsk) {
 static void exit_mm() {
     trace_scope ts("exit_mm");
     task_struct* tsk = current;
-    mm_release(tsk);
+    exit_mm_release(tsk, tsk->mm.get());
     if (!tsk->mm) return;
     this_kernel->charge(this_kernel->costs.exit_mm);
     tsk->mm.reset();  // mmput: the address space goes with its last user

@@ -200,11 +200,16 @@ void complete_vfork_done(task_struct* tsk) {
     }
 }
 
-// Called when a task gives up its image (exec or exit): a vfork parent may continue now.
-void mm_release(task_struct* tsk) {
+// The task gives up its address space (exec or exit): a vfork parent may continue now. (Linux
+// also clears the child tid and releases robust futexes here; the model has neither yet.)
+static void mm_release(task_struct* tsk, mm_struct* mm) {
     trace_scope ts("mm_release");
+    (void)mm;
     if (tsk->vfork_done) complete_vfork_done(tsk);
 }
+
+void exit_mm_release(task_struct* tsk, mm_struct* mm) { mm_release(tsk, mm); }
+void exec_mm_release(task_struct* tsk, mm_struct* mm) { mm_release(tsk, mm); }
 
 static long wait_for_vfork_done(task_struct* child, completion* vfork) {
     trace_scope ts("wait_for_vfork_done");

@@ -62,7 +62,8 @@ long kernel_clone(kernel_clone_args* args, task_struct* parent);
 task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* err);
 pid_t kernel_thread(int (*fn)(void*), void* arg, const char* name, u64 flags);
 void put_task_struct(task_struct* t);
-void mm_release(task_struct* tsk);
+void exit_mm_release(task_struct* tsk, mm_struct* mm);
+void exec_mm_release(task_struct* tsk, mm_struct* mm);
 void complete_vfork_done(task_struct* tsk);
 
 // kernel/exit.cpp
