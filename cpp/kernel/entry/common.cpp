@@ -92,6 +92,7 @@ void ret_from_fork_body() {
     for (;;) {
         exit_to_user_mode_prepare(&t->thread.pt);
         if (t->flags & PF_EXITING) return;
+        // The no-handler half of Linux's arch_do_signal_or_restart, done here (see there).
         if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
             // No handler ran: sigsuspend's temporary mask goes away, which may unblock a
             // pending signal: deliver it first.
@@ -100,8 +101,11 @@ void ret_from_fork_body() {
         }
         long ax = t->thread.ax;
         if (is_restart(ax) && t->thread.in_syscall && !signal_pending(t)) {
-            // No handler ran: the interrupted call is simply made again (restart_syscall for
-            // a restart block, which continues with what was left).
+            // No handler ran: the interrupted call is made again (restart_syscall for a
+            // restart block, which continues with what was left). Linux moves ip back over the
+            // syscall instruction and user mode executes it again; the program here is still
+            // waiting for its call's result, so the call re-enters through entry_SYSCALL_64
+            // without going back to it.
             if (ax == -ERESTART_RESTARTBLOCK && t->restart_block.fn) {
                 syscall_regs restart = t->thread.regs;
                 restart.nr = __NR_restart_syscall;
