@@ -113,12 +113,15 @@ static void signal_fault(const pt_regs* regs, unsigned long frame, const char* w
 
 // The handler returned (through sa_restorer, libc's __restore_rt): restore the mask and the
 // interrupted context from its frame, and return what the interrupted code is to see in ax.
-// A call with no frame to return through (a program making rt_sigreturn itself) is a bad frame.
+// The frame is found through the stack pointer. Linux reads it at regs->sp - 8 (the handler's
+// ret popped pretcode on the way to the restorer); the model's user-mode drivers return with sp
+// at the frame itself. A call whose sp is not at the innermost frame (a program making
+// rt_sigreturn on its own, in a handler or outside any) finds no frame there: a bad frame.
 SYSCALL_DEFINE0(rt_sigreturn) {
     task_struct* t = current;
     pt_regs* regs = &t->thread.pt;  // current_pt_regs()
-    unsigned long frame = regs->sp - sizeof(long);
-    if (t->thread.sigframes.empty()) {
+    unsigned long frame = regs->sp;
+    if (t->thread.sigframes.empty() || t->thread.sigframes.back().sp != frame) {
         signal_fault(regs, frame, "rt_sigreturn");
         return 0;
     }

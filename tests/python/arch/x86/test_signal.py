@@ -1,6 +1,7 @@
-"""arch/x86/kernel/signal.c: rt_sigreturn with no signal frame to return through is a bad frame:
-signal_fault() logs it and sends SIGSEGV with force_sig(), which a handler may catch; a blocked
-or ignored SIGSEGV is unblocked and reset to SIG_DFL, so the process dies."""
+"""arch/x86/kernel/signal.c: rt_sigreturn whose stack pointer is not at a signal frame (none at
+all, or a handler calling it itself) is a bad frame: signal_fault() logs it and sends SIGSEGV
+with force_sig(), which a handler may catch; a blocked or ignored SIGSEGV is unblocked and reset
+to SIG_DFL, so the process dies."""
 import os
 import signal as S
 
@@ -62,6 +63,18 @@ def test_rt_sigreturn_bad_frame_sigsegv_cannot_be_blocked_or_ignored(k, how):
         else:
             await sys.sigaction(S.SIGSEGV, S.SIG_IGN)
         await sys.syscall(gk.NR.rt_sigreturn)
+    assert _status_of_child(k, child) == ["signaled SIGSEGV core False"]
+
+
+def test_rt_sigreturn_made_by_a_handler_itself_is_a_bad_frame(k):
+    """The frame is found through the stack pointer: a handler making rt_sigreturn itself has sp
+    below its frame, not at it, so the frame it names is bad: SIGSEGV."""
+    async def child(sys):
+        async def on_usr1(sys, signo):
+            await sys.syscall(gk.NR.rt_sigreturn)
+            await sys.print("handler survived")
+        await sys.sigaction(S.SIGUSR1, on_usr1)
+        await sys.kill(await sys.getpid(), S.SIGUSR1)
     assert _status_of_child(k, child) == ["signaled SIGSEGV core False"]
 
 
