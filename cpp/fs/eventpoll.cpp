@@ -1,8 +1,8 @@
-// Models fs/eventpoll.c: epoll_create1 makes an eventpoll behind a new file; epoll_ctl(ADD) puts
-// an epitem in its tree and, through the file's ->poll, hangs an eppoll_entry on every wait queue
-// the file can be woken through (ep_ptable_queue_proc); when such a queue is woken (a datagram
-// arrives: sock_def_readable), ep_poll_callback moves the item to the ready list and wakes the
-// epoll_wait sleepers; ep_send_events re-polls each ready item, reports it, and keeps it ready
+// Models fs/eventpoll.c (v6.1): epoll_create1 makes an eventpoll behind a new file; epoll_ctl(ADD)
+// puts an epitem in its tree and, through the file's ->poll, hangs an eppoll_entry on every wait
+// queue the file can be woken through (ep_ptable_queue_proc); when such a queue is woken (a
+// datagram arrives: sock_def_readable), ep_poll_callback moves the item to the ready list and wakes
+// the epoll_wait sleepers; ep_send_events re-polls each ready item, reports it, and keeps it ready
 // while level-triggered (not EPOLLET), or disables it (EPOLLONESHOT).
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/syscalls.h"
@@ -189,14 +189,18 @@ static unsigned ep_eventpoll_poll(file* f, poll_table* pt) {
     return ep->rdllist.empty() ? 0 : (EPOLLIN | EPOLLRDNORM);
 }
 
-// ep_free: the epoll file's last reference is gone.
-static void ep_eventpoll_release(file* f) {
+// Every watched file leaves the set, then the set goes.
+static void ep_free(eventpoll* ep) {
     trace_scope ts("ep_free");
-    eventpoll* ep = eventpoll_of(f);
     std::vector<epitem*> items;
     for (auto& [key, epi] : ep->rbr) items.push_back(epi.get());
     for (epitem* epi : items) ep_remove(ep, epi);
     delete ep;
+}
+
+// The epoll file's last reference is gone.
+static void ep_eventpoll_release(file* f) {
+    ep_free(eventpoll_of(f));
     f->private_data = nullptr;
 }
 

@@ -1,6 +1,7 @@
-// Models fs/exec.c and the binfmt handlers: do_execveat_common -> bprm_execve -> exec_binprm ->
-// search_binary_handler -> load_*_binary -> begin_new_exec. Built-in C++ programs load through
-// binfmt_elf; Python programs through binfmt_misc, as Linux runs interpreted programs.
+// Models fs/exec.c, fs/binfmt_elf.c and fs/binfmt_misc.c (v6.1): do_execveat_common ->
+// bprm_execve -> exec_binprm -> search_binary_handler -> load_*_binary -> begin_new_exec.
+// Built-in C++ programs load through binfmt_elf; Python programs through binfmt_misc, as Linux
+// runs interpreted programs.
 #include "glasskernel/linux.h"
 
 namespace gk {
@@ -31,7 +32,7 @@ static void exec_mmap(std::shared_ptr<mm_struct> mm) {
     task_struct* tsk = current;
     std::shared_ptr<mm_struct> old = std::move(tsk->mm);
     tsk->mm = std::move(mm);
-    mm_release(tsk);  // a vfork parent continues now
+    exec_mm_release(tsk, old.get());  // a vfork parent continues now
 }
 
 // Everything of the old program that must not survive into the new one.
@@ -61,21 +62,47 @@ static int begin_new_exec(linux_binprm* bprm) {
     return ts.ret(0);
 }
 
-static int load_binary(linux_binprm* bprm, const char* kind, const char* fn) {
-    trace_scope ts(fn, "filename=%s", bprm->filename.c_str());
-    if (bprm->prog->kind != kind) return ts.ret(-ENOEXEC);
+// What a handler does once the file is its kind: the simulator's loader builds the program's
+// user image (where Linux maps the ELF segments, or starts the interpreter binfmt_misc names),
+// then the point of no return.
+static int load_image(linux_binprm* bprm) {
     bprm->image = bprm->prog->load(bprm->argv, bprm->envp);
-    if (!bprm->image) return ts.ret(-ENOEXEC);
+    if (!bprm->image) return -ENOEXEC;
     bprm->mm->exe_file = bprm->filename;
     this_kernel->charge(this_kernel->costs.exec);
-    return ts.ret(begin_new_exec(bprm));
+    return begin_new_exec(bprm);
 }
 
+// binfmt_elf: the built-in C++ programs.
+static int load_elf_binary(linux_binprm* bprm) {
+    trace_scope ts("load_elf_binary", "filename=%s", bprm->filename.c_str());
+    if (bprm->prog->kind != "builtin") return ts.ret(-ENOEXEC);
+    return ts.ret(load_image(bprm));
+}
+
+// binfmt_misc: Python programs, as Linux hands interpreted programs to their interpreter.
+static int load_misc_binary(linux_binprm* bprm) {
+    trace_scope ts("load_misc_binary", "filename=%s", bprm->filename.c_str());
+    if (bprm->prog->kind != "python") return ts.ret(-ENOEXEC);
+    return ts.ret(load_image(bprm));
+}
+
+struct linux_binfmt {
+    int (*load_binary)(linux_binprm* bprm);
+};
+static const linux_binfmt elf_format = {.load_binary = load_elf_binary};
+static const linux_binfmt misc_format = {.load_binary = load_misc_binary};
+static const linux_binfmt* const formats[] = {&elf_format, &misc_format};  // register_binfmt's list
+
+// Each registered format in turn, until one recognises the file (anything but -ENOEXEC).
 static int search_binary_handler(linux_binprm* bprm) {
     trace_scope ts("search_binary_handler");
-    int r = load_binary(bprm, "builtin", "load_elf_binary");
-    if (r != -ENOEXEC) return ts.ret(r);
-    return ts.ret(load_binary(bprm, "python", "load_misc_binary"));
+    int retval = -ENOEXEC;
+    for (const linux_binfmt* fmt : formats) {
+        retval = fmt->load_binary(bprm);
+        if (retval != -ENOEXEC) break;
+    }
+    return ts.ret(retval);
 }
 
 static int exec_binprm(linux_binprm* bprm) {

@@ -1,5 +1,5 @@
-// Models fs/file.c: the descriptor table (dup_fd at fork, lowest-free allocation, close-on-exec)
-// and the close/dup/dup2 system calls' work.
+// Models fs/file.c (v6.1): the descriptor table (dup_fd at fork, lowest-free allocation,
+// close-on-exec) and the close/dup/dup2 system calls' work.
 #include "glasskernel/linux.h"
 
 namespace gk {

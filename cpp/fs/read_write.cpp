@@ -1,6 +1,6 @@
-// Models fs/read_write.c, fs/open.c and fs/file.c's system calls: read(2) and write(2) through
-// vfs_read/vfs_write and new_sync_read/new_sync_write (every file here has ->read_iter), close(2),
-// dup(2), dup2(2).
+// Models fs/read_write.c, fs/open.c and fs/file.c's system calls (v6.1): read(2) and write(2)
+// through vfs_read/vfs_write and new_sync_read/new_sync_write (every file here has ->read_iter),
+// close(2), dup(2), dup2(2).
 #include "glasskernel/syscalls.h"
 #include "glasskernel/uio.h"
 

@@ -1,4 +1,4 @@
-// Models init/main.c: start_kernel's per-CPU idle tasks, rest_init creating init (pid 1) and
+// Models init/main.c (v6.1): start_kernel's per-CPU idle tasks, rest_init creating init (pid 1) and
 // kthreadd (pid 2), kernel_init opening the console and exec'ing /sbin/init; plus the simulator's
 // Kernel object around them (construction, spawn, teardown).
 #include <stdexcept>
@@ -61,7 +61,8 @@ static int run_ksoftirqd(void* arg) {
 static void spawn_ksoftirqd() {
     trace_scope ts("spawn_ksoftirqd");
     Kernel* k = this_kernel;
-    for (int cpu = 0; cpu < k->cfg.cpus; cpu++) {
+    int cpu;
+    for_each_possible_cpu(cpu) {
         std::string* name = new std::string("ksoftirqd/" + std::to_string(cpu));
         k->boot_names.emplace_back(name);
         task_struct* t = kthread_create(run_ksoftirqd, reinterpret_cast<void*>(static_cast<intptr_t>(cpu)), name->c_str());

@@ -1,4 +1,4 @@
-// Models kernel/exit.c: do_exit, exit_notify, forget_original_parent and the reaper search,
+// Models kernel/exit.c (v6.1): do_exit, exit_notify, forget_original_parent and the reaper search,
 // release_task, and the wait family: do_wait, wait_consider_task, wait_task_zombie, wait4, waitid.
 #include "glasskernel/linux.h"
 
@@ -77,6 +77,21 @@ static void forget_original_parent(task_struct* father, std::vector<task_struct*
     }
 }
 
+// A process group is orphaned (POSIX) when no member has a parent in another group of the same
+// session: nobody is left to continue it, so terminal stop signals are ignored there. Members
+// that have exited, and those whose parent is init, do not count.
+static bool will_become_orphaned_pgrp(struct pid* pgrp, task_struct* ignored_task) {
+    for (auto& p : pgrp->tasks_pgid) {
+        task_struct* parent = p.real_parent;
+        if (&p == ignored_task || p.exit_state || !parent || parent->pid == 1) continue;
+        if (task_pid_type(parent, PIDTYPE_PGID) != pgrp && task_pid_type(parent, PIDTYPE_SID) == task_pid_type(&p, PIDTYPE_SID))
+            return false;
+    }
+    return true;
+}
+
+bool is_current_pgrp_orphaned() { return will_become_orphaned_pgrp(task_pid_type(current, PIDTYPE_PGID), nullptr); }
+
 static void exit_notify(task_struct* tsk) {
     trace_scope ts("exit_notify", "pid=%d", tsk->pid);
     std::vector<task_struct*> dead;
@@ -93,7 +108,7 @@ static void exit_notify(task_struct* tsk) {
 static void exit_mm() {
     trace_scope ts("exit_mm");
     task_struct* tsk = current;
-    mm_release(tsk);
+    exit_mm_release(tsk, tsk->mm.get());
     if (!tsk->mm) return;
     this_kernel->charge(this_kernel->costs.exit_mm);
     tsk->mm.reset();  // mmput: the address space goes with its last user
@@ -153,6 +168,11 @@ void do_group_exit(int exit_code) {
 }
 
 // ---- wait ----
+
+// A child changed state (exited, stopped, continued): wake the parent's wait4()/waitid().
+void __wake_up_parent(task_struct* p, task_struct* parent) {
+    __wake_up(&parent->signal->wait_chldexit, TASK_INTERRUPTIBLE, 1, p);
+}
 
 static bool eligible_pid(wait_opts* wo, task_struct* p) {
     return wo->wo_type == PIDTYPE_MAX || task_pid_type(p, wo->wo_type) == wo->wo_pid;

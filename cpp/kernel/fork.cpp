@@ -1,4 +1,4 @@
-// Models kernel/fork.c: kernel_clone, copy_process and its copy_* helpers, dup_task_struct,
+// Models kernel/fork.c (v6.1): kernel_clone, copy_process and its copy_* helpers, dup_task_struct,
 // the vfork completion, kernel_thread and the fork/vfork/clone system calls.
 #include "glasskernel/linux.h"
 
@@ -144,7 +144,7 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
     std::shared_ptr<task_struct> sp = dup_task_struct(parent);
     task_struct* p = sp.get();
     p->flags |= PF_FORKNOEXEC;
-    p->start_time = k->now();
+    p->start_time = ktime_get();
     sched_fork(p, parent);
     long retval = copy_files(clone_flags, p, parent);
     if (!retval) retval = copy_sighand(clone_flags, p, parent);
@@ -200,11 +200,16 @@ void complete_vfork_done(task_struct* tsk) {
     }
 }
 
-// Called when a task gives up its image (exec or exit): a vfork parent may continue now.
-void mm_release(task_struct* tsk) {
+// The task gives up its address space (exec or exit): a vfork parent may continue now. (Linux
+// also clears the child tid and releases robust futexes here; the model has neither yet.)
+static void mm_release(task_struct* tsk, mm_struct* mm) {
     trace_scope ts("mm_release");
+    (void)mm;
     if (tsk->vfork_done) complete_vfork_done(tsk);
 }
+
+void exit_mm_release(task_struct* tsk, mm_struct* mm) { mm_release(tsk, mm); }
+void exec_mm_release(task_struct* tsk, mm_struct* mm) { mm_release(tsk, mm); }
 
 static long wait_for_vfork_done(task_struct* child, completion* vfork) {
     trace_scope ts("wait_for_vfork_done");

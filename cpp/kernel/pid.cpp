@@ -1,5 +1,5 @@
-// Models kernel/pid.c: alloc_pid with a cyclic idr cursor that wraps at pid_max, attach_pid /
-// detach_pid on the per-type task lists, and lookups by number.
+// Models kernel/pid.c (v6.1): alloc_pid with a cyclic idr cursor that wraps at pid_max, attach_pid
+// / detach_pid on the per-type task lists, and lookups by number.
 #include "glasskernel/linux.h"
 
 namespace gk {

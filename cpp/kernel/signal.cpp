@@ -1,5 +1,5 @@
-// Models kernel/signal.c, the parts the process code needs: generation (send_signal,
-// __send_signal, complete_signal, signal_wake_up) with the ignore check done at generation,
+// Models kernel/signal.c (v6.1): generation (send_signal_locked, __send_signal_locked,
+// complete_signal, signal_wake_up_state) with the ignore check done at generation,
 // dequeue_signal, sigprocmask, sigtimedwait, do_notify_parent, and default-action delivery.
 #include "glasskernel/linux.h"
 
@@ -9,13 +9,22 @@ static bool has_pending_signals(const sigset_t* signal, const sigset_t* blocked)
     return signal->sig & ~blocked->sig;
 }
 
-void recalc_sigpending_tsk(task_struct* t) {
+// Returns whether TIF_SIGPENDING is set. Unlike Linux's, this one also clears the flag when
+// nothing is deliverable (Linux leaves that to recalc_sigpending() on current).
+bool recalc_sigpending_tsk(task_struct* t) {
     if (has_pending_signals(&t->pending.signal, &t->blocked) ||
         has_pending_signals(&t->signal->shared_pending.signal, &t->blocked) ||
-        (t->signal->flags & SIGNAL_GROUP_EXIT))
+        (t->signal->flags & SIGNAL_GROUP_EXIT)) {
         t->thread_info.flags |= TIF_SIGPENDING;
-    else
-        t->thread_info.flags &= ~TIF_SIGPENDING;
+        return true;
+    }
+    t->thread_info.flags &= ~TIF_SIGPENDING;
+    return false;
+}
+
+// Another task's mask changed: if a signal became deliverable, it must notice.
+static void recalc_sigpending_and_wake(task_struct* t) {
+    if (recalc_sigpending_tsk(t)) signal_wake_up(t, false);
 }
 
 bool signal_pending(task_struct* t) { return t->thread_info.flags & TIF_SIGPENDING; }
@@ -25,20 +34,22 @@ bool fatal_signal_pending(task_struct* t) {
 }
 
 // A sleeping task must notice the signal: set TIF_SIGPENDING and wake an interruptible sleep
-// (a fatal signal also wakes TASK_KILLABLE sleeps).
-void signal_wake_up(task_struct* t, bool fatal) {
-    trace_scope ts("signal_wake_up", "pid=%d", t->pid);
+// (and one in `state` too: TASK_WAKEKILL for a fatal signal). Linux leaves the state test to
+// wake_up_state(); the model makes it first, so that a target that is not asleep shows no
+// try_to_wake_up in the trace.
+void signal_wake_up_state(task_struct* t, unsigned state) {
+    trace_scope ts("signal_wake_up_state", "pid=%d", t->pid);
     t->thread_info.flags |= TIF_SIGPENDING;
-    unsigned state = TASK_INTERRUPTIBLE | (fatal ? static_cast<unsigned>(TASK_WAKEKILL) : 0u);
+    state |= TASK_INTERRUPTIBLE;
     if (t->__state & state) wake_up_state(t, state);
 }
 
-static long handler_of(task_struct* t, int sig) { return t->sighand->action[sig - 1].sa_handler; }
+static long sig_handler(task_struct* t, int sig) { return t->sighand->action[sig - 1].sa_handler; }
 
 // Blocked signals are never ignored at generation: they must be pending when unblocked.
 static bool sig_ignored(task_struct* t, int sig, bool force) {
     if (sigismember(&t->blocked, sig) || sigismember(&t->real_blocked, sig)) return false;
-    long handler = handler_of(t, sig);
+    long handler = sig_handler(t, sig);
     // Nothing can kill or stop the global init, not even the kernel.
     if (t == t->kernel->child_reaper && sig_kernel_only(sig)) return true;
     // init (SIGNAL_UNKILLABLE) only gets the signals it installed handlers for.
@@ -75,9 +86,6 @@ void ignore_signals(task_struct* t) {
     flush_sigqueue(&t->pending);
 }
 
-static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
-static constexpr u64 STOP_SIGNALS = (1ULL << (SIGSTOP - 1)) | (1ULL << (SIGTSTP - 1)) | (1ULL << (SIGTTIN - 1)) | (1ULL << (SIGTTOU - 1));
-
 static void flush_sigqueue_mask(u64 mask, sigpending* q) {
     if (!(q->signal.sig & mask)) return;
     for (auto it = q->list.begin(); it != q->list.end();) {
@@ -102,8 +110,8 @@ static bool prepare_signal(int sig, task_struct* p, bool force) {
         flush_sigqueue_mask(sigmask(SIGCONT), &signal->shared_pending);
         flush_sigqueue_mask(sigmask(SIGCONT), &p->pending);
     } else if (sig == SIGCONT) {
-        flush_sigqueue_mask(STOP_SIGNALS, &signal->shared_pending);
-        flush_sigqueue_mask(STOP_SIGNALS, &p->pending);
+        flush_sigqueue_mask(SIG_KERNEL_STOP_MASK, &signal->shared_pending);
+        flush_sigqueue_mask(SIG_KERNEL_STOP_MASK, &p->pending);
         recalc_sigpending_tsk(p);
         wake_up_state(p, __TASK_STOPPED);
         unsigned why = 0;
@@ -116,8 +124,8 @@ static bool prepare_signal(int sig, task_struct* p, bool force) {
     return !sig_ignored(p, sig, force);
 }
 
-static int __send_signal(int sig, kernel_siginfo* info, task_struct* t, pid_type type, bool force) {
-    trace_scope ts("__send_signal", "sig=%d pid=%d", sig, t->pid);
+static int __send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type, bool force) {
+    trace_scope ts("__send_signal_locked", "sig=%d pid=%d", sig, t->pid);
     int result = TRACE_SIGNAL_IGNORED;
     int ret = 0;
     sigpending* pending = nullptr;
@@ -157,10 +165,13 @@ static int __send_signal(int sig, kernel_siginfo* info, task_struct* t, pid_type
     return ts.ret(ret);
 }
 
+// The caller holds the target's siglock in Linux (hence the name); here nothing runs
+// concurrently with kernel code on the same machine, so there is no lock to hold. A signal from
+// the kernel itself (SI_KERNEL) is forced: init's SIGNAL_UNKILLABLE does not filter it out.
 int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type) {
-    trace_scope ts("send_signal", "sig=%d pid=%d", sig, t->pid);
+    trace_scope ts("send_signal_locked", "sig=%d pid=%d", sig, t->pid);
     if (t->exit_state) return ts.ret(0);  // a zombie takes no signals
-    return ts.ret(__send_signal(sig, info, t, type, info && info->si_code == SI_KERNEL));
+    return ts.ret(__send_signal_locked(sig, info, t, type, info && info->si_code == SI_KERNEL));
 }
 
 // Faults (synchronous signals) go first: the faulting instruction cannot continue without them.
@@ -200,6 +211,62 @@ int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info)
     return ts.ret(sig);
 }
 
+// Which handler force_sig_info_to_task leaves in place: the task's own (a fault it may catch),
+// or SIG_DFL whatever the task installed. (v6.1's third kind, HANDLER_EXIT for force_exit_sig,
+// has no user in the model.)
+enum sig_handler { HANDLER_CURRENT, HANDLER_SIG_DFL };
+
+// A signal the task cannot ignore: if it is blocked or ignored, it is unblocked and its action
+// reset to SIG_DFL (never a handler the task had blocked), so that it is delivered or kills.
+// SIGNAL_UNKILLABLE goes too, so that not even init survives a recursive fault.
+static int force_sig_info_to_task(kernel_siginfo* info, task_struct* t, enum sig_handler handler) {
+    int sig = info->si_signo;
+    k_sigaction* action = &t->sighand->action[sig - 1];
+    bool ignored = action->sa_handler == SIG_IGN;
+    bool blocked = sigismember(&t->blocked, sig);
+    if (blocked || ignored || handler != HANDLER_CURRENT) {
+        action->sa_handler = SIG_DFL;
+        if (blocked) {
+            sigdelset(&t->blocked, sig);
+            recalc_sigpending_and_wake(t);
+        }
+    }
+    if (action->sa_handler == SIG_DFL) t->signal->flags &= ~SIGNAL_UNKILLABLE;
+    return send_signal_locked(sig, info, t, PIDTYPE_PID);
+}
+
+static int force_sig_info(kernel_siginfo* info) { return force_sig_info_to_task(info, current, HANDLER_CURRENT); }
+
+static kernel_siginfo kernel_info(int sig) {
+    kernel_siginfo info;
+    info.si_signo = sig;
+    info.si_code = SI_KERNEL;
+    return info;
+}
+
+void force_sig(int sig) {
+    trace_scope ts("force_sig", "sig=%d", sig);
+    kernel_siginfo info = kernel_info(sig);
+    force_sig_info(&info);
+}
+
+// The model uses it where a task's user state is gone (a program that crashed, a fork replay
+// that diverged): no handler could run, so the signal kills whatever the action.
+void force_fatal_sig(int sig) {
+    trace_scope ts("force_fatal_sig", "sig=%d", sig);
+    kernel_siginfo info = kernel_info(sig);
+    force_sig_info_to_task(&info, current, HANDLER_SIG_DFL);
+}
+
+// Delivering `sig` failed (no room for its frame): SIGSEGV, which must not be caught if the
+// failure was delivering SIGSEGV itself.
+void force_sigsegv(int sig) {
+    if (sig == SIGSEGV)
+        force_fatal_sig(SIGSEGV);
+    else
+        force_sig(SIGSEGV);
+}
+
 // exec: handlers go back to SIG_DFL; ignored signals stay ignored.
 void flush_signal_handlers(task_struct* t, bool force_default) {
     for (auto& ka : t->sighand->action) {
@@ -207,6 +274,31 @@ void flush_signal_handlers(task_struct* t, bool force_default) {
         ka.sa_flags = 0;
         sigemptyset(&ka.sa_mask);
     }
+}
+
+void __set_current_blocked(const sigset_t* newset) {
+    task_struct* t = current;
+    t->blocked = *newset;
+    recalc_sigpending_tsk(t);
+}
+
+// A new mask for the running task; SIGKILL and SIGSTOP can never be in it.
+void set_current_blocked(sigset_t* newset) {
+    sigdelset(newset, SIGKILL);
+    sigdelset(newset, SIGSTOP);
+    __set_current_blocked(newset);
+}
+
+sigset_t* sigmask_to_save() {
+    task_struct* t = current;
+    return (t->thread_info.flags & TIF_RESTORE_SIGMASK) ? &t->saved_sigmask : &t->blocked;
+}
+
+void restore_saved_sigmask() {
+    task_struct* t = current;
+    if (!(t->thread_info.flags & TIF_RESTORE_SIGMASK)) return;
+    t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
+    __set_current_blocked(&t->saved_sigmask);
 }
 
 // sigprocmask(): the kernel's own interface (it could block SIGKILL; the system call removes it
@@ -224,13 +316,6 @@ int sigprocmask(int how, sigset_t* set, sigset_t* oldset) {
     return 0;
 }
 
-void __wake_up_parent(task_struct* p, task_struct* parent) {
-    __wake_up(&parent->signal->wait_chldexit, TASK_INTERRUPTIBLE, 1, p);
-}
-
-// Tells the parent a child died: SIGCHLD (or the child's exit_signal) and a wake-up on its
-// wait_chldexit. Returns true when the child should be reaped at once (the parent ignores
-// SIGCHLD or set SA_NOCLDWAIT), in which case wait() will report ECHILD.
 // A child stopped or continued: SIGCHLD to the parent (unless SA_NOCLDSTOP), and a wake-up for
 // waitpid(WUNTRACED | WCONTINUED).
 void do_notify_parent_cldstop(task_struct* tsk, int why) {
@@ -244,11 +329,14 @@ void do_notify_parent_cldstop(task_struct* tsk, int why) {
     info.si_uid = tsk->real_cred->uid;
     info.si_status = why == CLD_CONTINUED ? SIGCONT : (tsk->signal->group_exit_code & 0x7f);
     k_sigaction* ka = &parent->sighand->action[SIGCHLD - 1];
-    if (ka->sa_handler != SIG_IGN && !(ka->sa_flags & SA_NOCLDSTOP)) __send_signal(SIGCHLD, &info, parent, PIDTYPE_TGID, false);
+    if (ka->sa_handler != SIG_IGN && !(ka->sa_flags & SA_NOCLDSTOP)) __send_signal_locked(SIGCHLD, &info, parent, PIDTYPE_TGID, false);
     __wake_up_parent(tsk, parent);
 }
 
-int do_notify_parent(task_struct* tsk, int sig) {
+// Tells the parent a child died: SIGCHLD (or the child's exit_signal) and a wake-up on its
+// wait_chldexit. Returns true when the child should be reaped at once (the parent ignores
+// SIGCHLD or set SA_NOCLDWAIT), in which case wait() will report ECHILD.
+bool do_notify_parent(task_struct* tsk, int sig) {
     trace_scope ts("do_notify_parent", "pid=%d sig=%d", tsk->pid, sig);
     kernel_siginfo info;
     info.si_signo = sig;
@@ -271,9 +359,96 @@ int do_notify_parent(task_struct* tsk, int sig) {
         autoreap = true;
         if (psig->action[SIGCHLD - 1].sa_handler == SIG_IGN) sig = 0;
     }
-    if (valid_signal(sig) && sig) __send_signal(sig, &info, parent, PIDTYPE_TGID, false);
+    if (valid_signal(sig) && sig) __send_signal_locked(sig, &info, parent, PIDTYPE_TGID, false);
     __wake_up_parent(tsk, parent);
     return ts.ret(autoreap);
+}
+
+// ---- delivery ----
+
+// The group stops (one task per group here): TASK_STOPPED until SIGCONT or SIGKILL.
+static void do_signal_stop(int signr) {
+    trace_scope ts("do_signal_stop", "sig=%d", signr);
+    task_struct* t = current;
+    signal_struct* sig = t->signal.get();
+    sig->group_exit_code = signr;
+    sig->flags = SIGNAL_STOP_STOPPED | (sig->flags & SIGNAL_UNKILLABLE);
+    t->exit_code = signr;
+    set_current_state(TASK_STOPPED);
+    do_notify_parent_cldstop(t, CLD_STOPPED);
+    schedule();
+}
+
+// Dequeue the next deliverable signal and carry out default actions (ignore, stop, terminate)
+// until one has a handler: that one is returned for handle_signal(). Returns false if none, or
+// after do_group_exit for a fatal one (Linux's do_group_exit does not return; the model's
+// unwinds to the task's entry loop, which ends the task).
+bool get_signal(ksignal* ksig) {
+    trace_scope ts("get_signal");
+    task_struct* t = current;
+    for (;;) {
+        if (t->signal->flags & SIGNAL_CLD_MASK) {
+            // We were continued (or stopped) since the parent last heard: tell it now.
+            int why = (t->signal->flags & SIGNAL_CLD_CONTINUED) ? CLD_CONTINUED : CLD_STOPPED;
+            t->signal->flags &= ~SIGNAL_CLD_MASK;
+            do_notify_parent_cldstop(t, why);
+        }
+        if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT)) {
+            kernel_siginfo info;
+            dequeue_signal(t, &t->blocked, &info);
+            t->flags |= PF_SIGNALED;
+            do_group_exit(SIGKILL);
+            return false;
+        }
+        kernel_siginfo info;
+        int sig = dequeue_signal(t, &t->blocked, &info);
+        if (!sig) return false;
+        k_sigaction* ka = &t->sighand->action[sig - 1];
+        trace_point("signal_deliver", "sig=%d errno=%d code=%d sa_handler=%lx sa_flags=%lx", sig, info.si_errno, info.si_code,
+                    ka->sa_handler, ka->sa_flags);
+        if (ka->sa_handler == SIG_IGN) continue;
+        if (ka->sa_handler != SIG_DFL) {
+            ksig->sig = sig;
+            ksig->info = info;
+            ksig->ka = *ka;
+            // SA_RESETHAND (signal()'s SA_ONESHOT): the handler runs once, then SIG_DFL.
+            if (ka->sa_flags & SA_RESETHAND) ka->sa_handler = SIG_DFL;
+            return true;
+        }
+        if (sig_kernel_ignore(sig)) continue;
+        // init gets only the signals it installed handlers for (and SIGKILL/SIGSTOP from the kernel).
+        if ((t->signal->flags & SIGNAL_UNKILLABLE) && !sig_kernel_only(sig)) continue;
+        if (sig_kernel_stop(sig)) {
+            // Terminal stops do nothing in an orphaned process group; SIGSTOP always works.
+            if (sig != SIGSTOP && is_current_pgrp_orphaned()) continue;
+            do_signal_stop(sig);
+            continue;
+        }
+        // Everything else is fatal. The "core" signals dump core when RLIMIT_CORE allows one
+        // (it is 0 by default), and the status word then carries 0x80 (WCOREDUMP).
+        t->flags |= PF_SIGNALED;
+        if (sig_kernel_coredump(sig)) do_coredump(&info);
+        do_group_exit(sig);
+        return false;
+    }
+}
+
+// The handler's frame is built: block sa_mask and the signal itself (unless SA_NODEFER) while
+// it runs. The frame holds the mask to restore, so sigsuspend's TIF_RESTORE_SIGMASK is done.
+static void signal_delivered(ksignal* ksig, int stepping) {
+    (void)stepping;  // no ptrace single-stepping in the model
+    task_struct* t = current;
+    t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;  // clear_restore_sigmask
+    sigset_t blocked{t->blocked.sig | ksig->ka.sa_mask.sig};
+    if (!(ksig->ka.sa_flags & SA_NODEFER)) sigaddset(&blocked, ksig->sig);
+    set_current_blocked(&blocked);
+}
+
+void signal_setup_done(int failed, ksignal* ksig, int stepping) {
+    if (failed)
+        force_sigsegv(ksig->sig);
+    else
+        signal_delivered(ksig, stepping);
 }
 
 }  // namespace gk
@@ -355,20 +530,20 @@ static int kill_something_info(int sig, kernel_siginfo* info, pid_t pid) {
     return ts.ret(count ? retval : -ESRCH);
 }
 
-// prepare_kill_siginfo: the sender's identity, as kill() and tkill() report it.
-static kernel_siginfo user_info(int sig, int code) {
-    kernel_siginfo info;
-    info.si_signo = sig;
-    info.si_code = code;
-    info.si_pid = current->tgid;
-    info.si_uid = current->real_cred->uid;
-    return info;
+// The sender's identity, as kill() reports it (do_tkill fills in the same with SI_TKILL).
+static void prepare_kill_siginfo(int sig, kernel_siginfo* info) {
+    *info = kernel_siginfo{};
+    info->si_signo = sig;
+    info->si_code = SI_USER;
+    info->si_pid = current->tgid;
+    info->si_uid = current->real_cred->uid;
 }
 
 // The signal number is not checked here: the target is looked up first, so kill(2) answers a
 // missing target with ESRCH whatever the signal, and check_kill_permission says EINVAL.
 SYSCALL_DEFINE2(kill, pid_t, pid, int, sig) {
-    kernel_siginfo info = user_info(sig, SI_USER);
+    kernel_siginfo info;
+    prepare_kill_siginfo(sig, &info);
     return kill_something_info(sig, &info, pid);
 }
 
@@ -387,7 +562,11 @@ static int do_send_specific(pid_t tgid, pid_t pid, int sig, kernel_siginfo* info
 
 static int do_tkill(pid_t tgid, pid_t pid, int sig) {
     trace_scope ts("do_tkill", "tgid=%d pid=%d sig=%d", tgid, pid, sig);
-    kernel_siginfo info = user_info(sig, SI_TKILL);
+    kernel_siginfo info;
+    info.si_signo = sig;
+    info.si_code = SI_TKILL;
+    info.si_pid = current->tgid;
+    info.si_uid = current->real_cred->uid;
     return ts.ret(do_send_specific(tgid, pid, sig, &info));
 }
 
@@ -547,7 +726,7 @@ static int do_sigtimedwait(const sigset_t* which, kernel_siginfo* info, const __
         tsk->real_blocked = tsk->blocked;
         tsk->blocked.sig &= ~mask.sig;
         recalc_sigpending_tsk(tsk);
-        u64 expires = timeout == KTIME_MAX ? KTIME_MAX : ktime_add_safe(this_kernel->now(), timeout);
+        u64 expires = timeout == KTIME_MAX ? KTIME_MAX : ktime_add_safe(ktime_get(), timeout);
         ret = -EINTR;
         if (!signal_pending(tsk)) ret = schedule_hrtimeout(expires, TASK_INTERRUPTIBLE);
         tsk->blocked = tsk->real_blocked;
@@ -570,6 +749,16 @@ SYSCALL_DEFINE4(rt_sigtimedwait, const sigset_t __user *, uthese, siginfo_t __us
     int ret = do_sigtimedwait(&these, &info, uts ? &ts : nullptr);
     if (ret > 0 && uinfo && copy_siginfo_to_user(uinfo, &info)) ret = -EFAULT;
     return ret;
+}
+
+// What the entry loop calls instead of an interrupted call that returned
+// -ERESTART_RESTARTBLOCK when no handler ran: it continues with what the call left in
+// restart_block (nanosleep: the rest of the sleep). Called with nothing to continue (the
+// program making it itself, or after a handler), it fails with EINTR (do_no_restart_syscall).
+SYSCALL_DEFINE0(restart_syscall) {
+    restart_block* restart = &current->restart_block;
+    if (!restart->fn) return -EINTR;
+    return restart->fn(restart);
 }
 
 SYSCALL_DEFINE0(pause) {
@@ -602,31 +791,6 @@ SYSCALL_DEFINE2(rt_sigsuspend, sigset_t __user *, unewset, size_t, sigsetsize) {
     sigset_t newset;
     if (copy_from_user(&newset, unewset, sizeof newset)) return -EFAULT;
     return sigsuspend(&newset);
-}
-
-// The handler returned: restore the mask and the interrupted context from its frame.
-SYSCALL_DEFINE0(rt_sigreturn) {
-    task_struct* t = current;
-    if (t->thread.sigframes.empty()) {
-        // No frame to return through: a corrupt user stack in Linux; the process gets SIGSEGV.
-        t->flags |= PF_SIGNALED;
-        do_group_exit(SIGSEGV);
-        return 0;
-    }
-    rt_sigframe f = std::move(t->thread.sigframes.back());
-    t->thread.sigframes.pop_back();
-    sigset_t set = f.uc_sigmask;
-    sigdelset(&set, SIGKILL);
-    sigdelset(&set, SIGSTOP);
-    t->blocked = set;
-    recalc_sigpending_tsk(t);
-    t->thread.compute_left = f.compute_left;
-    t->thread.in_syscall = f.in_syscall;
-    if (f.restart) {
-        t->thread.regs = f.regs;
-        return -ERESTARTNOINTR;  // the entry loop makes the interrupted call again
-    }
-    return f.ax;
 }
 
 }  // namespace gk

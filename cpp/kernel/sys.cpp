@@ -1,4 +1,4 @@
-// Models kernel/sys.c: process ids, process groups and sessions (setpgid/setsid with Linux's
+// Models kernel/sys.c (v6.1): process ids, process groups and sessions (setpgid/setsid with Linux's
 // errno rules), credentials (setuid), resource limits, getrusage, prctl and get/setpriority.
 #include <cstring>
 
@@ -248,23 +248,6 @@ SYSCALL_DEFINE5(prctl, int, option, unsigned long, arg2, unsigned long, arg3, un
 // ---- nice ----
 
 enum { PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2 };
-static int task_nice(const task_struct* p) { return p->static_prio - DEFAULT_PRIO; }
-
-
-
-void set_user_nice(task_struct* p, int nice) {
-    trace_scope ts("set_user_nice", "pid=%d nice=%d", p->pid, nice);
-    rq* rq = p->kernel->cpu_rq(p->cpu);
-    bool running = rq->curr == p;
-    if (running) update_curr_fair(rq);
-    int old = task_nice(p);
-    unsigned long w = static_cast<unsigned long>(sched_prio_to_weight[nice + 20]);
-    if (p->se.on_rq) rq->cfs.load.weight = rq->cfs.load.weight - p->se.load.weight + w;
-    p->se.load.weight = w;
-    p->static_prio = p->normal_prio = p->prio = DEFAULT_PRIO + nice;
-    // A task that got more important may now deserve the CPU; one that got less, may not.
-    if ((running && nice > old) || (!running && p->on_rq && nice < old)) resched_curr(rq);
-}
 
 static bool can_nice(const task_struct* p, int nice) {
     u64 nice_rlim = static_cast<u64>(20 - nice);  // nice_to_rlimit

@@ -1,5 +1,5 @@
-// Models lib/iov_iter.c for the two kinds of iterator the model uses: one user buffer (ITER_UBUF)
-// and one kernel buffer (ITER_KVEC).
+// Models lib/iov_iter.c (v6.1) for the two kinds of iterator the model uses: one user buffer
+// (ITER_UBUF) and one kernel buffer (ITER_KVEC).
 #include <algorithm>
 #include <cstring>
 

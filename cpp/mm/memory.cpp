@@ -1,6 +1,6 @@
-// Models what mm/memory.c does for an access to user memory, in its simplest form: an address
-// inside a VMA that allows the access reaches its page, which comes into being zero-filled on
-// first touch (do_anonymous_page); anything else is a fault the caller reports.
+// Models mm/memory.c (v6.1) in its simplest form, for an access to user memory: an address inside
+// a VMA that allows the access reaches its page, which comes into being zero-filled on first touch
+// (do_anonymous_page); anything else is a fault the caller reports.
 #include <cstring>
 
 #include "glasskernel/linux.h"

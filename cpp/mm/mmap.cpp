@@ -1,5 +1,5 @@
-// Models mm/mmap.c's bookkeeping of VMAs: find_vma and insert_vm_struct. mmap/munmap/brk and
-// merging come with the memory lessons; today every address space has one VMA, the stack.
+// Models mm/mmap.c's bookkeeping of VMAs (v6.1): find_vma and insert_vm_struct. mmap/munmap/brk
+// and merging come with the memory lessons; today every address space has one VMA, the stack.
 #include <algorithm>
 
 #include "glasskernel/linux.h"

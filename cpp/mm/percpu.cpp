@@ -1,4 +1,5 @@
-// Models mm/percpu.c's setup_per_cpu_areas: each per-CPU variable gets one copy per CPU at boot.
+// Models mm/percpu.c's setup_per_cpu_areas (v6.1): each per-CPU variable gets one copy per CPU at
+// boot.
 #include "glasskernel/linux.h"
 
 namespace gk {

@@ -1,4 +1,4 @@
-// Models net/socket.c: the BSD socket layer. socket(2) → __sys_socket → sock_create →
+// Models net/socket.c (v6.1): the BSD socket layer. socket(2) → __sys_socket → sock_create →
 // __sock_create → sock_alloc and the family's create (inet_create), then a file and an fd;
 // sockfd_lookup for the other calls (EBADF, ENOTSOCK); bind/connect/sendto/recvfrom/
 // getsockname/getpeername/setsockopt/getsockopt/shutdown/listen; read and write on a socket
@@ -131,16 +131,26 @@ static int move_addr_to_user(const sockaddr_storage* kaddr, int klen, void __use
     return put_user(klen, ulen);
 }
 
+// The _nosec halves skip the LSM hook (security_socket_sendmsg/recvmsg), of which the model has
+// none, and call the protocol family's operation.
+static int sock_sendmsg_nosec(socket* sock, msghdr* msg) {
+    trace_scope ts("sock_sendmsg_nosec");
+    return ts.ret(sock->ops->sendmsg(sock, msg, msg_data_left(msg)));
+}
+
 int sock_sendmsg(socket* sock, msghdr* msg) {
     trace_scope ts("sock_sendmsg", "len=%zu", msg_data_left(msg));
-    trace_scope ns("sock_sendmsg_nosec");
-    return ts.ret(ns.ret(sock->ops->sendmsg(sock, msg, msg_data_left(msg))));
+    return ts.ret(sock_sendmsg_nosec(sock, msg));
+}
+
+static int sock_recvmsg_nosec(socket* sock, msghdr* msg, int flags) {
+    trace_scope ts("sock_recvmsg_nosec");
+    return ts.ret(sock->ops->recvmsg(sock, msg, msg_data_left(msg), flags));
 }
 
 int sock_recvmsg(socket* sock, msghdr* msg, int flags) {
     trace_scope ts("sock_recvmsg", "len=%zu flags=%#x", msg_data_left(msg), flags);
-    trace_scope ns("sock_recvmsg_nosec");
-    return ts.ret(ns.ret(sock->ops->recvmsg(sock, msg, msg_data_left(msg), flags)));
+    return ts.ret(sock_recvmsg_nosec(sock, msg, flags));
 }
 
 static long sock_read_iter(kiocb* iocb, iov_iter* to) {
@@ -198,6 +208,14 @@ int __sys_bind(int fd, struct sockaddr __user* umyaddr, int addrlen) {
 
 SYSCALL_DEFINE3(bind, int, fd, struct sockaddr __user *, umyaddr, int, addrlen) { return __sys_bind(fd, umyaddr, addrlen); }
 
+// The address is already in kernel memory (io_uring calls this directly in Linux).
+static int __sys_connect_file(file* f, sockaddr_storage* address, int addrlen, int file_flags) {
+    trace_scope ts("__sys_connect_file");
+    socket* sock = SOCKET_I(f);
+    if (!sock) return ts.ret(-ENOTSOCK);
+    return ts.ret(sock->ops->connect(sock, reinterpret_cast<struct sockaddr*>(address), addrlen, file_flags));
+}
+
 // connect looks the descriptor up as a file first: a bad address is EFAULT even on a file that
 // is not a socket (ENOTSOCK comes after).
 int __sys_connect(int fd, struct sockaddr __user* uservaddr, int addrlen) {
@@ -207,11 +225,7 @@ int __sys_connect(int fd, struct sockaddr __user* uservaddr, int addrlen) {
     sockaddr_storage address{};
     int err = move_addr_to_kernel(uservaddr, addrlen, &address);
     if (err) return ts.ret(err);
-    trace_scope cs("__sys_connect_file");
-    socket* sock = SOCKET_I(f.get());
-    if (!sock) return ts.ret(cs.ret(-ENOTSOCK));
-    err = sock->ops->connect(sock, reinterpret_cast<struct sockaddr*>(&address), addrlen, static_cast<int>(f->f_flags));
-    return ts.ret(cs.ret(err));
+    return ts.ret(__sys_connect_file(f.get(), &address, addrlen, static_cast<int>(f->f_flags)));
 }
 
 SYSCALL_DEFINE3(connect, int, fd, struct sockaddr __user *, uservaddr, int, addrlen) { return __sys_connect(fd, uservaddr, addrlen); }

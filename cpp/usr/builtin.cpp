@@ -1,4 +1,5 @@
-// The built-in binaries every kernel boots with: /sbin/init, /bin/true, /bin/false.
+// The simulator's built-in binaries, which every kernel boots with: /sbin/init, /bin/true,
+// /bin/false.
 #include "glasskernel/builtin.h"
 
 namespace gk {

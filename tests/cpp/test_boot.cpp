@@ -73,3 +73,38 @@ TEST(Fork, ReturnsTwiceAndWaitGetsStatus) {
     EXPECT_EQ(t->exit_code, 7 << 8);
     EXPECT_EQ(k.check(), "");
 }
+
+// sigaction(SIGUSR1, handler), kill(getpid(), SIGUSR1) three times: each handler returns through
+// rt_sigreturn with its stack pointer at the frame setup_rt_frame built.
+class signal_thrice : public builtin<signal_thrice> {
+    int pc = 0;
+    long me = 0;
+public:
+    int handled = 0;
+    void handle_signal(int sig) override { handled += sig == SIGUSR1; }
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
+        switch (pc++) {
+        case 0: return sys(t, r, __NR_getpid);
+        case 1: {
+            me = ret;
+            gk::sigaction act{0x401000 /* the handler's address */, 0, 0, 0};
+            store(t, local(t, 0), act);
+            return sys(t, r, __NR_rt_sigaction, SIGUSR1, local(t, 0), 0, sizeof(gk::sigset_t));
+        }
+        case 2: case 3: case 4: return sys(t, r, __NR_kill, static_cast<unsigned long>(me), SIGUSR1);
+        }
+        return sys(t, r, __NR_exit_group, static_cast<unsigned long>(handled));
+    }
+};
+
+TEST(Signal, BuiltinHandlerReturnsThroughItsFrame) {
+    Kernel k;
+    k.register_program(program{"/bin/sig3", "builtin", [](const auto&, const auto&) { return std::make_unique<signal_thrice>(); }});
+    long err;
+    auto t = k.spawn("/bin/sig3", {}, {}, &err);
+    ASSERT_TRUE(t);
+    k.run(KTIME_MAX, nullptr);
+    EXPECT_TRUE(t->reaped);
+    EXPECT_EQ(t->exit_code, 3 << 8);  // three handlers ran, and no bad frame killed it
+    EXPECT_EQ(k.check(), "");
+}

@@ -25,7 +25,7 @@ def test_break_at_copy_process_shows_call_chain(k):
     stop = k.run()
     assert stop.reason == "breakpoint" and stop.function == "copy_process"
     assert stop.task == t and stop.event.type == "entry"
-    assert stop.backtrace == ["__x64_sys_clone", "kernel_clone", "copy_process"]
+    assert stop.backtrace == ["entry_SYSCALL_64", "__x64_sys_clone", "kernel_clone", "copy_process"]
     assert t.kernel_stack == stop.backtrace and t.mode == "kernel"
     assert k.stopped is not None
     assert len(t.children) == 0  # not forked yet

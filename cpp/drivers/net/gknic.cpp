@@ -1,9 +1,10 @@
-// A simulated Ethernet NIC in the style of e1000, and the wire between two of them. Transmit puts
-// a frame in the TX ring and on the wire, which serializes it at the link's bandwidth and delivers
-// it to the peer's RX ring after the link's latency (or loses it, by a seeded draw). Each NIC
-// raises its interrupt line when a frame has arrived or a transmission completed; the top half
-// reclaims finished TX buffers (dev_kfree_skb_irq → NET_TX_SOFTIRQ) and schedules NAPI, and the
-// poll function drains the RX ring into netif_receive_skb within its budget.
+// The simulator's Ethernet NIC, in the style of drivers/net/ethernet/intel/e1000 (v6.1), and the
+// wire between two of them. Transmit puts a frame in the TX ring and on the wire, which serializes
+// it at the link's bandwidth and delivers it to the peer's RX ring after the link's latency (or
+// loses it, by a seeded draw). Each NIC raises its interrupt line when a frame has arrived or a
+// transmission completed; the top half reclaims finished TX buffers (dev_kfree_skb_irq →
+// NET_TX_SOFTIRQ) and schedules NAPI, and the poll function drains the RX ring into
+// netif_receive_skb within its budget.
 #include <cstring>
 
 #include "glasskernel/linux.h"

@@ -1,4 +1,4 @@
-// Models drivers/net/loopback.c: lo hands every packet it is given straight back to the
+// Models drivers/net/loopback.c (v6.1): lo hands every packet it is given straight back to the
 // receive path through netif_rx, on the sending CPU; the softirq that delivers it runs when the
 // sender re-enables bottom halves at the end of dev_queue_xmit.
 #include "glasskernel/linux.h"

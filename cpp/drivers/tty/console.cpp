@@ -1,5 +1,6 @@
-// Models the console tty (drivers/tty/): every write lands in the kernel's console log, in order;
-// reads take what the host typed and sleep on the console's wait queue until input arrives.
+// Models the console tty of drivers/tty/tty_io.c and n_tty.c (v6.1), in miniature: every write
+// lands in the kernel's console log, in order; reads take what the host typed and sleep on the
+// console's wait queue until input arrives.
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
 #include "glasskernel/uio.h"

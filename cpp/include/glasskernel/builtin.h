@@ -27,7 +27,9 @@ public:
             depth = frames;
             in_handler = true;
             handle_signal(t->thread.sigframes.back().sig);
-            return sys(t, regs, __NR_rt_sigreturn);
+            user_step st = sys(t, regs, __NR_rt_sigreturn);
+            regs->sp = t->thread.sigframes.back().sp;  // as the restorer is reached: sp at the frame
+            return st;
         }
         if (compute_pending) {
             compute_pending = false;

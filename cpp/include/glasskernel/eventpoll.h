@@ -1,7 +1,7 @@
-// Models include/uapi/linux/eventpoll.h and the structures of fs/eventpoll.c: an eventpoll (the
-// epoll instance behind an epoll fd) holds one epitem per watched (file, fd) in a red-black tree,
-// hangs an eppoll_entry on each wait queue the file may be woken through, and keeps a ready list
-// that ep_poll_callback fills when one of those queues is woken.
+// Models include/uapi/linux/eventpoll.h and the structures of fs/eventpoll.c (v6.1): an eventpoll
+// (the epoll instance behind an epoll fd) holds one epitem per watched (file, fd) in a red-black
+// tree, hangs an eppoll_entry on each wait queue the file may be woken through, and keeps a ready
+// list that ep_poll_callback fills when one of those queues is woken.
 #pragma once
 #include "glasskernel/uapi/eventpoll.h"
 #include <map>

@@ -1,4 +1,4 @@
-// Models include/linux/fs.h and fdtable.h: struct file, file_operations and files_struct.
+// Models include/linux/fs.h and fdtable.h (v6.1): struct file, file_operations and files_struct.
 #pragma once
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-// Models include/linux/hrtimer.h: high-resolution timers on each CPU's virtual clock.
+// Models include/linux/hrtimer.h (v6.1): high-resolution timers on each CPU's virtual clock.
 #pragma once
 #include <boost/intrusive/set.hpp>
 

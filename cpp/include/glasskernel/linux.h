@@ -1,11 +1,15 @@
-// Prototypes of the modeled kernel functions, grouped by the Linux file that holds them, and
-// `current`. Kernel .cpp files include this last.
+// Models the prototypes include/linux/*.h (v6.1) declares for the modeled kernel functions, grouped
+// here by the Linux file that holds each function, and `current` (arch/x86/include/asm/current.h).
+// Kernel .cpp files include this last.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "glasskernel/irqflags.h"
 #include "glasskernel/kernel.h"
 #include "glasskernel/preempt.h"
+#include "glasskernel/smp.h"
+#include "glasskernel/timekeeping.h"
 #include "glasskernel/uaccess.h"
 
 namespace gk {
@@ -37,6 +41,9 @@ bool is_idle_task(const task_struct* p);
 long do_sched_yield();
 const char* task_state_letter(const task_struct* t);
 u64 task_sched_runtime(task_struct* p);
+void set_user_nice(task_struct* p, int nice);
+// kernel/sched/rt.cpp
+unsigned sched_rr_timeslice();
 // kernel/sched/fair.cpp
 void update_curr_fair(rq* rq);
 extern const int sched_prio_to_weight[40];
@@ -55,7 +62,8 @@ long kernel_clone(kernel_clone_args* args, task_struct* parent);
 task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* err);
 pid_t kernel_thread(int (*fn)(void*), void* arg, const char* name, u64 flags);
 void put_task_struct(task_struct* t);
-void mm_release(task_struct* tsk);
+void exit_mm_release(task_struct* tsk, mm_struct* mm);
+void exec_mm_release(task_struct* tsk, mm_struct* mm);
 void complete_vfork_done(task_struct* tsk);
 
 // kernel/exit.cpp
@@ -74,6 +82,8 @@ struct wait_opts {
 };
 long do_wait(wait_opts* wo);
 task_struct* find_new_reaper(task_struct* father, task_struct* child_reaper);
+void __wake_up_parent(task_struct* p, task_struct* parent);
+bool is_current_pgrp_orphaned();
 
 // kernel/pid.cpp: see pid.h
 
@@ -83,8 +93,7 @@ void getrusage(task_struct* p, int who, struct rusage* r);
 u64 task_rlimit(const task_struct* t, int resource);
 
 // kernel/signal.cpp: see signal.h; also
-int do_notify_parent(task_struct* tsk, int sig);
-void __wake_up_parent(task_struct* p, task_struct* parent);
+bool do_notify_parent(task_struct* tsk, int sig);
 void do_notify_parent_cldstop(task_struct* tsk, int why);
 
 // kernel/kthread.cpp
@@ -119,13 +128,20 @@ hrtimer_restart tick_sched_timer(hrtimer* timer);
 long hrtimer_nanosleep(u64 ns);
 
 // kernel/entry/common.cpp
-void exit_to_user_mode_prepare();
-void sysvec_apic_timer_interrupt();
 void ret_from_fork_body();
+// arch/x86/kernel/signal.cpp
+void arch_do_signal_or_restart(pt_regs* regs);
+// arch/x86/kernel/apic/apic.cpp
+void sysvec_apic_timer_interrupt();
 
+// arch/x86/entry/entry_64.cpp
+long entry_SYSCALL_64(const syscall_regs& regs);
 // arch/x86/entry/syscall_64.cpp
-long do_syscall_64(const syscall_regs& regs);
+void do_syscall_64(pt_regs* regs, long nr);
 const char* syscall_name(long nr);
+
+// fs/coredump.cpp
+void do_coredump(const kernel_siginfo* siginfo);
 
 // fs/exec.cpp
 long kernel_execve(const std::string& filename, const std::vector<std::string>& argv,

@@ -1,6 +1,6 @@
-// Models include/linux/mm_types.h: struct mm_struct (a process's address space) and
-// vm_area_struct. Pages come into being zero-filled when first touched; there are no page tables
-// or page frames yet, so the address space keeps each touched page's contents itself.
+// Models include/linux/mm_types.h (v6.1): struct mm_struct (a process's address space) and
+// vm_area_struct. Pages come into being zero-filled when first touched; there are no page tables or
+// page frames yet, so the address space keeps each touched page's contents itself.
 #pragma once
 #include <map>
 #include <memory>

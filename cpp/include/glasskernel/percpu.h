@@ -1,7 +1,7 @@
-// Models include/linux/percpu-defs.h: DEFINE_PER_CPU gives every CPU its own copy of a variable,
-// per_cpu() names one CPU's copy and this_cpu_ptr()/this_cpu_read() the running CPU's. Linux lays
-// the copies out in per-CPU areas that setup_per_cpu_areas() allocates at boot; here each machine
-// (Kernel) owns its areas, so two simulated hosts never share one.
+// Models include/linux/percpu-defs.h (v6.1): DEFINE_PER_CPU gives every CPU its own copy of a
+// variable, per_cpu() names one CPU's copy and this_cpu_ptr()/this_cpu_read() the running CPU's.
+// Linux lays the copies out in per-CPU areas that setup_per_cpu_areas() allocates at boot; here
+// each machine (Kernel) owns its areas, so two simulated hosts never share one.
 #pragma once
 #include <memory>
 #include <string>

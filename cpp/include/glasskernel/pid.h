@@ -1,4 +1,5 @@
-// Models include/linux/pid.h and kernel/pid.c: struct pid, the pid idr and the per-type task lists.
+// Models include/linux/pid.h and kernel/pid.c (v6.1): struct pid, the pid idr and the per-type task
+// lists.
 #pragma once
 #include <map>
 

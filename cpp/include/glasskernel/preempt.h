@@ -1,5 +1,6 @@
-// Models include/linux/preempt.h and the preemption models of kernel/Kconfig.preempt (chosen at
-// boot or changed later, as PREEMPT_DYNAMIC allows): which points in kernel code may switch tasks.
+// Models include/linux/preempt.h and kernel/Kconfig.preempt (v6.1): the preemption models (chosen
+// at boot or changed later, as PREEMPT_DYNAMIC allows), which decide the points in kernel code
+// that may switch tasks.
 #pragma once
 #include "glasskernel/types.h"
 

@@ -1,5 +1,5 @@
-// Models arch/x86/include/asm/ptrace.h: struct pt_regs, the registers entry code saves on the
-// kernel stack. A system call's number and arguments travel in it; an interrupt stores the
+// Models arch/x86/include/asm/ptrace.h (v6.1): struct pt_regs, the registers entry code saves on
+// the kernel stack. A system call's number and arguments travel in it; an interrupt stores the
 // complement of its vector in orig_ax; cs says whether user or kernel mode was interrupted.
 #pragma once
 #include "glasskernel/types.h"

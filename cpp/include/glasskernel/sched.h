@@ -1,5 +1,6 @@
-// Models include/linux/sched.h, sched/signal.h, cred.h and kernel/sched/sched.h: task_struct,
-// signal_struct, cred, struct pid's task lists, sched_entity, sched_class, cfs_rq and rq.
+// Models include/linux/sched.h, sched/signal.h, cred.h and kernel/sched/sched.h (v6.1):
+// task_struct, signal_struct, cred, struct pid's task lists, sched_entity, sched_class, cfs_rq and
+// rq.
 #pragma once
 #include <boost/context/fiber.hpp>
 #include <boost/intrusive/list.hpp>
@@ -259,8 +260,11 @@ struct signal_struct {
     task_struct* leader_task = nullptr;
 };
 
-// pick_next_task walks the classes in Linux's order: stop, rt, fair, idle. This model has rt,
-// fair and idle (the stop class only matters for CPU hotplug and migration threads).
+// A scheduling class: the operations core.c calls, in v6.1's member order (the ones the model
+// needs). pick_next_task walks the classes in Linux's order: stop, rt, fair, idle. This model
+// has rt, fair and idle (the stop class only matters for CPU hotplug and migration threads).
+// Linux orders the classes by their place in the kernel image (DEFINE_SCHED_CLASS puts each in
+// its own linker section); the model links them with `next`. `name` is the model's, for views.
 struct sched_class {
     const char* name;
     const sched_class* next;
@@ -271,10 +275,12 @@ struct sched_class {
     task_struct* (*pick_next_task)(rq* rq);
     void (*put_prev_task)(rq* rq, task_struct* p);
     void (*set_next_task)(rq* rq, task_struct* p, bool first);
+    void (*migrate_task_rq)(task_struct* p, int new_cpu) = nullptr;  // optional
     void (*task_tick)(rq* rq, task_struct* p, int queued);
-    void (*task_fork)(task_struct* p);
+    void (*task_fork)(task_struct* p) = nullptr;                     // optional
     void (*update_curr)(rq* rq);
 };
+#define DEFINE_SCHED_CLASS(name) const sched_class name##_sched_class
 extern const sched_class rt_sched_class;
 extern const sched_class fair_sched_class;
 extern const sched_class idle_sched_class;
@@ -323,6 +329,13 @@ struct rq {
     u64 idle_time = 0;
     bool idle_waiting = false;  // the idle task sits in its cpuidle point (simulator)
 };
+
+inline int task_nice(const task_struct* p) { return p->static_prio - DEFAULT_PRIO; }
+inline int task_cpu(const task_struct* p) { return p->cpu; }
+
+// include/linux/sched/signal.h: TIF_SIGPENDING, and an interruptible sleeper woken to notice it;
+// a fatal signal wakes TASK_KILLABLE sleepers too.
+inline void signal_wake_up(task_struct* t, bool fatal) { signal_wake_up_state(t, fatal ? static_cast<unsigned>(TASK_WAKEKILL) : 0u); }
 
 // Enqueue/dequeue flags.
 enum : int { ENQUEUE_WAKEUP = 0x01, ENQUEUE_INITIAL = 0x80, DEQUEUE_SLEEP = 0x01 };

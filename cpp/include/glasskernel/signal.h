@@ -1,4 +1,4 @@
-// Models include/linux/signal.h, signal_types.h and sched/signal.h: sigset_t, sigpending,
+// Models include/linux/signal.h, signal_types.h and sched/signal.h (v6.1): sigset_t, sigpending,
 // k_sigaction and sighand_struct, and the generation side of kernel/signal.c the process code uses.
 #pragma once
 #include <array>
@@ -109,20 +109,57 @@ struct sighand_struct {
     std::array<k_sigaction, _NSIG> action;  // action[sig - 1]
 };
 
-// Signals whose default action is to be ignored (signal(7)).
-inline bool sig_kernel_ignore(int sig) {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
-}
-inline bool sig_kernel_only(int sig) { return sig == SIGKILL || sig == SIGSTOP; }
+// The default actions of the standard signals (signal(7)), as include/linux/signal.h classifies
+// them with one mask per action. Real-time signals are in none of the masks: their default is
+// to terminate, without a core dump.
+constexpr u64 rt_sigmask(int sig) { return 1ULL << (sig - 1); }
+constexpr bool siginmask(int sig, u64 mask) { return sig > 0 && sig < SIGRTMIN && (rt_sigmask(sig) & mask); }
+constexpr u64 SIG_KERNEL_ONLY_MASK = rt_sigmask(SIGKILL) | rt_sigmask(SIGSTOP);
+constexpr u64 SIG_KERNEL_STOP_MASK = rt_sigmask(SIGSTOP) | rt_sigmask(SIGTSTP) | rt_sigmask(SIGTTIN) | rt_sigmask(SIGTTOU);
+constexpr u64 SIG_KERNEL_COREDUMP_MASK = rt_sigmask(SIGQUIT) | rt_sigmask(SIGILL) | rt_sigmask(SIGTRAP) |
+                                         rt_sigmask(SIGABRT) | rt_sigmask(SIGFPE) | rt_sigmask(SIGSEGV) |
+                                         rt_sigmask(SIGBUS) | rt_sigmask(SIGSYS) | rt_sigmask(SIGXCPU) | rt_sigmask(SIGXFSZ);
+constexpr u64 SIG_KERNEL_IGNORE_MASK = rt_sigmask(SIGCONT) | rt_sigmask(SIGCHLD) | rt_sigmask(SIGWINCH) | rt_sigmask(SIGURG);
+// SIGKILL and SIGSTOP: never caught, blocked or ignored.
+constexpr bool sig_kernel_only(int sig) { return siginmask(sig, SIG_KERNEL_ONLY_MASK); }
+// Terminate and dump core (when RLIMIT_CORE allows one).
+constexpr bool sig_kernel_coredump(int sig) { return siginmask(sig, SIG_KERNEL_COREDUMP_MASK); }
+// Ignored unless caught.
+constexpr bool sig_kernel_ignore(int sig) { return siginmask(sig, SIG_KERNEL_IGNORE_MASK); }
+// Stop the group (job control).
+constexpr bool sig_kernel_stop(int sig) { return siginmask(sig, SIG_KERNEL_STOP_MASK); }
+
+// A signal on its way to a handler: what get_signal() dequeued and the action it found
+// (include/linux/signal_types.h).
+struct ksignal {
+    k_sigaction ka;
+    kernel_siginfo info;
+    int sig = 0;
+};
 
 enum pid_type : int;
 // Generation (kernel/signal.c). Return 0 or a negative errno.
 int send_signal_locked(int sig, kernel_siginfo* info, task_struct* t, pid_type type);
 bool signal_pending(task_struct* t);
 bool fatal_signal_pending(task_struct* t);
-void recalc_sigpending_tsk(task_struct* t);
-void signal_wake_up(task_struct* t, bool fatal);
+bool recalc_sigpending_tsk(task_struct* t);
+void signal_wake_up_state(task_struct* t, unsigned state);  // signal_wake_up() is in sched.h
 int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info);
+// Signals the kernel sends a task about itself (a fault, a bad signal frame): force_sig may be
+// caught by a handler the task has installed and not blocked; force_fatal_sig kills whatever
+// the action; force_sigsegv picks the one that cannot recurse.
+void force_sig(int sig);
+void force_fatal_sig(int sig);
+void force_sigsegv(int sig);
+// Delivery (kernel/signal.c): the next signal with a handler, default actions done on the way.
+bool get_signal(ksignal* ksig);
+void signal_setup_done(int failed, ksignal* ksig, int stepping);
+void set_current_blocked(sigset_t* newset);
+void __set_current_blocked(const sigset_t* newset);
+// include/linux/sched/signal.h: the mask a handler's frame must restore (sigsuspend's original
+// one while TIF_RESTORE_SIGMASK is set), and putting that original mask back when no handler ran.
+sigset_t* sigmask_to_save();
+void restore_saved_sigmask();
 void flush_signal_handlers(task_struct* t, bool force_default);
 int sigprocmask(int how, sigset_t* set, sigset_t* oldset);
 int copy_siginfo_to_user(siginfo_t* to, const kernel_siginfo* from);

@@ -1,6 +1,7 @@
-// Models include/linux/syscalls.h and arch/x86/include/asm/syscall_wrapper.h: SYSCALL_DEFINEn,
-// which names every argument with its C type, and struct syscall_metadata (what ftrace's syscall
-// events print). SYSCALL_DEFINE4(wait4, pid_t, upid, int __user *, stat_addr, ...) makes
+// Models include/linux/syscalls.h and arch/x86/include/asm/syscall_wrapper.h (v6.1):
+// SYSCALL_DEFINEn, which names every argument with its C type, and struct syscall_metadata (what
+// ftrace's syscall events print). SYSCALL_DEFINE4(wait4, pid_t, upid, int __user *, stat_addr, ...)
+// makes
 //   __x64_sys_wait4(const struct pt_regs *)  the table's entry: reads di, si, dx, r10, r8, r9,
 //   __se_sys_wait4(long, ...)                 casts each register to its declared type,
 //   __do_sys_wait4(pid_t upid, ...)           the body written after the macro,

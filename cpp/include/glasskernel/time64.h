@@ -1,5 +1,5 @@
-// Models include/linux/time64.h and ktime.h: the checks and conversions system calls apply to
-// the times user memory holds. A time too large for the clock saturates at KTIME_SEC_MAX, as
+// Models include/linux/time64.h and ktime.h (v6.1): the checks and conversions system calls apply
+// to the times user memory holds. A time too large for the clock saturates at KTIME_SEC_MAX, as
 // timespec64_to_ktime does, instead of wrapping.
 #pragma once
 #include "glasskernel/uapi/time_types.h"

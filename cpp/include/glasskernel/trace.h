@@ -61,6 +61,11 @@ private:
     bool recorded_ = false;
 };
 
+// A trace name must be one a reader can grep: a function of that name in the model. Where
+// Linux has a function that the model writes out inside its caller instead, the scope for it
+// is opened with this macro, and the line carries a comment naming Linux's function and file.
+#define INLINED_SCOPE(var, name, ...) ::gk::trace_scope var(name __VA_OPT__(, ) __VA_ARGS__)
+
 // A tracepoint (TRACE_EVENT in Linux): one event with formatted fields.
 void trace_point(const char* name, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 std::string vformat(const char* fmt, va_list ap);

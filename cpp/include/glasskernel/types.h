@@ -1,4 +1,5 @@
-// Models include/linux/types.h and the uapi constants the process code needs (x86_64 values).
+// Models include/linux/types.h (v6.1) and the uapi constants the process code needs (x86_64
+// values).
 #pragma once
 #include <cerrno>
 #include <cstddef>

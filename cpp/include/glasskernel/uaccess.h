@@ -1,6 +1,6 @@
-// Models arch/x86/include/asm/uaccess.h and include/linux/uaccess.h: the only way kernel code
-// touches user memory. A __user pointer is an address in the current task's address space, never
-// dereferenced by the kernel: copy_to_user and copy_from_user return the number of bytes they
+// Models arch/x86/include/asm/uaccess.h and include/linux/uaccess.h (v6.1): the only way kernel
+// code touches user memory. A __user pointer is an address in the current task's address space,
+// never dereferenced by the kernel: copy_to_user and copy_from_user return the number of bytes they
 // could not copy (an unmapped or read-only address), which system calls turn into EFAULT.
 #pragma once
 #include "glasskernel/types.h"

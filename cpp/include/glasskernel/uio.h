@@ -1,6 +1,6 @@
-// Models include/linux/uio.h: struct iov_iter, the cursor over the memory a read or write moves
-// data to or from. ITER_UBUF is one user buffer (read(2), write(2), send and recv); ITER_KVEC a
-// kernel buffer (the kernel's own socket calls). copy_to_iter and copy_from_iter advance it and
+// Models include/linux/uio.h (v6.1): struct iov_iter, the cursor over the memory a read or write
+// moves data to or from. ITER_UBUF is one user buffer (read(2), write(2), send and recv); ITER_KVEC
+// a kernel buffer (the kernel's own socket calls). copy_to_iter and copy_from_iter advance it and
 // return how much they moved; a short count from a user buffer means a fault.
 #pragma once
 #include <cstddef>

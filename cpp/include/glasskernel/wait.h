@@ -1,4 +1,4 @@
-// Models include/linux/wait.h and include/linux/completion.h: wait queues and completions.
+// Models include/linux/wait.h and include/linux/completion.h (v6.1): wait queues and completions.
 #pragma once
 #include <boost/intrusive/list.hpp>
 #include <string>

@@ -1,210 +1,41 @@
-// Models kernel/entry/common.c and arch/x86/kernel/process.c's ret_from_fork: the loop every task
-// runs on its kernel stack. Return to user mode (where need_resched and pending signals are
+// Models kernel/entry/common.c and arch/x86/kernel/process.c's ret_from_fork (v6.1): the loop every
+// task runs on its kernel stack. Return to user mode (where need_resched and pending signals are
 // handled first), take a system call or an interrupt, and go round again until the task exits.
+#include "glasskernel/asm/unistd_64.h"
 #include "glasskernel/linux.h"
 
 namespace gk {
 
-bool sig_kernel_coredump(int sig) {
-    switch (sig) {
-    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
-    case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool sig_kernel_stop(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
-
-// A process group is orphaned when no member has a parent in another group of the same session:
-// nobody is left to continue it, so terminal stop signals are ignored there (POSIX).
-static bool is_current_pgrp_orphaned() {
-    task_struct* t = current;
-    struct pid* pgrp = task_pid_type(t, PIDTYPE_PGID);
-    for (auto& p : pgrp->tasks_pgid) {
-        task_struct* parent = p.real_parent;
-        if (p.exit_state || !parent || parent->pid == 1) continue;
-        if (task_pid_type(parent, PIDTYPE_PGID) != pgrp && task_pid_type(parent, PIDTYPE_SID) == task_pid_type(&p, PIDTYPE_SID))
-            return false;
-    }
-    return true;
-}
-
-// The group stops (one task per group here): TASK_STOPPED until SIGCONT or SIGKILL.
-static void do_signal_stop(int signr) {
-    trace_scope ts("do_signal_stop", "sig=%d", signr);
-    task_struct* t = current;
-    signal_struct* sig = t->signal.get();
-    sig->group_exit_code = signr;
-    sig->flags = SIGNAL_STOP_STOPPED | (sig->flags & SIGNAL_UNKILLABLE);
-    t->exit_code = signr;
-    set_current_state(TASK_STOPPED);
-    do_notify_parent_cldstop(t, CLD_STOPPED);
-    schedule();
-}
-
-struct ksignal {
-    int sig = 0;
-    kernel_siginfo info;
-    k_sigaction ka;
-};
-
-// Dequeue the next deliverable signal and carry out default actions (ignore, terminate) until
-// one has a handler: that one is returned for handle_signal(). Returns false if none, or after
-// do_group_exit for a fatal one.
-static bool get_signal(ksignal* ksig) {
-    trace_scope ts("get_signal");
-    task_struct* t = current;
-    for (;;) {
-        if (t->signal->flags & SIGNAL_CLD_MASK) {
-            // We were continued (or stopped) since the parent last heard: tell it now.
-            int why = (t->signal->flags & SIGNAL_CLD_CONTINUED) ? CLD_CONTINUED : CLD_STOPPED;
-            t->signal->flags &= ~SIGNAL_CLD_MASK;
-            do_notify_parent_cldstop(t, why);
-        }
-        if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT)) {
-            kernel_siginfo info;
-            dequeue_signal(t, &t->blocked, &info);
-            t->flags |= PF_SIGNALED;
-            do_group_exit(SIGKILL);
-            return false;
-        }
-        kernel_siginfo info;
-        int sig = dequeue_signal(t, &t->blocked, &info);
-        if (!sig) return false;
-        k_sigaction* ka = &t->sighand->action[sig - 1];
-        trace_point("signal_deliver", "sig=%d errno=%d code=%d sa_handler=%lx sa_flags=%lx", sig, info.si_errno, info.si_code,
-                    ka->sa_handler, ka->sa_flags);
-        if (ka->sa_handler == SIG_IGN) continue;
-        if (ka->sa_handler != SIG_DFL) {
-            ksig->sig = sig;
-            ksig->info = info;
-            ksig->ka = *ka;
-            // SA_RESETHAND (signal()'s SA_ONESHOT): the handler runs once, then SIG_DFL.
-            if (ka->sa_flags & SA_RESETHAND) ka->sa_handler = SIG_DFL;
-            return true;
-        }
-        if (sig_kernel_ignore(sig)) continue;
-        if ((t->signal->flags & SIGNAL_UNKILLABLE) && !sig_kernel_only(sig)) continue;
-        if (sig_kernel_stop(sig)) {
-            if (sig != SIGSTOP && is_current_pgrp_orphaned()) continue;
-            do_signal_stop(sig);
-            continue;
-        }
-        // Everything else is fatal. The "core" signals dump core when RLIMIT_CORE allows one
-        // (it is 0 by default), and the status word then carries 0x80 (WCOREDUMP).
-        t->flags |= PF_SIGNALED;
-        int exit_code = sig;
-        if (sig_kernel_coredump(sig) && task_rlimit(t, RLIMIT_CORE) > 0) {
-            trace_scope cs("do_coredump", "sig=%d", sig);
-            exit_code |= 0x80;
-        }
-        do_group_exit(exit_code);
-        return false;
-    }
-}
+// include/linux/entry-common.h: the thread flags that send exit_to_user_mode_loop round.
+constexpr unsigned EXIT_TO_USER_MODE_WORK = TIF_SIGPENDING | TIF_NEED_RESCHED;
 
 static bool is_restart(long ax) {
     return ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK;
 }
 
-// Push the frame the handler will return through, and leave the mask the handler runs with.
-static void setup_rt_frame(ksignal* ksig, const sigset_t* oldset, long ax, bool restart) {
-    trace_scope ts("setup_rt_frame", "sig=%d", ksig->sig);
+// The work to do before user mode may run: reschedule, and deliver pending signals (default
+// actions, or a handler's frame). The flags are read again after each round, since the work
+// itself may bring more (a wake-up while we slept in schedule(), a signal unblocked).
+static void exit_to_user_mode_loop(pt_regs* regs, unsigned ti_work) {
     task_struct* t = current;
-    rt_sigframe f;
-    f.id = t->thread.next_frame_id++;
-    f.sig = ksig->sig;
-    f.info = ksig->info;
-    f.handler = ksig->ka.sa_handler;
-    f.flags = ksig->ka.sa_flags;
-    f.uc_sigmask = *oldset;
-    f.ax = ax;
-    f.restart = restart;
-    f.in_syscall = t->thread.in_syscall;
-    f.compute_left = t->thread.compute_left;
-    f.regs = t->thread.regs;
-    // get_sigframe: below the interrupted stack's red zone, room for the FPU state and the
-    // frame, aligned so that ((sp + 8) & 15) == 0 when the handler starts.
-    unsigned long sp = t->thread.pt.sp - 128;
-    sp = (sp - FPSTATE_SIZE) & ~63UL;
-    sp -= RT_SIGFRAME_SIZE;
-    f.sp = ((sp + 8) & ~15UL) - 8;
-    t->thread.sigframes.push_back(std::move(f));
-    t->thread.compute_left = 0;
-    t->thread.in_syscall = false;
-    t->thread.ax = 0;
-}
-
-static void handle_signal(ksignal* ksig) {
-    trace_scope ts("handle_signal", "sig=%d", ksig->sig);
-    task_struct* t = current;
-    long ax = t->thread.ax;
-    bool restart = false;
-    // Was the interrupted syscall to be restarted? (arch_do_signal_or_restart's switch)
-    if (t->thread.in_syscall) {
-        switch (-ax) {
-        case ERESTART_RESTARTBLOCK:
-        case ERESTARTNOHAND:
-            ax = -EINTR;
-            break;
-        case ERESTARTSYS:
-            if (!(ksig->ka.sa_flags & SA_RESTART)) {
-                ax = -EINTR;
-                break;
-            }
-            restart = true;
-            break;
-        case ERESTARTNOINTR:
-            restart = true;
-            break;
-        default:
-            break;
-        }
-    }
-    // sigsuspend() ran with a temporary mask: the handler's frame restores the original one.
-    sigset_t oldset = t->blocked;
-    if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
-        oldset = t->saved_sigmask;
-        t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
-    }
-    setup_rt_frame(ksig, &oldset, ax, restart);
-    // signal_setup_done: block sa_mask, and the signal itself unless SA_NODEFER.
-    t->blocked.sig |= ksig->ka.sa_mask.sig;
-    if (!(ksig->ka.sa_flags & SA_NODEFER)) sigaddset(&t->blocked, ksig->sig);
-    sigdelset(&t->blocked, SIGKILL);
-    sigdelset(&t->blocked, SIGSTOP);
-    recalc_sigpending_tsk(t);
-}
-
-void exit_to_user_mode_prepare() {
-    task_struct* t = current;
-    for (;;) {
-        unsigned flags = t->thread_info.flags;
-        if (!(flags & (TIF_NEED_RESCHED | TIF_SIGPENDING))) break;
-        if (flags & TIF_NEED_RESCHED) preempt_schedule_irq();
+    while (ti_work & EXIT_TO_USER_MODE_WORK) {
+        if (ti_work & TIF_NEED_RESCHED) preempt_schedule_irq();
         if (t->thread_info.flags & TIF_SIGPENDING) {
-            trace_scope ts("arch_do_signal_or_restart");
-            ksignal ksig;
-            if (get_signal(&ksig)) handle_signal(&ksig);
+            arch_do_signal_or_restart(regs);
             if (t->flags & PF_EXITING) return;
             recalc_sigpending_tsk(t);
-            if (t->thread_info.flags & TIF_SIGPENDING && !(t->thread_info.flags & TIF_NEED_RESCHED)) break;
+            // The model returns to user mode after each handler frame it sets up, so that the
+            // handler starts at once; another pending signal is delivered on the next return
+            // (Linux loops and stacks the frames). Only a reschedule keeps the loop going.
+            if ((t->thread_info.flags & TIF_SIGPENDING) && !(t->thread_info.flags & TIF_NEED_RESCHED)) break;
         }
+        ti_work = t->thread_info.flags;
     }
 }
 
-// The timer interrupt of the local APIC: run this CPU's expired hrtimers in hardirq context.
-void sysvec_apic_timer_interrupt() {
-    Kernel* k = this_kernel;
-    pt_regs frame;
-    pt_regs* old = irqentry_enter(LOCAL_TIMER_VECTOR, &frame);
-    {
-        trace_scope ts("sysvec_apic_timer_interrupt");
-        hrtimer_interrupt(k->this_cpu);
-    }
-    irqentry_exit(old);
+static void exit_to_user_mode_prepare(pt_regs* regs) {
+    unsigned ti_work = current->thread_info.flags;
+    if (ti_work & EXIT_TO_USER_MODE_WORK) exit_to_user_mode_loop(regs, ti_work);
 }
 
 // What every interrupt does first (irqentry_enter, irq_enter_rcu): note where the registers of
@@ -228,7 +59,7 @@ pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
     pt_regs* old = this_cpu_read(k->__irq_regs);
     this_cpu_write(k->__irq_regs, regs);
     t->thread_info.preempt_count += HARDIRQ_OFFSET;  // in_hardirq() is true
-    k->irqs_off[k->this_cpu] = true;
+    raw_local_irq_disable();  // the CPU cleared IF as it took the interrupt
     return old;
 }
 
@@ -236,27 +67,12 @@ pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
 // interrupt's registers (if this one nested) become current again.
 void irqentry_exit(pt_regs* old_irq_regs) {
     Kernel* k = this_kernel;
-    k->irqs_off[k->this_cpu] = false;
+    raw_local_irq_enable();  // as the iret will: irq_exit runs softirqs with interrupts on
     irq_exit();
     this_cpu_write(k->__irq_regs, old_irq_regs);
 }
 
 pt_regs* get_irq_regs() { return this_cpu_read(this_kernel->__irq_regs); }
-
-// A crashed program cannot run a handler (its user state is gone), so the signal is made
-// fatal whatever the action (force_fatal_sig / force_exit_sig in Linux).
-static void force_fatal_sig(int sig) {
-    trace_scope ts("force_fatal_sig", "sig=%d", sig);
-    task_struct* t = current;
-    k_sigaction* ka = &t->sighand->action[sig - 1];
-    ka->sa_handler = SIG_DFL;
-    sigdelset(&t->blocked, sig);
-    t->signal->flags &= ~SIGNAL_UNKILLABLE;
-    kernel_siginfo info;
-    info.si_code = SI_KERNEL;
-    send_signal_locked(sig, &info, t, PIDTYPE_PID);
-    recalc_sigpending_tsk(t);
-}
 
 // The body of every task's kernel stack, from ret_from_fork to do_task_dead.
 void ret_from_fork_body() {
@@ -274,26 +90,28 @@ void ret_from_fork_body() {
         }
     }
     for (;;) {
-        exit_to_user_mode_prepare();
+        exit_to_user_mode_prepare(&t->thread.pt);
         if (t->flags & PF_EXITING) return;
+        // The no-handler half of Linux's arch_do_signal_or_restart, done here (see there).
         if (t->thread_info.flags & TIF_RESTORE_SIGMASK) {
-            // No handler ran: sigsuspend's temporary mask goes away (restore_saved_sigmask),
-            // which may unblock a pending signal: deliver it first.
-            t->thread_info.flags &= ~TIF_RESTORE_SIGMASK;
-            t->blocked = t->saved_sigmask;
-            recalc_sigpending_tsk(t);
+            // No handler ran: sigsuspend's temporary mask goes away, which may unblock a
+            // pending signal: deliver it first.
+            restore_saved_sigmask();
             if (signal_pending(t)) continue;
         }
         long ax = t->thread.ax;
         if (is_restart(ax) && t->thread.in_syscall && !signal_pending(t)) {
-            // No handler ran: the interrupted call is simply made again (restart_syscall for
-            // a restart block, which continues with what was left).
+            // No handler ran: the interrupted call is made again (restart_syscall for a
+            // restart block, which continues with what was left). Linux moves ip back over the
+            // syscall instruction and user mode executes it again; the program here is still
+            // waiting for its call's result, so the call re-enters through entry_SYSCALL_64
+            // without going back to it.
             if (ax == -ERESTART_RESTARTBLOCK && t->restart_block.fn) {
-                k->charge(k->costs.syscall);
-                trace_scope ts("__x64_sys_restart_syscall");
-                t->thread.ax = ts.ret(t->restart_block.fn(&t->restart_block));
+                syscall_regs restart = t->thread.regs;
+                restart.nr = __NR_restart_syscall;
+                t->thread.ax = entry_SYSCALL_64(restart);
             } else {
-                t->thread.ax = do_syscall_64(t->thread.regs);
+                t->thread.ax = entry_SYSCALL_64(t->thread.regs);
             }
             continue;
         }
@@ -302,11 +120,11 @@ void ret_from_fork_body() {
         switch (t->thread.entry) {
         case kentry::SYSCALL:
             t->thread.in_syscall = true;
-            t->thread.ax = do_syscall_64(t->thread.regs);
+            t->thread.ax = entry_SYSCALL_64(t->thread.regs);
             break;
         case kentry::IRQ:
             t->thread.in_syscall = false;
-            if (k->next_event(k->this_cpu) <= k->now()) handle_pending_interrupts(true);
+            if (k->next_event(smp_processor_id()) <= ktime_get()) handle_pending_interrupts(true);
             else t->thread.pt.orig_ax = ~static_cast<unsigned long>(RESCHEDULE_VECTOR);
             break;  // a reschedule IPI needs no handler: exit_to_user_mode does the work
         case kentry::CRASH:

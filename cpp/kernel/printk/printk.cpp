@@ -1,5 +1,5 @@
-// Models kernel/printk/printk.c: printk() appends a record, stamped with the CPU's virtual clock,
-// to the kernel's log buffer, which dmesg reads. Levels and the console are left out.
+// Models kernel/printk/printk.c (v6.1): printk() appends a record, stamped with the CPU's virtual
+// clock, to the kernel's log buffer, which dmesg reads. Levels and the console are left out.
 #include <cstdarg>
 #include <cstdio>
 
@@ -19,7 +19,7 @@ int printk(const char* fmt, ...) {
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (k->log_buf.size() >= LOG_BUF_RECORDS) k->log_buf.erase(k->log_buf.begin());
-    k->log_buf.emplace_back(k->now(), std::string(buf));
+    k->log_buf.emplace_back(ktime_get(), std::string(buf));
     trace_point("printk", "%s", buf);
     return n;
 }

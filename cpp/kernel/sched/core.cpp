@@ -1,8 +1,9 @@
-// Models kernel/sched/core.c: __schedule, context_switch, try_to_wake_up, wake_up_new_task,
-// sched_fork, scheduler_tick, sched_yield and nice.
+// Models kernel/sched/core.c (v6.1): __schedule, pick_next_task, context_switch, enqueue_task,
+// dequeue_task, set_task_cpu, try_to_wake_up, wake_up_new_task, sched_fork, scheduler_tick,
+// sched_yield, set_user_nice, sched_setscheduler and affinity.
 #include <algorithm>
 
-#include "glasskernel/linux.h"
+#include "kernel/sched/sched.h"
 
 namespace gk {
 
@@ -18,16 +19,43 @@ bool is_idle_task(const task_struct* p) { return p->flags & PF_IDLE; }
 void set_current_state(unsigned state) { current->__state = state; }
 void __set_current_state(unsigned state) { current->__state = state; }
 
-void activate_task(rq* rq, task_struct* p, int flags) {
+// Onto and off its class's run queue. The classes keep their own counts; rq->nr_running (all
+// classes) is kept by activate_task/deactivate_task in the model (add_nr_running in Linux's
+// classes), so that a requeue for a policy change leaves it alone.
+static void enqueue_task(rq* rq, task_struct* p, int flags) {
+    trace_scope ts("enqueue_task", "pid=%d flags=%#x", p->pid, flags);
     p->sched_class->enqueue_task(rq, p, flags);
+}
+
+static void dequeue_task(rq* rq, task_struct* p, int flags) {
+    trace_scope ts("dequeue_task", "pid=%d flags=%#x", p->pid, flags);
+    p->sched_class->dequeue_task(rq, p, flags);
+}
+
+void activate_task(rq* rq, task_struct* p, int flags) {
+    enqueue_task(rq, p, flags);
     p->on_rq = 1;
     rq->nr_running++;
 }
 
 void deactivate_task(rq* rq, task_struct* p, int flags) {
     p->on_rq = 0;
-    p->sched_class->dequeue_task(rq, p, flags);
+    dequeue_task(rq, p, flags);
     rq->nr_running--;
+}
+
+static void __set_task_cpu(task_struct* p, int cpu) { p->cpu = cpu; }
+
+// p moves to another CPU's run queue (it is off every queue now): its class adjusts what is
+// relative to the old queue, and the move counts as a migration.
+static void set_task_cpu(task_struct* p, int new_cpu) {
+    trace_point("sched_migrate_task", "comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d", p->comm.c_str(), p->pid, p->prio, p->cpu,
+                new_cpu);
+    if (p->cpu != new_cpu) {
+        if (p->sched_class->migrate_task_rq) p->sched_class->migrate_task_rq(p, new_cpu);
+        p->se.nr_migrations++;
+    }
+    __set_task_cpu(p, new_cpu);
 }
 
 static int class_rank(const sched_class* c) { return c == &rt_sched_class ? 2 : c == &fair_sched_class ? 1 : 0; }
@@ -43,11 +71,8 @@ static void check_preempt_curr(rq* rq, task_struct* p, int flags) {
 static void move_queued_task(rq* src, task_struct* p, int dst_cpu) {
     Kernel* k = p->kernel;
     rq* dst = k->cpu_rq(dst_cpu);
-    trace_point("sched_migrate_task", "comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d", p->comm.c_str(), p->pid, p->prio, p->cpu, dst_cpu);
     deactivate_task(src, p, 0);
-    if (p->sched_class == &fair_sched_class) p->se.vruntime = p->se.vruntime - src->cfs.min_vruntime + dst->cfs.min_vruntime;
-    p->cpu = dst_cpu;
-    p->se.nr_migrations++;
+    set_task_cpu(p, dst_cpu);
     if (dst->curr == dst->idle && dst->clock < src->clock) {
         dst->idle_time += src->clock - dst->clock;
         dst->clock = src->clock;
@@ -63,11 +88,11 @@ static int first_allowed_cpu(const task_struct* p) {
 
 // newidle_balance: a CPU about to go idle pulls a waiting fair task from the busiest CPU.
 static task_struct* newidle_balance(rq* this_rq) {
-    Kernel* k = this_kernel;
-    if (k->cfg.cpus == 1) return nullptr;
+    if (nr_cpu_ids == 1) return nullptr;
     rq* busiest = nullptr;
-    for (int c = 0; c < k->cfg.cpus; c++) {
-        rq* r = k->cpu_rq(c);
+    int c;
+    for_each_possible_cpu(c) {
+        rq* r = cpu_rq(c);
         if (r == this_rq || r->cfs.tasks_timeline.empty()) continue;
         if (!busiest || r->nr_running > busiest->nr_running) busiest = r;
     }
@@ -84,6 +109,7 @@ static task_struct* newidle_balance(rq* this_rq) {
 
 // Linux walks stop -> rt -> fair -> idle; the first class with a runnable task wins.
 static task_struct* pick_next_task(rq* rq, task_struct* prev) {
+    trace_scope ts("pick_next_task", "prev=%d", prev->pid);
     prev->sched_class->put_prev_task(rq, prev);
     for (int pass = 0; pass < 2; pass++) {
         for (const sched_class* c = &rt_sched_class; c != &idle_sched_class; c = c->next) {
@@ -113,14 +139,18 @@ void finish_task_switch(task_struct* prev) {
     (void)prev;
     Kernel* k = this_kernel;
     task_struct* cur = current;
+    int cpu = smp_processor_id();
     // The run queue lock is dropped with interrupts enabled (raw_spin_rq_unlock_irq): a task
     // always comes back from schedule() with interrupts on.
-    k->irqs_off[k->this_cpu] = false;
+    raw_local_irq_enable();
     // Leaving idle restarts the periodic tick that NOHZ idle had stopped.
-    if (!is_idle_task(cur) && !hrtimer_active(&k->tick_timers[k->this_cpu])) tick_sched_timer_start(k->this_cpu);
+    if (!is_idle_task(cur) && !hrtimer_active(&per_cpu(k->tick_timers, cpu))) tick_sched_timer_start(cpu);
 }
 
+// Switch from prev's kernel stack to next's. prev's call of this function returns only when it
+// is scheduled again (and finish_task_switch then runs on its behalf).
 static void context_switch(rq* rq, task_struct* prev, task_struct* next) {
+    trace_scope ts("context_switch", "prev=%d next=%d", prev->pid, next->pid);
     Kernel* k = this_kernel;
     k->charge(k->costs.context_switch);
     prev->on_cpu = 0;
@@ -142,8 +172,8 @@ static void schedule_debug(task_struct* prev) {
 }
 
 void __schedule(bool preempt) {
-    Kernel* k = this_kernel;
-    rq* rq = k->this_rq();
+    trace_scope ts("__schedule", "preempt=%d", preempt);
+    rq* rq = this_rq();
     task_struct* prev = rq->curr;
     if (!is_idle_task(prev)) schedule_debug(prev);
     u64* switch_count = &prev->nivcsw;
@@ -187,15 +217,15 @@ void do_task_dead() {
 }
 
 static int select_task_rq(task_struct* p, int wake_flags) {
-    Kernel* k = this_kernel;
-    if (k->cfg.cpus == 1) return p->cpu;
+    if (nr_cpu_ids == 1) return p->cpu;
     if (!(p->cpus_mask & (1ULL << p->cpu))) return first_allowed_cpu(p);
+    int c;
     if (!(wake_flags & WF_FORK)) {
         // select_idle_sibling: a wakee whose CPU is busy goes to an idle CPU it may use.
-        rq* prev = k->cpu_rq(p->cpu);
+        rq* prev = task_rq(p);
         if (prev->curr == prev->idle && prev->nr_running == 0) return p->cpu;
-        for (int c = 0; c < k->cfg.cpus; c++) {
-            rq* r = k->cpu_rq(c);
+        for_each_possible_cpu(c) {
+            rq* r = cpu_rq(c);
             if ((p->cpus_mask & (1ULL << c)) && r->curr == r->idle && r->nr_running == 0) return c;
         }
         return p->cpu;
@@ -203,9 +233,9 @@ static int select_task_rq(task_struct* p, int wake_flags) {
     // Fork balancing: start the child on the CPU with the fewest runnable tasks (the parent's
     // own CPU on a tie, then the lowest number). A running task is counted in nr_running.
     int best = p->cpu;
-    unsigned best_load = k->cpu_rq(best)->nr_running;
-    for (int c = 0; c < k->cfg.cpus; c++) {
-        rq* r = k->cpu_rq(c);
+    unsigned best_load = cpu_rq(best)->nr_running;
+    for_each_possible_cpu(c) {
+        rq* r = cpu_rq(c);
         if (!(p->cpus_mask & (1ULL << c))) continue;
         unsigned load = r->nr_running;
         if (load < best_load) {
@@ -218,8 +248,7 @@ static int select_task_rq(task_struct* p, int wake_flags) {
 
 // The target CPU may be idle with a clock far behind: it wakes at the waker's time.
 static void sync_idle_clock(rq* target) {
-    Kernel* k = this_kernel;
-    rq* src = k->this_rq();
+    rq* src = this_rq();
     if (target != src && target->curr == target->idle && target->clock < src->clock) {
         target->idle_time += src->clock - target->clock;
         target->clock = src->clock;
@@ -235,16 +264,9 @@ int try_to_wake_up(task_struct* p, unsigned state, int wake_flags) {
         p->__state = TASK_RUNNING;
         return ts.ret(1);
     }
-    Kernel* k = this_kernel;
     int cpu = select_task_rq(p, WF_TTWU);
-    if (cpu != p->cpu) {
-        trace_point("sched_migrate_task", "comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d", p->comm.c_str(), p->pid, p->prio, p->cpu, cpu);
-        if (p->sched_class == &fair_sched_class)
-            p->se.vruntime = p->se.vruntime - k->cpu_rq(p->cpu)->cfs.min_vruntime + k->cpu_rq(cpu)->cfs.min_vruntime;
-        p->cpu = cpu;
-        p->se.nr_migrations++;
-    }
-    rq* rq = k->cpu_rq(p->cpu);
+    if (cpu != p->cpu) set_task_cpu(p, cpu);
+    rq* rq = task_rq(p);
     sync_idle_clock(rq);
     activate_task(rq, p, ENQUEUE_WAKEUP);
     p->__state = TASK_RUNNING;
@@ -286,20 +308,22 @@ void sched_fork(task_struct* p, task_struct* parent) {
     p->on_cpu = 0;
     p->cpu = parent->cpu;
     if (!(p->cpus_mask & (1ULL << p->cpu))) p->cpu = first_allowed_cpu(p);
-    p->sched_class->task_fork(p);
+    p->rt_time_slice = sched_rr_timeslice();  // __sched_fork: a full RR slice to start with
+    if (p->sched_class->task_fork) p->sched_class->task_fork(p);
 }
 
 void wake_up_new_task(task_struct* p) {
     trace_scope ts("wake_up_new_task", "pid=%d", p->pid);
-    Kernel* k = this_kernel;
     p->__state = TASK_RUNNING;
+    // Fork balancing. Linux sets the CPU with __set_task_cpu() here, not set_task_cpu(): a
+    // child that has never run is not a migration (no sched_migrate_task, no nr_migrations).
+    // Its vruntime, which task_fork_fair left relative to the parent's queue, becomes one on
+    // the new queue as enqueue_entity adds that queue's min_vruntime; the model keeps vruntime
+    // absolute, so it asks the class for the same rebase a migration makes.
     int cpu = select_task_rq(p, WF_FORK);
-    if (cpu != p->cpu) {
-        // place the vruntime relative to the new CPU's queue
-        p->se.vruntime = p->se.vruntime - k->cpu_rq(p->cpu)->cfs.min_vruntime + k->cpu_rq(cpu)->cfs.min_vruntime;
-        p->cpu = cpu;
-    }
-    rq* rq = k->cpu_rq(cpu);
+    if (cpu != p->cpu && p->sched_class->migrate_task_rq) p->sched_class->migrate_task_rq(p, cpu);
+    __set_task_cpu(p, cpu);
+    rq* rq = cpu_rq(cpu);
     sync_idle_clock(rq);
     activate_task(rq, p, ENQUEUE_INITIAL);
     trace_point("sched_wakeup_new", "comm=%s pid=%d prio=%d target_cpu=%03d", p->comm.c_str(), p->pid, p->prio, cpu);
@@ -308,22 +332,21 @@ void wake_up_new_task(task_struct* p) {
 
 void scheduler_tick() {
     trace_scope ts("scheduler_tick");
-    rq* rq = this_kernel->this_rq();
+    rq* rq = this_rq();
     task_struct* curr = rq->curr;
     curr->sched_class->task_tick(rq, curr, 0);
 }
 
 long do_sched_yield() {
     trace_scope ts("do_sched_yield");
-    rq* rq = this_kernel->this_rq();
+    rq* rq = this_rq();
     rq->curr->sched_class->yield_task(rq);
     schedule();
     return 0;
 }
 
 u64 task_sched_runtime(task_struct* p) {
-    Kernel* k = p->kernel;
-    rq* rq = k->cpu_rq(p->cpu);
+    rq* rq = task_rq(p);
     u64 ns = p->se.sum_exec_runtime;
     if (rq->curr == p && p->on_cpu && p->sched_class == &fair_sched_class) ns += rq->clock - p->se.exec_start;
     return ns;
@@ -365,28 +388,43 @@ static bool check_same_owner(task_struct* p) {
 // Move p to a new class/priority, off and back onto its run queue (the pattern Linux repeats
 // in __sched_setscheduler, set_user_nice and rt_mutex_setprio).
 static void __setscheduler(task_struct* p, int policy, unsigned rt_priority) {
-    rq* rq = p->kernel->cpu_rq(p->cpu);
+    rq* rq = task_rq(p);
     bool queued = p->on_rq, running = rq->curr == p;
     if (running) p->sched_class->update_curr(rq);
-    if (queued) p->sched_class->dequeue_task(rq, p, 0);
+    if (queued) dequeue_task(rq, p, 0);
     if (running) p->sched_class->put_prev_task(rq, p);
     p->policy = policy;
     p->rt_priority = rt_priority;
     if (rt_policy(policy)) {
         p->prio = p->normal_prio = MAX_RT_PRIO - 1 - static_cast<int>(rt_priority);
         p->sched_class = &rt_sched_class;
-        p->rt_time_slice = static_cast<unsigned>(RR_TIMESLICE_MS * p->kernel->cfg.hz / 1000);
+        p->rt_time_slice = sched_rr_timeslice();
     } else {
         p->prio = p->normal_prio = p->static_prio;
         p->sched_class = &fair_sched_class;
     }
-    if (queued) p->sched_class->enqueue_task(rq, p, 0);
+    if (queued) enqueue_task(rq, p, 0);
     if (running) {
         p->sched_class->set_next_task(rq, p, false);
         resched_curr(rq);  // let __schedule pick again under the new policy
     } else if (queued) {
         check_preempt_curr(rq, p, 0);
     }
+}
+
+// A new nice value: a new weight for CFS, and maybe a different task deserves the CPU.
+void set_user_nice(task_struct* p, int nice) {
+    trace_scope ts("set_user_nice", "pid=%d nice=%d", p->pid, nice);
+    rq* rq = task_rq(p);
+    bool running = rq->curr == p;
+    if (running) update_curr_fair(rq);
+    int old = task_nice(p);
+    unsigned long w = static_cast<unsigned long>(sched_prio_to_weight[nice + 20]);
+    if (p->se.on_rq) rq->cfs.load.weight = rq->cfs.load.weight - p->se.load.weight + w;
+    p->se.load.weight = w;
+    p->static_prio = p->normal_prio = p->prio = DEFAULT_PRIO + nice;
+    // A task that got more important may now deserve the CPU; one that got less, may not.
+    if ((running && nice > old) || (!running && p->on_rq && nice < old)) resched_curr(rq);
 }
 
 static long __sched_setscheduler(task_struct* p, long policy, long priority, bool keep_policy) {
@@ -481,8 +519,7 @@ SYSCALL_DEFINE2(sched_rr_get_interval, pid_t, pid, struct __kernel_timespec __us
 static constexpr unsigned cpumask_size = sizeof(unsigned long);
 
 static u64 cpu_online_mask() {
-    Kernel* k = this_kernel;
-    return k->cfg.cpus >= 64 ? ~0ULL : ((1ULL << k->cfg.cpus) - 1);
+    return nr_cpu_ids >= 64 ? ~0ULL : ((1ULL << nr_cpu_ids) - 1);
 }
 
 static long sched_setaffinity(pid_t pid, u64 in_mask) {
@@ -509,7 +546,7 @@ SYSCALL_DEFINE3(sched_setaffinity, pid_t, pid, unsigned int, len, unsigned long 
 void do_set_cpus_allowed(task_struct* p, u64 mask) {
     p->cpus_mask = mask;
     if (mask & (1ULL << p->cpu)) return;
-    rq* rq = p->kernel->cpu_rq(p->cpu);
+    rq* rq = task_rq(p);
     if (rq->curr == p) {
         p->migrate_pending = true;
         resched_curr(rq);
@@ -520,7 +557,7 @@ void do_set_cpus_allowed(task_struct* p, u64 mask) {
 
 // Returns the size of the mask it wrote (glibc turns that into 0).
 SYSCALL_DEFINE3(sched_getaffinity, pid_t, pid, unsigned int, len, unsigned long __user *, user_mask_ptr) {
-    if (len * 8u < static_cast<unsigned>(this_kernel->cfg.cpus)) return -EINVAL;  // 32-bit, as in Linux
+    if (len * 8u < nr_cpu_ids) return -EINVAL;  // 32-bit, as in Linux
     if (len & (sizeof(unsigned long) - 1)) return -EINVAL;
     task_struct* p = find_process_by_pid(pid);
     if (!p) return -ESRCH;

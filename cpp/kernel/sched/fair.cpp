@@ -1,7 +1,7 @@
-// Models kernel/sched/fair.c: CFS. Each runnable entity's vruntime grows by its runtime scaled
+// Models kernel/sched/fair.c (v6.1): CFS. Each runnable entity's vruntime grows by its runtime scaled
 // by NICE_0_LOAD / weight; the entity with the smallest vruntime (leftmost in the red-black
 // tree) runs next. The running entity is kept out of the tree, as in Linux.
-#include "glasskernel/linux.h"
+#include "kernel/sched/sched.h"
 
 namespace gk {
 
@@ -187,9 +187,20 @@ static void check_preempt_wakeup(rq* rq, task_struct* p, int wake_flags) {
     if (vdiff > static_cast<s64>(calc_delta_fair(sysctl_sched_wakeup_granularity, &p->se))) resched_curr(rq);
 }
 
+// p moves to new_cpu's run queue. Linux keeps a task's vruntime relative to its queue's
+// min_vruntime while it is off every queue and adds the new queue's when it is enqueued there;
+// the model keeps vruntime absolute, so the move is one rebase from the old queue's
+// min_vruntime to the new one's: the task keeps its lead or lag, not its raw number.
+// (The queues are the task's own machine's, not the running one's: host code binding a new
+// kernel thread to a CPU moves it too.)
+static void migrate_task_rq_fair(task_struct* p, int new_cpu) {
+    cfs_rq* from = cfs_of(task_rq(p));
+    cfs_rq* to = cfs_of(&p->kernel->runqueues[new_cpu]);
+    p->se.vruntime = p->se.vruntime - from->min_vruntime + to->min_vruntime;
+}
+
 static void task_fork_fair(task_struct* p) {
-    Kernel* k = this_kernel;
-    rq* rq = k->cpu_rq(p->cpu);
+    rq* rq = task_rq(p);
     cfs_rq* cfs = cfs_of(rq);
     task_struct* parent = current;
     update_curr(cfs, rq);
@@ -197,9 +208,20 @@ static void task_fork_fair(task_struct* p) {
     place_entity(cfs, &p->se, true);
 }
 
-const sched_class fair_sched_class = {
-    "fair", &idle_sched_class, enqueue_task_fair, dequeue_task_fair, yield_task_fair, check_preempt_wakeup,
-    pick_next_task_fair, put_prev_task_fair, set_next_task_fair, task_tick_fair, task_fork_fair, update_curr_fair,
+DEFINE_SCHED_CLASS(fair) = {
+    .name = "fair",
+    .next = &idle_sched_class,
+    .enqueue_task = enqueue_task_fair,
+    .dequeue_task = dequeue_task_fair,
+    .yield_task = yield_task_fair,
+    .check_preempt_curr = check_preempt_wakeup,
+    .pick_next_task = pick_next_task_fair,
+    .put_prev_task = put_prev_task_fair,
+    .set_next_task = set_next_task_fair,
+    .migrate_task_rq = migrate_task_rq_fair,
+    .task_tick = task_tick_fair,
+    .task_fork = task_fork_fair,
+    .update_curr = update_curr_fair,
 };
 
 }  // namespace gk

@@ -1,4 +1,4 @@
-// Models kernel/sched/idle.c: the idle task's loop and the idle scheduling class.
+// Models kernel/sched/idle.c (v6.1): the idle task's loop and the idle scheduling class.
 #include "glasskernel/linux.h"
 
 namespace gk {
@@ -10,8 +10,8 @@ void do_idle() {
     Kernel* k = this_kernel;
     for (;;) {
         while (!need_resched_task(current)) {
-            int cpu = k->this_cpu;
-            if (k->next_event(cpu) <= k->cpu_rq(cpu)->clock) {
+            int cpu = smp_processor_id();
+            if (k->next_event(cpu) <= ktime_get()) {
                 handle_pending_interrupts();  // timer and device interrupts, taken while idle
                 continue;
             }
@@ -25,17 +25,27 @@ void do_idle() {
 static void enqueue_task_idle(rq*, task_struct*, int) {}
 static void dequeue_task_idle(rq*, task_struct*, int) {}
 static void yield_task_idle(rq*) {}
-static void check_preempt_idle(rq* rq, task_struct*, int) { resched_curr(rq); }
+static void check_preempt_curr_idle(rq* rq, task_struct*, int) { resched_curr(rq); }
 static task_struct* pick_next_task_idle(rq* rq) { return rq->idle; }
 static void put_prev_task_idle(rq*, task_struct*) {}
 static void set_next_task_idle(rq*, task_struct*, bool) {}
 static void task_tick_idle(rq*, task_struct*, int) {}
-static void task_fork_idle(task_struct*) {}
 static void update_curr_idle(rq*) {}
 
-const sched_class idle_sched_class = {
-    "idle", nullptr, enqueue_task_idle, dequeue_task_idle, yield_task_idle, check_preempt_idle, pick_next_task_idle,
-    put_prev_task_idle, set_next_task_idle, task_tick_idle, task_fork_idle, update_curr_idle,
+// Only the idle task is in this class, and it is never queued: enqueue, dequeue and yield do
+// nothing (Linux leaves them out and warns if dequeue is reached; the model's core calls them).
+DEFINE_SCHED_CLASS(idle) = {
+    .name = "idle",
+    .next = nullptr,
+    .enqueue_task = enqueue_task_idle,
+    .dequeue_task = dequeue_task_idle,
+    .yield_task = yield_task_idle,
+    .check_preempt_curr = check_preempt_curr_idle,
+    .pick_next_task = pick_next_task_idle,
+    .put_prev_task = put_prev_task_idle,
+    .set_next_task = set_next_task_idle,
+    .task_tick = task_tick_idle,
+    .update_curr = update_curr_idle,
 };
 
 }  // namespace gk

@@ -1,7 +1,8 @@
-// Models the preemption parts of kernel/sched/core.c and kernel/entry/common.c: preempt_enable()
-// calling preempt_schedule() when the count drops to zero, an interrupt returning to kernel code
-// calling preempt_schedule_irq(), __cond_resched() and might_sleep()'s might_resched(), and the
-// three models of PREEMPT_DYNAMIC that decide which of these points are live.
+// Models the preemption parts of kernel/sched/core.c and kernel/entry/common.c (v6.1):
+// preempt_enable() calling preempt_schedule() when the count drops to zero, an interrupt returning
+// to kernel code calling preempt_schedule_irq(), __cond_resched() and might_sleep()'s
+// might_resched(), and the three models of PREEMPT_DYNAMIC that decide which of these points are
+// live.
 #include "glasskernel/linux.h"
 
 namespace gk {

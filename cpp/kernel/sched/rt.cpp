@@ -1,11 +1,12 @@
-// Models kernel/sched/rt.c: SCHED_FIFO and SCHED_RR. A runnable real-time task always runs before
+// Models kernel/sched/rt.c (v6.1): SCHED_FIFO and SCHED_RR. A runnable real-time task always runs before
 // any SCHED_NORMAL one; among them the highest priority runs; FIFO runs until it blocks or yields,
 // RR rotates equal priorities every RR_TIMESLICE (100 ms).
 #include "glasskernel/linux.h"
 
 namespace gk {
 
-static unsigned rr_timeslice_ticks(Kernel* k) { return static_cast<unsigned>(RR_TIMESLICE_MS * k->cfg.hz / 1000); }
+// RR_TIMESLICE in ticks (jiffies): how long a SCHED_RR task runs before others of its priority.
+unsigned sched_rr_timeslice() { return static_cast<unsigned>(RR_TIMESLICE_MS * this_kernel->cfg.hz / 1000); }
 
 static void enqueue_task_rt(rq* rq, task_struct* p, int flags) {
     (void)flags;
@@ -62,7 +63,7 @@ static void task_tick_rt(rq* rq, task_struct* p, int queued) {
     update_curr_rt(rq);
     if (p->policy != SCHED_RR) return;
     if (p->rt_time_slice && --p->rt_time_slice) return;
-    p->rt_time_slice = rr_timeslice_ticks(p->kernel);
+    p->rt_time_slice = sched_rr_timeslice();
     // Only rotate if something else waits at this priority.
     auto& q = rq->rt.queue[p->prio];
     if (&q.front() != &q.back()) {
@@ -70,8 +71,6 @@ static void task_tick_rt(rq* rq, task_struct* p, int queued) {
         resched_curr(rq);
     }
 }
-
-static void task_fork_rt(task_struct* p) { p->rt_time_slice = rr_timeslice_ticks(p->kernel); }
 
 static void update_curr_rt(rq* rq) {
     task_struct* curr = rq->curr;
@@ -81,9 +80,18 @@ static void update_curr_rt(rq* rq) {
     curr->se.exec_start = now;
 }
 
-const sched_class rt_sched_class = {
-    "rt", &fair_sched_class, enqueue_task_rt, dequeue_task_rt, yield_task_rt, check_preempt_curr_rt,
-    pick_next_task_rt, put_prev_task_rt, set_next_task_rt, task_tick_rt, task_fork_rt, update_curr_rt,
+DEFINE_SCHED_CLASS(rt) = {
+    .name = "rt",
+    .next = &fair_sched_class,
+    .enqueue_task = enqueue_task_rt,
+    .dequeue_task = dequeue_task_rt,
+    .yield_task = yield_task_rt,
+    .check_preempt_curr = check_preempt_curr_rt,
+    .pick_next_task = pick_next_task_rt,
+    .put_prev_task = put_prev_task_rt,
+    .set_next_task = set_next_task_rt,
+    .task_tick = task_tick_rt,
+    .update_curr = update_curr_rt,
 };
 
 }  // namespace gk

@@ -1,4 +1,4 @@
-// Models kernel/sched/wait.c and completion.c: wait queue heads, prepare_to_wait/finish_wait,
+// Models kernel/sched/wait.c and completion.c (v6.1): wait queue heads, prepare_to_wait/finish_wait,
 // __wake_up with exclusive waiters, and completions.
 #include "glasskernel/linux.h"
 
@@ -37,7 +37,10 @@ void remove_wait_queue(wait_queue_head* wq_head, wait_queue_entry* wq_entry) {
     if (wq_entry->entry.is_linked()) wq_entry->entry.unlink();
 }
 
+// The first half of a sleep: on the queue (once), then the sleep state, so that a wake-up that
+// comes before schedule() puts the task back to TASK_RUNNING and the sleep does not happen.
 void prepare_to_wait(wait_queue_head* wq_head, wait_queue_entry* wq_entry, unsigned state) {
+    trace_scope ts("prepare_to_wait", "wq=%s", wq_head->name);
     wq_entry->flags &= ~WQ_FLAG_EXCLUSIVE;
     if (!wq_entry->entry.is_linked()) wq_head->head.push_front(*wq_entry);
     set_current_state(state);

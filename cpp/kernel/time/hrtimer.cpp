@@ -1,5 +1,5 @@
-// Models kernel/time/hrtimer.c: per-CPU timer queues on the virtual clock, hrtimer_interrupt,
-// and the sleepers behind nanosleep and schedule_hrtimeout.
+// Models kernel/time/hrtimer.c (v6.1): per-CPU timer queues on the virtual clock,
+// hrtimer_interrupt, and the sleepers behind nanosleep and schedule_hrtimeout.
 #include "glasskernel/linux.h"
 #include "glasskernel/time64.h"
 
@@ -63,13 +63,12 @@ static hrtimer_restart hrtimer_wakeup(hrtimer* timer) {
 // Sleep until `expires` (absolute), or until a signal. Returns 0 on time-out, -EINTR otherwise.
 static long do_nanosleep(u64 expires, unsigned state) {
     trace_scope ts("do_nanosleep");
-    Kernel* k = this_kernel;
     task_struct* t = current;
     hrtimer_sleeper s;
     hrtimer_init(&s.timer, hrtimer_wakeup, "hrtimer_wakeup");
     s.task = t;
     set_current_state(state);
-    hrtimer_start(&s.timer, expires, k->this_cpu);
+    hrtimer_start(&s.timer, expires, smp_processor_id());
     if (s.task && !signal_pending(t)) schedule();
     hrtimer_cancel(&s.timer);
     __set_current_state(TASK_RUNNING);
@@ -79,7 +78,7 @@ static long do_nanosleep(u64 expires, unsigned state) {
 // A sleep cut short tells user memory how much was left (rmtp, if the caller gave one); one
 // cut short when no time was left anyway counts as completed.
 static long nanosleep_copyout(restart_block* restart, u64 expires) {
-    u64 now = this_kernel->now();
+    u64 now = ktime_get();
     if (expires <= now) return 0;
     __kernel_timespec left = ns_to_timespec64(expires - now);
     if (restart->rmtp && copy_to_user(restart->rmtp, &left, sizeof left)) return -EFAULT;
@@ -96,8 +95,7 @@ static long hrtimer_nanosleep_restart(restart_block* rb) {
 // The caller has set restart_block.rmtp. The wake-up time saturates rather than wraps.
 long hrtimer_nanosleep(u64 ns) {
     trace_scope ts("hrtimer_nanosleep", "ns=%llu", static_cast<unsigned long long>(ns));
-    Kernel* k = this_kernel;
-    u64 expires = ktime_add_safe(k->now(), ns);
+    u64 expires = ktime_add_safe(ktime_get(), ns);
     long r = do_nanosleep(expires, TASK_INTERRUPTIBLE);
     if (r == 0) return ts.ret(0);
     restart_block* restart = &current->restart_block;

@@ -1,6 +1,6 @@
-// Models kernel/time/itimer.c and the itimer part of posix-cpu-timers.c: alarm, setitimer,
-// getitimer; ITIMER_REAL fires SIGALRM from an hrtimer (it_real_fn), ITIMER_VIRTUAL and
-// ITIMER_PROF fire SIGVTALRM / SIGPROF when the process's CPU time passes them, checked at the tick.
+// Models kernel/time/itimer.c and the itimer part of posix-cpu-timers.c (v6.1): alarm, setitimer,
+// getitimer; ITIMER_REAL fires SIGALRM from an hrtimer (it_real_fn), ITIMER_VIRTUAL and ITIMER_PROF
+// fire SIGVTALRM / SIGPROF when the process's CPU time passes them, checked at the tick.
 #include "glasskernel/syscalls.h"
 #include "glasskernel/time64.h"
 
@@ -13,7 +13,7 @@ hrtimer_restart it_real_fn(hrtimer* timer) {
     trace_scope ts("it_real_fn");
     auto* sig = static_cast<signal_struct*>(timer->data);
     trace_point("itimer_expire", "which=%d pid=%d now=%llu", ITIMER_REAL, sig->leader_task ? sig->leader_task->pid : 0,
-                static_cast<unsigned long long>(this_kernel->now()));
+                static_cast<unsigned long long>(ktime_get()));
     kernel_siginfo info;
     info.si_signo = SIGALRM;
     info.si_code = SI_KERNEL;
@@ -46,7 +46,9 @@ void run_posix_cpu_timers() {
         if (!it->expires) continue;
         u64 now = process_cputime(t, c);
         if (now < it->expires) continue;
-        trace_scope ts("check_cpu_itimer", "which=%d", c == CPUCLOCK_PROF ? ITIMER_PROF : ITIMER_VIRTUAL);
+        // Linux's check_cpu_itimer() (kernel/time/posix-cpu-timers.c), written out here; its
+        // scope opens only for a timer that expired, so that ticks without one stay quiet.
+        INLINED_SCOPE(ts, "check_cpu_itimer", "which=%d", c == CPUCLOCK_PROF ? ITIMER_PROF : ITIMER_VIRTUAL);
         it->expires = it->incr ? it->expires + it->incr : 0;
         if (it->expires && it->expires <= now) it->expires = now + it->incr;
         kernel_siginfo info;
@@ -59,7 +61,7 @@ void run_posix_cpu_timers() {
 static void get_itimer(task_struct* t, int which, u64* value, u64* interval) {
     signal_struct* sig = t->signal.get();
     if (which == ITIMER_REAL) {
-        u64 now = this_kernel->now();
+        u64 now = ktime_get();
         *value = hrtimer_active(&sig->real_timer) ? (sig->real_timer.expires > now ? sig->real_timer.expires - now : 1) : 0;
         *interval = sig->it_real_incr;
         return;
@@ -81,7 +83,7 @@ static long do_setitimer(int which, u64 value, u64 interval, u64* ovalue, u64* o
     if (which == ITIMER_REAL) {
         hrtimer_cancel(&sig->real_timer);
         sig->it_real_incr = interval;
-        if (value) hrtimer_start(&sig->real_timer, ktime_add_safe(this_kernel->now(), value), this_kernel->this_cpu);
+        if (value) hrtimer_start(&sig->real_timer, ktime_add_safe(ktime_get(), value), smp_processor_id());
         return ts.ret(0);
     }
     int c = which == ITIMER_PROF ? CPUCLOCK_PROF : CPUCLOCK_VIRT;

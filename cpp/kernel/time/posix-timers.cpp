@@ -1,4 +1,4 @@
-// Models kernel/time/posix-timers.c and hrtimer.c's system calls: clock_gettime, nanosleep.
+// Models kernel/time/posix-timers.c and hrtimer.c's system calls (v6.1): clock_gettime, nanosleep.
 #include "glasskernel/syscalls.h"
 #include "glasskernel/time64.h"
 
@@ -11,11 +11,10 @@ enum { CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CL
        CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7 };
 
 static int posix_get_timespec(clockid_t which_clock, u64* ns) {
-    Kernel* k = this_kernel;
     task_struct* t = current;
     switch (which_clock) {
-    case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: *ns = REALTIME_AT_BOOT + k->now(); return 0;
-    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME: *ns = k->now(); return 0;
+    case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: *ns = REALTIME_AT_BOOT + ktime_get(); return 0;
+    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME: *ns = ktime_get(); return 0;
     case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID: *ns = t->utime + t->stime; return 0;
     default: return -EINVAL;
     }

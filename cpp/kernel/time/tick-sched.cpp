@@ -1,4 +1,4 @@
-// Models kernel/time/tick-sched.c and tick-common.c: the periodic tick as a per-CPU hrtimer
+// Models kernel/time/tick-sched.c and tick-common.c (v6.1): the periodic tick as a per-CPU hrtimer
 // (tick_sched_timer), jiffies, and NOHZ idle stopping the tick while a CPU has nothing to run.
 #include "glasskernel/linux.h"
 
@@ -11,7 +11,7 @@ void run_posix_cpu_timers();
 // tick_do_update_jiffies64: bring jiffies up to the clock (after NOHZ idle, too).
 void update_jiffies() {
     Kernel* k = this_kernel;
-    u64 j = k->now() / tick_nsec(k);
+    u64 j = ktime_get() / tick_nsec(k);
     if (j > k->jiffies) k->jiffies = j;
 }
 
@@ -26,7 +26,7 @@ hrtimer_restart tick_sched_timer(hrtimer* timer) {
     trace_scope ts("tick_sched_timer");
     Kernel* k = this_kernel;
     // tick_do_update_jiffies64: whichever CPU ticks brings jiffies up to date (NOHZ-safe).
-    u64 j = k->now() / tick_nsec(k);
+    u64 j = ktime_get() / tick_nsec(k);
     if (j > k->jiffies) k->jiffies = j;
     update_process_times();
     timer->expires += tick_nsec(k);

@@ -1,6 +1,6 @@
-// Models net/core/datagram.c: taking a datagram off a receive queue (or peeking at it), and
-// sleeping on the socket's wait queue until one arrives, an error is reported, the socket is
-// shut down, a signal comes, or the timeout runs out.
+// Models net/core/datagram.c (v6.1): taking a datagram off a receive queue (or peeking at it), and
+// sleeping on the socket's wait queue until one arrives, an error is reported, the socket is shut
+// down, a signal comes, or the timeout runs out.
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
@@ -89,11 +89,10 @@ sk_buff* __skb_recv_datagram(struct sock* sk, sk_buff_head* queue, int flags, in
     }
 }
 
-// skb_copy_datagram_msg → skb_copy_datagram_iter: the datagram's bytes into the receiver's
-// buffer; a fault part-way is EFAULT.
-int skb_copy_datagram_msg(const sk_buff* from, int offset, msghdr* msg, int size) {
+// The datagram's bytes into the receiver's buffer; a fault part-way is EFAULT.
+int skb_copy_datagram_iter(const sk_buff* from, int offset, iov_iter* to, int size) {
     trace_scope ts("skb_copy_datagram_iter", "offset=%d len=%d", offset, size);
-    size_t n = copy_to_iter(from->data_ptr() + offset, static_cast<size_t>(size), &msg->msg_iter);
+    size_t n = copy_to_iter(from->data_ptr() + offset, static_cast<size_t>(size), to);
     return ts.ret(n == static_cast<size_t>(size) ? 0 : -EFAULT);
 }
 

@@ -1,8 +1,8 @@
-// Models net/core/dev.c: transmit (dev_queue_xmit → the qdisc → dev_hard_start_xmit →
+// Models net/core/dev.c (v6.1): transmit (dev_queue_xmit → the qdisc → dev_hard_start_xmit →
 // ndo_start_xmit), receive (netif_rx's per-CPU backlog, napi_schedule, NET_RX_SOFTIRQ's
 // net_rx_action polling each NAPI instance within a budget, __netif_receive_skb handing IP to
-// ip_rcv), NET_TX_SOFTIRQ's net_tx_action (freeing completed buffers, restarting qdiscs), and
-// the packet taps that captures hang on.
+// ip_rcv), NET_TX_SOFTIRQ's net_tx_action (freeing completed buffers, restarting qdiscs), and the
+// packet taps that captures hang on.
 
 #include <cstring>
 
@@ -110,6 +110,14 @@ int netif_rx(sk_buff* skb) {
     return ts.ret(0);
 }
 
+// One instance's turn: its poll function takes up to its weight of packets. (Linux's napi_poll
+// also puts an instance that used its whole weight back on the list; net_rx_action does that
+// here.)
+static int napi_poll(napi_struct* n) {
+    trace_scope ts("napi_poll", "dev=%s weight=%d", n->dev ? n->dev->name.c_str() : "backlog", n->weight);
+    return ts.ret(n->poll(n, n->weight));
+}
+
 // NET_RX_SOFTIRQ: poll each scheduled NAPI instance up to its weight, within the budget and
 // two jiffies; whatever is left goes round again later (time_squeeze).
 static void net_rx_action(softirq_action*) {
@@ -117,7 +125,7 @@ static void net_rx_action(softirq_action*) {
     Kernel* k = this_kernel;
     softnet_data* sd = this_sd();
     int budget = NETDEV_BUDGET;
-    u64 time_limit = k->now() + 2 * (NSEC_PER_SEC / static_cast<u64>(k->cfg.hz));
+    u64 time_limit = ktime_get() + 2 * (NSEC_PER_SEC / static_cast<u64>(k->cfg.hz));
     std::vector<napi_struct*> list;
     list.swap(sd->poll_list);
     while (!list.empty()) {
@@ -125,18 +133,14 @@ static void net_rx_action(softirq_action*) {
         list.erase(list.begin());
         n->on_poll_list = false;
         n->polls++;
-        int work = 0;
-        {
-            trace_scope ps("napi_poll", "dev=%s weight=%d", n->dev ? n->dev->name.c_str() : "backlog", n->weight);
-            work = n->poll(n, n->weight);
-        }
+        int work = napi_poll(n);
         budget -= work;
         if (n->state & NAPI_STATE_SCHED) {
             // Used its whole weight: it goes to the tail, others get a turn.
             n->on_poll_list = true;
             list.push_back(n);
         }
-        if (budget <= 0 || k->now() > time_limit) {
+        if (budget <= 0 || ktime_get() > time_limit) {
             if (!list.empty()) sd->time_squeeze++;
             break;
         }
@@ -187,22 +191,31 @@ static sk_buff* pfifo_fast_dequeue(Qdisc* q) {
     return nullptr;
 }
 
+// One packet to the driver; false when the driver is full and the packet went back to the
+// head of the queue (dev_requeue_skb).
+static bool sch_direct_xmit(sk_buff* skb, net_device* dev) {
+    trace_scope ts("sch_direct_xmit");
+    if (dev_hard_start_xmit(skb, dev) == NETDEV_TX_BUSY) {
+        skb_queue_head(&dev->qdisc.bands[1], skb);
+        return false;
+    }
+    return true;
+}
+
 // __qdisc_run: hand packets to the driver until the queue is empty or the driver is full.
 static void __qdisc_run(net_device* dev) {
     trace_scope ts("__qdisc_run", "dev=%s", dev->name.c_str());
     while (!dev->queue_stopped) {
         sk_buff* skb = pfifo_fast_dequeue(&dev->qdisc);
         if (!skb) break;
-        trace_scope ss("sch_direct_xmit");
-        if (dev_hard_start_xmit(skb, dev) == NETDEV_TX_BUSY) {
-            skb_queue_head(&dev->qdisc.bands[1], skb);  // dev_requeue_skb
-            break;
-        }
+        if (!sch_direct_xmit(skb, dev)) break;
     }
 }
 
-int dev_queue_xmit(sk_buff* skb) {
+// sb_dev (a subordinate device choosing the queue) is always NULL here, as dev_queue_xmit passes.
+int __dev_queue_xmit(sk_buff* skb, net_device* sb_dev) {
     trace_scope ts("__dev_queue_xmit", "dev=%s len=%u", skb->dev->name.c_str(), skb->len);
+    (void)sb_dev;
     net_device* dev = skb->dev;
     int rc = 0;
     local_bh_disable();  // rcu_read_lock_bh: softirqs raised below run at the unlock

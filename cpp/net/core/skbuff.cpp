@@ -1,6 +1,6 @@
-// Models net/core/skbuff.c: allocating and freeing sk_buffs, moving data/tail within the buffer
-// (reserve, put, push, pull), clones that share the data area and copies that do not, and the
-// sk_buff_head queue operations. Every machine counts its live buffers for the self-check.
+// Models net/core/skbuff.c (v6.1): allocating and freeing sk_buffs, moving data/tail within the
+// buffer (reserve, put, push, pull), clones that share the data area and copies that do not, and
+// the sk_buff_head queue operations. Every machine counts its live buffers for the self-check.
 #include <cstring>
 
 #include "glasskernel/linux.h"

@@ -1,6 +1,6 @@
-// Models net/core/sock.c: allocating a sock for a protocol (sk_alloc) and giving it its default
-// callbacks (sock_init_data: sk_data_ready = sock_def_readable), the reference count and the
-// write-memory count that keep it alive, receive/send buffer accounting, SOL_SOCKET options,
+// Models net/core/sock.c (v6.1): allocating a sock for a protocol (sk_alloc) and giving it its
+// default callbacks (sock_init_data: sk_data_ready = sock_def_readable), the reference count and
+// the write-memory count that keep it alive, receive/send buffer accounting, SOL_SOCKET options,
 // and the common release path (sk_common_release: unhash, sock_orphan, sock_put).
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/linux.h"
@@ -51,8 +51,26 @@ void sk_free(struct sock* sk) {
     if (--sk->sk_wmem_alloc == 0) __sk_free(sk);
 }
 
+// Drop a reference; the last one frees the sock. (A static inline of include/net/sock.h in
+// Linux; a function here so that the trace shows who drops the last reference.)
 void sock_put(struct sock* sk) {
+    trace_scope ts("sock_put", "refcnt=%d", sk->sk_refcnt);
     if (--sk->sk_refcnt == 0) sk_free(sk);
+}
+
+// A received packet onto the socket's queue, charged to its receive buffer, and the reader told;
+// -ENOMEM (counted in sk_drops) when the buffer is full, and the caller frees the packet.
+// (Linux: the inline of include/net/sock.h over sock_queue_rcv_skb_reason and __sock_queue_rcv_skb.)
+int sock_queue_rcv_skb(struct sock* sk, sk_buff* skb) {
+    trace_scope ts("sock_queue_rcv_skb");
+    if (sk->sk_rmem_alloc + static_cast<int>(skb->truesize) > sk->sk_rcvbuf) {
+        sk->sk_drops++;
+        return ts.ret(-ENOMEM);
+    }
+    skb_set_owner_r(skb, sk);
+    skb_queue_tail(&sk->sk_receive_queue, skb);
+    if (!sk->sk_dead) sk->sk_data_ready(sk);
+    return ts.ret(0);
 }
 
 static void sock_def_wakeup(struct sock* sk) {

@@ -1,9 +1,9 @@
-// Models net/ipv4/af_inet.c: inet_init registers the family, the protocols and the protocol
+// Models net/ipv4/af_inet.c (v6.1): inet_init registers the family, the protocols and the protocol
 // switch (inetsw_array: SOCK_STREAM → tcp_prot + inet_stream_ops, SOCK_DGRAM → udp_prot +
-// inet_dgram_ops, SOCK_RAW → raw_prot + inet_sockraw_ops) and the receive handlers;
-// inet_create builds a socket's sock from the matching entry; inet_bind, inet_dgram_connect,
-// inet_sendmsg (with autobind), inet_recvmsg, inet_getname, inet_shutdown and inet_release are
-// the proto_ops every inet socket shares.
+// inet_dgram_ops, SOCK_RAW → raw_prot + inet_sockraw_ops) and the receive handlers; inet_create
+// builds a socket's sock from the matching entry; inet_bind, inet_dgram_connect, inet_sendmsg (with
+// autobind), inet_recvmsg, inet_getname, inet_shutdown and inet_release are the proto_ops every
+// inet socket shares.
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 

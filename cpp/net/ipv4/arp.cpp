@@ -1,6 +1,6 @@
-// Models net/ipv4/arp.c and the resolution part of net/core/neighbour.c: a packet for a next hop
-// whose Ethernet address is unknown waits on the neighbour's arp_queue while ARP asks for it
-// (a broadcast who-has, retried each second up to three times); the reply (or a request from that
+// Models net/ipv4/arp.c and the resolution part of net/core/neighbour.c (v6.1): a packet for a next
+// hop whose Ethernet address is unknown waits on the neighbour's arp_queue while ARP asks for it (a
+// broadcast who-has, retried each second up to three times); the reply (or a request from that
 // host) makes the entry REACHABLE and sends the queue; if nobody answers the entry FAILS and the
 // waiting packets are answered with ICMP host unreachable. Links made with arp=False install
 // permanent entries instead, as `ip neigh add ... nud permanent` would.

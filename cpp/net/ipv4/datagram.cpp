@@ -1,16 +1,16 @@
-// Models net/ipv4/datagram.c and udp.c's __udp_disconnect: connect() on a datagram socket only
-// records the peer (and picks the source address from the route); connect(AF_UNSPEC) forgets it.
+// Models net/ipv4/datagram.c and udp.c's __udp_disconnect (v6.1): connect() on a datagram socket
+// only records the peer (and picks the source address from the route); connect(AF_UNSPEC) forgets
+// it.
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 
 namespace gk {
 
-int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len) {
+static int __ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len) {
     auto* usin = reinterpret_cast<struct sockaddr_in*>(uaddr);
     u32 daddr = ntohl(usin->sin_addr.s_addr);
     u16 dport = ntohs(usin->sin_port);
-    trace_scope ts("ip4_datagram_connect");
-    trace_scope ts2("__ip4_datagram_connect", "addr=%s port=%u", ip_str(daddr).c_str(), dport);
+    trace_scope ts("__ip4_datagram_connect", "addr=%s port=%u", ip_str(daddr).c_str(), dport);
     inet_sock* inet = inet_sk(sk);
     if (addr_len < static_cast<int>(sizeof(*usin))) return ts.ret(-EINVAL);
     if (usin->sin_family != AF_INET) return ts.ret(-EAFNOSUPPORT);
@@ -24,6 +24,12 @@ int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len) 
     inet->inet_dport = dport;
     sk->sk_state = TCP_ESTABLISHED;
     return ts.ret(0);
+}
+
+// Linux takes the socket lock around the work; nothing else runs on this machine meanwhile.
+int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len) {
+    trace_scope ts("ip4_datagram_connect");
+    return ts.ret(__ip4_datagram_connect(sk, uaddr, addr_len));
 }
 
 int __udp_disconnect(struct sock* sk, int flags) {

@@ -1,7 +1,7 @@
-// Models net/ipv4/icmp.c: icmp_rcv answers echo requests (icmp_echo) and hands errors about our
-// own packets to the protocol that sent them (icmp_unreach → err_handler, e.g. udp_err);
-// icmp_send reports an error about a packet we received, quoting its header and first bytes,
-// but never about an ICMP error, a non-first fragment or a broadcast.
+// Models net/ipv4/icmp.c (v6.1): icmp_rcv answers echo requests (icmp_echo) and hands errors about
+// our own packets to the protocol that sent them (icmp_unreach → err_handler, e.g. udp_err);
+// icmp_send reports an error about a packet we received, quoting its header and first bytes, but
+// never about an ICMP error, a non-first fragment or a broadcast.
 
 #include <cstring>
 
@@ -28,7 +28,7 @@ static void icmp_push_reply(net* n, const u8* payload, unsigned len, u8 type, u8
     ip_build_and_send(n, skb, saddr ? saddr : rt.src, daddr, IPPROTO_ICMP, n->ip_default_ttl, &rt);
 }
 
-void icmp_send(sk_buff* skb_in, int type, int code, u32 info) {
+void __icmp_send(sk_buff* skb_in, int type, int code, u32 info) {
     trace_scope ts("__icmp_send", "type=%d code=%d", type, code);
     net* n = kernel_net(skb_in->dev ? skb_in->dev->kernel : this_kernel);
     iphdr* iph = ip_hdr(skb_in);

@@ -1,4 +1,4 @@
-// Models net/ipv4/ip_forward.c: a host with ip_forward on passes packets between its links,
+// Models net/ipv4/ip_forward.c (v6.1): a host with ip_forward on passes packets between its links,
 // decrementing the TTL (ICMP time exceeded at 1) and crossing NF_INET_FORWARD on the way out.
 
 #include "glasskernel/linux.h"

@@ -1,5 +1,5 @@
-// Models net/ipv4/ip_fragment.c: fragments wait in a queue keyed by (source, destination, id,
-// protocol) until every byte up to the last fragment has come, then one datagram is rebuilt
+// Models net/ipv4/ip_fragment.c (v6.1): fragments wait in a queue keyed by (source, destination,
+// id, protocol) until every byte up to the last fragment has come, then one datagram is rebuilt
 // (ip_frag_reasm). A queue's timer (ip_expire) drops it after ipfrag_time, with an ICMP
 // time-exceeded (fragment reassembly) when the first fragment had come.
 

@@ -1,7 +1,7 @@
-// Models net/ipv4/ip_input.c: ip_rcv checks the header (version, length, checksum) and passes
-// NF_INET_PRE_ROUTING; ip_rcv_finish routes the packet: ours goes to ip_local_deliver (which
-// reassembles fragments and passes NF_INET_LOCAL_IN), others are forwarded when ip_forward is
-// on; ip_local_deliver_finish hands the payload to raw sockets and to the protocol's handler.
+// Models net/ipv4/ip_input.c (v6.1): ip_rcv checks the header (version, length, checksum) and
+// passes NF_INET_PRE_ROUTING; ip_rcv_finish routes the packet: ours goes to ip_local_deliver (which
+// reassembles fragments and passes NF_INET_LOCAL_IN), others are forwarded when ip_forward is on;
+// ip_local_deliver_finish hands the payload to raw sockets and to the protocol's handler.
 
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"

@@ -1,4 +1,4 @@
-// Models net/ipv4/ip_output.c: building a datagram (ip_make_skb → __ip_append_data, then the
+// Models net/ipv4/ip_output.c (v6.1): building a datagram (ip_make_skb → __ip_append_data, then the
 // IP header in __ip_make_skb), sending it (ip_send_skb → ip_local_out → __ip_local_out →
 // NF_HOOK(LOCAL_OUT) → dst_output → ip_output → NF_HOOK(POST_ROUTING) → ip_finish_output,
 // ip_fragment when it exceeds the device's MTU → ip_finish_output2 → the neighbour's link-layer
@@ -80,19 +80,12 @@ static int ip_finish_output2(sk_buff* skb) {
     return ts.ret(neigh_output(n, skb));
 }
 
-// ip_fragment → ip_do_fragment: cut the payload into pieces that fit the MTU, 8-byte aligned,
-// each with a copy of the header, its offset and the more-fragments bit.
-static int ip_fragment(sk_buff* skb, unsigned mtu) {
-    trace_scope ts("ip_fragment", "len=%u mtu=%u", skb->len, mtu);
+// Cut the payload into pieces that fit the MTU, 8-byte aligned, each with a copy of the
+// header, its offset and the more-fragments bit.
+static int ip_do_fragment(sk_buff* skb, unsigned mtu) {
+    trace_scope ts("ip_do_fragment");
     net* n = kernel_net(skb->dev->kernel);
     iphdr* iph = ip_hdr(skb);
-    if (ntohs(iph->frag_off) & IP_DF) {
-        icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
-        n->ip.FragFails++;
-        kfree_skb_reason(skb, "PKT_TOO_BIG");
-        return ts.ret(-EMSGSIZE);
-    }
-    trace_scope ds("ip_do_fragment");
     unsigned hlen = (iph->ihl_version & 0xf) * 4;
     unsigned left = skb->len - hlen;
     const u8* payload = skb->data_ptr() + hlen;
@@ -130,6 +123,21 @@ static int ip_fragment(sk_buff* skb, unsigned mtu) {
     n->ip.FragOKs++;
     consume_skb(skb);
     return ts.ret(err);
+}
+
+// Too big for the device: fragment it, unless the sender forbade that (DF), which is ICMP
+// "fragmentation needed" with our MTU (path MTU discovery).
+static int ip_fragment(sk_buff* skb, unsigned mtu) {
+    trace_scope ts("ip_fragment", "len=%u mtu=%u", skb->len, mtu);
+    net* n = kernel_net(skb->dev->kernel);
+    iphdr* iph = ip_hdr(skb);
+    if (ntohs(iph->frag_off) & IP_DF) {
+        icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        n->ip.FragFails++;
+        kfree_skb_reason(skb, "PKT_TOO_BIG");
+        return ts.ret(-EMSGSIZE);
+    }
+    return ts.ret(ip_do_fragment(skb, mtu));
 }
 
 static int ip_finish_output(sk_buff* skb) {
@@ -174,38 +182,49 @@ int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, i
     return ip_local_out(skb);
 }
 
-// The UDP payload with room in front for the UDP, IP and link headers (__ip_append_data),
-// then the IP header (__ip_make_skb). DF is set when the datagram fits (IP_PMTUDISC_WANT).
-sk_buff* ip_make_skb(struct sock* sk, msghdr* from, size_t length, unsigned transhdrlen, u32 saddr, u32 daddr,
-                     const rtable* rt, int* err) {
-    trace_scope ts("ip_make_skb", "len=%zu", length);
-    net* n = sock_net(sk);
-    sk_buff* skb;
-    {
-        trace_scope as("__ip_append_data");
-        unsigned hh = ETH_HLEN + sizeof(iphdr) + 32;
-        skb = alloc_skb(hh + transhdrlen + static_cast<unsigned>(length));
-        skb_reserve(skb, hh);
-        skb_set_owner_w(skb, sk);
-        skb_put(skb, transhdrlen);  // the transport header, filled in by the protocol
-        skb_reset_transport_header(skb);
-        if (length) {
-            // ip_generic_getfrag: the payload straight from the sender's memory.
-            trace_scope gs("ip_generic_getfrag");
-            if (!copy_from_iter_full(skb_put(skb, static_cast<unsigned>(length)), length, &from->msg_iter)) {
-                kfree_skb(skb);
-                *err = -EFAULT;
-                return nullptr;
-            }
-        }
+// The payload straight from the sender's memory.
+static int ip_generic_getfrag(msghdr* from, void* to, size_t len) {
+    trace_scope ts("ip_generic_getfrag");
+    return ts.ret(copy_from_iter_full(to, len, &from->msg_iter) ? 0 : -EFAULT);
+}
+
+// The payload in one sk_buff, with room in front for the transport, IP and link headers.
+static sk_buff* __ip_append_data(struct sock* sk, msghdr* from, size_t length, unsigned transhdrlen, int* err) {
+    trace_scope ts("__ip_append_data");
+    unsigned hh = ETH_HLEN + sizeof(iphdr) + 32;
+    sk_buff* skb = alloc_skb(hh + transhdrlen + static_cast<unsigned>(length));
+    skb_reserve(skb, hh);
+    skb_set_owner_w(skb, sk);
+    skb_put(skb, transhdrlen);  // the transport header, filled in by the protocol
+    skb_reset_transport_header(skb);
+    if (length && ip_generic_getfrag(from, skb_put(skb, static_cast<unsigned>(length)), length) < 0) {
+        kfree_skb(skb);
+        *err = -EFAULT;
+        return nullptr;
     }
-    trace_scope ms("__ip_make_skb");
+    return skb;
+}
+
+// The IP header in front. DF is set when the datagram fits (IP_PMTUDISC_WANT).
+static sk_buff* __ip_make_skb(struct sock* sk, sk_buff* skb, u32 saddr, u32 daddr, const rtable* rt) {
+    trace_scope ts("__ip_make_skb");
+    net* n = sock_net(sk);
     skb->dev = rt->dev;
     skb->rt_gateway = rt->gateway;
     skb->rt_type = static_cast<u8>(rt->rt_type);
     int ttl = inet_sk(sk)->uc_ttl == -1 ? n->ip_default_ttl : inet_sk(sk)->uc_ttl;
     ip_build_header(n, skb, saddr, daddr, static_cast<u8>(sk->sk_protocol), ttl, skb->len + sizeof(iphdr) <= rt->dev->mtu);
     return skb;
+}
+
+// A datagram in one go (the "corkless" path UDP takes without MSG_MORE): __ip_append_data
+// builds the payload, __ip_make_skb puts the IP header on it.
+sk_buff* ip_make_skb(struct sock* sk, msghdr* from, size_t length, unsigned transhdrlen, u32 saddr, u32 daddr,
+                     const rtable* rt, int* err) {
+    trace_scope ts("ip_make_skb", "len=%zu", length);
+    sk_buff* skb = __ip_append_data(sk, from, length, transhdrlen, err);
+    if (!skb) return nullptr;
+    return __ip_make_skb(sk, skb, saddr, daddr, rt);
 }
 
 int ip_send_skb(net* n, sk_buff* skb) {

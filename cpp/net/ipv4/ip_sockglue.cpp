@@ -1,4 +1,4 @@
-// Models net/ipv4/ip_sockglue.c: the SOL_IP socket options (IP_TTL, IP_HDRINCL).
+// Models net/ipv4/ip_sockglue.c (v6.1): the SOL_IP socket options (IP_TTL, IP_HDRINCL).
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 

@@ -1,7 +1,7 @@
-// Models net/ipv4/raw.c: raw sockets (CAP_NET_RAW only) get a copy of every incoming packet of
-// their protocol, IP header included (raw_v4_input → raw_rcv), and send whatever transport
-// header and payload the program built (raw_sendmsg), or a whole IP packet with IP_HDRINCL.
-// This is how a lesson writes ping: an ICMP echo request out, the echo reply back.
+// Models net/ipv4/raw.c (v6.1): raw sockets (CAP_NET_RAW only) get a copy of every incoming packet
+// of their protocol, IP header included (raw_v4_input → raw_rcv), and send whatever transport
+// header and payload the program built (raw_sendmsg), or a whole IP packet with IP_HDRINCL. This is
+// how a lesson writes ping: an ICMP echo request out, the echo reply back.
 
 #include <cstring>
 
@@ -51,15 +51,10 @@ static int raw_rcv(struct sock* sk, sk_buff* skb) {
     trace_scope ts("raw_rcv");
     // The program sees the IP header too.
     skb_push(skb, skb->data - static_cast<unsigned>(skb->network_header));
-    trace_scope qs("sock_queue_rcv_skb");
-    if (sk->sk_rmem_alloc + static_cast<int>(skb->truesize) > sk->sk_rcvbuf) {
-        sk->sk_drops++;
+    if (sock_queue_rcv_skb(sk, skb) < 0) {
         kfree_skb_reason(skb, "SOCKET_RCVBUFF");
         return ts.ret(-1);
     }
-    skb_set_owner_r(skb, sk);
-    skb_queue_tail(&sk->sk_receive_queue, skb);
-    if (!sk->sk_dead) sk->sk_data_ready(sk);
     return ts.ret(0);
 }
 

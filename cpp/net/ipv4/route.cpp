@@ -1,7 +1,7 @@
-// Models net/ipv4/route.c and fib_*.c in miniature: one table of routes searched by longest
-// prefix (local addresses first, as the local table is), giving a packet its output device and
-// next hop; and the neighbour table, which here holds static entries only (no ARP): linking
-// two NICs installs each side's address and MAC on the other, as `ip neigh add` would.
+// Models net/ipv4/route.c and fib_*.c in miniature (v6.1): one table of routes searched by longest
+// prefix (local addresses first, as the local table is), giving a packet its output device and next
+// hop; and the neighbour table, which here holds static entries only (no ARP): linking two NICs
+// installs each side's address and MAC on the other, as `ip neigh add` would.
 #include <cstdio>
 
 #include "glasskernel/linux.h"
@@ -74,7 +74,7 @@ int inet_addr_type(net* n, u32 addr) {
     return RTN_UNICAST;
 }
 
-int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) {
+int ip_route_output_flow(net* n, u32 daddr, u32 saddr, rtable* rt) {
     trace_scope ts("ip_route_output_flow", "daddr=%s", ip_str(daddr).c_str());
     (void)saddr;
     net_device* bdev = directed_broadcast_dev(n, daddr);
@@ -107,7 +107,7 @@ int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) {
     return ts.ret(0);
 }
 
-int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt) {
+int ip_route_input_noref(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt) {
     trace_scope ts("ip_route_input_noref", "daddr=%s", ip_str(daddr).c_str());
     (void)skb;
     (void)saddr;

@@ -1,4 +1,4 @@
-// Models the socket-level corner of net/ipv4/tcp.c and inet_connection_sock.c: a SOCK_STREAM
+// Models the socket-level corner of net/ipv4/tcp.c and inet_connection_sock.c (v6.1): a SOCK_STREAM
 // socket can be created, bound (ports come from inet_csk_get_port's table) and closed. The
 // connection state machine is not modeled yet: connect, send and receive say EOPNOTSUPP.
 #include "glasskernel/linux.h"

@@ -1,9 +1,9 @@
-// Models net/ipv4/udp.c: the port table (udp_v4_get_port with SO_REUSEADDR / SO_REUSEPORT),
-// the send path (udp_sendmsg → ip_make_skb → udp_send_skb → ip_send_skb), the receive path
-// (udp_rcv → __udp4_lib_rcv → __udp4_lib_lookup → udp_queue_rcv_skb →
-// __udp_enqueue_schedule_skb → sk_data_ready, or ICMP port unreachable when nobody listens),
-// udp_recvmsg (__skb_recv_udp, MSG_PEEK, MSG_TRUNC), udp_err (ECONNREFUSED on a connected
-// socket) and the close path (udp_lib_close → sk_common_release).
+// Models net/ipv4/udp.c (v6.1): the port table (udp_v4_get_port with SO_REUSEADDR / SO_REUSEPORT),
+// the send path (udp_sendmsg → ip_make_skb → udp_send_skb → ip_send_skb), the receive path (udp_rcv
+// → __udp4_lib_rcv → __udp4_lib_lookup → udp_queue_rcv_skb → __udp_enqueue_schedule_skb →
+// sk_data_ready, or ICMP port unreachable when nobody listens), udp_recvmsg (__skb_recv_udp,
+// MSG_PEEK, MSG_TRUNC), udp_err (ECONNREFUSED on a connected socket) and the close path
+// (udp_lib_close → sk_common_release).
 
 #include <cstring>
 
@@ -158,15 +158,18 @@ static int udp_sendmsg(struct sock* sk, msghdr* msg, size_t len) {
     return ts.ret(err ? err : static_cast<int>(len));
 }
 
+// The next datagram on the receive queue, sleeping for one unless MSG_DONTWAIT or the socket
+// is non-blocking.
+static sk_buff* __skb_recv_udp(struct sock* sk, int flags, int* off, int* err) {
+    trace_scope ts("__skb_recv_udp");
+    return __skb_recv_datagram(sk, &sk->sk_receive_queue, flags, off, err);
+}
+
 static int udp_recvmsg(struct sock* sk, msghdr* msg, size_t len, int flags, int* addr_len) {
     trace_scope ts("udp_recvmsg", "len=%zu flags=%#x", len, flags);
     net* n = sock_net(sk);
     int off = 0, err = 0;
-    sk_buff* skb;
-    {
-        trace_scope rs("__skb_recv_udp");
-        skb = __skb_recv_datagram(sk, &sk->sk_receive_queue, flags, &off, &err);
-    }
+    sk_buff* skb = __skb_recv_udp(sk, flags, &off, &err);
     if (!skb) return ts.ret(err);
     bool peeking = flags & MSG_PEEK;
     unsigned ulen = skb->len - sizeof(udphdr);
@@ -248,10 +251,9 @@ static int __udp_enqueue_schedule_skb(struct sock* sk, sk_buff* skb) {
     return ts.ret(0);
 }
 
-static int udp_queue_rcv_skb(struct sock* sk, sk_buff* skb) {
-    trace_scope ts("udp_queue_rcv_skb");
+static int __udp_queue_rcv_skb(struct sock* sk, sk_buff* skb) {
+    trace_scope ts("__udp_queue_rcv_skb");
     net* n = sock_net(sk);
-    trace_scope qs("__udp_queue_rcv_skb");
     int rc = __udp_enqueue_schedule_skb(sk, skb);
     if (rc < 0) {
         // The receive buffer is full: the datagram is dropped and counted.
@@ -261,6 +263,18 @@ static int udp_queue_rcv_skb(struct sock* sk, sk_buff* skb) {
         kfree_skb_reason(skb, "SOCKET_RCVBUFF");
         return ts.ret(-1);
     }
+    return ts.ret(0);
+}
+
+static int udp_queue_rcv_skb(struct sock* sk, sk_buff* skb) {
+    trace_scope ts("udp_queue_rcv_skb");
+    return ts.ret(__udp_queue_rcv_skb(sk, skb));
+}
+
+// The datagram has found its socket.
+static int udp_unicast_rcv_skb(struct sock* sk, sk_buff* skb) {
+    trace_scope ts("udp_unicast_rcv_skb");
+    udp_queue_rcv_skb(sk, skb);
     return ts.ret(0);
 }
 
@@ -282,11 +296,7 @@ static int __udp4_lib_rcv(sk_buff* skb) {
             return ts.ret(0);
         }
         inet_sock* sk = __udp4_lib_lookup(n, saddr, ntohs(uh->source), daddr, ntohs(uh->dest), skb->skb_iif);
-        if (sk) {
-            trace_scope us("udp_unicast_rcv_skb");
-            udp_queue_rcv_skb(sk, skb);
-            return ts.ret(0);
-        }
+        if (sk) return ts.ret(udp_unicast_rcv_skb(sk, skb));
         // Nobody listens on that port.
         n->udp.NoPorts++;
         if (skb->rt_type != RTN_BROADCAST) icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
@@ -305,7 +315,7 @@ static int udp_rcv(sk_buff* skb) {
 }
 
 // An ICMP error about a datagram we sent: skb holds the quoted IP header and 8 bytes of UDP.
-static int udp_err(sk_buff* skb, u32 info) {
+static int __udp4_lib_err(sk_buff* skb, u32 info) {
     trace_scope ts("__udp4_lib_err");
     (void)info;
     net* n = kernel_net(skb->dev->kernel);
@@ -337,6 +347,8 @@ static int udp_err(sk_buff* skb, u32 info) {
     sk->sk_error_report(sk);
     return ts.ret(0);
 }
+
+static int udp_err(sk_buff* skb, u32 info) { return __udp4_lib_err(skb, info); }
 
 const net_protocol udp_protocol = {"udp", udp_rcv, udp_err};
 

@@ -1,5 +1,6 @@
-// Models arch/x86/entry/syscall_64.c and common.c: sys_call_table, built from syscall_64.tbl, and
-// do_syscall_64, which entry_SYSCALL_64 calls with the registers saved in pt_regs.
+// Models arch/x86/entry/syscall_64.c and common.c (v6.1): sys_call_table, built from
+// syscall_64.tbl, and do_syscall_64, which entry_SYSCALL_64 calls with the registers saved in
+// pt_regs.
 #include <array>
 #include <cstdio>
 
@@ -63,35 +64,15 @@ std::string syscall_trace_args(const void* m, const void* r) {
     return out;
 }
 
-// entry_SYSCALL_64 saves user mode's registers in the task's pt_regs: the number arrives in rax
-// and is kept in orig_ax (ax starts as -ENOSYS and ends as the return value), the arguments in
-// rdi, rsi, rdx, r10, r8, r9.
-static pt_regs* save_user_regs(const syscall_regs& regs) {
-    pt_regs* pt = &current->thread.pt;
-    pt->orig_ax = static_cast<unsigned long>(regs.nr);
-    pt->ax = static_cast<unsigned long>(-ENOSYS);
-    pt->di = regs.di;
-    pt->si = regs.si;
-    pt->dx = regs.dx;
-    pt->r10 = regs.r10;
-    pt->r8 = regs.r8;
-    pt->r9 = regs.r9;
-    pt->sp = regs.sp;
-    pt->cs = __USER_CS;
-    pt->ss = __USER_DS;
-    pt->flags = X86_EFLAGS_FIXED | X86_EFLAGS_IF;
-    return pt;
-}
-
-// The number is unsigned here, as in do_syscall_x64: a negative one is simply out of range.
-long do_syscall_64(const syscall_regs& regs) {
+// Called by entry_SYSCALL_64 with the registers it saved: run the table's entry point, whose
+// return value goes back to user mode in ax. The number is unsigned here, as in
+// do_syscall_x64: a negative one is simply out of range.
+void do_syscall_64(pt_regs* regs, long nr) {
     Kernel* k = this_kernel;
     k->charge(k->costs.syscall);
-    pt_regs* pt = save_user_regs(regs);
-    unsigned long unr = static_cast<unsigned long>(regs.nr);
-    long ret = unr < static_cast<unsigned long>(__NR_syscalls) ? sys_call_table.e[unr].fn(pt) : sys_ni_syscall();
-    pt->ax = static_cast<unsigned long>(ret);
-    return ret;
+    unsigned long unr = static_cast<unsigned long>(nr);
+    long ret = unr < static_cast<unsigned long>(__NR_syscalls) ? sys_call_table.e[unr].fn(regs) : sys_ni_syscall();
+    regs->ax = static_cast<unsigned long>(ret);
 }
 
 const char* syscall_name(long nr) {

@@ -1,7 +1,7 @@
-// Models arch/x86/lib/delay.c: udelay/mdelay busy-wait in kernel mode. Time passes on this CPU;
-// with interrupts enabled the interrupts that come due meanwhile are taken, and under the full
-// preemption model their exit may switch the waiter out. As with delay_tsc, time spent switched
-// out counts towards the delay.
+// Models arch/x86/lib/delay.c (v6.1): udelay/mdelay busy-wait in kernel mode. Time passes on this
+// CPU; with interrupts enabled the interrupts that come due meanwhile are taken, and under the full
+// preemption model their exit may switch the waiter out. As with delay_tsc, time spent switched out
+// counts towards the delay.
 #include <algorithm>
 
 #include "glasskernel/linux.h"
@@ -11,21 +11,21 @@ namespace gk {
 void __delay(u64 ns) {
     Kernel* k = this_kernel;
     trace_scope ts("__delay", "ns=%llu", static_cast<unsigned long long>(ns));
-    int cpu = k->this_cpu;
-    u64 end = k->now() + ns;
-    while (k->now() < end) {
-        u64 now = k->now();
+    int cpu = smp_processor_id();
+    u64 end = ktime_get() + ns;
+    while (ktime_get() < end) {
+        u64 now = ktime_get();
         u64 until = std::min(end, k->run_ahead_limit(cpu));
         if (!irqs_disabled()) until = std::min(until, std::max(k->next_event(cpu), now));
         if (until > now) k->charge(until - now);
-        u64 left = end - std::min(end, k->now());
+        u64 left = end - std::min(end, ktime_get());
         handle_pending_interrupts();
-        if (k->this_cpu != cpu) {
+        if (smp_processor_id() != cpu) {
             // Migrated while switched out: the other CPU's clock is its own; wait out the rest.
-            cpu = k->this_cpu;
-            end = k->now() + left;
+            cpu = smp_processor_id();
+            end = ktime_get() + left;
         }
-        if (k->now() < end && k->now() >= k->run_ahead_limit(cpu)) k->switch_to_host(host_act::YIELD);
+        if (ktime_get() < end && ktime_get() >= k->run_ahead_limit(cpu)) k->switch_to_host(host_act::YIELD);
     }
 }
 

@@ -1,5 +1,5 @@
-// Models arch/x86/lib/usercopy_64.c and lib/strncpy_from_user.c: copies between the kernel and
-// the current task's user memory. They return what they could not copy, as Linux's do after a
+// Models arch/x86/lib/usercopy_64.c and lib/strncpy_from_user.c (v6.1): copies between the kernel
+// and the current task's user memory. They return what they could not copy, as Linux's do after a
 // fault in the middle of a copy.
 #include "glasskernel/linux.h"
 #include "glasskernel/uaccess.h"

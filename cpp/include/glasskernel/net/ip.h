@@ -1,4 +1,4 @@
-// Models include/net/ip.h, route.h, udp.h, icmp.h, netfilter.h and net_namespace.h: the wire
+// Models include/net/ip.h, route.h, udp.h, icmp.h, netfilter.h and net_namespace.h (v6.1): the wire
 // headers, the routing table (a longest-prefix-match FIB), the neighbour table (permanent entries
 // as `ip neigh add ... nud permanent` makes, or entries ARP resolves), netfilter's five IPv4 hooks,
 // and struct net, which holds one machine's network state.
@@ -208,9 +208,14 @@ struct net {
 net* kernel_net(Kernel* k);
 net* sock_net(const struct sock* sk);
 
-// route.c / fib
-int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt);
-int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt);
+// route.c / fib. Linux reaches ip_route_output_flow through include/net/route.h's inline
+// ip_route_output(); ip_route_input() is an inline over ip_route_input_noref there too.
+int ip_route_output_flow(net* n, u32 daddr, u32 saddr, rtable* rt);
+inline int ip_route_output(net* n, u32 daddr, u32 saddr, rtable* rt) { return ip_route_output_flow(n, daddr, saddr, rt); }
+int ip_route_input_noref(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt);
+inline int ip_route_input(sk_buff* skb, u32 daddr, u32 saddr, net_device* dev, rtable* rt) {
+    return ip_route_input_noref(skb, daddr, saddr, dev, rt);
+}
 int inet_addr_type(net* n, u32 addr);
 void fib_add_route(net* n, const fib_route& r);
 neighbour* neigh_lookup(net* n, u32 ip, net_device* dev);
@@ -229,14 +234,20 @@ int ip_send_skb(net* n, sk_buff* skb);
 int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len);
 int ip_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen);
 int ip_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen);
-int skb_copy_datagram_msg(const sk_buff* from, int offset, msghdr* msg, int size);
+int skb_copy_datagram_iter(const sk_buff* from, int offset, iov_iter* to, int size);
+// include/linux/skbuff.h
+inline int skb_copy_datagram_msg(const sk_buff* from, int offset, msghdr* msg, int size) {
+    return skb_copy_datagram_iter(from, offset, &msg->msg_iter, size);
+}
 int __udp_disconnect(struct sock* sk, int flags);
 int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, int ttl, const rtable* rt);
 sk_buff* ip_defrag(net* n, sk_buff* skb);
 int ip_forward(sk_buff* skb);
 
 // udp.c / icmp.c / raw.c / af_inet.c
-void icmp_send(sk_buff* skb_in, int type, int code, u32 info);
+void __icmp_send(sk_buff* skb_in, int type, int code, u32 info);
+// include/net/icmp.h (Linux also passes the IP options of the packet in error; the model has none)
+inline void icmp_send(sk_buff* skb_in, int type, int code, u32 info) { __icmp_send(skb_in, type, code, info); }
 int raw_v4_input(sk_buff* skb);
 void inet_init(Kernel* k);
 extern proto udp_prot, raw_prot, tcp_prot;

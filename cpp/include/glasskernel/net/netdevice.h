@@ -1,5 +1,5 @@
-// Models include/linux/netdevice.h: struct net_device with its net_device_ops and statistics,
-// NAPI (napi_struct polled from NET_RX_SOFTIRQ with a budget and a weight), the per-CPU
+// Models include/linux/netdevice.h (v6.1): struct net_device with its net_device_ops and
+// statistics, NAPI (napi_struct polled from NET_RX_SOFTIRQ with a budget and a weight), the per-CPU
 // softnet_data (poll list, backlog, completion queue), the pfifo_fast qdisc, packet taps.
 #pragma once
 #include <array>
@@ -91,7 +91,8 @@ void napi_schedule(napi_struct* n);
 bool napi_complete_done(napi_struct* n, int work_done);
 int netif_rx(sk_buff* skb);
 int netif_receive_skb(sk_buff* skb);
-int dev_queue_xmit(sk_buff* skb);
+int __dev_queue_xmit(sk_buff* skb, net_device* sb_dev);
+inline int dev_queue_xmit(sk_buff* skb) { return __dev_queue_xmit(skb, nullptr); }
 void dev_kfree_skb_irq(sk_buff* skb);
 void netif_stop_queue(net_device* dev);
 void netif_wake_queue(net_device* dev);

@@ -1,6 +1,6 @@
-// Models include/linux/skbuff.h: struct sk_buff, a packet with its head/data/tail/end pointers
-// (offsets here), the header offsets each layer sets, clones sharing one data area, truesize
-// charged to a socket, and sk_buff_head queues.
+// Models include/linux/skbuff.h (v6.1): struct sk_buff, a packet with its head/data/tail/end
+// pointers (offsets here), the header offsets each layer sets, clones sharing one data area,
+// truesize charged to a socket, and sk_buff_head queues.
 #pragma once
 #include <boost/intrusive/list.hpp>
 #include <memory>

@@ -1,7 +1,7 @@
-// Models include/linux/net.h and include/net/sock.h, inet_sock.h, protocol.h: the BSD socket
-// (struct socket with its proto_ops) and the network-layer sock (struct sock with its proto),
-// the address families (net_proto_family), inet's protocol switch (inet_protosw) and the
-// receive-side protocol table (net_protocol).
+// Models include/linux/net.h and include/net/sock.h, inet_sock.h, protocol.h (v6.1): the BSD socket
+// (struct socket with its proto_ops) and the network-layer sock (struct sock with its proto), the
+// address families (net_proto_family), inet's protocol switch (inet_protosw) and the receive-side
+// protocol table (net_protocol).
 #pragma once
 #include <map>
 #include <memory>
@@ -182,6 +182,7 @@ socket* SOCKET_I(file* f);
 void sock_init_data(socket* sock, struct sock* sk);
 struct sock* sk_alloc(net* net, int family, proto* prot, int kern);
 void sk_free(struct sock* sk);
+int sock_queue_rcv_skb(struct sock* sk, sk_buff* skb);
 inline void sock_hold(struct sock* sk) { sk->sk_refcnt++; }
 void sock_put(struct sock* sk);
 void sock_orphan(struct sock* sk);

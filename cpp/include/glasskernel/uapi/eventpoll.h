@@ -1,4 +1,4 @@
-// Models include/uapi/linux/eventpoll.h: struct epoll_event, packed on x86_64 (12 bytes).
+// Models include/uapi/linux/eventpoll.h (v6.1): struct epoll_event, packed on x86_64 (12 bytes).
 #pragma once
 #include "glasskernel/types.h"
 

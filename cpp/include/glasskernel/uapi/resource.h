@@ -1,4 +1,4 @@
-// Models include/uapi/linux/resource.h: struct rusage, struct rlimit and struct rlimit64.
+// Models include/uapi/linux/resource.h (v6.1): struct rusage, struct rlimit and struct rlimit64.
 #pragma once
 #include "glasskernel/uapi/time_types.h"
 

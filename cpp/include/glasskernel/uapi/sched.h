@@ -1,4 +1,4 @@
-// Models include/uapi/linux/sched/types.h: struct sched_param.
+// Models include/uapi/linux/sched/types.h (v6.1): struct sched_param.
 #pragma once
 
 namespace gk {

@@ -1,5 +1,5 @@
-// Models include/uapi/asm-generic/siginfo.h and arch/x86/include/uapi/asm/signal.h: siginfo_t
-// and struct sigaction as user memory holds them (x86_64 layout).
+// Models include/uapi/asm-generic/siginfo.h and arch/x86/include/uapi/asm/signal.h (v6.1):
+// siginfo_t and struct sigaction as user memory holds them (x86_64 layout).
 #pragma once
 #include "glasskernel/types.h"
 

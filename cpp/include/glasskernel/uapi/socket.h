@@ -1,5 +1,5 @@
-// Models include/uapi/linux/socket.h and in.h: struct sockaddr, sockaddr_in (port and address in
-// network byte order) and the storage move_addr_to_kernel copies a user's address into.
+// Models include/uapi/linux/socket.h and in.h (v6.1): struct sockaddr, sockaddr_in (port and
+// address in network byte order) and the storage move_addr_to_kernel copies a user's address into.
 #pragma once
 #include "glasskernel/types.h"
 

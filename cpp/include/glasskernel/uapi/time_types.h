@@ -1,5 +1,5 @@
-// Models include/uapi/linux/time_types.h: the time structures system calls copy to and from user
-// memory, in the x86_64 layout.
+// Models include/uapi/linux/time_types.h (v6.1): the time structures system calls copy to and from
+// user memory, in the x86_64 layout.
 #pragma once
 #include "glasskernel/types.h"
 
