@@ -1,4 +1,4 @@
-// The uapi constants Python's os, signal, socket and select modules lack, exported from the
+// The simulator's Python binding. The uapi constants Python's os, signal, socket and select modules lack, exported from the
 // definitions the kernel model itself uses, so that they are written once.
 #include <pybind11/pybind11.h>
 

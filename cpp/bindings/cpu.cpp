@@ -1,4 +1,4 @@
-// Python views of what each CPU is doing: preempt_count and its fields (in_interrupt() and
+// The simulator's Python binding. Python views of what each CPU is doing: preempt_count and its fields (in_interrupt() and
 // friends), whether interrupts are off, pending softirqs, the registers the current interrupt
 // saved (get_irq_regs), per-CPU variables, the preemption model, and the kernel log (dmesg).
 #include "bindings/views.h"

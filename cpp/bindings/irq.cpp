@@ -1,4 +1,4 @@
-// Python access to interrupts: top halves, threaded handlers, tasklets, timers, work items and
+// The simulator's Python binding. Python access to interrupts: top halves, threaded handlers, tasklets, timers, work items and
 // softirq actions written in Python (host code behind Linux's function pointers: see
 // engine/host_callback.h), devices raising lines at virtual times, /proc/interrupts.
 #include "bindings/views.h"

@@ -1,4 +1,4 @@
-// Python kernel threads: the coroutine driver lives in python/glasskernel/kthread.py; this binds
+// The simulator's Python binding. Python kernel threads: the coroutine driver lives in python/glasskernel/kthread.py; this binds
 // its step function as a kthread_body (engine/host_kthread.h) and exposes kthread_run /
 // kthread_stop and the thread's state.
 #include "bindings/views.h"

@@ -1,4 +1,4 @@
-// The glasskernel._core module: the Kernel (a simulated machine) and its host API. The public
+// The simulator's Python binding. The glasskernel._core module: the Kernel (a simulated machine) and its host API. The public
 // Python API wraps this in python/glasskernel.
 #include <pybind11/functional.h>
 

@@ -1,4 +1,4 @@
-// Python access to the network stack: the protocol tables, devices with their queues and
+// The simulator's Python binding. Python access to the network stack: the protocol tables, devices with their queues and
 // statistics, routes and neighbours, every sock with its queue and sleepers, the SNMP counters,
 // sysctls, netfilter hooks written in Python, packet captures, links between machines (with
 // their NICs) and the lock-step run of several machines.

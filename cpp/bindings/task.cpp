@@ -1,4 +1,4 @@
-// Python views of task_struct, signal_struct and wait queues, with Linux's field names.
+// The simulator's Python binding. Python views of task_struct, signal_struct and wait queues, with Linux's field names.
 #include "bindings/user_python.h"
 #include "bindings/views.h"
 

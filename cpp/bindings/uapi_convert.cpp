@@ -1,4 +1,4 @@
-// Python values to and from the uapi structures in user memory, by their C type.
+// The simulator's Python binding. Python values to and from the uapi structures in user memory, by their C type.
 #include "bindings/uapi_convert.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Conversions between Python values and the uapi structures user memory holds, by type: what a
+// The simulator's Python binding. Conversions between Python values and the uapi structures user memory holds, by type: what a
 // program passes for a `struct timespec __user *` becomes 16 bytes in its memory, and what the
 // kernel wrote to a `struct rusage __user *` comes back as resource.struct_rusage.
 #pragma once

@@ -1,4 +1,4 @@
-// The Out / OutBuf / InOut / Buf markers (see user_arg.h).
+// The simulator's Python binding. The Out / OutBuf / InOut / Buf markers (see user_arg.h).
 #include "bindings/user_arg.h"
 
 #include <string>

@@ -1,4 +1,4 @@
-// The markers a system call request carries in place of a value, for the arguments that name
+// The simulator's Python binding. The markers a system call request carries in place of a value, for the arguments that name
 // user memory (a plain CPython type: a program creates several per call, so they must be cheap):
 //   Out(n=None)  room in user memory for what the kernel writes: one of the pointee type, or n;
 //   OutBuf(n)    room for n, of which the call's return value says how many are valid;

@@ -1,4 +1,4 @@
-// The user-mode driver for Python programs (engine, host side): drives a program's coroutine with
+// The simulator's Python binding. The user-mode driver for Python programs (engine, host side): drives a program's coroutine with
 // PyIter_Send; turns each request it yields into registers and user memory by the system call's
 // declared argument types, as a libc wrapper would; reads the out-arguments back by type; records
 // every call in the process's log, and rebuilds a fork child's coroutine by replaying that log in

@@ -1,4 +1,4 @@
-// The user-mode driver for Python programs: a process's user-mode code is an `async def`
+// The simulator's Python binding. The user-mode driver for Python programs: a process's user-mode code is an `async def`
 // coroutine run on the host stack; its system calls are converted to registers and user memory
 // by the types the kernel declares for them (SYSCALL_DEFINEn), and fork rebuilds a child's
 // coroutine by deterministic replay.

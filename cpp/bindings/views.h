@@ -1,4 +1,4 @@
-// Python views of kernel objects. Each view holds shared references to the kernel and to the
+// The simulator's Python binding. Python views of kernel objects. Each view holds shared references to the kernel and to the
 // object it shows, so it never dangles: a reaped task stays readable and says it is reaped.
 #pragma once
 #include <pybind11/pybind11.h>

@@ -60,7 +60,7 @@ static host_call call_here(const char* kind, int irq = -1) {
     host_call c;
     c.kind = kind;
     c.irq = irq;
-    c.cpu = this_kernel->this_cpu;
+    c.cpu = smp_processor_id();
     return c;
 }
 

@@ -82,13 +82,14 @@ static int host_kthread_fn(void* data) {
     }
 }
 
+// The host cannot sleep in kthread_create_on_node waiting for kthreadd, so the thread is cloned
+// straight from kthreadd (the trace shows that kernel_clone).
 long host_kthread_run(Kernel* k, host_kthread* kt, const std::string& name, int cpu) {
-    trace_scope ts("kthread_create_on_node", "name=%s", name.c_str());
     task_struct* t = kthread_create_from_host(k, host_kthread_fn, kt, name);
-    if (!t) return ts.ret(-EAGAIN);
+    if (!t) return -EAGAIN;
     if (cpu >= 0) kthread_bind(t, cpu);
     kt->task = t->self;
-    return ts.ret(t->pid);
+    return t->pid;
 }
 
 // kthread_stop's first half: ask, and wake the thread so it can see it. (The host then runs the

@@ -1,4 +1,4 @@
-// Models kernel/kthread.c: kthreadd (pid 2) creates every kernel thread on request, from its
+// Models kernel/kthread.c (v6.1): kthreadd (pid 2) creates every kernel thread on request, from its
 // kthread_create_list; the new thread runs kthread(), which reports back and waits to be woken.
 #include <deque>
 
@@ -37,6 +37,13 @@ static int kthread(void* arg) {
     return threadfn(data);
 }
 
+// Runs in kthreadd: clone the new thread, which starts in kthread() and reports back.
+static void create_kthread(kthread_create_info* create) {
+    trace_scope ts("create_kthread", "name=%s", create->name);
+    pid_t pid = kernel_thread(kthread, create, create->name, CLONE_FS | CLONE_FILES | SIGCHLD);
+    if (pid < 0) complete(&create->done);  // the creator sees a null result
+}
+
 int kthreadd(void* unused) {
     (void)unused;
     Kernel* k = this_kernel;
@@ -53,17 +60,18 @@ int kthreadd(void* unused) {
         while (!st->kthread_create_list.empty()) {
             kthread_create_info* create = st->kthread_create_list.front();
             st->kthread_create_list.pop_front();
-            trace_scope ts("create_kthread", "name=%s", create->name);
-            pid_t pid = kernel_thread(kthread, create, create->name, CLONE_FS | CLONE_FILES | SIGCHLD);
-            if (pid < 0) complete(&create->done);
+            create_kthread(create);
         }
         (void)k;
     }
     return 0;
 }
 
-task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name) {
+// Queue the request for kthreadd and sleep until it has made the thread (NUMA nodes are not
+// modeled: every CPU is one node).
+task_struct* kthread_create_on_node(int (*threadfn)(void*), void* data, int node, const char* name) {
     trace_scope ts("kthread_create_on_node", "name=%s", name);
+    (void)node;
     Kernel* k = this_kernel;
     kthread_create_info create{threadfn, data, name, nullptr, {}};
     state_of(k)->kthread_create_list.push_back(&create);

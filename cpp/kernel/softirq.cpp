@@ -1,4 +1,4 @@
-// Models kernel/softirq.c: the ten softirqs, raise_softirq, irq_exit → invoke_softirq →
+// Models kernel/softirq.c (v6.1): the ten softirqs, raise_softirq, irq_exit → invoke_softirq →
 // __do_softirq with its restart and time limits, ksoftirqd taking over, local_bh_disable/enable,
 // and tasklets (hi and normal lists, SCHED/RUN state bits, a disable count).
 #include "glasskernel/linux.h"
@@ -37,32 +37,32 @@ void __do_softirq() {
     trace_scope ts("__do_softirq");
     Kernel* k = this_kernel;
     task_struct* t = current;
-    u64 end = k->now() + MAX_SOFTIRQ_TIME;
+    u64 end = ktime_get() + MAX_SOFTIRQ_TIME;
     int max_restart = MAX_SOFTIRQ_RESTART;
     t->thread_info.preempt_count += SOFTIRQ_OFFSET;  // in_serving_softirq()
     for (;;) {
         u32 pending = local_softirq_pending();
         local_softirq_pending() = 0;
-        k->irqs_off[k->this_cpu] = false;  // softirqs run with interrupts enabled
+        raw_local_irq_enable();  // softirqs run with interrupts enabled
         while (pending) {
             int nr = __builtin_ctz(pending);
             pending &= pending - 1;
             softirq_action* h = &k->softirq_vec[nr];
-            k->kstat_softirqs[nr][k->this_cpu]++;
+            k->kstat_softirqs[nr][smp_processor_id()]++;
             trace_point("softirq_entry", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
             if (h->action) h->action(h);
             trace_point("softirq_exit", "vec=%d [action=%s]", nr, softirq_to_name[nr]);
         }
-        k->irqs_off[k->this_cpu] = true;
+        raw_local_irq_disable();
         if (!local_softirq_pending()) break;
         // Raised again while we ran: go round, but not for ever; then ksoftirqd takes over,
         // so that a softirq storm cannot starve user tasks.
-        if (k->now() < end && !need_resched_task(t) && --max_restart) continue;
+        if (ktime_get() < end && !need_resched_task(t) && --max_restart) continue;
         wakeup_softirqd();
         break;
     }
     t->thread_info.preempt_count -= SOFTIRQ_OFFSET;
-    k->irqs_off[k->this_cpu] = false;
+    raw_local_irq_enable();
 }
 
 void do_softirq() {
@@ -96,11 +96,10 @@ void local_bh_enable() {
 // ---- tasklets ----
 
 static void __tasklet_schedule_common(tasklet_struct* t, per_cpu_var<tasklet_struct*>& heads, int softirq_nr) {
-    Kernel* k = this_kernel;
     unsigned long flags = local_irq_save();
     t->next = nullptr;
     // Append to this CPU's list (the tail pointer of Linux's tasklet_head).
-    tasklet_struct** tail = &heads[k->this_cpu];
+    tasklet_struct** tail = &heads[smp_processor_id()];
     while (*tail) tail = &(*tail)->next;
     *tail = t;
     raise_softirq_irqoff(softirq_nr);
@@ -142,8 +141,7 @@ void tasklet_setup(tasklet_struct* t, void (*callback)(tasklet_struct*)) {
 }
 
 static void tasklet_action_common(per_cpu_var<tasklet_struct*>& heads, int softirq_nr) {
-    Kernel* k = this_kernel;
-    int cpu = k->this_cpu;
+    int cpu = smp_processor_id();
     tasklet_struct* list = heads[cpu];
     heads[cpu] = nullptr;
     while (list) {

@@ -1,4 +1,4 @@
-// Models kernel/workqueue.c: queue_work puts a work item on a CPU's worker pool and wakes its
+// Models kernel/workqueue.c (v6.1): queue_work puts a work item on a CPU's worker pool and wakes its
 // kworker, which runs the item in process context (it may sleep); flush_work waits for an item;
 // delayed work is queued by a timer.
 #include "glasskernel/linux.h"
@@ -19,7 +19,7 @@ bool queue_work_on(int cpu, work_struct* work) {
     return ts.ret(true);
 }
 
-bool queue_work(work_struct* work) { return queue_work_on(this_kernel->this_cpu, work); }
+bool queue_work(work_struct* work) { return queue_work_on(smp_processor_id(), work); }
 
 static hrtimer_restart delayed_work_timer_fn(hrtimer* timer) {
     auto* dwork = static_cast<delayed_work*>(timer->data);
@@ -32,10 +32,10 @@ bool queue_delayed_work(delayed_work* dwork, u64 delay_ns) {
     if (dwork->work.data & WORK_STRUCT_PENDING) return ts.ret(false);
     if (!delay_ns) return ts.ret(queue_work(&dwork->work));
     if (hrtimer_active(&dwork->timer)) return ts.ret(false);
-    dwork->cpu = this_kernel->this_cpu;
+    dwork->cpu = smp_processor_id();
     hrtimer_init(&dwork->timer, delayed_work_timer_fn, "delayed_work_timer_fn");
     dwork->timer.data = dwork;
-    hrtimer_start(&dwork->timer, this_kernel->now() + delay_ns, dwork->cpu);
+    hrtimer_start(&dwork->timer, ktime_get() + delay_ns, dwork->cpu);
     return ts.ret(true);
 }
 

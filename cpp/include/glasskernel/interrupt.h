@@ -1,4 +1,4 @@
-// Models include/linux/interrupt.h, irqdesc.h, irq.h and hardirq.h/preempt.h: irq_desc with its
+// Models include/linux/interrupt.h, irqdesc.h, irq.h and hardirq.h/preempt.h (v6.1): irq_desc with its
 // irqaction chain and irq_chip, request_irq/free_irq, preempt_count's fields, softirqs and
 // tasklets.
 #pragma once
@@ -103,17 +103,15 @@ struct irq_event {
 
 int request_threaded_irq(int irq, irq_handler_t handler, irq_handler_t thread_fn, unsigned long flags, const std::string& name,
                          void* dev_id);
-int request_irq(int irq, irq_handler_t handler, unsigned long flags, const std::string& name, void* dev_id);
+// request_irq is request_threaded_irq without a thread, an inline in Linux too.
+inline int request_irq(int irq, irq_handler_t handler, unsigned long flags, const std::string& name, void* dev_id) {
+    return request_threaded_irq(irq, handler, nullptr, flags, name, dev_id);
+}
 int free_irq(int irq, void* dev_id);
 int irq_set_affinity(int irq, int cpu);
 void disable_irq(int irq);
 void enable_irq(int irq);
 void common_interrupt(int irq);
-void local_irq_disable();
-void local_irq_enable();
-unsigned long local_irq_save();
-void local_irq_restore(unsigned long flags);
-bool irqs_disabled();
 void local_bh_disable();
 void local_bh_enable();
 void open_softirq(int nr, void (*action)(softirq_action*));

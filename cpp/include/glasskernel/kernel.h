@@ -1,4 +1,4 @@
-// The simulated machine: CPUs with virtual clocks, the task list, the pid namespace, the program
+// The simulator's machine: CPUs with virtual clocks, the task list, the pid namespace, the program
 // "filesystem", the console, the trace buffer, and the engine that runs fibers and user programs.
 #pragma once
 #include <exception>

@@ -98,7 +98,11 @@ void do_notify_parent_cldstop(task_struct* tsk, int why);
 
 // kernel/kthread.cpp
 int kthreadd(void* unused);
-task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name);
+task_struct* kthread_create_on_node(int (*threadfn)(void*), void* data, int node, const char* name);
+#define NUMA_NO_NODE (-1)
+inline task_struct* kthread_create(int (*threadfn)(void*), void* data, const char* name) {
+    return kthread_create_on_node(threadfn, data, NUMA_NO_NODE, name);
+}
 task_struct* kthread_run(int (*threadfn)(void*), void* data, const char* name);
 task_struct* kthread_create_from_host(Kernel* k, int (*threadfn)(void*), void* data, const std::string& name);
 void kthread_bind(task_struct* p, int cpu);

@@ -1,4 +1,4 @@
-// Models include/linux/timer.h and kernel/time/timer.c's timer wheel: timer_list timers in
+// Models include/linux/timer.h and kernel/time/timer.c's timer wheel (v6.1): timer_list timers in
 // jiffies, hashed into LVL_DEPTH levels of 64 buckets whose granularity grows 8x per level,
 // expired from TIMER_SOFTIRQ.
 #pragma once

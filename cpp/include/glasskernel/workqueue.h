@@ -1,4 +1,4 @@
-// Models include/linux/workqueue.h: work items run in process context by per-CPU kworker threads.
+// Models include/linux/workqueue.h (v6.1): work items run in process context by per-CPU kworker threads.
 #pragma once
 #include <deque>
 #include <memory>

@@ -1,4 +1,4 @@
-// Models kernel/irq/handle.c, chip.c and manage.c: the flow from a device's line to its
+// Models kernel/irq/handle.c, chip.c and manage.c (v6.1): the flow from a device's line to its
 // handlers (common_interrupt → handle_edge_irq → handle_irq_event → handle_irq_event_percpu →
 // __handle_irq_event_percpu), spurious-interrupt accounting, request_irq/free_irq, and a
 // simulated interrupt controller.
@@ -31,12 +31,11 @@ bool in_serving_softirq() { task_struct* t = current; return t && (t->thread_inf
 bool in_hardirq() { task_struct* t = current; return t && (t->thread_info.preempt_count & HARDIRQ_MASK); }
 bool in_atomic() { task_struct* t = current; return t && t->thread_info.preempt_count != 0; }
 
-bool irqs_disabled() { return this_kernel->irqs_off[this_kernel->this_cpu]; }
-void local_irq_disable() { this_kernel->irqs_off[this_kernel->this_cpu] = true; }
+bool irqs_disabled() { return this_kernel->irqs_off[smp_processor_id()]; }
+void local_irq_disable() { raw_local_irq_disable(); }
 // Enabling interrupts lets a pending one in at once, as `sti` does on real hardware.
 void local_irq_enable() {
-    Kernel* k = this_kernel;
-    k->irqs_off[k->this_cpu] = false;
+    raw_local_irq_enable();
     if (current) handle_pending_interrupts();
 }
 unsigned long local_irq_save() {
@@ -86,9 +85,8 @@ static void handle_irq_event(irq_desc* desc) {
 // not lost.
 static void handle_edge_irq(irq_desc* desc) {
     trace_scope ts("handle_edge_irq", "irq=%d", desc->irq);
-    Kernel* k = this_kernel;
     desc->irq_count++;
-    desc->kstat_irqs[k->this_cpu]++;
+    desc->kstat_irqs[smp_processor_id()]++;
     desc->chip->irq_ack(desc);
     if (desc->action.empty() || desc->depth > 0) {
         desc->irqs_unhandled++;
@@ -113,10 +111,10 @@ void common_interrupt(int irq) {
 // the points where kernel code lets time pass (delays, cond_resched, local_irq_enable).
 void handle_pending_interrupts(bool from_user) {
     Kernel* k = this_kernel;
-    int cpu = k->this_cpu;
+    int cpu = smp_processor_id();
     task_struct* t = current;
     for (;;) {
-        u64 now = k->now();
+        u64 now = ktime_get();
         if (k->irqs_off[cpu]) return;
         t->thread.irq_from_user = from_user;
         if (k->hrtimer_bases[cpu].next_expiry() <= now) {
@@ -160,6 +158,13 @@ static int __setup_irq(int irq, std::shared_ptr<irqaction> action) {
     return ts.ret(0);
 }
 
+// The bottom half of a threaded handler, in the irq thread's process context.
+static irqreturn irq_thread_fn(irqaction* a) {
+    trace_scope ts("irq_thread_fn", "irq=%d", a->irq);
+    a->thread_runs++;
+    return a->thread_fn(a->irq, a->dev_id);
+}
+
 // irq_thread: sleeps until the top half returns IRQ_WAKE_THREAD, then runs the thread function;
 // returns when free_irq stops it. It holds its own reference to the action.
 static int irq_thread(void* data) {
@@ -177,9 +182,7 @@ static int irq_thread(void* data) {
         }
         __set_current_state(TASK_RUNNING);
         a->run_thread = false;
-        trace_scope ts("irq_thread_fn", "irq=%d", a->irq);
-        a->thread_runs++;
-        a->thread_fn(a->irq, a->dev_id);
+        irq_thread_fn(a);
     }
     return 0;
 }
@@ -200,7 +203,7 @@ static int setup_irq_thread(const std::shared_ptr<irqaction>& a) {
 
 int request_threaded_irq(int irq, irq_handler_t handler, irq_handler_t thread_fn, unsigned long flags, const std::string& name,
                          void* dev_id) {
-    trace_scope ts(thread_fn ? "request_threaded_irq" : "request_irq", "irq=%d name=%s", irq, name.c_str());
+    trace_scope ts("request_threaded_irq", "irq=%d name=%s", irq, name.c_str());
     // Sharing needs a dev_id: free_irq could not tell the handlers apart otherwise.
     if (((flags & IRQF_SHARED) && !dev_id) || irq < 0 || irq >= NR_IRQS) return ts.ret(-EINVAL);
     if (!handler && !thread_fn) return ts.ret(-EINVAL);
@@ -226,9 +229,6 @@ int request_threaded_irq(int irq, irq_handler_t handler, irq_handler_t thread_fn
     return ts.ret(r);
 }
 
-int request_irq(int irq, irq_handler_t handler, unsigned long flags, const std::string& name, void* dev_id) {
-    return request_threaded_irq(irq, handler, nullptr, flags, name, dev_id);
-}
 
 int free_irq(int irq, void* dev_id) {
     trace_scope ts("free_irq", "irq=%d", irq);

@@ -1,4 +1,4 @@
-// Models kernel/time/timer.c: the timer wheel. A timer hashes into the level whose range covers
+// Models kernel/time/timer.c (v6.1): the timer wheel. A timer hashes into the level whose range covers
 // its timeout; each level is 8 times coarser, so far-away timers may fire up to one granule late
 // (the wheel trades precision for O(1) insertion). The tick raises TIMER_SOFTIRQ when the next
 // jiffy is due, and run_timer_softirq expires the buckets of every jiffy passed.
@@ -30,7 +30,7 @@ static unsigned calc_wheel_index(unsigned long expires, unsigned long clk) {
 }
 
 static void enqueue_timer(timer_base* base, timer_list* timer) {
-    timer->cpu = this_kernel->this_cpu;
+    timer->cpu = smp_processor_id();
     timer->idx = calc_wheel_index(timer->expires, base->clk);
     base->vectors[timer->idx].push_back(*timer);
     base->pending++;
@@ -53,12 +53,12 @@ int mod_timer(timer_list* timer, unsigned long expires) {
     update_jiffies();
     int was = del_timer(timer);
     timer->expires = expires;
-    timer_base* base = base_of(this_kernel->this_cpu);
+    timer_base* base = base_of(smp_processor_id());
     // A jiffy already passed is processed next (base->clk catches up to jiffies first).
     if (base->clk < this_kernel->jiffies && base->pending == 0) base->clk = this_kernel->jiffies;
     enqueue_timer(base, timer);
     // An idle CPU has stopped its tick (NOHZ): the wheel needs it again (wake_up_nohz_cpu).
-    int cpu = this_kernel->this_cpu;
+    int cpu = smp_processor_id();
     if (!hrtimer_active(&this_kernel->tick_timers[cpu])) tick_sched_timer_start(cpu);
     trace_point("timer_start", "timer=%s expires=%lu now=%llu", timer->name.c_str(), expires,
                 static_cast<unsigned long long>(this_kernel->jiffies));
@@ -109,12 +109,12 @@ static void __run_timers(timer_base* base) {
 
 static void run_timer_softirq(softirq_action*) {
     trace_scope ts("run_timer_softirq");
-    __run_timers(base_of(this_kernel->this_cpu));
+    __run_timers(base_of(smp_processor_id()));
 }
 
 // From the tick: anything to do for the wheel? Then TIMER_SOFTIRQ will run it on irq_exit.
 void run_local_timers() {
-    timer_base* base = base_of(this_kernel->this_cpu);
+    timer_base* base = base_of(smp_processor_id());
     if (base->pending && this_kernel->jiffies >= base->clk) raise_softirq_irqoff(TIMER_SOFTIRQ);
     else if (!base->pending) base->clk = this_kernel->jiffies + 1;
 }

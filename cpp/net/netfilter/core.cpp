@@ -1,4 +1,4 @@
-// Models net/netfilter/core.c: NF_HOOK runs the hooks registered at one of IPv4's five points in
+// Models net/netfilter/core.c (v6.1): NF_HOOK runs the hooks registered at one of IPv4's five points in
 // priority order; any NF_DROP frees the packet (the caller sees -EPERM), and the packet goes on
 // to okfn only if every hook accepts it. With no hook registered, okfn is called directly.
 #include <algorithm>
