@@ -24,29 +24,6 @@ static void raise_errno(long err, const std::string& what) {
     throw py::error_already_set();
 }
 
-struct run_guard {
-    Kernel* k;
-    static inline std::set<Kernel*> active;
-    explicit run_guard(Kernel* kk) : k(kk) {
-        if (active.count(k))
-            throw std::runtime_error("this kernel is already running (called from a callback inside k.run()); return from the callback instead");
-        active.insert(k);
-    }
-    ~run_guard() { active.erase(k); }
-};
-
-// Host code may change the kernel only between runs: from a program or a callback the kernel is
-// in the middle of something (walking the list the change would touch, say); stopped inside a
-// function, it is too.
-void refuse_while_running(Kernel& k, const char* what) {
-    if (run_guard::active.count(&k) || k.running)
-        throw std::runtime_error(std::string(what) + " cannot be called while the kernel runs (from a program or a callback); "
-                                 "do it after k.run() returns");
-    if (k.stop.stopped)
-        throw std::runtime_error(std::string(what) + ": the kernel is stopped inside " + k.stop.ev.name +
-                                 "; call k.run() or k.step() to let it reach a safe point first");
-}
-
 static void refuse_if_running(Kernel* k, const char* what) { refuse_while_running(*k, what); }
 
 static step_mode parse_step(const std::string& s) {
@@ -65,7 +42,6 @@ static py::tuple event_tuple(const trace_event& e) {
 }
 
 static run_result do_run(const std::shared_ptr<Kernel>& k, long long until_ns, py::object until) {
-    run_guard g(k.get());
     if (k->panicked) throw std::runtime_error("Kernel panic - not syncing: " + k->panic_msg);
     std::function<bool()> pred;
     if (!until.is_none()) pred = [until]() { return PyObject_IsTrue(until().ptr()) == 1; };
@@ -120,7 +96,7 @@ void bind_kernel(py::module_& m) {
              py::arg("stack_size") = 16384, py::arg("guard_pages") = true, py::arg("trace") = true,
              py::arg("preempt") = "voluntary")
         .def("register_python_program", [](Kernel& k, const std::string& path, py::object fn, bool takes_argv) {
-            if (run_guard::active.count(&k) || k.running)
+            if (k.in_run || k.in_network_run || k.running)
                 throw std::runtime_error("registering a program cannot be done while the kernel runs (from a program or a callback); "
                                          "do it after k.run() returns");
             auto prog = std::make_shared<py_program>(py_program{path, fn, takes_argv});

@@ -4,6 +4,7 @@
 // their NICs) and the lock-step run of several machines.
 #include "bindings/views.h"
 #include "engine/host_callback.h"
+#include "engine/network.h"
 #include "glasskernel/eventpoll.h"
 #include "glasskernel/net/ip.h"
 
@@ -84,8 +85,6 @@ static u32 parse_ip(const std::string& s) {
     return a;
 }
 
-net_device* gknic_probe(Kernel* k, int irq);
-
 // A netfilter hook in Python: fn(hook, packet bytes from the IP header, in, out) -> verdict.
 struct py_nf_hook_fn : host_fn {
     py::object fn;
@@ -98,55 +97,18 @@ struct py_nf_hook_fn : host_fn {
     }
 };
 
-// The simulator's own way of running several machines together: always advance the one that is
-// furthest behind, never beyond the others' time plus the smallest link latency, so a frame
-// sent by one always reaches the other before the other's clock passes its arrival.
 static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long until_ns, long long lookahead, bool check) {
-    u64 limit = until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns);
-    for (;;) {
-        int best = -1;
-        u64 best_key = KTIME_MAX;
-        for (size_t i = 0; i < ks.size(); i++) {
-            u64 key = ks[i]->next_key();
-            if (key < best_key) {
-                best_key = key;
-                best = static_cast<int>(i);
-            }
-        }
-        if (best < 0 || best_key > limit) return py::none();  // all quiet, or the time is up
-        u64 horizon = limit;
-        for (size_t i = 0; i < ks.size(); i++)
-            if (static_cast<int>(i) != best) {
-                u64 key = ks[i]->next_key();
-                if (key != KTIME_MAX) horizon = std::min(horizon, key + static_cast<u64>(lookahead));
-            }
-        horizon = std::max(horizon, best_key + 1);
-        Kernel& k = *ks[best];
-        k.horizon = horizon;
-        k.lockstep = true;
-        run_result r;
-        {
-            kernel_context ctx(&k);
-            // With check, the self-check runs after every engine step of every machine.
-            std::function<bool()> pred;
-            if (check)
-                pred = [&k]() -> bool {
-                    std::string e = k.check();
-                    if (!e.empty()) throw std::runtime_error("self-check failed: " + e);
-                    return false;
-                };
-            r = k.run(horizon, pred);
-        }
-        k.horizon = KTIME_MAX;
-        k.lockstep = false;
-        if (k.host_error) {
-            std::exception_ptr e = k.host_error;
-            k.host_error = nullptr;
-            std::rethrow_exception(e);
-        }
-        if (k.panicked) throw std::runtime_error("Kernel panic - not syncing: " + k.panic_msg);
-        if (r.stopped) return py::int_(best);
-    }
+    if (lookahead < 1000) throw py::value_error("lookahead must be at least 1000 ns");
+    std::vector<Kernel*> raw;
+    for (auto& k : ks) raw.push_back(k.get());
+    std::function<void(Kernel&)> after_step;
+    if (check)
+        after_step = [](Kernel& k) {
+            std::string e = k.check();
+            if (!e.empty()) throw std::runtime_error("self-check failed: " + e);
+        };
+    int which = run_machines(raw, until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns), static_cast<u64>(lookahead), after_step);
+    return which < 0 ? py::none() : py::object(py::int_(which));
 }
 
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
@@ -400,69 +362,21 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
     m.def("_link", [](std::shared_ptr<Kernel> a, std::shared_ptr<Kernel> b, const std::string& ip_a, const std::string& ip_b,
                       int prefix, unsigned long long latency_ns, unsigned long long bandwidth_bps, double loss, unsigned long long seed,
                       int irq_a, int irq_b, unsigned mtu, unsigned mac_serial, bool arp) {
-        if (a.get() == b.get()) throw py::value_error("a link joins two different machines");
-        refuse_while_running(*a, "linking machines");
-        refuse_while_running(*b, "linking machines");
-        if (latency_ns < 1000) throw py::value_error("latency must be at least 1000 ns (the machines run in lock-step by it)");
-        if (bandwidth_bps < 1000) throw py::value_error("bandwidth must be at least 1000 bit/s");
-        if (!(loss >= 0.0 && loss < 1.0)) throw py::value_error("loss is a probability in [0, 1)");
-        if (prefix < 1 || prefix > 30) throw py::value_error("the link's prefix length is 1..30");
-        if (mtu < 576 || mtu > 9000) throw py::value_error("mtu must be 576..9000");
-        u32 pa = parse_ip(ip_a), pb = parse_ip(ip_b);
-        u32 mask = ~0u << (32 - prefix);
-        if ((pa & mask) != (pb & mask)) throw py::value_error("both ends of a link must be in the same subnet");
-        net_device* da = gknic_probe(a.get(), irq_a);
-        if (!da) throw py::value_error("irq " + std::to_string(irq_a) + " is taken on the first machine");
-        net_device* db = gknic_probe(b.get(), irq_b);
-        if (!db) {
-            // Leave the first machine as it was: no half-made link.
-            kernel_context ctx(a.get());
-            free_irq(irq_a, da);
-            kernel_net(a.get())->devices.pop_back();
-            throw py::value_error("irq " + std::to_string(irq_b) + " is taken on the second machine");
-        }
-        auto l = std::make_shared<gk_link>();
-        l->end[0] = da;
-        l->end[1] = db;
-        l->latency_ns = latency_ns;
-        l->bandwidth_bps = bandwidth_bps;
-        l->loss = loss;
-        l->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
-        l->arp = arp;
-        std::pair<net_device*, u32> ends[2] = {{da, pa}, {db, pb}};
-        for (int e = 0; e < 2; e++) {
-            net_device* d = ends[e].first;
-            d->link = l.get();
-            d->link_end = e;
-            d->mtu = mtu;
-            d->ip_addr = ends[e].second;
-            d->prefix_len = prefix;
-            u32 serial = mac_serial + static_cast<u32>(e);  // locally administered, per network
-            u8 mac[ETH_ALEN] = {0x02, 0x00, static_cast<u8>(serial >> 24), static_cast<u8>(serial >> 16), static_cast<u8>(serial >> 8),
-                                static_cast<u8>(serial)};
-            memcpy(d->dev_addr, mac, ETH_ALEN);
-            net* n = kernel_net(d->kernel);
-            n->links.push_back(l);
-            // As `ip addr add` does: a local route for the address, a connected one for the subnet.
-            fib_route local;
-            local.dst = ends[e].second;
-            local.prefix_len = 32;
-            local.dev = d;
-            local.type = RTN_LOCAL;
-            local.prefsrc = ends[e].second;
-            local.table = "local";
-            fib_add_route(n, local);
-            fib_route r;
-            r.dst = ends[e].second & mask;
-            r.prefix_len = prefix;
-            r.dev = d;
-            r.prefsrc = ends[e].second;
-            fib_add_route(n, r);
-        }
-        if (!arp)
-            for (int e = 0; e < 2; e++)
-                neigh_add_permanent(kernel_net(ends[e].first->kernel), ends[1 - e].second, ends[1 - e].first->dev_addr, ends[e].first);
-        return py::make_tuple(da->name, db->name);
+        link_params p;
+        p.ip_a = parse_ip(ip_a);
+        p.ip_b = parse_ip(ip_b);
+        p.prefix = prefix;
+        p.latency_ns = latency_ns;
+        p.bandwidth_bps = bandwidth_bps;
+        p.loss = loss;
+        p.seed = seed;
+        p.irq_a = irq_a;
+        p.irq_b = irq_b;
+        p.mtu = mtu;
+        p.mac_serial = mac_serial;
+        p.arp = arp;
+        auto names = link_machines(a.get(), b.get(), p);
+        return py::make_tuple(names.first, names.second);
     });
 }
 

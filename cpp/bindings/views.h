@@ -30,7 +30,6 @@ struct SignalView {
 };
 
 py::object task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t);
-void refuse_while_running(Kernel& k, const char* what);
 void bind_task(py::module_& m);
 void bind_kernel(py::module_& m);
 py::dict pt_regs_dict(const pt_regs& r);

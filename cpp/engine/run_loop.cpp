@@ -147,7 +147,29 @@ bool Kernel::run_cpu_once(int cpu) {
     return true;
 }
 
+void refuse_while_running(Kernel& k, const char* what) {
+    if (k.in_run || k.in_network_run || k.running)
+        throw std::runtime_error(std::string(what) + " cannot be called while the kernel runs (from a program or a callback); "
+                                 "do it after k.run() returns");
+    if (k.stop.stopped)
+        throw std::runtime_error(std::string(what) + ": the kernel is stopped inside " + k.stop.ev.name +
+                                 "; call k.run() or k.step() to let it reach a safe point first");
+}
+
 run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
+    // A program or callback runs on the host stack inside this loop; running the loop again from
+    // there would resume fibers that are already running.
+    if (in_run)
+        throw std::runtime_error("this kernel is already running (called from a program or callback inside k.run()); "
+                                 "return from it instead");
+    if (in_network_run && !lockstep)
+        throw std::runtime_error("this machine is running as part of its Network (net.run()); return from the program or "
+                                 "callback instead");
+    in_run = true;
+    struct clear_in_run {
+        bool& f;
+        ~clear_in_run() { f = false; }
+    } clear{in_run};
     kernel_context ctx(this);
     run_result res;
     if (panicked) return res;

@@ -220,6 +220,8 @@ public:
     u64 next_key();             // when this machine next has something to do (KTIME_MAX: never)
     u64 horizon = KTIME_MAX;    // no CPU runs ahead of this (several machines in lock-step)
     bool lockstep = false;      // run by a network: a frame sent to another machine lowers horizon
+    bool in_run = false;          // run() is executing: host code called from it may not run it again
+    bool in_network_run = false;  // a lock-step network run (engine/network.h) owns this machine
     void maybe_stop(const trace_event& ev);
 
 private:
@@ -230,6 +232,11 @@ private:
     u64 cpu_key(int cpu);
     void release_deferred();
 };
+
+// Host code may change a machine only between runs: from a program or a callback the kernel is in
+// the middle of something (walking the list the change would touch, say), and stopped inside a
+// function it is too. Throws std::runtime_error naming `what` and what to do instead.
+void refuse_while_running(Kernel& k, const char* what);
 
 extern thread_local Kernel* this_kernel;
 
