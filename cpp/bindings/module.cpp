@@ -8,6 +8,7 @@
 #include "bindings/uapi_convert.h"
 #include "bindings/user_python.h"
 #include "bindings/views.h"
+#include "glasskernel/trace_names.h"
 
 namespace gk {
 
@@ -22,6 +23,12 @@ static void raise_errno(long err, const std::string& what) {
     int e = static_cast<int>(-err);
     PyErr_SetObject(PyExc_OSError, py::make_tuple(e, std::string(strerror(e)) + ": " + what).ptr());
     throw py::error_already_set();
+}
+
+// Every name a trace event can have (generated from the sources: cpp/trace/tracenames.py).
+static bool is_trace_name(const std::string& name) {
+    static const std::set<std::string> names(std::begin(trace_names), std::end(trace_names));
+    return names.count(name) != 0;
 }
 
 static void refuse_if_running(Kernel* k, const char* what) { refuse_while_running(*k, what); }
@@ -70,6 +77,9 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
 void bind_kernel(py::module_& m) {
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
+    py::tuple names(std::size(trace_names));
+    for (size_t i = 0; i < std::size(trace_names); i++) names[i] = trace_names[i];
+    m.attr("trace_names") = names;
     bind_irq(m, cls);
     bind_cpu(cls);
     bind_kthread(m, cls);
@@ -140,6 +150,15 @@ void bind_kernel(py::module_& m) {
             return run_result_dict(r);
         }, py::arg("mode") = "function", py::arg("until_ns") = -1)
         .def("break_at", [](Kernel& k, const std::string& func, py::object when) {
+            if (!is_trace_name(func)) {
+                py::list names;
+                for (const char* n : trace_names) names.append(n);
+                py::list close = py::module_::import("difflib").attr("get_close_matches")(func, names, 5, 0.6);
+                std::string hint;
+                for (auto n : close) hint += (hint.empty() ? "" : ", ") + n.cast<std::string>();
+                throw py::value_error("no traced function or tracepoint is named '" + func + "', so the breakpoint would never stop" +
+                                      (hint.empty() ? std::string(" (glasskernel.trace_names lists them)") : "; did you mean: " + hint + "?"));
+            }
             breakpoint b;
             b.id = k.next_breakpoint_id++;
             b.func = func;

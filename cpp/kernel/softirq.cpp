@@ -28,6 +28,7 @@ void raise_softirq_irqoff(int nr) {
 }
 
 void raise_softirq(int nr) {
+    trace_scope ts("raise_softirq", "nr=%d", nr);
     unsigned long flags = local_irq_save();
     raise_softirq_irqoff(nr);
     local_irq_restore(flags);
@@ -66,6 +67,7 @@ void __do_softirq() {
 }
 
 void do_softirq() {
+    trace_scope ts("do_softirq");
     if (in_interrupt()) return;
     unsigned long flags = local_irq_save();
     if (local_softirq_pending()) __do_softirq();
@@ -77,7 +79,9 @@ static void invoke_softirq() {
     __do_softirq();
 }
 
-void irq_exit() {
+// Leaving hardirq context (irqentry_exit's caller does it in Linux's idtentry; see there).
+void irq_exit_rcu() {
+    trace_scope ts("irq_exit_rcu");
     task_struct* t = current;
     t->thread_info.preempt_count -= HARDIRQ_OFFSET;
     if (!in_interrupt() && local_softirq_pending()) invoke_softirq();
@@ -85,10 +89,13 @@ void irq_exit() {
 
 void local_bh_disable() { current->thread_info.preempt_count += SOFTIRQ_DISABLE_OFFSET; }
 
-// Re-enabling bottom halves runs the softirqs raised meanwhile (seed 003).
-void local_bh_enable() {
+// Re-enabling bottom halves runs the softirqs raised meanwhile (local_bh_enable() is the inline
+// wrapper that passes SOFTIRQ_DISABLE_OFFSET).
+void __local_bh_enable_ip(unsigned long ip, unsigned cnt) {
+    trace_scope ts("__local_bh_enable_ip", "cnt=%#x", cnt);
+    (void)ip;
     task_struct* t = current;
-    t->thread_info.preempt_count -= SOFTIRQ_DISABLE_OFFSET;
+    t->thread_info.preempt_count -= cnt;
     if (!in_interrupt() && local_softirq_pending()) do_softirq();
     if (t->thread_info.preempt_count == 0 && need_resched_task(t)) preempt_schedule();  // preempt_check_resched
 }

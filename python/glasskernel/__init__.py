@@ -16,8 +16,9 @@ from .net import Network
 from . import kthread, net
 from .program import Sys
 from .syscalls import NR, sys_call_table
+trace_names = _core.trace_names  # every name a trace event can have (k.break_at accepts these)
 from .trace import Event, Trace
 
 __all__ = ["Kernel", "Network", "Stop", "Breakpoint", "KernelInconsistency", "ReplayDivergence", "Sys", "Event", "Trace",
-           "NR", "sys_call_table", "SigInfo", "Out", "OutBuf", "InOut", "Buf"]
+           "NR", "sys_call_table", "trace_names", "SigInfo", "Out", "OutBuf", "InOut", "Buf"]
 __version__ = "0.1.0"

@@ -190,7 +190,9 @@ class Kernel:
         return self._stop(None) if self._k.stopped else None
 
     def break_at(self, func: str, when: Callable[[Event], bool] | None = None) -> Breakpoint:
-        """Stop when a modeled function named `func` is entered (and `when(event)` is true)."""
+        """Stop when a modeled function named `func` is entered, or a tracepoint of that name fires
+        (and `when(event)` is true). A name no trace event can have is a ValueError naming close
+        matches; `glasskernel.trace_names` lists them all."""
         if not isinstance(func, str) or not func:
             raise TypeError("break_at takes a function name, like 'copy_process'")
         if when is not None and not callable(when):

@@ -97,6 +97,8 @@ def test_softirq_raised_outside_interrupts_runs_in_ksoftirqd(k):
     k.run()
     assert ran_in == ["ksoftirqd/0"]
     assert "BLOCK:           1" in k.proc_softirqs()
+    names = [e.name for e in k.trace.events]
+    assert names.index("raise_softirq") < names.index("softirq_raise") < names.index("softirq_entry")
 
 
 def test_softirq_storm_is_handed_to_ksoftirqd_and_users_still_run(k):

@@ -188,3 +188,45 @@ def test_seed_changes_only_tie_breaking_and_is_reproducible():
         return k.console, [(e.ts, e.cpu, e.name) for e in k.trace.events]
     assert run(1) == run(1)
     assert sorted(run(1)[0].splitlines()) == sorted(run(2)[0].splitlines())
+
+
+def test_break_at_a_name_no_trace_has_is_refused_with_close_matches(k):
+    """A breakpoint on a name no event can have would never stop: refused, with suggestions."""
+    with pytest.raises(ValueError, match=r"did you mean: copy_process"):
+        k.break_at("copy_proces")
+    with pytest.raises(ValueError, match="glasskernel.trace_names"):
+        k.break_at("no_such_function_anywhere")
+    assert k.breakpoints == []
+    assert "copy_process" in gk.trace_names and "__x64_sys_wait4" in gk.trace_names and "sched_switch" in gk.trace_names
+
+
+def test_every_traced_name_is_listed_and_bottom_half_scopes_appear(k):
+    """The names a rich run traces are all in trace_names (the list is complete), including the
+    softirq entry points the lessons name: irq_exit_rcu, the softirq_raise tracepoint and
+    __local_bh_enable_ip (local_bh_enable's body)."""
+    net = gk.Network()
+    a, b = net.host("a"), net.host("b")
+    net.link(a, b)
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket()
+        await sys.bind(s, ("0.0.0.0", 9000))
+        await sys.recvfrom(s, 100, 0)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.exit(0)
+        await sys.waitpid(pid, 0)
+        s = await sys.socket()
+        await sys.sendto(s, b"hi", ("10.0.0.2", 9000))
+
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run(for_ns=50_000_000)
+    names = {e.name for h in (a, b) for e in h.trace.events}
+    assert names <= set(gk.trace_names), names - set(gk.trace_names)
+    for fn in ("irq_exit_rcu", "softirq_raise", "__local_bh_enable_ip", "__do_softirq", "net_rx_action"):
+        assert fn in names, fn

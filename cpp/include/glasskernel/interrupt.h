@@ -113,13 +113,14 @@ void disable_irq(int irq);
 void enable_irq(int irq);
 void common_interrupt(int irq);
 void local_bh_disable();
-void local_bh_enable();
+void __local_bh_enable_ip(unsigned long ip, unsigned cnt);
+inline void local_bh_enable() { __local_bh_enable_ip(0, SOFTIRQ_DISABLE_OFFSET); }
 void open_softirq(int nr, void (*action)(softirq_action*));
 void raise_softirq(int nr);
 void raise_softirq_irqoff(int nr);
 void __do_softirq();
 void do_softirq();
-void irq_exit();
+void irq_exit_rcu();
 void tasklet_schedule(tasklet_struct* t);
 void tasklet_hi_schedule(tasklet_struct* t);
 void tasklet_kill(tasklet_struct* t);

@@ -63,12 +63,13 @@ pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
     return old;
 }
 
-// irqentry_exit: interrupts back on, irq_exit (which runs pending softirqs), and the previous
-// interrupt's registers (if this one nested) become current again.
+// irqentry_exit: interrupts back on, irq_exit_rcu (which runs pending softirqs), and the previous
+// interrupt's registers (if this one nested) become current again. (Linux's idtentry calls
+// irq_exit_rcu itself just before irqentry_exit; the model keeps the two together.)
 void irqentry_exit(pt_regs* old_irq_regs) {
     Kernel* k = this_kernel;
     raw_local_irq_enable();  // as the iret will: irq_exit runs softirqs with interrupts on
-    irq_exit();
+    irq_exit_rcu();
     this_cpu_write(k->__irq_regs, old_irq_regs);
 }
 

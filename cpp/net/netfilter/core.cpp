@@ -27,15 +27,16 @@ static int nf_hook_slow(sk_buff* skb, const nf_hook_state* state, const nf_hook_
 
 // The model inlines nf_hook() (include/linux/netfilter.h) into NF_HOOK, as Linux inlines both.
 int NF_HOOK(int hook, sk_buff* skb, net_device* in, net_device* out, int (*okfn)(sk_buff*)) {
+    trace_scope ts("NF_HOOK", "hook=%s", nf_hook_names[hook]);
     net_device* dev = in ? in : out;
     net* n = kernel_net(dev ? dev->kernel : this_kernel);
     std::shared_ptr<const nf_hook_entries> e = n->nf_hooks[hook];  // rcu_dereference
     if (e && !e->empty()) {
         nf_hook_state state{hook, in, out, n, okfn};
         int r = nf_hook_slow(skb, &state, *e);
-        if (r != 1) return r;
+        if (r != 1) return ts.ret(r);
     }
-    return okfn(skb);
+    return ts.ret(okfn(skb));
 }
 
 int nf_register_net_hook(net* n, std::shared_ptr<nf_hook_ops> ops) {
