@@ -48,11 +48,6 @@ struct WorkView {
     host_work* h;
 };
 
-static void raise_oserror(int err, const std::string& what) {
-    PyErr_SetObject(PyExc_OSError, py::make_tuple(err, std::string(strerror(err)) + ": " + what).ptr());
-    throw py::error_already_set();
-}
-
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
     py::class_<HostCallView>(m, "HostCall", "What a Python callback is told about the kernel's call.")
         .def_readonly("kind", &HostCallView::kind, "irq, irq_thread, tasklet, timer, work, softirq or nf_hook")
@@ -119,13 +114,13 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
            unsigned long flags = shared ? static_cast<unsigned long>(IRQF_SHARED) : 0ul;
            int r = host_request_irq(&k, irq, make_py_host_fn(handler), thread_fn.is_none() ? nullptr : make_py_host_fn(thread_fn),
                                     flags, name, dev_id.is_none() ? nullptr : dev_id.ptr());
-           if (r < 0) raise_oserror(-r, "request_irq " + std::to_string(irq));
+           if (r < 0) raise_errno(-r, "request_irq " + std::to_string(irq));
        })
         .def("_free_irq", [](Kernel& k, int irq, py::object dev_id) {
             refuse_while_running(k, "free_irq()");
             kernel_context ctx(&k);
             int r = host_free_irq(&k, irq, dev_id.is_none() ? nullptr : dev_id.ptr());
-            if (r < 0) raise_oserror(-r, "free_irq " + std::to_string(irq));
+            if (r < 0) raise_errno(-r, "free_irq " + std::to_string(irq));
         })
         .def("_irq_set_affinity", [](Kernel& k, int irq, int cpu) {
             refuse_while_running(k, "irq_set_affinity()");

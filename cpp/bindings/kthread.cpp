@@ -64,8 +64,7 @@ void bind_kthread(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& c
         }
         if (r < 0) {
             k->host->kthreads.pop_back();
-            PyErr_SetObject(PyExc_OSError, py::make_tuple(-r, std::string(strerror(static_cast<int>(-r))) + ": kthread_run " + name).ptr());
-            throw py::error_already_set();
+            raise_errno(static_cast<int>(-r), "kthread_run " + name);
         }
         return KThreadView{k, raw};
     });

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <set>
 
+#include "bindings/errors.h"
 #include "bindings/uapi_convert.h"
 #include "bindings/user_python.h"
 #include "bindings/views.h"
+#include "engine/errors.h"
 #include "glasskernel/trace_names.h"
 
 namespace gk {
@@ -18,12 +20,6 @@ struct py_upcall : upcall_fn {
     explicit py_upcall(py::object f) : fn(std::move(f)) {}
     long call(Kernel&) override { return PyObject_IsTrue(fn().ptr()) == 1; }
 };
-
-static void raise_errno(long err, const std::string& what) {
-    int e = static_cast<int>(-err);
-    PyErr_SetObject(PyExc_OSError, py::make_tuple(e, std::string(strerror(e)) + ": " + what).ptr());
-    throw py::error_already_set();
-}
 
 // Every name a trace event can have (generated from the sources: cpp/trace/tracenames.py).
 static bool is_trace_name(const std::string& name) {
@@ -49,15 +45,12 @@ static py::tuple event_tuple(const trace_event& e) {
 }
 
 static run_result do_run(const std::shared_ptr<Kernel>& k, long long until_ns, py::object until) {
-    if (k->panicked) throw std::runtime_error("Kernel panic - not syncing: " + k->panic_msg);
+    throw_if_panicked(*k);
     std::function<bool()> pred;
     if (!until.is_none()) pred = [until]() { return PyObject_IsTrue(until().ptr()) == 1; };
     u64 limit = until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns);
     run_result r = k->run(limit, pred);
-    if (k->panicked) {
-        PyErr_SetString(PyExc_RuntimeError, ("Kernel panic - not syncing: " + k->panic_msg).c_str());
-        throw py::error_already_set();
-    }
+    throw_if_panicked(*k);
     return r;
 }
 
@@ -122,13 +115,13 @@ void bind_kernel(py::module_& m) {
         .def("spawn", [](std::shared_ptr<Kernel> k, const std::string& path, std::vector<std::string> argv,
                          std::vector<std::string> envp) {
             refuse_if_running(k.get(), "spawning a process");
-            if (k->panicked) throw std::runtime_error("Kernel panic - not syncing: " + k->panic_msg);
+            throw_if_panicked(*k);
             if (k->stop.stopped)
                 throw std::runtime_error(std::string("the kernel is stopped inside ") + k->stop.ev.name +
                                          "; call k.run() or k.step() to let it reach a safe point before spawning");
             long err;
             auto t = k->spawn(path, argv, envp, &err);
-            if (!t) raise_errno(err, path);
+            if (!t) raise_errno(static_cast<int>(-err), path);
             return TaskView{k, t};
         })
         .def("run", [](std::shared_ptr<Kernel> k, long long until_ns, py::object until) {
@@ -236,7 +229,10 @@ void bind_kernel(py::module_& m) {
             __wake_up(&k->console_wait, TASK_INTERRUPTIBLE, 0, nullptr);
         }, py::arg("data"), py::arg("eof") = false)
         .def_property_readonly("console_wait", [](std::shared_ptr<Kernel> k) { return WaitQueueView{k, k, &k->console_wait}; })
-        .def("check", [](Kernel& k) { return k.check(); })
+        .def("check", [](Kernel& k) {
+            std::string e = k.check();
+            if (!e.empty()) throw kernel_inconsistency(e);
+        }, "The self-check: raises KernelInconsistency naming the first broken invariant.")
         .def_property_readonly("cpus", [](Kernel& k) { return k.cfg.cpus; })
         .def_property_readonly("hz", [](Kernel& k) { return k.cfg.hz; })
         .def_property_readonly("seed", [](Kernel& k) { return k.cfg.seed; })
@@ -317,7 +313,7 @@ void bind_kernel(py::module_& m) {
 PYBIND11_MODULE(_core, m) {
     namespace py = pybind11;
     m.doc() = "glasskernel's compiled core: the simulated kernel and its views.";
-    py::register_exception<gk::replay_divergence>(m, "ReplayDivergence", PyExc_RuntimeError);
+    gk::register_errors(m);
     gk::bind_constants(m);
     gk::init_uapi_types(m);
     gk::bind_user_api(m);

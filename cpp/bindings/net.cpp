@@ -3,6 +3,7 @@
 // sysctls, netfilter hooks written in Python, packet captures, links between machines (with
 // their NICs) and the lock-step run of several machines.
 #include "bindings/views.h"
+#include "engine/errors.h"
 #include "engine/host_callback.h"
 #include "engine/network.h"
 #include "glasskernel/eventpoll.h"
@@ -105,7 +106,7 @@ static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long
     if (check)
         after_step = [](Kernel& k) {
             std::string e = k.check();
-            if (!e.empty()) throw std::runtime_error("self-check failed: " + e);
+            if (!e.empty()) throw kernel_inconsistency(e);
         };
     int which = run_machines(raw, until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns), static_cast<u64>(lookahead), after_step);
     return which < 0 ? py::none() : py::object(py::int_(which));

@@ -5,6 +5,8 @@
 // a tight loop.
 #include "bindings/user_python.h"
 
+#include "bindings/errors.h"
+
 #include <pybind11/stl.h>
 
 #include <algorithm>
@@ -471,9 +473,8 @@ static py::object read_out(task_struct* t, const out_slot& s, long ret, py_image
 
 // The OSError a failed call raises (InterruptedError, ChildProcessError, ... by errno), with the
 // out-arguments attached when there are any (nanosleep's time left).
-static py::object make_oserror(int err, py::handle outs) {
-    py::object exc = py::reinterpret_steal<py::object>(PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err)));
-    if (!exc) throw py::error_already_set();
+static py::object syscall_oserror(int err, py::handle outs) {
+    py::object exc = make_oserror(err, "");
     if (outs && !outs.is_none()) PyObject_SetAttrString(exc.ptr(), "outs", outs.ptr());
     return exc;
 }
@@ -582,7 +583,7 @@ user_step py_image::crash(const std::string& why, bool kill) {
 user_step py_image::resume(task_struct* t, PyObject* value, int err, PyObject* exc, syscall_regs* regs) {
     py::object e;
     if (err > 0) {
-        e = make_oserror(err, value);
+        e = syscall_oserror(err, value);
         exc = e.ptr();
     }
     PyObject* result = nullptr;
@@ -758,7 +759,7 @@ user_step py_image::replay(task_struct* t, syscall_regs* regs) {
             // The request obtained here is compared with the next entry, or with the fork.
             py::object exc;
             if (e.err == PYEXC) exc = e.result;
-            else if (e.err > 0) exc = make_oserror(e.err, e.result);
+            else if (e.err > 0) exc = syscall_oserror(e.err, e.result);
             bool ok = next_request(e.err ? nullptr : e.result.ptr(), exc ? exc.ptr() : nullptr, false, &what);
             if (!ok) return crash(diverged(index + 1, e.req.ptr(), what), true);
         }

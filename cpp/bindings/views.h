@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "bindings/errors.h"
 #include "glasskernel/linux.h"
 
 namespace gk {

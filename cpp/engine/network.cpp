@@ -1,6 +1,8 @@
 // The simulator's network of machines (see network.h): making a cable and the lock-step run.
 #include "engine/network.h"
 
+#include "engine/errors.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -99,7 +101,7 @@ int run_machines(const std::vector<Kernel*>& ks, u64 until_ns, u64 lookahead, co
         if (ks[i]->in_run || ks[i]->in_network_run || ks[i]->running)
             throw std::runtime_error("the network is already running (called from a program or callback inside its run); "
                                      "return from it instead");
-        if (ks[i]->panicked) throw std::runtime_error("Kernel panic - not syncing: " + ks[i]->panic_msg);
+        throw_if_panicked(*ks[i]);
     }
     // Every machine belongs to this run until it returns: host code called from one machine's
     // program may not run or change another between its steps either.
@@ -146,7 +148,7 @@ int run_machines(const std::vector<Kernel*>& ks, u64 until_ns, u64 lookahead, co
         run_result r = k.run(horizon, pred);
         k.horizon = KTIME_MAX;
         k.lockstep = false;
-        if (k.panicked) throw std::runtime_error("Kernel panic - not syncing: " + k.panic_msg);
+        throw_if_panicked(k);
         if (r.stopped) return best;
     }
 }

@@ -33,7 +33,7 @@ std::pair<std::string, std::string> link_machines(Kernel* a, Kernel* b, const li
 // index of a machine that stopped (breakpoint, step), or -1. lookahead is the smallest latency
 // of the links between them. after_step, if set, runs after every engine step of every machine
 // (the self-check). Throws std::runtime_error when one of the machines is already running, when
-// a machine panics, or what a host callback raised.
+// a machine panics (kernel_panic, engine/errors.h), or what a host callback or after_step raised.
 int run_machines(const std::vector<Kernel*>& ks, u64 until_ns, u64 lookahead, const std::function<void(Kernel&)>& after_step);
 
 }  // namespace gk

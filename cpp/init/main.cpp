@@ -3,6 +3,7 @@
 // Kernel object around them (construction, spawn, teardown).
 #include <stdexcept>
 
+#include "engine/errors.h"
 #include "engine/host_callback.h"
 #include "engine/stack_cache.h"
 #include "glasskernel/builtin.h"
@@ -188,12 +189,16 @@ void Kernel::start_kernel() {
     ctx.reset();
     run(KTIME_MAX, nullptr);  // boot until init sleeps and everything is quiet
     booted = true;
-    if (panicked) throw std::runtime_error("kernel panic during boot: " + panic_msg);
+    if (panicked) throw kernel_panic("Kernel panic during boot - not syncing: " + panic_msg);
 }
 
 void Kernel::register_program(program p) {
     if (p.path.empty() || p.path[0] != '/') throw std::invalid_argument("a program path must be absolute, like /bin/demo");
     programs[p.path] = std::move(p);
+}
+
+void throw_if_panicked(const Kernel& k) {
+    if (k.panicked) throw kernel_panic("Kernel panic - not syncing: " + k.panic_msg);
 }
 
 void Kernel::panic(const std::string& msg) {

@@ -19,10 +19,10 @@ _core._set_user_api(Sys)
 STEP_MODES = ("function", "syscall", "switch", "tick")
 
 
-class KernelInconsistency(AssertionError):
-    """The kernel's self-check found a broken invariant."""
-
-
+KernelInconsistency = _core.KernelInconsistency
+KernelInconsistency.__doc__ = "The kernel's self-check found a broken invariant (an AssertionError); the message names it."
+KernelPanic = _core.KernelPanic
+KernelPanic.__doc__ = "The machine panicked (panic()); it will not run again. A RuntimeError."
 ReplayDivergence = _core.ReplayDivergence
 ReplayDivergence.__doc__ = """A fork child's replay of its parent's system calls took another path.
 
@@ -277,9 +277,7 @@ class Kernel:
 
     def check(self) -> None:
         """The kernel's self-check; raises KernelInconsistency naming the first broken invariant."""
-        msg = self._k.check()
-        if msg:
-            raise KernelInconsistency(msg)
+        self._k.check()
 
     @property
     def panicked(self) -> bool:

@@ -289,13 +289,7 @@ class Network:
             limit = max(k.now for k in ks) + operator.index(for_ns)
         if until_ns is not None:
             limit = operator.index(until_ns)
-        try:
-            which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000, bool(check))
-        except RuntimeError as e:
-            if str(e).startswith("self-check failed: "):
-                from .kernel import KernelInconsistency
-                raise KernelInconsistency(str(e)[len("self-check failed: "):]) from None
-            raise
+        which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000, bool(check))
         if which is None:
             return None
         k = ks[which]
