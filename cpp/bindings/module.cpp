@@ -37,13 +37,6 @@ static step_mode parse_step(const std::string& s) {
     throw py::value_error("until must be one of 'function', 'syscall', 'switch', 'tick' (got '" + s + "')");
 }
 
-static py::tuple event_tuple(const trace_event& e) {
-    static const char* types[] = {"entry", "exit", "point"};
-    static const char* ctxs[] = {"task", "softirq", "hardirq", "host"};
-    return py::make_tuple(e.seq, e.ts, e.cpu, e.pid, types[static_cast<int>(e.type)], ctxs[static_cast<int>(e.ctx)], e.depth,
-                          e.name, e.args, e.ret);
-}
-
 static run_result do_run(const std::shared_ptr<Kernel>& k, long long until_ns, py::object until) {
     throw_if_panicked(*k);
     std::function<bool()> pred;
@@ -67,6 +60,7 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_kthread(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
 void bind_kernel(py::module_& m) {
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
@@ -77,6 +71,7 @@ void bind_kernel(py::module_& m) {
     bind_cpu(cls);
     bind_kthread(m, cls);
     bind_net(m, cls);
+    bind_trace(m, cls);
     cls
         .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace,
                          const std::string& preempt) {
@@ -185,7 +180,7 @@ void bind_kernel(py::module_& m) {
             if (!k->stop.stopped && !k->stop.task) return py::none();
             py::dict d;
             d["reason"] = k->stop.reason;
-            d["event"] = event_tuple(k->stop.ev);
+            d["event"] = event_object(k->stop.ev);
             d["cpu"] = k->stop.cpu;
             d["task"] = k->stop.task ? py::cast(TaskView{k, k->stop.task}) : py::none();
             d["breakpoint"] = k->stop.breakpoint;
@@ -289,23 +284,8 @@ void bind_kernel(py::module_& m) {
                    : name == "exec" ? &k.costs.exec : name == "exit_mm" ? &k.costs.exit_mm : name == "irq" ? &k.costs.irq : nullptr;
             if (!f) throw py::value_error("unknown cost '" + name + "'; see k.costs for the names");
             *f = static_cast<u64>(ns);
-        })
-        .def_property("trace_enabled", [](Kernel& k) { return k.trace.enabled; }, [](Kernel& k, bool on) { k.trace.enabled = on; })
-        .def_property("trace_limit", [](Kernel& k) { return k.trace.limit; }, [](Kernel& k, size_t n) {
-            if (n < 1) throw py::value_error("trace_limit must be at least 1");
-            if (n < k.trace.events.size()) k.trace.clear();
-            k.trace.limit = n;
-        })
-        .def_property_readonly("trace_dropped", [](Kernel& k) { return k.trace.dropped; })
-        .def("trace_clear", [](Kernel& k) { k.trace.clear(); })
-        .def("trace_size", [](Kernel& k) { return k.trace.size(); })
-        .def("trace_events", [](Kernel& k, size_t start, size_t stop) {
-            size_t n = k.trace.size();
-            stop = std::min(stop, n);
-            py::list out;
-            for (size_t i = start; i < stop; i++) out.append(event_tuple(k.trace.at(i)));
-            return out;
-        }, py::arg("start") = 0, py::arg("stop") = SIZE_MAX);
+        });
+
 }
 
 }  // namespace gk

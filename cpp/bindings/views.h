@@ -5,6 +5,8 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "bindings/errors.h"
 #include "glasskernel/linux.h"
@@ -30,6 +32,43 @@ struct SignalView {
     std::shared_ptr<signal_struct> sig;
 };
 
+// A view's HTML for Jupyter: a table of its attributes, each shown by its own repr.
+std::string view_html(py::handle self, const std::string& title, const std::vector<std::string>& fields);
+
+// A view class whose read-only attributes are also its __repr__ and _repr_html_ rows: each view
+// describes itself once, the notebook rendering and the text repr follow.
+template <class T, class... Opts>
+class view_class : public py::class_<T, Opts...> {
+public:
+    view_class(py::handle scope, const char* name, const char* doc)
+        : py::class_<T, Opts...>(scope, name, doc), fields_(std::make_shared<std::vector<std::string>>()), title_(name) {
+        auto fields = fields_;
+        std::string title = title_;
+        this->def("_repr_html_", [fields, title](py::object self) { return view_html(self, title, *fields); });
+    }
+    template <class Getter>
+    view_class& field(const char* name, Getter&& g, const char* doc = "") {
+        this->def_property_readonly(name, std::forward<Getter>(g), doc);
+        fields_->push_back(name);
+        return *this;
+    }
+    // __repr__ as <Title a=1 b=2> over the given fields (the identifying ones).
+    view_class& repr(std::vector<std::string> keys) {
+        std::string title = title_;
+        this->def("__repr__", [title, keys](py::object self) {
+            std::string out = "<" + title;
+            for (auto& key : keys) out += " " + key + "=" + py::repr(self.attr(key.c_str())).cast<std::string>();
+            return out + ">";
+        });
+        return *this;
+    }
+
+private:
+    std::shared_ptr<std::vector<std::string>> fields_;
+    std::string title_;
+};
+
+py::object event_object(const trace_event& e);
 py::object task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t);
 void bind_task(py::module_& m);
 void bind_kernel(py::module_& m);

@@ -1,6 +1,8 @@
 // The simulator's trace scopes and tracepoints (the function_graph tracer's entry/exit records
 // and TRACE_EVENT), and the hook that stops the engine at one of them.
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "glasskernel/linux.h"
 
@@ -28,6 +30,46 @@ void trace_buffer::clear() {
     events.clear();
     head = 0;
     dropped = 0;
+}
+
+void trace_buffer::set_limit(size_t n) {
+    // Unwrap the ring first: add() appends while there is room, so head must be 0 then.
+    std::rotate(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(head), events.end());
+    head = 0;
+    if (events.size() > n) {
+        size_t drop = events.size() - n;
+        events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(drop));
+        dropped += drop;
+    }
+    limit = n;
+}
+
+bool trace_match(const trace_event& e, const trace_filter& f) {
+    if (!f.name.empty() && f.name != e.name) return false;
+    if (f.by_pid && e.pid != f.pid) return false;
+    if (f.cpu >= 0 && e.cpu != f.cpu) return false;
+    if (f.type >= 0 && static_cast<int>(e.type) != f.type) return false;
+    return e.ts >= f.since && e.ts <= f.until;
+}
+
+std::vector<size_t> trace_select(const trace_buffer& b, const trace_filter& f, size_t limit) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < b.size() && out.size() < limit; i++)
+        if (trace_match(b.at(i), f)) out.push_back(i);
+    return out;
+}
+
+std::vector<size_t> trace_call(const trace_buffer& b, size_t i) {
+    const trace_event& start = b.at(i);
+    std::vector<size_t> out{i};
+    for (size_t j = i + 1; j < b.size(); j++) {
+        const trace_event& e = b.at(j);
+        // Another task's events (or host code on another CPU) interleave: leave them out.
+        if (e.pid != start.pid || (e.cpu != start.cpu && e.ctx == ev_ctx::HOST)) continue;
+        out.push_back(j);
+        if (e.type == ev_type::EXIT && e.depth == start.depth && std::strcmp(e.name, start.name) == 0) break;
+    }
+    return out;
 }
 
 static trace_event make_event(Kernel* k, const char* name, ev_type type) {

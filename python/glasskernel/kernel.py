@@ -182,7 +182,7 @@ class Kernel:
         info = self._k.stop_info()
         if info is None or (reason == "until" and not info.get("stopped")):
             return Stop(reason or "until", None, None, 0)
-        return Stop(info["reason"], Event(*info["event"]), info["task"], info["cpu"], info["breakpoint"])
+        return Stop(info["reason"], info["event"], info["task"], info["cpu"], info["breakpoint"])
 
     @property
     def stopped(self) -> Stop | None:
@@ -201,8 +201,8 @@ class Kernel:
         if when is not None:
             def pred():
                 info = self._k.stop_info()
-                ev = Event(*info["event"])
-                return bool(when(ev._replace()) if _arity(when) == 1 else when(ev, info["task"]))
+                ev = info["event"]
+                return bool(when(ev) if _arity(when) == 1 else when(ev, info["task"]))
         return Breakpoint(self._k.break_at(func, pred), func, self)
 
     @property

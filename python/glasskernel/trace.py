@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable, NamedTuple
+from typing import Iterable
+
+from . import _core
 
 
-class Event(NamedTuple):
-    """One trace record: a function entry or exit, or a tracepoint."""
-
-    seq: int
-    ts: int  # virtual ns on the event's CPU
-    cpu: int
-    pid: int  # -1: host context (e.g. k.spawn)
-    type: str  # "entry", "exit" or "point"
-    ctx: str  # "task", "softirq", "hardirq" or "host"
-    depth: int
-    name: str
-    args: str
-    ret: int
+Event = _core.Event  # one record: seq, ts, cpu, pid, type, ctx, depth, name, args, ret
 
 
 class Trace:
@@ -43,26 +33,37 @@ class Trace:
 
     @property
     def events(self) -> list[Event]:
-        return [Event(*e) for e in self._k.trace_events(0)]
+        """Every event in the buffer, oldest first (select() filters without copying them all)."""
+        return self._k.trace_select()
+
+    @property
+    def dropped(self) -> int:
+        """Events the buffer dropped (oldest first) to stay within its limit."""
+        return self._k.trace_dropped
+
+    @property
+    def limit(self) -> int:
+        """How many events the buffer keeps; the oldest go first. Lowering it keeps the newest."""
+        return self._k.trace_limit
+
+    @limit.setter
+    def limit(self, n: int) -> None:
+        self._k.trace_limit = n
+
+    def select(self, name: str | None = None, pid: int | None = None, cpu: int | None = None, type: str | None = None,
+               since_ns: int | None = None, until_ns: int | None = None, limit: int | None = None) -> list[Event]:
+        """The events matching every given filter (function or tracepoint name, pid, cpu, 'entry' /
+        'exit' / 'point', a time window), oldest first, at most `limit`."""
+        return self._k.trace_select(name, pid, cpu, type, since_ns, until_ns, limit)
 
     def find(self, name: str, pid: int | None = None, nth: int = 0) -> Event | None:
         """The nth entry (or tracepoint) named `name`, optionally of one pid."""
-        seen = 0
-        for e in self.events:
-            if e.name == name and e.type in ("entry", "point") and (pid is None or e.pid == pid):
-                if seen == nth:
-                    return e
-                seen += 1
-        return None
+        evs = [e for e in self._k.trace_select(name, pid) if e.type != "exit"]
+        return evs[nth] if len(evs) > nth else None
 
     def calls(self, name: str, pid: int | None = None) -> list[list[Event]]:
         """Every call of `name` as the list of its own task's events, entry to matching exit."""
-        evs = self.events
-        out = []
-        for i, e in enumerate(evs):
-            if e.type == "entry" and e.name == name and (pid is None or e.pid == pid):
-                out.append(_subtree(evs, i))
-        return out
+        return self._k.trace_calls(name, pid)
 
     def function_graph(self, root: str | None = None, pid: int | None = None, nth: int = 0,
                        events: Iterable[Event] | None = None) -> str:
@@ -75,16 +76,9 @@ class Trace:
         return call_tree(self._select(root, pid, nth), args=args)
 
     def _select(self, root: str | None, pid: int | None, nth: int) -> list[Event]:
-        evs = self.events
         if root is None:
-            return [e for e in evs if pid is None or e.pid == pid]
-        seen = 0
-        for i, e in enumerate(evs):
-            if e.type == "entry" and e.name == root and (pid is None or e.pid == pid):
-                if seen == nth:
-                    return _subtree(evs, i)
-                seen += 1
-        raise LookupError(f"no call #{nth} of {root}" + (f" by pid {pid}" if pid is not None else "") + " in the trace")
+            return self._k.trace_select(None, pid)
+        return self._k.trace_call(root, pid, nth)
 
     def perfetto(self, path: str | None = None) -> dict:
         """Chrome trace-event JSON (open in ui.perfetto.dev or chrome://tracing)."""
@@ -102,19 +96,6 @@ class Trace:
             with open(path, "w") as f:
                 json.dump(doc, f)
         return doc
-
-
-def _subtree(evs: list[Event], i: int) -> list[Event]:
-    """Events of one call: from entry i to the exit at the same depth, same task only."""
-    start = evs[i]
-    out = [start]
-    for e in evs[i + 1:]:
-        if e.pid != start.pid or e.cpu != start.cpu and e.ctx == "host":
-            continue
-        out.append(e)
-        if e.type == "exit" and e.depth == start.depth and e.name == start.name:
-            break
-    return out
 
 
 def _us(ns: int) -> str:

@@ -36,9 +36,27 @@ struct trace_buffer {
     u64 seq = 0;
     void add(trace_event&& e);
     void clear();
+    // A new limit keeps the newest events (the dropped ones count in `dropped`), in order.
+    void set_limit(size_t n);
     size_t size() const { return events.size(); }
     const trace_event& at(size_t i) const { return events[(head + i) % events.size()]; }
 };
+
+// Which events a query wants (the trace_pipe filters: by function or event name, pid, cpu, type
+// and a time window). Unset fields match everything.
+struct trace_filter {
+    std::string name;  // empty: any
+    bool by_pid = false;
+    int pid = 0;
+    int cpu = -1;
+    int type = -1;  // an ev_type
+    u64 since = 0, until = ~0ULL;  // ts in [since, until]
+};
+bool trace_match(const trace_event& e, const trace_filter& f);
+// Indices (for at()) of the matching events, oldest first, at most `limit` of them.
+std::vector<size_t> trace_select(const trace_buffer& b, const trace_filter& f, size_t limit = ~size_t(0));
+// The events of one call: from the entry at index i to its exit, that task's events only.
+std::vector<size_t> trace_call(const trace_buffer& b, size_t i);
 
 // Opens on a modeled function's first line; closes when it returns. Costs the function's
 // modeled time whether or not tracing is on, so that observing never changes the timeline.
