@@ -5,21 +5,6 @@
 
 namespace gk {
 
-py::dict pt_regs_dict(const pt_regs& r) {
-    py::dict d;
-#define REG(x) d[#x] = r.x;
-    REG(r15) REG(r14) REG(r13) REG(r12) REG(bp) REG(bx) REG(r11) REG(r10) REG(r9) REG(r8)
-    REG(ax) REG(cx) REG(dx) REG(si) REG(di) REG(orig_ax) REG(ip) REG(cs) REG(flags) REG(sp) REG(ss)
-#undef REG
-    d["user_mode"] = user_mode(&r);
-    d["interrupts_enabled"] = (r.flags & X86_EFLAGS_IF) != 0;
-    // orig_ax holds ~vector for an interrupt, the number for a system call.
-    long oa = static_cast<long>(r.orig_ax);
-    if (oa < 0) d["vector"] = ~oa;
-    else d["syscall"] = oa;
-    return d;
-}
-
 static preempt_model parse_preempt_model(const std::string& s) {
     if (s == "none") return PREEMPT_NONE;
     if (s == "voluntary") return PREEMPT_VOLUNTARY;
@@ -33,30 +18,114 @@ static void check_cpu(const Kernel& k, int cpu) {
 
 preempt_model preempt_model_from_string(const std::string& s) { return parse_preempt_model(s); }
 
-void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
-    cls.def("_cpu_state", [](Kernel& k, int cpu) {
-           check_cpu(k, cpu);
-           rq* r = k.cpu_rq(cpu);
-           task_struct* t = r->curr;
-           int pc = t ? t->thread_info.preempt_count : 0;
-           py::dict d;
-           d["curr"] = t ? t->pid : -1;
-           d["preempt_count"] = pc;
-           d["preempt_disable_depth"] = pc & 0xff;
-           d["softirq_count"] = (pc & SOFTIRQ_MASK) >> 8;
-           d["hardirq_count"] = (pc & HARDIRQ_MASK) >> 16;
-           d["nmi_count"] = (pc & NMI_MASK) >> 20;
-           d["in_interrupt"] = (pc & (HARDIRQ_MASK | SOFTIRQ_MASK | NMI_MASK)) != 0;
-           d["in_softirq"] = (pc & SOFTIRQ_MASK) != 0;
-           d["in_serving_softirq"] = (pc & SOFTIRQ_OFFSET) != 0;
-           d["in_hardirq"] = (pc & HARDIRQ_MASK) != 0;
-           d["in_atomic"] = pc != 0;
-           d["irqs_disabled"] = static_cast<bool>(k.irqs_off[cpu]);
-           d["need_resched"] = t && need_resched_task(t);
-           d["softirq_pending"] = per_cpu(k.softirq_pending, cpu);
-           d["clock"] = r->clock;
-           return d;
+// One CPU's state as in_interrupt() and friends see it, taken when asked (a snapshot: kept from
+// inside a handler, it still says what the handler saw).
+struct CpuStateView {
+    int cpu = 0;
+    py::object curr;
+    int pc = 0;
+    bool irqs_disabled = false, need_resched = false;
+    u32 softirq_pending = 0;
+    u64 clock = 0;
+};
+
+static CpuStateView cpu_state_of(const std::shared_ptr<Kernel>& k, int cpu) {
+    CpuStateView v;
+    rq* r = k->cpu_rq(cpu);
+    task_struct* t = r->curr;
+    v.cpu = cpu;
+    v.curr = task_or_none(k, t);
+    v.pc = t ? t->thread_info.preempt_count : 0;
+    v.irqs_disabled = k->irqs_off[cpu];
+    v.need_resched = t && need_resched_task(t);
+    v.softirq_pending = per_cpu(k->softirq_pending, cpu);
+    v.clock = r->clock;
+    return v;
+}
+
+// A run queue (struct rq) and its CFS and RT parts, read live.
+struct RunQueueView {
+    std::shared_ptr<Kernel> k;
+    int cpu;
+    rq* r() const { return k->cpu_rq(cpu); }
+};
+struct CfsRqView {
+    std::shared_ptr<Kernel> k;
+    int cpu;
+};
+struct RtRqView {
+    std::shared_ptr<Kernel> k;
+    int cpu;
+};
+
+void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
+    view_class<CpuStateView>(m, "CpuState", "What one CPU was doing when asked: its current task and preempt_count's fields.")
+        .field("cpu", [](const CpuStateView& v) { return v.cpu; })
+        .field("curr", [](const CpuStateView& v) { return v.curr; })
+        .field("preempt_count", [](const CpuStateView& v) { return v.pc; })
+        .field("preempt_disable_depth", [](const CpuStateView& v) { return v.pc & 0xff; }, "PREEMPT_MASK: preempt_disable() nesting")
+        .field("softirq_count", [](const CpuStateView& v) { return (v.pc & SOFTIRQ_MASK) >> 8; })
+        .field("hardirq_count", [](const CpuStateView& v) { return (v.pc & HARDIRQ_MASK) >> 16; })
+        .field("nmi_count", [](const CpuStateView& v) { return (v.pc & NMI_MASK) >> 20; })
+        .field("in_interrupt", [](const CpuStateView& v) { return (v.pc & (HARDIRQ_MASK | SOFTIRQ_MASK | NMI_MASK)) != 0; })
+        .field("in_softirq", [](const CpuStateView& v) { return (v.pc & SOFTIRQ_MASK) != 0; })
+        .field("in_serving_softirq", [](const CpuStateView& v) { return (v.pc & SOFTIRQ_OFFSET) != 0; })
+        .field("in_hardirq", [](const CpuStateView& v) { return (v.pc & HARDIRQ_MASK) != 0; })
+        .field("in_atomic", [](const CpuStateView& v) { return v.pc != 0; })
+        .field("irqs_disabled", [](const CpuStateView& v) { return v.irqs_disabled; })
+        .field("need_resched", [](const CpuStateView& v) { return v.need_resched; })
+        .field("softirq_pending", [](const CpuStateView& v) { return v.softirq_pending; }, "bit n: softirq n raised")
+        .field("clock", [](const CpuStateView& v) { return v.clock; })
+        .repr({"cpu", "curr", "preempt_count", "irqs_disabled"});
+
+    view_class<CfsRqView>(m, "CfsRq", "struct cfs_rq: the CFS tasks of one CPU in vruntime order.")
+        .field("min_vruntime", [](const CfsRqView& v) { return v.k->cpu_rq(v.cpu)->cfs.min_vruntime; })
+        .field("nr_running", [](const CfsRqView& v) { return v.k->cpu_rq(v.cpu)->cfs.nr_running; })
+        .field("tasks_timeline", [](const CfsRqView& v) {
+            py::list tree;
+            for (auto& se : v.k->cpu_rq(v.cpu)->cfs.tasks_timeline) tree.append(sched_entity_object(v.k, se.task));
+            return tree;
+        }, "the runnable entities, leftmost (smallest vruntime, next to run) first; the current task is not in it")
+        .repr({"nr_running", "min_vruntime"});
+
+    view_class<RtRqView>(m, "RtRq", "struct rt_rq: the real-time priority array of one CPU.")
+        .field("rt_nr_running", [](const RtRqView& v) { return v.k->cpu_rq(v.cpu)->rt.rt_nr_running; })
+        .field("bitmap", [](const RtRqView& v) {
+            auto& b = v.k->cpu_rq(v.cpu)->rt.bitmap;
+            return py::make_tuple(b[0], b[1]);
+        }, "bit p set: the FIFO list of priority p is not empty")
+        .field("queue", [](const RtRqView& v) {
+            py::dict rt;
+            auto& rq_rt = v.k->cpu_rq(v.cpu)->rt;
+            for (int prio = 0; prio < MAX_RT_PRIO; prio++) {
+                if (rq_rt.queue[prio].empty()) continue;
+                py::list q;
+                for (auto& t : rq_rt.queue[prio]) q.append(TaskView{v.k, t.self});
+                rt[py::int_(prio)] = q;
+            }
+            return rt;
+        }, "each non-empty priority's FIFO list, by priority (0 is the highest)")
+        .repr({"rt_nr_running"});
+
+    view_class<RunQueueView>(m, "RunQueue", "struct rq: one CPU's run queue.")
+        .field("cpu", [](const RunQueueView& v) { return v.cpu; })
+        .field("curr", [](const RunQueueView& v) { return task_or_none(v.k, v.r()->curr); })
+        .field("nr_running", [](const RunQueueView& v) { return v.r()->nr_running; })
+        .field("nr_switches", [](const RunQueueView& v) { return v.r()->nr_switches; })
+        .field("clock", [](const RunQueueView& v) { return v.r()->clock; })
+        .field("idle_time", [](const RunQueueView& v) { return v.r()->idle_time; })
+        .field("cfs", [](const RunQueueView& v) { return CfsRqView{v.k, v.cpu}; })
+        .field("rt", [](const RunQueueView& v) { return RtRqView{v.k, v.cpu}; })
+        .repr({"cpu", "curr", "nr_running"});
+
+    cls.def("_cpu_state", [](std::shared_ptr<Kernel> k, int cpu) {
+           check_cpu(*k, cpu);
+           return cpu_state_of(k, cpu);
        })
+        .def("runqueue", [](std::shared_ptr<Kernel> k, int cpu) {
+            check_cpu(*k, cpu);
+            return RunQueueView{k, cpu};
+        })
         .def("_tasklet_lists", [](Kernel& k, int cpu) {
             check_cpu(k, cpu);
             py::dict d;
@@ -73,7 +142,7 @@ void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
             check_cpu(k, cpu);
             pt_regs* r = per_cpu(k.__irq_regs, cpu);
             if (!r) return py::none();
-            return pt_regs_dict(*r);
+            return pt_regs_object(*r);
         })
         .def("_per_cpu_names", [](Kernel& k) {
             std::vector<std::string> v;

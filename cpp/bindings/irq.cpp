@@ -48,7 +48,46 @@ struct WorkView {
     host_work* h;
 };
 
+// An interrupt line (struct irq_desc) and its actions, read live.
+struct IrqDescView {
+    std::shared_ptr<Kernel> k;
+    int irq;
+    irq_desc& d() const { return k->irq_descs[irq]; }
+};
+struct IrqActionView {
+    std::shared_ptr<Kernel> k;
+    std::shared_ptr<irqaction> a;
+};
+
+static void bind_irq_desc(py::module_& m) {
+    view_class<IrqActionView>(m, "IrqAction", "struct irqaction: one handler on a line (more than one if IRQF_SHARED).")
+        .field("name", [](const IrqActionView& v) { return v.a->name; })
+        .field("flags", [](const IrqActionView& v) { return v.a->flags; })
+        .field("shared", [](const IrqActionView& v) { return (v.a->flags & IRQF_SHARED) != 0; })
+        .field("count", [](const IrqActionView& v) { return v.a->count; }, "times its handler ran")
+        .field("thread", [](const IrqActionView& v) { return task_or_none(v.k, v.a->thread); }, "the irq/N-name thread, if threaded")
+        .field("thread_runs", [](const IrqActionView& v) { return v.a->thread_runs; })
+        .repr({"name", "count"});
+
+    view_class<IrqDescView>(m, "IrqDesc", "struct irq_desc: one interrupt line.")
+        .field("irq", [](const IrqDescView& v) { return v.irq; })
+        .field("kstat_irqs", [](const IrqDescView& v) { return v.d().kstat_irqs; }, "interrupts taken, per CPU")
+        .field("chip", [](const IrqDescView& v) { return std::string(v.d().chip->name); })
+        .field("handler", [](const IrqDescView& v) { return v.d().name; }, "the flow handler: edge")
+        .field("actions", [](const IrqDescView& v) {
+            py::list out;
+            for (auto& a : v.d().action) out.append(IrqActionView{v.k, a});
+            return out;
+        })
+        .field("irqs_unhandled", [](const IrqDescView& v) { return v.d().irqs_unhandled; }, "spurious: no handler said IRQ_HANDLED")
+        .field("masked", [](const IrqDescView& v) { return v.d().masked; })
+        .field("depth", [](const IrqDescView& v) { return v.d().depth; }, "disable_irq() nesting")
+        .field("affinity", [](const IrqDescView& v) { return v.d().affinity; }, "the CPU its interrupts go to")
+        .repr({"irq", "chip", "handler", "actions"});
+}
+
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
+    bind_irq_desc(m);
     py::class_<HostCallView>(m, "HostCall", "What a Python callback is told about the kernel's call.")
         .def_readonly("kind", &HostCallView::kind, "irq, irq_thread, tasklet, timer, work, softirq or nf_hook")
         .def_readonly("irq", &HostCallView::irq)
@@ -159,15 +198,10 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             k.this_cpu = cpu;
             raise_softirq(nr);
         })
-        .def("_irq_descs", [](Kernel& k) {
+        .def("_irq_descs", [](std::shared_ptr<Kernel> k) {
             py::list out;
-            for (auto& d : k.irq_descs) {
-                if (d.action.empty() && !d.irq_count) continue;
-                py::list names;
-                for (auto& a : d.action) names.append(a->name);
-                out.append(py::make_tuple(d.irq, d.kstat_irqs, d.chip->name, d.name, names, d.irqs_unhandled, d.masked, d.depth,
-                                          d.affinity));
-            }
+            for (auto& d : k->irq_descs)
+                if (!d.action.empty() || d.irq_count) out.append(IrqDescView{k, d.irq});
             return out;
         })
         .def("_softirq_stats", [](Kernel& k) {

@@ -57,7 +57,7 @@ static py::dict run_result_dict(const run_result& r) {
 
 void bind_constants(py::module_& m);
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
-void bind_cpu(py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_kthread(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
@@ -68,7 +68,7 @@ void bind_kernel(py::module_& m) {
     for (size_t i = 0; i < std::size(trace_names); i++) names[i] = trace_names[i];
     m.attr("trace_names") = names;
     bind_irq(m, cls);
-    bind_cpu(cls);
+    bind_cpu(m, cls);
     bind_kthread(m, cls);
     bind_net(m, cls);
     bind_trace(m, cls);
@@ -239,33 +239,6 @@ void bind_kernel(py::module_& m) {
         })
         .def_property_readonly("panicked", [](Kernel& k) { return k.panicked; })
         .def_property_readonly("panic_message", [](Kernel& k) { return k.panic_msg; })
-        .def("runqueue", [](std::shared_ptr<Kernel> k, int cpu) {
-            if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
-            rq* r = k->cpu_rq(cpu);
-            py::dict d;
-            d["cpu"] = cpu;
-            d["clock"] = r->clock;
-            d["nr_running"] = r->nr_running;
-            d["nr_switches"] = r->nr_switches;
-            d["curr"] = task_or_none(k, r->curr);
-            d["idle_time"] = r->idle_time;
-            d["min_vruntime"] = r->cfs.min_vruntime;
-            py::list tree;
-            for (auto& se : r->cfs.tasks_timeline) tree.append(py::make_tuple(TaskView{k, se.task->self}, se.vruntime, se.load.weight));
-            d["cfs_tasks_timeline"] = tree;
-            // The RT priority array: each non-empty priority's FIFO list, and the bitmap.
-            py::dict rt;
-            for (int prio = 0; prio < MAX_RT_PRIO; prio++) {
-                if (r->rt.queue[prio].empty()) continue;
-                py::list q;
-                for (auto& t : r->rt.queue[prio]) q.append(TaskView{k, t.self});
-                rt[py::int_(prio)] = q;
-            }
-            d["rt_queue"] = rt;
-            d["rt_bitmap"] = py::make_tuple(r->rt.bitmap[0], r->rt.bitmap[1]);
-            d["rt_nr_running"] = r->rt.rt_nr_running;
-            return d;
-        })
         .def("costs", [](Kernel& k) {
             py::dict d;
             d["syscall"] = k.costs.syscall;

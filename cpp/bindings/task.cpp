@@ -1,4 +1,5 @@
 // The simulator's Python binding. Python views of task_struct, signal_struct and wait queues, with Linux's field names.
+#include "bindings/uapi_convert.h"
 #include "bindings/user_python.h"
 #include "bindings/views.h"
 
@@ -23,13 +24,111 @@ static py::set sigset_py(u64 mask) {
     return s;
 }
 
+// A queued kernel_siginfo as the SigInfo user space would read it.
+static py::object siginfo_object(const kernel_siginfo& i) {
+    return siginfo_type()(i.si_signo, i.si_code, i.si_pid, i.si_uid, i.si_status, i.si_value);
+}
+
 static py::list siginfo_list(const sigpending& p) {
     py::list out;
-    for (auto& q : p.list) out.append(py::make_tuple(q.info.si_signo, q.info.si_code, q.info.si_pid, q.info.si_uid, q.info.si_value));
+    for (auto& q : p.list) out.append(siginfo_object(q.info));
     return out;
 }
 
+struct PtRegsView {
+    pt_regs r;
+};
+struct SchedEntityView {
+    std::shared_ptr<Kernel> k;
+    std::shared_ptr<task_struct> t;
+};
+struct ThreadInfoView {
+    std::shared_ptr<task_struct> t;
+};
+struct SigactionView {
+    int sig;
+    k_sigaction ka;
+};
+struct SigframeView {
+    rt_sigframe f;
+};
+struct WaitEntryView {
+    std::shared_ptr<Kernel> k;
+    py::object task;
+    bool exclusive;
+};
+
+py::object pt_regs_object(const pt_regs& r) { return py::cast(PtRegsView{r}); }
+
+py::object sched_entity_object(const std::shared_ptr<Kernel>& k, task_struct* t) {
+    if (!t || !t->self) return py::none();
+    return py::cast(SchedEntityView{k, t->self});
+}
+
+static void bind_task_parts(py::module_& m) {
+    auto regs = view_class<PtRegsView>(m, "PtRegs", "struct pt_regs: the registers saved on entry to the kernel.");
+#define REG(x) regs.field(#x, [](const PtRegsView& v) { return v.r.x; });
+    REG(r15) REG(r14) REG(r13) REG(r12) REG(bp) REG(bx) REG(r11) REG(r10) REG(r9) REG(r8)
+    REG(ax) REG(cx) REG(dx) REG(si) REG(di) REG(orig_ax) REG(ip) REG(cs) REG(flags) REG(sp) REG(ss)
+#undef REG
+    regs.field("user_mode", [](const PtRegsView& v) { return user_mode(&v.r); }, "user_mode(regs): CS's privilege level is 3")
+        .field("interrupts_enabled", [](const PtRegsView& v) { return (v.r.flags & X86_EFLAGS_IF) != 0; }, "EFLAGS.IF")
+        // orig_ax holds ~vector for an interrupt, the number for a system call.
+        .field("vector", [](const PtRegsView& v) -> py::object {
+            long oa = static_cast<long>(v.r.orig_ax);
+            return oa < 0 ? py::object(py::int_(~oa)) : py::none();
+        }, "the interrupt vector, when an interrupt saved these (orig_ax = ~vector)")
+        .field("syscall", [](const PtRegsView& v) -> py::object {
+            long oa = static_cast<long>(v.r.orig_ax);
+            return oa >= 0 ? py::object(py::int_(oa)) : py::none();
+        }, "the system call number, when a system call saved these (orig_ax)")
+        .repr({"ip", "sp", "ax", "orig_ax", "user_mode"});
+
+    view_class<SchedEntityView>(m, "SchedEntity", "struct sched_entity: what CFS keeps for one task.")
+        .field("task", [](const SchedEntityView& v) { return TaskView{v.k, v.t}; })
+        .field("vruntime", [](const SchedEntityView& v) { return v.t->se.vruntime; })
+        .field("sum_exec_runtime", [](const SchedEntityView& v) { return task_sched_runtime(v.t.get()); })
+        .field("weight", [](const SchedEntityView& v) { return v.t->se.load.weight; }, "load.weight, from the nice value")
+        .field("on_rq", [](const SchedEntityView& v) { return v.t->se.on_rq; })
+        .repr({"task", "vruntime", "weight"});
+
+    view_class<ThreadInfoView>(m, "ThreadInfo", "struct thread_info: the TIF_ flags and preempt_count.")
+        .field("flags", [](const ThreadInfoView& v) { return v.t->thread_info.flags; })
+        .field("preempt_count", [](const ThreadInfoView& v) { return v.t->thread_info.preempt_count; })
+        .repr({"flags", "preempt_count"});
+
+    view_class<SigactionView>(m, "Sigaction", "One k_sigaction of sighand->action.")
+        .field("sig", [](const SigactionView& v) { return v.sig; })
+        .field("handler", [](const SigactionView& v) -> py::object {
+            if (v.ka.sa_handler == SIG_DFL) return py::str("SIG_DFL");
+            if (v.ka.sa_handler == SIG_IGN) return py::str("SIG_IGN");
+            return py::int_(v.ka.sa_handler);
+        }, "'SIG_DFL', 'SIG_IGN' or the handler's address")
+        .field("sa_flags", [](const SigactionView& v) { return v.ka.sa_flags; })
+        .field("sa_mask", [](const SigactionView& v) { return sigset_py(v.ka.sa_mask.sig); })
+        .repr({"sig", "handler", "sa_flags", "sa_mask"});
+
+    view_class<SigframeView>(m, "SigFrame", "An rt_sigframe setup_rt_frame pushed for a handler.")
+        .field("sig", [](const SigframeView& v) { return v.f.sig; })
+        .field("sp", [](const SigframeView& v) { return v.f.sp; }, "the frame's address on the user stack")
+        .field("uc_sigmask", [](const SigframeView& v) { return sigset_py(v.f.uc_sigmask.sig); }, "the mask sigreturn restores")
+        .field("sa_flags", [](const SigframeView& v) { return v.f.flags; })
+        .field("restart", [](const SigframeView& v) { return v.f.restart; }, "sigreturn makes the interrupted call again")
+        .field("ax", [](const SigframeView& v) { return v.f.ax; }, "the interrupted call's return value")
+        .field("interrupted_syscall", [](const SigframeView& v) -> py::object {
+            return v.f.in_syscall ? py::object(py::int_(v.f.regs.nr)) : py::none();
+        })
+        .field("info", [](const SigframeView& v) { return siginfo_object(v.f.info); })
+        .repr({"sig", "sp", "restart", "ax"});
+
+    view_class<WaitEntryView>(m, "WaitQueueEntry", "One wait_queue_entry: a sleeper on a wait queue.")
+        .field("task", [](const WaitEntryView& v) { return v.task; })
+        .field("exclusive", [](const WaitEntryView& v) { return v.exclusive; }, "WQ_FLAG_EXCLUSIVE: woken one at a time")
+        .repr({"task", "exclusive"});
+}
+
 void bind_task(py::module_& m) {
+    bind_task_parts(m);
     py::class_<TaskView>(m, "Task", "A view of one task_struct.")
         .def_property_readonly("pid", [](const TaskView& v) { return v.t->pid; })
         .def_property_readonly("tgid", [](const TaskView& v) { return v.t->tgid; })
@@ -68,22 +167,10 @@ void bind_task(py::module_& m) {
         .def_property_readonly("utime", [](const TaskView& v) { return v.t->utime; }, "User CPU time, ns.")
         .def_property_readonly("stime", [](const TaskView& v) { return v.t->stime; }, "System CPU time, ns.")
         .def_property_readonly("start_time", [](const TaskView& v) { return v.t->start_time; })
-        .def_property_readonly("se", [](const TaskView& v) {
-            py::dict d;
-            d["vruntime"] = v.t->se.vruntime;
-            d["sum_exec_runtime"] = task_sched_runtime(v.t.get());
-            d["weight"] = v.t->se.load.weight;
-            d["on_rq"] = v.t->se.on_rq;
-            return d;
-        }, "The CFS sched_entity: vruntime, sum_exec_runtime, load weight, on_rq.")
-        .def_property_readonly("pt_regs", [](const TaskView& v) { return pt_regs_dict(v.t->thread.pt); },
+        .def_property_readonly("se", [](const TaskView& v) { return SchedEntityView{v.k, v.t}; }, "The CFS sched_entity.")
+        .def_property_readonly("pt_regs", [](const TaskView& v) { return PtRegsView{v.t->thread.pt}; },
                                "task_pt_regs(): user mode's registers as the last entry to the kernel saved them.")
-        .def_property_readonly("thread_info", [](const TaskView& v) {
-            py::dict d;
-            d["flags"] = v.t->thread_info.flags;
-            d["preempt_count"] = v.t->thread_info.preempt_count;
-            return d;
-        })
+        .def_property_readonly("thread_info", [](const TaskView& v) { return ThreadInfoView{v.t}; })
         .def_property_readonly("uid", [](const TaskView& v) { return v.t->real_cred->uid; })
         .def_property_readonly("euid", [](const TaskView& v) { return v.t->real_cred->euid; })
         .def_property_readonly("suid", [](const TaskView& v) { return v.t->real_cred->suid; })
@@ -103,22 +190,17 @@ void bind_task(py::module_& m) {
         .def_property_readonly("blocked", [](const TaskView& v) { return sigset_py(v.t->blocked.sig); })
         .def_property_readonly("pending", [](const TaskView& v) { return sigset_py(v.t->pending.signal.sig); })
         .def_property_readonly("pending_queue", [](const TaskView& v) { return siginfo_list(v.t->pending); },
-                               "The queued kernel_siginfos of task->pending: (signo, code, pid, uid, value).")
+                               "The queued siginfos of task->pending, oldest first.")
         .def_property_readonly("sighand", [](const TaskView& v) {
             py::dict d;
             if (!v.t->sighand) return d;
             for (int sig = 1; sig <= _NSIG; sig++) {
                 const k_sigaction& ka = v.t->sighand->action[sig - 1];
                 if (ka.sa_handler == SIG_DFL && !ka.sa_flags && !ka.sa_mask.sig) continue;
-                py::dict a;
-                a["handler"] = ka.sa_handler == SIG_DFL ? py::object(py::str("SIG_DFL"))
-                             : ka.sa_handler == SIG_IGN ? py::object(py::str("SIG_IGN")) : py::object(py::int_(ka.sa_handler));
-                a["sa_flags"] = ka.sa_flags;
-                a["sa_mask"] = sigset_py(ka.sa_mask.sig);
-                d[py::int_(sig)] = a;
+                d[py::int_(sig)] = SigactionView{sig, ka};
             }
             return d;
-        }, "sighand->action for every signal not left at SIG_DFL: handler (an address for caught ones), flags, mask.")
+        }, "sighand->action by signal number, for every signal not left at SIG_DFL.")
         .def_property_readonly("sig_masks", [](const TaskView& v) {
             // The raw masks /proc/PID/status prints.
             py::dict d;
@@ -142,18 +224,7 @@ void bind_task(py::module_& m) {
         })
         .def_property_readonly("signal_frames", [](const TaskView& v) {
             py::list out;
-            for (auto& f : v.t->thread.sigframes) {
-                py::dict d;
-                d["sig"] = f.sig;
-                d["uc_sigmask"] = sigset_py(f.uc_sigmask.sig);
-                d["sa_flags"] = f.flags;
-                d["restart"] = f.restart;
-                d["ax"] = f.ax;
-                d["interrupted_syscall"] = f.in_syscall ? py::object(py::int_(f.regs.nr)) : py::object(py::none());
-                d["si_code"] = f.info.si_code;
-                d["si_pid"] = f.info.si_pid;
-                out.append(d);
-            }
+            for (auto& f : v.t->thread.sigframes) out.append(SigframeView{f});
             return out;
         }, "The rt_sigframes setup_rt_frame pushed, outermost first: the saved mask and interrupted state.")
         .def_property_readonly("kernel_stack", [](const TaskView& v) {
@@ -179,12 +250,12 @@ void bind_task(py::module_& m) {
             return img ? img->log_size() : 0;
         }, "System calls recorded since exec: what a fork child would replay.")
         .def_property_readonly("fds", [](const TaskView& v) {
-            py::list out;
+            py::dict out;
             if (v.t->files)
                 for (size_t i = 0; i < v.t->files->fdt.size(); i++)
-                    if (v.t->files->fdt[i].f) out.append(py::make_tuple(i, v.t->files->fdt[i].f->name));
+                    if (v.t->files->fdt[i].f) out[py::int_(i)] = v.t->files->fdt[i].f->name;
             return out;
-        })
+        }, "The open files by descriptor, as ls -l /proc/PID/fd names them.")
         .def("__eq__", [](const TaskView& a, const TaskView& b) { return a.t == b.t; })
         .def("__hash__", [](const TaskView& v) { return std::hash<void*>()(v.t.get()); })
         .def("__repr__", [](const TaskView& v) {
@@ -217,12 +288,7 @@ void bind_task(py::module_& m) {
         .def_property_readonly("name", [](const WaitQueueView& v) { return std::string(v.wq->name); })
         .def_property_readonly("waiters", [](const WaitQueueView& v) {
             py::list out;
-            for (auto& e : v.wq->head) {
-                py::dict d;
-                d["task"] = task_or_none(v.k, e.private_);
-                d["exclusive"] = (e.flags & WQ_FLAG_EXCLUSIVE) != 0;
-                out.append(d);
-            }
+            for (auto& e : v.wq->head) out.append(WaitEntryView{v.k, task_or_none(v.k, e.private_), (e.flags & WQ_FLAG_EXCLUSIVE) != 0});
             return out;
         }, "One entry per wait_queue_entry, in queue order: the sleeping task and whether it is exclusive.")
         .def("__len__", [](const WaitQueueView& v) {

@@ -72,7 +72,8 @@ py::object event_object(const trace_event& e);
 py::object task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t);
 void bind_task(py::module_& m);
 void bind_kernel(py::module_& m);
-py::dict pt_regs_dict(const pt_regs& r);
+py::object pt_regs_object(const pt_regs& r);
+py::object sched_entity_object(const std::shared_ptr<Kernel>& k, task_struct* t);
 preempt_model preempt_model_from_string(const std::string& s);
 
 }  // namespace gk

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 
 from . import _core
+from .helpers.wait import waitqueue_for_each_task
 
 STATE_NAMES = {"R": "running", "S": "sleeping", "D": "disk sleep", "I": "idle", "T": "stopped",
                "t": "tracing stop", "Z": "zombie", "X": "dead", "N": "new"}
@@ -55,7 +56,8 @@ def proc_status(t) -> str:
 
 def sigpending_html(t) -> str:
     def rows(queue):
-        return "".join(f"<tr><td>{s}</td><td>{c}</td><td>{p}</td><td>{u}</td><td>{v}</td></tr>" for s, c, p, u, v in queue)
+        return "".join(f"<tr><td>{q.si_signo}</td><td>{q.si_code}</td><td>{q.si_pid}</td><td>{q.si_uid}</td><td>{q.si_value}</td></tr>"
+                       for q in queue)
     head = "<tr><th>si_signo</th><th>si_code</th><th>si_pid</th><th>si_uid</th><th>si_value</th></tr>"
     return (f"<div><b>pending</b> {sorted(t.pending)} <table>{head}{rows(t.pending_queue)}</table>"
             f"<b>signal->shared_pending</b> {sorted(t.signal.shared_pending)} <table>{head}{rows(t.signal.shared_queue)}</table>"
@@ -71,14 +73,14 @@ def task_html(t) -> str:
             ("nvcsw / nivcsw", f"{t.nvcsw} / {t.nivcsw}"), ("utime / stime", f"{t.utime} ns / {t.stime} ns"),
             ("kernel stack", " → ".join(t.kernel_stack)), ("reaped", t.reaped),
             ("blocked", sorted(t.blocked)), ("pending / shared", f"{sorted(t.pending)} / {sorted(t.signal.shared_pending) if t.signal else []}"),
-            ("signal frames", [f["sig"] for f in t.signal_frames])]
+            ("signal frames", [f.sig for f in t.signal_frames])]
     body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td style='text-align:left'>{html.escape(str(b))}</td></tr>"
                    for a, b in rows)
     return f"<table><caption>task_struct {t.pid} ({html.escape(t.comm)})</caption>{body}</table>"
 
 
 def waitqueue_html(w) -> str:
-    items = "".join(f"<li>{html.escape(repr(e['task']))}{' (exclusive)' if e['exclusive'] else ''}</li>" for e in w.waiters)
+    items = "".join(f"<li>{html.escape(repr(e.task))}{' (exclusive)' if e.exclusive else ''}</li>" for e in w.waiters)
     return f"<div><b>wait_queue_head {html.escape(w.name)}</b><ol>{items or '<i>no waiters</i>'}</ol></div>"
 
 
@@ -93,4 +95,4 @@ def kernel_html(k) -> str:
 
 _core.Task._repr_html_ = task_html
 _core.WaitQueue._repr_html_ = waitqueue_html
-_core.WaitQueue.__repr__ = lambda w: f"<wait_queue_head {w.name}: {[e['task'] for e in w.waiters]}>"
+_core.WaitQueue.__repr__ = lambda w: f"<wait_queue_head {w.name}: {list(waitqueue_for_each_task(w))}>"

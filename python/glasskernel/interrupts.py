@@ -32,24 +32,24 @@ class IrqContext:
     _k: Any = None
 
     @property
-    def regs(self) -> dict | None:
+    def regs(self):
         """get_irq_regs(): the registers of the interrupted context (orig_ax = ~vector; cs tells
         user from kernel mode; see user_mode)."""
         return self._k._k._irq_regs(self.cpu) if self._k is not None else None
 
     @property
-    def state(self) -> dict:
+    def state(self):
         """This CPU's preempt_count and its fields, in_interrupt(), in_hardirq(), irqs_disabled()..."""
         return self._k._k._cpu_state(self.cpu)
 
     def in_interrupt(self) -> bool:
-        return self.state["in_interrupt"]
+        return self.state.in_interrupt
 
     def in_hardirq(self) -> bool:
-        return self.state["in_hardirq"]
+        return self.state.in_hardirq
 
     def in_serving_softirq(self) -> bool:
-        return self.state["in_serving_softirq"]
+        return self.state.in_serving_softirq
 
     def raise_softirq(self, nr: int) -> None:
         if not isinstance(nr, int) or not 0 <= nr < len(SOFTIRQS):
@@ -192,8 +192,9 @@ def proc_interrupts(k) -> str:
     """Like /proc/interrupts: per-CPU counts, the chip, the flow, the handlers."""
     cpus = k.cpus
     out = ["     " + "".join(f"{'CPU' + str(c):>11}" for c in range(cpus))]
-    for irq, counts, chip, flow, names, unhandled, masked, depth, affinity in k._k._irq_descs():  # noqa: B007
-        out.append(f"{irq:>3}: " + "".join(f"{n:>11}" for n in counts) + f"  {chip:<12} {flow:<6} {', '.join(names)}")
+    for d in k._k._irq_descs():
+        out.append(f"{d.irq:>3}: " + "".join(f"{n:>11}" for n in d.kstat_irqs) + f"  {d.chip:<12} {d.handler:<6} "
+                   + ", ".join(a.name for a in d.actions))
     return "\n".join(out) + "\n"
 
 

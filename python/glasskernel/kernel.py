@@ -271,8 +271,9 @@ class Kernel:
     def set_cost(self, name: str, ns: int) -> None:
         self._k.set_cost(name, _check_int(ns, "ns"))
 
-    def runqueue(self, cpu: int = 0) -> dict:
-        """The run queue of `cpu`: curr, nr_running, and the CFS tree in vruntime order."""
+    def runqueue(self, cpu: int = 0):
+        """The run queue (struct rq) of `cpu`: curr, nr_running, its cfs_rq (tasks_timeline in
+        vruntime order) and rt_rq (the priority array)."""
         return self._k.runqueue(_check_int(cpu, "cpu"))
 
     def check(self) -> None:
@@ -302,7 +303,7 @@ class Kernel:
             raise TypeError("the preemption model is 'none', 'voluntary' or 'full'")
         self._k.preempt_model = mode
 
-    def cpu_state(self, cpu: int = 0) -> dict:
+    def cpu_state(self, cpu: int = 0):
         """What `cpu` is doing now: curr, preempt_count and its fields, in_interrupt(), in_softirq(),
         in_hardirq(), in_atomic(), irqs_disabled(), need_resched, pending softirqs, its clock."""
         return self._k._cpu_state(_check_int(cpu, "cpu"))
@@ -312,12 +313,12 @@ class Kernel:
         return self._k._tasklet_lists(_check_int(cpu, "cpu"))
 
     @property
-    def irq_descs(self) -> list[dict]:
-        """The irq_desc table (lines in use): per-CPU counts, chip, flow, actions, spurious count."""
-        keys = ("irq", "kstat_irqs", "chip", "handler", "actions", "irqs_unhandled", "masked", "depth", "affinity")
-        return [dict(zip(keys, d)) for d in self._k._irq_descs()]
+    def irq_descs(self) -> list:
+        """The irq_desc table (lines in use): IrqDesc views with per-CPU counts, chip, flow handler,
+        actions, spurious count."""
+        return self._k._irq_descs()
 
-    def irq_regs(self, cpu: int = 0) -> dict | None:
+    def irq_regs(self, cpu: int = 0):
         """get_irq_regs(): the pt_regs the interrupt being handled on `cpu` saved, or None."""
         return self._k._irq_regs(_check_int(cpu, "cpu"))
 

@@ -116,16 +116,16 @@ class KThread:
     def cpu(self) -> int:
         return self.task.cpu
 
-    def _state(self) -> dict:
+    def _state(self):
         return self._k._k._cpu_state(self.task.cpu)
 
     @property
     def preempt_count(self) -> int:
-        return self.task.thread_info["preempt_count"]
+        return self.task.thread_info.preempt_count
 
     @property
     def irqs_disabled(self) -> bool:
-        return self._state()["irqs_disabled"]
+        return self._state().irqs_disabled
 
     @property
     def in_atomic(self) -> bool:

@@ -61,12 +61,12 @@ def proc_sched(k, pid: int) -> str:
     se = t.se
     rows = [f"{t.comm} ({t.pid}, #threads: 1)", "-" * 60,
             f"{'se.exec_start':<40}: {k.clock(t.cpu)}",
-            f"{'se.vruntime':<40}: {se['vruntime']}",
-            f"{'se.sum_exec_runtime':<40}: {se['sum_exec_runtime']}",
+            f"{'se.vruntime':<40}: {se.vruntime}",
+            f"{'se.sum_exec_runtime':<40}: {se.sum_exec_runtime}",
             f"{'nr_switches':<40}: {t.nvcsw + t.nivcsw}",
             f"{'nr_voluntary_switches':<40}: {t.nvcsw}",
             f"{'nr_involuntary_switches':<40}: {t.nivcsw}",
-            f"{'se.load.weight':<40}: {se['weight']}",
+            f"{'se.load.weight':<40}: {se.weight}",
             f"{'policy':<40}: {t.policy}",
             f"{'prio':<40}: {t.prio}"]
     return "\n".join(rows) + "\n"
@@ -77,10 +77,10 @@ def sched_debug(k) -> str:
     out = []
     for c in range(k.cpus):
         rq = k.runqueue(c)
-        curr = rq["curr"]
-        out.append(f"cpu#{c}\n  .nr_running : {rq['nr_running']}\n  .nr_switches : {rq['nr_switches']}\n"
-                   f"  .clock : {rq['clock']}\n  .curr->pid : {curr.pid if curr is not None else 0}\n"
-                   f"cfs_rq[{c}]:\n  .min_vruntime : {rq['min_vruntime']}")
-        for task, vr, w in rq["cfs_tasks_timeline"]:
-            out.append(f"    {task.comm:>16} {task.pid:>6} vruntime={vr} weight={w}")
+        curr = rq.curr
+        out.append(f"cpu#{c}\n  .nr_running : {rq.nr_running}\n  .nr_switches : {rq.nr_switches}\n"
+                   f"  .clock : {rq.clock}\n  .curr->pid : {curr.pid if curr is not None else 0}\n"
+                   f"cfs_rq[{c}]:\n  .min_vruntime : {rq.cfs.min_vruntime}")
+        for se in rq.cfs.tasks_timeline:
+            out.append(f"    {se.task.comm:>16} {se.task.pid:>6} vruntime={se.vruntime} weight={se.weight}")
     return "\n".join(out) + "\n"

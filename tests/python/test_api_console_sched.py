@@ -90,7 +90,7 @@ def test_console_read_blocks_until_input(k):
     t = k.spawn("/bin/t")
     k.run()
     assert t.state == "S" and "tty_read" in t.kernel_stack
-    assert [w["task"] for w in k._k.console_wait.waiters] == [t]
+    assert [w.task for w in k._k.console_wait.waiters] == [t]
     k.console_input("hello", eof=True)
     run_checked(k)
     assert lines(k) == ["got b'hello'", "eof b''"]
@@ -174,7 +174,7 @@ def test_nice_changes_weight_and_needs_privilege_to_lower(k):
     k.program("/bin/t")(main)
     t = k.spawn("/bin/t")
     k.run(until=lambda k: "5\n5\n" in k.console)
-    assert t.se["weight"] == 335 and t.nice == 5 and t.prio == 125
+    assert t.se.weight == 335 and t.nice == 5 and t.prio == 125
     run_checked(k)
     # The kernel says EACCES (RLIMIT_NICE); glibc's nice(3) reports it as EPERM.
     assert lines(k) == ["5", "5", "EPERM", "EINVAL"]

@@ -54,7 +54,7 @@ def test_wait_sleeps_on_wait_chldexit(k):
     parent = k.spawn("/bin/t")
     k.run(until=lambda k: parent.state == "S" and len(parent.signal.wait_chldexit) == 1)
     waiters = parent.signal.wait_chldexit.waiters
-    assert [w["task"].pid for w in waiters] == [parent.pid]
+    assert [w.task.pid for w in waiters] == [parent.pid]
     assert "do_wait" in parent.kernel_stack
     run_checked(k)
     assert parent.reaped

@@ -68,8 +68,8 @@ def test_shared_lines_and_request_irq_errors(k):
     k.run()
     assert calls == ["a", "b", "b"]
     # b said IRQ_NONE the second time with nobody else there: a spurious interrupt
-    desc = [d for d in k._k._irq_descs() if d[0] == 9][0]
-    assert desc[5] == 1
+    desc = [d for d in k.irq_descs if d.irq == 9][0]
+    assert desc.irqs_unhandled == 1
 
 
 def test_tasklet_runs_once_per_schedule_and_respects_disable(k):

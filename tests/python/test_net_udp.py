@@ -914,8 +914,8 @@ def test_nic_interrupt_affinity_moves_net_rx_to_another_cpu():
     a.spawn("/bin/c")
     net.run(check=True)
     assert got[0][0] == b"to cpu1"
-    desc = {d["irq"]: d for d in b.irq_descs}[irq]
-    assert desc["affinity"] == 1 and desc["kstat_irqs"][0] == 0 and desc["kstat_irqs"][1] >= 1
+    desc = {d.irq: d for d in b.irq_descs}[irq]
+    assert desc.affinity == 1 and desc.kstat_irqs[0] == 0 and desc.kstat_irqs[1] >= 1
     rx = b.trace.find("net_rx_action")
     assert rx.cpu == 1 and rx.ctx == "softirq"
     assert "NET_RX" in b.proc_softirqs()

@@ -143,10 +143,10 @@ def test_local_irq_disable_defers_an_interrupt_until_enable():
     assert marks["off"][1] is True
     assert when >= marks["on"] > marks["off"][0] + 3 * MS - 1
     # The interrupt hit kernel code: a kernel frame, with ~vector in orig_ax.
-    assert regs["user_mode"] is False and regs["cs"] == 0x10
-    assert regs["vector"] == 0x35 and regs["orig_ax"] == (~0x35) & (2**64 - 1)
-    assert state["in_hardirq"] and state["in_interrupt"] and state["hardirq_count"] == 1
-    assert state["irqs_disabled"]
+    assert regs.user_mode is False and regs.cs == 0x10
+    assert regs.vector == 0x35 and regs.orig_ax == (~0x35) & (2**64 - 1)
+    assert state.in_hardirq and state.in_interrupt and state.hardirq_count == 1
+    assert state.irqs_disabled
     assert k.irq_regs(0) is None  # no interrupt in progress any more
 
 
@@ -165,8 +165,8 @@ def test_interrupt_from_user_mode_saves_user_registers():
     run_checked(k)
     regs, comm = seen[0]
     assert comm == "spin"
-    assert regs["user_mode"] is True and regs["cs"] == 0x33 and regs["ss"] == 0x2b
-    assert regs["interrupts_enabled"] and regs["vector"] == 0x33
+    assert regs.user_mode is True and regs.cs == 0x33 and regs.ss == 0x2b
+    assert regs.interrupts_enabled and regs.vector == 0x33
 
 
 def test_timer_interrupt_vector_and_syscall_registers():
@@ -183,12 +183,12 @@ def test_timer_interrupt_vector_and_syscall_registers():
     stop = k.run()
     assert stop and stop.function == "__x64_sys_kill"
     regs = t.pt_regs
-    assert regs["orig_ax"] == 62 and regs["syscall"] == 62
-    assert regs["di"] == t.pid and regs["si"] == 0
-    assert regs["ax"] == (-errno.ENOSYS) & (2**64 - 1)   # until the call returns
-    assert regs["user_mode"]
+    assert regs.orig_ax == 62 and regs.syscall == 62
+    assert regs.di == t.pid and regs.si == 0
+    assert regs.ax == (-errno.ENOSYS) & (2**64 - 1)   # until the call returns
+    assert regs.user_mode
     k.run()
-    assert t.pt_regs["ax"] == 0
+    assert t.pt_regs.ax == 0
 
 
 def test_scheduling_while_atomic_is_reported_and_repaired():
@@ -220,7 +220,7 @@ def test_exiting_with_interrupts_off_is_repaired():
     log = k.dmesg()
     assert f"note: leaky[{h.pid}] exited with irqs disabled" in log
     assert f"note: leaky[{h.pid}] exited with preempt_count 1" in log
-    assert not k.cpu_state(0)["irqs_disabled"]
+    assert not k.cpu_state(0).irqs_disabled
 
     @k.program("/bin/after")
     async def after(sys):
@@ -365,11 +365,11 @@ def test_cpu_state_inside_softirq_and_hardirq():
     k.raise_irq(9)
     run_checked(k)
     s, h = states["softirq"], states["hardirq"]
-    assert s["in_serving_softirq"] and s["in_interrupt"] and not s["in_hardirq"] and not s["irqs_disabled"]
-    assert s["softirq_count"] == 1
-    assert h["in_hardirq"] and h["irqs_disabled"] and not h["in_serving_softirq"]
+    assert s.in_serving_softirq and s.in_interrupt and not s.in_hardirq and not s.irqs_disabled
+    assert s.softirq_count == 1
+    assert h.in_hardirq and h.irqs_disabled and not h.in_serving_softirq
     idle = k.cpu_state(0)
-    assert idle["preempt_count"] == 0 and not idle["in_interrupt"]
+    assert idle.preempt_count == 0 and not idle.in_interrupt
     with pytest.raises(ValueError):
         k.cpu_state(1)
 
@@ -390,9 +390,9 @@ def test_tasklet_lists_irq_descs_and_rt_priority_array():
     k.request_irq(6, lambda ctx: True, "dev")
     k.raise_irq(6)
     run_checked(k)
-    descs = {d["irq"]: d for d in k.irq_descs}
-    assert descs[6]["actions"] == ["dev"] and descs[6]["kstat_irqs"] == [1]
-    assert descs[6]["chip"] == "IO-APIC-sim" and descs[6]["irqs_unhandled"] == 0
+    descs = {d.irq: d for d in k.irq_descs}
+    assert [a.name for a in descs[6].actions] == ["dev"] and descs[6].kstat_irqs == [1]
+    assert descs[6].chip == "IO-APIC-sim" and descs[6].irqs_unhandled == 0
 
     @k.program("/bin/rt")
     async def rt(sys, argv0, prio):
@@ -405,8 +405,8 @@ def test_tasklet_lists_irq_descs_and_rt_priority_array():
     k.run(for_ns=1_300_000)
     rq = k.runqueue(0)
     # rt_priority 20 runs (prio 99 - 20 = 79); the two at 10 wait in FIFO order at prio 89.
-    assert rq["curr"].comm == "rt" and rq["curr"].prio == 79
-    assert [t.pid for t in rq["rt_queue"][89]] == sorted(t.pid for t in rq["rt_queue"][89])
-    assert len(rq["rt_queue"][89]) == 2 and rq["rt_nr_running"] == 3
-    assert rq["rt_bitmap"][1] & (1 << (89 - 64))
+    assert rq.curr.comm == "rt" and rq.curr.prio == 79
+    assert [t.pid for t in rq.rt.queue[89]] == sorted(t.pid for t in rq.rt.queue[89])
+    assert len(rq.rt.queue[89]) == 2 and rq.rt.rt_nr_running == 3
+    assert rq.rt.bitmap[1] & (1 << (89 - 64))
     run_checked(k)

@@ -25,7 +25,7 @@ def test_cfs_shares_by_weight_nice0_vs_nice5():
     a = k.spawn("/bin/hog", ["/bin/hog", "0"])
     b = k.spawn("/bin/hog", ["/bin/hog", "5"])
     k.run(for_ns=5_000_000_000)
-    ratio = a.se["sum_exec_runtime"] / b.se["sum_exec_runtime"]
+    ratio = a.se.sum_exec_runtime / b.se.sum_exec_runtime
     assert abs(ratio - 1024 / 335) / (1024 / 335) < 0.03
     k.check()
 
@@ -149,7 +149,7 @@ def test_idle_cpu_pulls_waiting_work():
     k.run()
     migrations = [e for e in k.trace.events if e.name == "sched_migrate_task"]
     assert migrations and any("dest_cpu=1" in e.args for e in migrations)
-    assert k.runqueue(1)["nr_switches"] > 0
+    assert k.runqueue(1).nr_switches > 0
     k.check()
 
 

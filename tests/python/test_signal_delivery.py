@@ -33,7 +33,7 @@ def test_frame_is_visible_while_the_handler_runs(k):
     t = k.spawn("/bin/t")
     k.run(until=lambda k: t.signal_frames and t.state == "S")
     f = t.signal_frames[0]
-    assert f["sig"] == S.SIGUSR1 and f["uc_sigmask"] == set() and f["interrupted_syscall"] == 62
+    assert f.sig == S.SIGUSR1 and f.uc_sigmask == set() and f.interrupted_syscall == 62
     assert S.SIGUSR1 in t.blocked
     assert any(e.name == "setup_rt_frame" for e in k.trace.events)
     run_checked(k)
@@ -261,8 +261,8 @@ def test_proc_status_and_pending_views(k):
     assert "SigPnd:\t0000000000000800" in status           # SIGUSR2, private (tgkill)
     assert f"ShdPnd:\t{1 << (S.SIGRTMIN - 1):016x}" in status
     assert "SigIgn:\t0000000000004000" in status and "SigCgt:\t0000000000000200" in status
-    assert [q[4] for q in t.signal.shared_queue] == [7, 8]
-    assert t.sighand[S.SIGTERM]["handler"] == "SIG_IGN" and isinstance(t.sighand[S.SIGUSR1]["handler"], int)
+    assert [q.si_value for q in t.signal.shared_queue] == [7, 8]
+    assert t.sighand[S.SIGTERM].handler == "SIG_IGN" and isinstance(t.sighand[S.SIGUSR1].handler, int)
     assert "shared_pending" in gk.display.sigpending_html(t)
     run_checked(k)
 

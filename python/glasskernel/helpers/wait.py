@@ -7,5 +7,5 @@ from typing import Iterator
 def waitqueue_for_each_task(wq) -> Iterator:
     """Each task waiting on the wait_queue_head, in queue order."""
     for e in wq.waiters:
-        if e["task"] is not None:
-            yield e["task"]
+        if e.task is not None:
+            yield e.task
