@@ -2,7 +2,7 @@
 // statistics, routes and neighbours, every sock with its queue and sleepers, the SNMP counters,
 // sysctls, netfilter hooks written in Python, packet captures, links between machines (with
 // their NICs) and the lock-step run of several machines.
-#include "bindings/views.h"
+#include "bindings/net_views.h"
 #include "engine/errors.h"
 #include "engine/host_callback.h"
 #include "engine/network.h"
@@ -10,72 +10,6 @@
 #include "glasskernel/net/ip.h"
 
 namespace gk {
-
-static std::string mac_str(const u8* a) {
-    char b[24];
-    snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
-    return b;
-}
-
-static py::list skb_list(const sk_buff_head& q) {
-    py::list l;
-    for (const sk_buff& s : q.q) {
-        py::dict d;
-        d["id"] = s.id;
-        d["len"] = s.len;
-        d["truesize"] = s.truesize;
-        d["arrival"] = s.arrival;
-        // The buffer's layout: offsets from head, as skb->data - skb->head etc. would give them.
-        d["data_off"] = s.data;
-        d["tail"] = s.tail;
-        d["end"] = s.end;
-        d["mac_header"] = s.mac_header;
-        d["network_header"] = s.network_header;
-        d["transport_header"] = s.transport_header;
-        d["protocol"] = s.protocol;
-        d["cloned"] = s.cloned;
-        d["data"] = py::bytes(reinterpret_cast<const char*>(s.head->data() + s.data), s.len);
-        l.append(d);
-    }
-    return l;
-}
-
-static py::dict sock_dict(const std::shared_ptr<Kernel>& k, sock* sk) {
-    inet_sock* in = inet_sk(sk);
-    py::dict d;
-    d["id"] = sk->sk_id;
-    d["family"] = sk->skc_family;
-    d["type"] = sk->sk_type;
-    d["protocol"] = sk->sk_protocol;
-    d["prot"] = sk->sk_prot->name;
-    d["state"] = sk->sk_state;
-    d["local"] = py::make_tuple(ip_str(in->inet_rcv_saddr), in->inet_num);
-    d["remote"] = py::make_tuple(ip_str(in->inet_daddr), in->inet_dport);
-    d["refcnt"] = sk->sk_refcnt;
-    d["wmem_alloc"] = sk->sk_wmem_alloc;
-    d["rmem_alloc"] = sk->sk_rmem_alloc;
-    d["rcvbuf"] = sk->sk_rcvbuf;
-    d["sndbuf"] = sk->sk_sndbuf;
-    d["drops"] = sk->sk_drops;
-    d["err"] = sk->sk_err;
-    d["shutdown"] = sk->sk_shutdown;
-    d["dead"] = sk->sk_dead;
-    d["hashed"] = sk->hashed;
-    d["reuseaddr"] = sk->sk_reuse;
-    d["reuseport"] = sk->sk_reuseport;
-    d["ino"] = sk->ino;
-    d["uid"] = sk->uid;
-    d["sk_data_ready"] = sk->sk_data_ready == sock_def_readable ? "sock_def_readable" : "?";
-    d["receive_queue"] = skb_list(sk->sk_receive_queue);
-    py::list waiters;
-    if (sk->sk_wq)
-        for (auto& w : sk->sk_wq->wait.head)
-            if (w.private_) waiters.append(task_or_none(k, w.private_));
-    d["waiters"] = waiters;
-    d["socket_state"] = sk->sk_socket ? static_cast<int>(sk->sk_socket->state) : -1;
-    d["ops"] = sk->sk_socket && sk->sk_socket->ops ? sk->sk_socket->ops->name : "";
-    return d;
-}
 
 static net* net_of(Kernel& k) { return kernel_net(&k); }
 
@@ -114,60 +48,25 @@ static py::object run_network(std::vector<std::shared_ptr<Kernel>> ks, long long
 
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
     m.def("_run_network", &run_network);
-    cls.def("_net_devices", [](Kernel& k) {
+    bind_net_views(m);
+    cls.def("_net_devices", [](std::shared_ptr<Kernel> k) {
            py::list out;
-           for (auto& d : net_of(k)->devices) {
-               py::dict x;
-               x["name"] = d->name;
-               x["ifindex"] = d->ifindex;
-               x["flags"] = d->flags;
-               x["mtu"] = d->mtu;
-               x["mac"] = mac_str(d->dev_addr);
-               x["ip"] = ip_str(d->ip_addr);
-               x["prefix_len"] = d->prefix_len;
-               x["irq"] = d->irq;
-               const net_device_stats& s = d->stats;
-               x["stats"] = py::dict(py::arg("rx_packets") = s.rx_packets, py::arg("tx_packets") = s.tx_packets,
-                                     py::arg("rx_bytes") = s.rx_bytes, py::arg("tx_bytes") = s.tx_bytes,
-                                     py::arg("rx_dropped") = s.rx_dropped, py::arg("tx_dropped") = s.tx_dropped);
-               x["qdisc"] = py::dict(py::arg("kind") = "pfifo_fast", py::arg("qlen") = d->qdisc.qlen(),
-                                     py::arg("drops") = d->qdisc.drops, py::arg("enqueued") = d->qdisc.enqueued);
-               x["queue_stopped"] = d->queue_stopped;
-               x["rx_ring"] = skb_list(d->rx_ring);
-               x["tx_ring"] = skb_list(d->tx_ring);
-               x["napi"] = py::dict(py::arg("scheduled") = (d->napi.state & NAPI_STATE_SCHED) != 0, py::arg("polls") = d->napi.polls,
-                                    py::arg("weight") = d->napi.weight);
-               if (d->link) {
-                   gk_link* l = d->link;
-                   x["link"] = py::dict(py::arg("latency_ns") = l->latency_ns, py::arg("bandwidth_bps") = l->bandwidth_bps,
-                                        py::arg("loss") = l->loss, py::arg("frames") = l->frames[d->link_end],
-                                        py::arg("lost") = l->lost[d->link_end]);
-               }
-               out.append(x);
-           }
+           for (auto& d : net_of(*k)->devices) out.append(NetDeviceView{k, d.get()});
            return out;
        })
         .def("_net_routes", [](Kernel& k) {
             py::list out;
-            for (auto& r : net_of(k)->fib)
-                out.append(py::dict(py::arg("dst") = ip_str(r.dst), py::arg("prefix_len") = r.prefix_len,
-                                    py::arg("gateway") = r.gateway ? py::object(py::str(ip_str(r.gateway))) : py::object(py::none()),
-                                    py::arg("dev") = r.dev ? r.dev->name : "lo", py::arg("table") = r.table,
-                                    py::arg("type") = r.type == RTN_LOCAL ? "local" : "unicast"));
+            for (auto& r : net_of(k)->fib) out.append(route_view(r));
             return out;
         })
         .def("_net_neigh", [](Kernel& k) {
             py::list out;
-            for (auto& e : net_of(k)->neigh) {
-                const char* st = e->nud_state == NUD_PERMANENT ? "PERMANENT" : e->nud_state == NUD_REACHABLE ? "REACHABLE"
-                               : e->nud_state == NUD_INCOMPLETE ? "INCOMPLETE" : e->nud_state == NUD_FAILED ? "FAILED" : "NONE";
-                out.append(py::make_tuple(ip_str(e->ip), mac_str(e->ha), e->dev->name, st));
-            }
+            for (auto& e : net_of(k)->neigh) out.append(neighbour_view(*e));
             return out;
         })
         .def("_net_socks", [](std::shared_ptr<Kernel> k) {
             py::list out;
-            for (auto& [id, sk] : net_of(*k)->socks) out.append(sock_dict(k, sk));
+            for (auto& [id, sk] : net_of(*k)->socks) out.append(sock_view(k, sk));
             return out;
         })
         .def("_sock_of_fd", [](std::shared_ptr<Kernel> k, int pid, int fd) -> py::object {
@@ -178,10 +77,11 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             if (!f) throw py::value_error("pid " + std::to_string(pid) + " has no fd " + std::to_string(fd));
             socket* s = SOCKET_I(f);
             if (!s) throw py::value_error("fd " + std::to_string(fd) + " of pid " + std::to_string(pid) + " is not a socket");
-            py::dict d = s->sk ? sock_dict(k, s->sk) : py::dict();
-            d["socket"] = py::dict(py::arg("state") = static_cast<int>(s->state), py::arg("type") = s->type,
-                                   py::arg("ops") = s->ops ? s->ops->name : "", py::arg("ino") = s->ino, py::arg("file") = f->name);
-            return d;
+            SocketView sv{static_cast<int>(s->state), s->type, s->ops ? s->ops->name : "", s->ino, f->name};
+            if (!s->sk) return py::cast(sv);
+            SockView v = sock_view(k, s->sk);
+            v.socket = py::cast(sv);
+            return py::cast(v);
         })
         .def("_epoll_of_fd", [](std::shared_ptr<Kernel> k, int pid, int fd) {
             task_struct* t = find_task_by_vpid_in(k.get(), pid);
@@ -191,45 +91,30 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             if (!f) throw py::value_error("pid " + std::to_string(pid) + " has no fd " + std::to_string(fd));
             eventpoll* ep = eventpoll_of(f);
             if (!ep) throw py::value_error("fd " + std::to_string(fd) + " of pid " + std::to_string(pid) + " is not an epoll fd");
-            py::dict d;
-            py::list items;
-            for (auto& [key, epi] : ep->rbr)
-                items.append(py::dict(py::arg("fd") = epi->ffd_fd, py::arg("file") = epi->ffd_file->name,
-                                      py::arg("events") = static_cast<unsigned>(epi->event.events), py::arg("data") = static_cast<u64>(epi->event.data),
-                                      py::arg("ready") = epi->on_rdllist, py::arg("wakeups") = epi->wakeups,
-                                      py::arg("wait_queues") = epi->pwqlist.size()));
-            d["items"] = items;
-            py::list ready;
-            for (epitem* epi : ep->rdllist) ready.append(epi->ffd_fd);
-            d["rdllist"] = ready;
-            py::list waiters;
-            for (auto& w : ep->wq.head)
-                if (w.private_) waiters.append(task_or_none(k, w.private_));
-            d["waiters"] = waiters;
-            return d;
+            return eventpoll_view(k, ep);
         })
         .def("_net_protocols", [](Kernel& k) {
             net* n = net_of(k);
-            py::dict d;
+            ProtocolsView d;
             py::list fam;
             for (int i = 0; i < NPROTO; i++)
                 if (n->net_families[i]) fam.append(i);
-            d["net_families"] = fam;
+            d.net_families = fam;
             py::list sw;
             for (int t = 0; t < SOCK_MAX; t++)
-                for (auto& a : n->inetsw[t]) sw.append(py::make_tuple(a.type, a.protocol, a.prot->name, a.ops->name, a.flags));
-            d["inetsw"] = sw;
+                for (auto& a : n->inetsw[t]) sw.append(InetProtoswView{a.type, a.protocol, a.prot->name, a.ops->name, a.flags});
+            d.inetsw = sw;
             py::dict protos;
             for (int i = 0; i < IPPROTO_MAX; i++)
                 if (n->inet_protos[i]) protos[py::int_(i)] = n->inet_protos[i]->name;
-            d["inet_protos"] = protos;
-            py::list pl;
+            d.inet_protos = protos;
+            py::dict pl;  // /proc/net/protocols: each registered proto and how many socks use it
             for (proto* p : n->proto_list) {
                 long count = 0;
                 for (auto& [id, sk] : n->socks) count += sk->sk_prot == p;
-                pl.append(py::make_tuple(p->name, count));
+                pl[py::str(p->name)] = count;
             }
-            d["proto_list"] = pl;
+            d.proto_list = pl;
             return d;
         })
         .def("_net_snmp", [](Kernel& k) {

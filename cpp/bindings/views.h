@@ -52,6 +52,12 @@ public:
         fields_->push_back(name);
         return *this;
     }
+    template <class C, class D>
+    view_class& member(const char* name, D C::*pm, const char* doc = "") {
+        this->def_readonly(name, pm, doc);
+        fields_->push_back(name);
+        return *this;
+    }
     // __repr__ as <Title a=1 b=2> over the given fields (the identifying ones).
     view_class& repr(std::vector<std::string> keys) {
         std::string title = title_;

@@ -20,48 +20,6 @@ def _ip_hex(addr: str) -> str:
     return f"{d:02X}{c:02X}{b:02X}{a:02X}"  # /proc/net shows the address as a little-endian word
 
 
-def _hex(data: bytes, limit: int = 64) -> str:
-    h = data[:limit].hex(" ")
-    return h + (" …" if len(data) > limit else "")
-
-
-def _table(caption: str, rows: list[tuple]) -> str:
-    body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td style='text-align:left'>{html.escape(str(b))}</td></tr>"
-                   for a, b in rows)
-    return f"<table><caption>{html.escape(caption)}</caption>{body}</table>"
-
-
-def _skb_rows(queue: list[dict]) -> str:
-    if not queue:
-        return "<i>empty</i>"
-    head = "<tr><th>sk_buff</th><th>len</th><th>truesize</th><th>data</th></tr>"
-    rows = "".join(f"<tr><td>#{s['id']}</td><td>{s['len']}</td><td>{s['truesize']}</td><td><code>{html.escape(_hex(s['data']))}</code></td></tr>"
-                   for s in queue)
-    return f"<table>{head}{rows}</table>"
-
-
-class SockInfo(dict):
-    """A snapshot of one struct sock (and its socket): a dict, with an HTML view for notebooks."""
-
-    def _repr_html_(self) -> str:
-        rows = [(k, self[k]) for k in ("prot", "ops", "state", "local", "remote", "refcnt", "rmem_alloc", "wmem_alloc",
-                                       "rcvbuf", "sndbuf", "drops", "err", "shutdown", "dead", "sk_data_ready", "ino") if k in self]
-        rows.append(("waiters (sk_wq)", ", ".join(f"{t.comm}/{t.pid}" for t in self.get("waiters", [])) or "none"))
-        sid = self.get("id")
-        return (f"<div>{_table(f'struct sock #{sid}', rows)}<b>sk_receive_queue</b>"
-                f"{_skb_rows(self.get('receive_queue', []))}</div>")
-
-
-class DeviceInfo(dict):
-    """A snapshot of one net_device: a dict, with an HTML view."""
-
-    def _repr_html_(self) -> str:
-        rows = [(k, self[k]) for k in ("ifindex", "mtu", "mac", "ip", "prefix_len", "irq", "stats", "qdisc", "queue_stopped", "napi", "link")
-                if k in self]
-        return (f"<div>{_table('net_device ' + self['name'], rows)}<b>rx ring</b>{_skb_rows(self['rx_ring'])}"
-                f"<b>tx ring</b>{_skb_rows(self['tx_ring'])}</div>")
-
-
 class Capture:
     """Frames seen on one device (both directions), as tcpdump -i DEV would record them."""
 
@@ -128,36 +86,39 @@ class NetView:
         self._k = k
 
     @property
-    def devices(self) -> dict[str, dict]:
-        return {d["name"]: DeviceInfo(d) for d in self._k._k._net_devices()}
+    def devices(self) -> dict:
+        """The net_devices by name (NetDevice views, read live)."""
+        return {d.name: d for d in self._k._k._net_devices()}
 
     @property
-    def routes(self) -> list[dict]:
+    def routes(self) -> list:
+        """The FIB, as ip route shows it (Route views)."""
         return self._k._k._net_routes()
 
     @property
-    def neighbours(self) -> list[tuple]:
-        """(ip, mac, dev, state): static entries, installed by Network.link (no ARP is modeled)."""
+    def neighbours(self) -> list:
+        """The neighbour table (Neighbour views: ip, mac, dev, NUD state): permanent entries from
+        Network.link, or what ARP resolved."""
         return self._k._k._net_neigh()
 
     @property
-    def sockets(self) -> list[dict]:
-        """Every live sock: addresses, state, refcount, buffer use, drops, its receive queue
-        (each sk_buff with its bytes) and the tasks sleeping on its wait queue."""
-        return [SockInfo(s) for s in self._k._k._net_socks()]
+    def sockets(self) -> list:
+        """Every live sock (Sock snapshots): addresses, state, refcount, buffer use, drops, its
+        receive queue (each SkBuff with its bytes) and the tasks sleeping on its wait queue."""
+        return self._k._k._net_socks()
 
-    def socket(self, pid: int, fd: int) -> dict:
-        """The socket behind a process's fd, and its sock."""
-        return SockInfo(self._k._k._sock_of_fd(operator.index(pid), operator.index(fd)))
+    def socket(self, pid: int, fd: int):
+        """The sock behind a process's fd, with its struct socket as .socket."""
+        return self._k._k._sock_of_fd(operator.index(pid), operator.index(fd))
 
-    def epoll(self, pid: int, fd: int) -> dict:
+    def epoll(self, pid: int, fd: int):
         """The eventpoll behind a process's epoll fd: its items (fd, events, data, whether ready,
         how often ep_poll_callback queued it), the ready list, and the tasks in epoll_wait."""
         return self._k._k._epoll_of_fd(operator.index(pid), operator.index(fd))
 
     @property
-    def protocols(self) -> dict:
-        """net_families, inetsw (type, protocol, proto, proto_ops, flags), inet_protos, proto_list."""
+    def protocols(self):
+        """The protocol tables: net_families, inetsw, inet_protos, proto_list."""
         return self._k._k._net_protocols()
 
     @property
@@ -188,21 +149,21 @@ class NetView:
     def proc_net_udp(self) -> str:
         """Like /proc/net/udp."""
         lines = ["   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"]
-        socks = [s for s in self.sockets if s["prot"] == "UDP" and s["hashed"]]
+        socks = [s for s in self.sockets if s.prot == "UDP" and s.hashed]
         for i, s in enumerate(socks):
-            (la, lp), (ra, rp) = s["local"], s["remote"]
-            tx = max(0, s["wmem_alloc"] - 1)
-            lines.append(f"{i:5d}: {_ip_hex(la)}:{lp:04X} {_ip_hex(ra)}:{rp:04X} {s['state']:02X} {tx:08X}:{s['rmem_alloc']:08X} "
-                         f"00:00000000 00000000 {s['uid']:5d}        0 {s['ino']} {s['refcnt']} {s['id']:016x} {s['drops']}")
+            (la, lp), (ra, rp) = s.local, s.remote
+            tx = max(0, s.wmem_alloc - 1)
+            lines.append(f"{i:5d}: {_ip_hex(la)}:{lp:04X} {_ip_hex(ra)}:{rp:04X} {s.state:02X} {tx:08X}:{s.rmem_alloc:08X} "
+                         f"00:00000000 00000000 {s.uid:5d}        0 {s.ino} {s.refcnt} {s.id:016x} {s.drops}")
         return "\n".join(lines) + "\n"
 
     def _repr_html_(self) -> str:
-        devs = "".join(f"<tr><td>{d['name']}</td><td>{d['ip']}/{d['prefix_len']}</td><td>{d['mac']}</td><td>{d['mtu']}</td>"
-                       f"<td>{d['stats']['rx_packets']}</td><td>{d['stats']['tx_packets']}</td></tr>" for d in self.devices.values())
-        socks = "".join(f"<tr><td>#{s['id']}</td><td>{s['prot']}</td><td>{s['local'][0]}:{s['local'][1]}</td>"
-                        f"<td>{s['remote'][0]}:{s['remote'][1]}</td><td>{len(s['receive_queue'])}</td>"
-                        f"<td>{', '.join(str(t.pid) for t in s['waiters'])}</td></tr>" for s in self.sockets)
-        routes = "".join(f"<tr><td>{r['dst']}/{r['prefix_len']}</td><td>{r['gateway'] or ''}</td><td>{r['dev']}</td><td>{r['table']}</td></tr>"
+        devs = "".join(f"<tr><td>{d.name}</td><td>{d.ip}/{d.prefix_len}</td><td>{d.mac}</td><td>{d.mtu}</td>"
+                       f"<td>{d.stats.rx_packets}</td><td>{d.stats.tx_packets}</td></tr>" for d in self.devices.values())
+        socks = "".join(f"<tr><td>#{s.id}</td><td>{s.prot}</td><td>{s.local[0]}:{s.local[1]}</td>"
+                        f"<td>{s.remote[0]}:{s.remote[1]}</td><td>{len(s.receive_queue)}</td>"
+                        f"<td>{', '.join(str(t.pid) for t in s.waiters)}</td></tr>" for s in self.sockets)
+        routes = "".join(f"<tr><td>{r.dst}/{r.prefix_len}</td><td>{r.gateway or ''}</td><td>{r.dev}</td><td>{r.table}</td></tr>"
                          for r in self.routes)
         return (f"<div><b>{html.escape(self._k.hostname)}</b><table><tr><th>dev</th><th>inet</th><th>ether</th><th>mtu</th>"
                 f"<th>rx</th><th>tx</th></tr>{devs}</table><table><tr><th>sock</th><th>proto</th><th>local</th><th>remote</th>"
@@ -213,9 +174,9 @@ class NetView:
         """Like /proc/net/dev."""
         out = ["Inter-|   Receive                  |  Transmit", " face |bytes    packets drop      |bytes    packets drop"]
         for d in self.devices.values():
-            s = d["stats"]
-            out.append(f"{d['name']:>6}: {s['rx_bytes']:8d} {s['rx_packets']:7d} {s['rx_dropped']:4d}      "
-                       f"{s['tx_bytes']:8d} {s['tx_packets']:7d} {s['tx_dropped']:4d}")
+            s = d.stats
+            out.append(f"{d.name:>6}: {s.rx_bytes:8d} {s.rx_packets:7d} {s.rx_dropped:4d}      "
+                       f"{s.tx_bytes:8d} {s.tx_packets:7d} {s.tx_dropped:4d}")
         return "\n".join(out) + "\n"
 
 

@@ -40,9 +40,8 @@ def _namespace(k: gk.Kernel) -> dict:
     def ip_addr() -> None:
         """The network devices, their addresses and counters (like `ip -s addr`)."""
         for d in k.net.devices.values():
-            s = d["stats"]
-            print(f"{d['ifindex']}: {d['name']}: mtu {d['mtu']}  inet {d['ip']}/{d['prefix_len']}  ether {d['mac']}"
-                  f"  rx {s['rx_packets']} tx {s['tx_packets']}")
+            print(f"{d.ifindex}: {d.name}: mtu {d.mtu}  inet {d.ip}/{d.prefix_len}  ether {d.mac}"
+                  f"  rx {d.stats.rx_packets} tx {d.stats.tx_packets}")
 
     def netstat() -> None:
         """The UDP sockets, like /proc/net/udp."""

@@ -118,9 +118,9 @@ def test_epoll_wait_sleeps_until_data_arrives_from_another_host():
     a.spawn("/bin/client")
     net.run(for_ns=1_000_000, check=True)
     ep = b.net.epoll(srv.pid, 5)
-    assert srv.state == "S" and [t.pid for t in ep["waiters"]] == [srv.pid]
-    assert [i["fd"] for i in ep["items"]] == [3, 4] and ep["rdllist"] == []
-    assert all(i["wait_queues"] == 1 for i in ep["items"])
+    assert srv.state == "S" and [t.pid for t in ep.waiters] == [srv.pid]
+    assert [i.fd for i in ep.items] == [3, 4] and ep.rdllist == []
+    assert all(i.wait_queues == 1 for i in ep.items)
     net.run(check=True)
     assert got["events"] == [(4, IN)] and got["data"][0] == b"wake up"
     names = [e.name for e in b.trace.events]
@@ -154,9 +154,9 @@ def test_timeout_signal_and_close_remove():
         except OSError as err:
             res["eintr"] = err.errno
         pid = await sys.getpid()
-        res["before"] = len(k.net.epoll(pid, e)["items"])
+        res["before"] = len(k.net.epoll(pid, e).items)
         await sys.close(s)
-        res["after"] = len(k.net.epoll(pid, e)["items"])
+        res["after"] = len(k.net.epoll(pid, e).items)
         await sys.close(e)
 
     run_prog(k, prog)

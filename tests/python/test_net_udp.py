@@ -31,13 +31,14 @@ def pair(**link):
 def test_inet_init_registers_the_tables():
     k = gk.Kernel()
     p = k.net.protocols
-    assert p["net_families"] == [S.AF_INET]
-    assert (S.SOCK_STREAM, S.IPPROTO_TCP, "TCP", "inet_stream_ops", 6) in p["inetsw"]
-    assert (S.SOCK_DGRAM, S.IPPROTO_UDP, "UDP", "inet_dgram_ops", 2) in p["inetsw"]
-    assert (S.SOCK_RAW, 0, "RAW", "inet_sockraw_ops", 1) in p["inetsw"]
-    assert p["inet_protos"] == {1: "icmp", 17: "udp"}
-    assert [name for name, _ in p["proto_list"]] == ["TCP", "UDP", "RAW"]
-    assert k.net.devices["lo"]["ip"] == "127.0.0.1"
+    assert p.net_families == [S.AF_INET]
+    sw = [(e.type, e.protocol, e.prot, e.ops, e.flags) for e in p.inetsw]
+    assert (S.SOCK_STREAM, S.IPPROTO_TCP, "TCP", "inet_stream_ops", 6) in sw
+    assert (S.SOCK_DGRAM, S.IPPROTO_UDP, "UDP", "inet_dgram_ops", 2) in sw
+    assert (S.SOCK_RAW, 0, "RAW", "inet_sockraw_ops", 1) in sw
+    assert p.inet_protos == {1: "icmp", 17: "udp"}
+    assert list(p.proto_list) == ["TCP", "UDP", "RAW"]
+    assert k.net.devices["lo"].ip == "127.0.0.1"
 
 
 def test_socket_creation_chain_and_errors():
@@ -181,8 +182,8 @@ def test_blocking_reader_is_woken_by_sock_def_readable_across_a_link():
     net.run(for_ns=1_000_000, check=True)
     # The reader sleeps on its socket's wait queue.
     sk = b.net.socket(srv.pid, 3)
-    assert srv.state == "S" and [t.pid for t in sk["waiters"]] == [srv.pid]
-    assert sk["sk_data_ready"] == "sock_def_readable" and sk["socket"]["ops"] == "inet_dgram_ops"
+    assert srv.state == "S" and [t.pid for t in sk.waiters] == [srv.pid]
+    assert sk.sk_data_ready == "sock_def_readable" and sk.socket.ops == "inet_dgram_ops"
     assert b.net.proc_net_udp().splitlines()[1].split()[1] == "00000000:2328"
     net.run(check=True)
     net.check()
@@ -202,7 +203,7 @@ def test_blocking_reader_is_woken_by_sock_def_readable_across_a_link():
     wake = b.trace.find("sock_def_readable")
     assert wake.ctx == "softirq"
     # The datagram left alice at 2 ms and arrived 50 us (latency) + wire time later.
-    assert b.net.devices["eth0"]["stats"]["rx_packets"] == 1
+    assert b.net.devices["eth0"].stats.rx_packets == 1
 
 
 def test_nonblocking_peek_and_trunc():
@@ -473,11 +474,11 @@ def test_close_path_and_refcounts():
     async def prog(sys):
         s = await sys.socket()
         pid = await sys.getpid()
-        seen["unbound"] = k.net.socket(pid, s)["refcnt"]
+        seen["unbound"] = k.net.socket(pid, s).refcnt
         await sys.bind(s, ("0.0.0.0", 1234))
-        seen["bound"] = k.net.socket(pid, s)["refcnt"]
+        seen["bound"] = k.net.socket(pid, s).refcnt
         await sys.close(s)
-        seen["after"] = [x for x in k.net.sockets if x["local"][1] == 1234]
+        seen["after"] = [x for x in k.net.sockets if x.local[1] == 1234]
 
     run_prog(k, prog)
     assert seen["unbound"] == 1 and seen["bound"] == 2  # the socket's and the hash table's
@@ -503,8 +504,8 @@ def test_shutdown_wakes_a_sleeping_reader_of_a_shared_socket():
             await sys.exit(0)
         await sys.nanosleep(0.001)
         res["sleeping"] = k.task(pid).state
-        sk = [x for x in k.net.sockets if x["local"][1] == 4444][0]
-        res["waiters"] = [w.pid for w in sk["waiters"]]
+        sk = [x for x in k.net.sockets if x.local[1] == 4444][0]
+        res["waiters"] = [w.pid for w in sk.waiters]
         d = await sys.dup(s)
         await sys.close(d)  # the file still has other references: nothing happens
         await sys.nanosleep(0.001)
@@ -536,7 +537,7 @@ def test_link_loss_is_seeded_and_deterministic():
 
         a.spawn("/bin/c")
         net.run(check=True)
-        return a.net.devices["eth0"]["link"]["lost"], b.net.snmp["Udp"]["NoPorts"]
+        return a.net.devices["eth0"].link.lost, b.net.snmp["Udp"]["NoPorts"]
 
     lost, arrived = run(1)
     assert 5 < lost < 35 and lost + arrived == 40
@@ -565,7 +566,7 @@ def test_link_argument_errors():
     with pytest.raises(TypeError):
         net.link(a, b, ips=["10.0.9.1", "10.0.9.2"])
     assert net.link(a, b, "10.0.7.0/24", ips=("10.0.7.10", "10.0.7.20")) == ("eth0", "eth0")
-    assert a.net.devices["eth0"]["ip"] == "10.0.7.10"
+    assert a.net.devices["eth0"].ip == "10.0.7.10"
     c, d = net.host("c"), net.host("d")
     d.request_irq(11, lambda ctx: True, "busy")  # the line d's NIC would use
     with pytest.raises(ValueError, match="irq 11"):
@@ -602,7 +603,7 @@ def test_reuseport_spreads_flows_and_html_views():
     assert sum(counts.values()) == 16 and all(n > 0 for n in counts.values())
     h = k.net._repr_html_()
     assert "lo" in h and "127.0.0.1" in h
-    assert "net_device lo" in k.net.devices["lo"]._repr_html_()
+    assert "<b>NetDevice</b>" in k.net.devices["lo"]._repr_html_() and "127.0.0.1" in k.net.devices["lo"]._repr_html_()
 
 
 def test_sndbuf_full_gives_eagain_on_a_slow_link():
@@ -625,7 +626,7 @@ def test_sndbuf_full_gives_eagain_on_a_slow_link():
     a.spawn("/bin/c")
     net.run(check=True)
     assert res["err"] == errno.EAGAIN and 2 <= res["sent"] < 10
-    assert a.net.devices["eth0"]["stats"]["tx_packets"] == res["sent"]
+    assert a.net.devices["eth0"].stats.tx_packets == res["sent"]
 
 
 def test_self_check_runs_inside_network_runs():
@@ -646,12 +647,12 @@ def test_skb_view_shows_the_buffer_layout():
         seen["sock"] = k.net.socket(await sys.getpid(), s)
 
     run_prog(k, prog)
-    (skb,) = seen["sock"]["receive_queue"]
+    (skb,) = seen["sock"].receive_queue
     # Queued for UDP: data starts at the UDP header, after the Ethernet and IP headers.
-    assert skb["transport_header"] == skb["data_off"] == skb["network_header"] + 20 == skb["mac_header"] + 34
-    assert skb["len"] == 8 + 6 and skb["tail"] == skb["data_off"] + skb["len"] <= skb["end"]
-    assert skb["data"][8:] == b"layout" and skb["protocol"] == 0x0800
-    assert seen["sock"]["rmem_alloc"] == skb["truesize"]
+    assert skb.transport_header == skb.data_off == skb.network_header + 20 == skb.mac_header + 34
+    assert skb.len == 8 + 6 and skb.tail == skb.data_off + skb.len <= skb.end
+    assert skb.data[8:] == b"layout" and skb.protocol == 0x0800
+    assert seen["sock"].rmem_alloc == skb.truesize
 
 
 def test_a_signal_interrupts_or_restarts_a_blocked_recvfrom():
@@ -762,8 +763,8 @@ def test_sending_to_our_own_link_address_goes_through_lo():
     a.spawn("/bin/self")
     net.run(check=True)
     assert got == [(b"to myself", ("10.0.0.1", 32768))]
-    assert cap.frames == [] and a.net.devices["lo"]["stats"]["tx_packets"] == 1
-    routes = {(r["dst"], r["prefix_len"], r["table"]) for r in a.net.routes}
+    assert cap.frames == [] and a.net.devices["lo"].stats.tx_packets == 1
+    routes = {(r.dst, r.prefix_len, r.table) for r in a.net.routes}
     assert ("10.0.0.1", 32, "local") in routes and ("10.0.0.0", 24, "main") in routes
 
 
@@ -846,13 +847,13 @@ def test_arp_resolves_queues_and_fails_with_host_unreachable(tmp_path):
     b.spawn("/bin/s")
     a.spawn("/bin/c")
     net.run(until_ns=1_200_000, check=True)
-    assert ("10.0.0.9", "00:00:00:00:00:00", "eth0", "INCOMPLETE") in a.net.neighbours
+    assert ("10.0.0.9", "00:00:00:00:00:00", "eth0", "INCOMPLETE") in [(n.ip, n.mac, n.dev, n.state) for n in a.net.neighbours]
     net.run(check=True)
     assert [d for d, _ in got] == [b"one", b"two"]
     assert res["sendto_returned_after"] < 0.0001  # sendto does not wait for ARP
-    neigh = {ip: state for ip, _, _, state in a.net.neighbours}
+    neigh = {n.ip: n.state for n in a.net.neighbours}
     assert neigh == {"10.0.0.2": "REACHABLE", "10.0.0.9": "FAILED"}
-    assert ("10.0.0.1", "02:00:00:00:00:01", "eth0", "REACHABLE") in b.net.neighbours  # learnt from the request
+    assert ("10.0.0.1", "02:00:00:00:00:01", "eth0", "REACHABLE") in [(n.ip, n.mac, n.dev, n.state) for n in b.net.neighbours]  # learnt from the request
     path = str(tmp_path / "arp.pcap")
     cap.write_pcap(path)
     scapy = pytest.importorskip("scapy.all")
@@ -892,7 +893,7 @@ def test_nic_interrupt_affinity_moves_net_rx_to_another_cpu():
     net = gk.Network()
     a, b = net.host("a"), net.host("b", cpus=2)
     net.link(a, b)
-    irq = b.net.devices["eth0"]["irq"]
+    irq = b.net.devices["eth0"].irq
     b.irq_set_affinity(irq, 1)
     with pytest.raises(ValueError):
         b.irq_set_affinity(irq, 2)

@@ -61,7 +61,7 @@ def test_dropping_a_network_mid_flight():
 
         a.spawn("/bin/burst")
         net.run(for_ns=600_000)  # frames are on the wire
-        assert b.net.devices["eth0"]["rx_ring"] or a.net.devices["eth0"]["tx_ring"]
+        assert b.net.devices["eth0"].rx_ring or a.net.devices["eth0"].tx_ring
         hosts = [a, b] if order == "ab" else [b, a]
         del net, a, b
         first, second = hosts
