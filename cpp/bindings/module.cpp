@@ -14,46 +14,7 @@
 
 namespace gk {
 
-// A Python callable run by kernel context on the host stack (a breakpoint's `when`).
-struct py_upcall : upcall_fn {
-    py::object fn;
-    explicit py_upcall(py::object f) : fn(std::move(f)) {}
-    long call(Kernel&) override { return PyObject_IsTrue(fn().ptr()) == 1; }
-};
-
-// Every name a trace event can have (generated from the sources: cpp/trace/tracenames.py).
-static bool is_trace_name(const std::string& name) {
-    static const std::set<std::string> names(std::begin(trace_names), std::end(trace_names));
-    return names.count(name) != 0;
-}
-
 static void refuse_if_running(Kernel* k, const char* what) { refuse_while_running(*k, what); }
-
-static step_mode parse_step(const std::string& s) {
-    if (s == "function") return step_mode::FUNCTION;
-    if (s == "syscall") return step_mode::SYSCALL;
-    if (s == "switch") return step_mode::SWITCH;
-    if (s == "tick") return step_mode::TICK;
-    throw py::value_error("until must be one of 'function', 'syscall', 'switch', 'tick' (got '" + s + "')");
-}
-
-static run_result do_run(const std::shared_ptr<Kernel>& k, long long until_ns, py::object until) {
-    throw_if_panicked(*k);
-    std::function<bool()> pred;
-    if (!until.is_none()) pred = [until]() { return PyObject_IsTrue(until().ptr()) == 1; };
-    u64 limit = until_ns < 0 ? KTIME_MAX : static_cast<u64>(until_ns);
-    run_result r = k->run(limit, pred);
-    throw_if_panicked(*k);
-    return r;
-}
-
-static py::dict run_result_dict(const run_result& r) {
-    py::dict d;
-    d["stopped"] = r.stopped;
-    d["quiescent"] = r.quiescent;
-    d["time_limit"] = r.time_limit;
-    return d;
-}
 
 void bind_constants(py::module_& m);
 void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
@@ -61,6 +22,7 @@ void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_kthread(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
 void bind_kernel(py::module_& m) {
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
@@ -72,6 +34,7 @@ void bind_kernel(py::module_& m) {
     bind_kthread(m, cls);
     bind_net(m, cls);
     bind_trace(m, cls);
+    bind_stop(m, cls);
     cls
         .def(py::init([](int cpus, unsigned long long seed, int hz, int pid_max, size_t stack_size, bool guard_pages, bool trace,
                          const std::string& preempt) {
@@ -118,74 +81,6 @@ void bind_kernel(py::module_& m) {
             auto t = k->spawn(path, argv, envp, &err);
             if (!t) raise_errno(static_cast<int>(-err), path);
             return TaskView{k, t};
-        })
-        .def("run", [](std::shared_ptr<Kernel> k, long long until_ns, py::object until) {
-            return run_result_dict(do_run(k, until_ns, until));
-        }, py::arg("until_ns") = -1, py::arg("until") = py::none())
-        .def("step", [](std::shared_ptr<Kernel> k, const std::string& mode, long long until_ns) {
-            k->step = parse_step(mode);
-            k->update_stop_armed();
-            run_result r;
-            try {
-                r = do_run(k, until_ns, py::none());
-            } catch (...) {
-                k->step = step_mode::NONE;
-                k->update_stop_armed();
-                throw;
-            }
-            k->step = step_mode::NONE;
-            k->update_stop_armed();
-            return run_result_dict(r);
-        }, py::arg("mode") = "function", py::arg("until_ns") = -1)
-        .def("break_at", [](Kernel& k, const std::string& func, py::object when) {
-            if (!is_trace_name(func)) {
-                py::list names;
-                for (const char* n : trace_names) names.append(n);
-                py::list close = py::module_::import("difflib").attr("get_close_matches")(func, names, 5, 0.6);
-                std::string hint;
-                for (auto n : close) hint += (hint.empty() ? "" : ", ") + n.cast<std::string>();
-                throw py::value_error("no traced function or tracepoint is named '" + func + "', so the breakpoint would never stop" +
-                                      (hint.empty() ? std::string(" (glasskernel.trace_names lists them)") : "; did you mean: " + hint + "?"));
-            }
-            breakpoint b;
-            b.id = k.next_breakpoint_id++;
-            b.func = func;
-            if (!when.is_none()) b.when = std::make_shared<py_upcall>(when);
-            k.breakpoints.push_back(b);
-            k.update_stop_armed();
-            return b.id;
-        }, py::arg("func"), py::arg("when") = py::none())
-        .def("remove_breakpoint", [](Kernel& k, int id) {
-            auto it = std::find_if(k.breakpoints.begin(), k.breakpoints.end(), [id](const breakpoint& b) { return b.id == id; });
-            if (it == k.breakpoints.end()) throw py::value_error("no breakpoint with id " + std::to_string(id));
-            k.breakpoints.erase(it);
-            k.update_stop_armed();
-        })
-        .def("set_breakpoint_enabled", [](Kernel& k, int id, bool en) {
-            for (auto& b : k.breakpoints)
-                if (b.id == id) {
-                    b.enabled = en;
-                    k.update_stop_armed();
-                    return;
-                }
-            throw py::value_error("no breakpoint with id " + std::to_string(id));
-        })
-        .def("breakpoints", [](Kernel& k) {
-            py::list out;
-            for (auto& b : k.breakpoints) out.append(py::make_tuple(b.id, b.func, b.hits, b.enabled, static_cast<bool>(b.when)));
-            return out;
-        })
-        .def_property_readonly("stopped", [](Kernel& k) { return k.stop.stopped; })
-        .def("stop_info", [](std::shared_ptr<Kernel> k) -> py::object {
-            if (!k->stop.stopped && !k->stop.task) return py::none();
-            py::dict d;
-            d["reason"] = k->stop.reason;
-            d["event"] = event_object(k->stop.ev);
-            d["cpu"] = k->stop.cpu;
-            d["task"] = k->stop.task ? py::cast(TaskView{k, k->stop.task}) : py::none();
-            d["breakpoint"] = k->stop.breakpoint;
-            d["stopped"] = k->stop.stopped;
-            return d;
         })
         .def_property_readonly("tasks", [](std::shared_ptr<Kernel> k) {
             py::list out;

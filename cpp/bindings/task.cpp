@@ -227,6 +227,10 @@ void bind_task(py::module_& m) {
             for (auto& f : v.t->thread.sigframes) out.append(SigframeView{f});
             return out;
         }, "The rt_sigframes setup_rt_frame pushed, outermost first: the saved mask and interrupted state.")
+        .def_property_readonly("wchan", [](const TaskView& v) -> py::object {
+            std::string w = get_wchan(v.t.get());
+            return w.empty() ? py::object(py::none()) : py::object(py::str(w));
+        }, "/proc/PID/wchan: the function a sleeping task waits in (scheduler functions skipped), or None.")
         .def_property_readonly("kernel_stack", [](const TaskView& v) {
             std::vector<std::string> out;
             for (const char* f : v.t->thread.kstack) out.emplace_back(f);

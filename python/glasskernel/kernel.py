@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import inspect
 import operator
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import _core
@@ -30,54 +29,8 @@ Programs must be deterministic given their syscall results. The child is killed 
 the message names the first call that differed."""
 
 
-@dataclass
-class Stop:
-    """Where the kernel stopped: the event, the task and its kernel call chain."""
-
-    reason: str  # "breakpoint", "step" or "until"
-    event: Event | None
-    task: Any
-    cpu: int
-    breakpoint: int = 0
-
-    @property
-    def function(self) -> str | None:
-        return self.event.name if self.event else None
-
-    @property
-    def backtrace(self) -> list[str]:
-        """The modeled functions open on the stopped task's kernel stack, outermost first."""
-        return list(self.task.kernel_stack) if self.task is not None else []
-
-    def __repr__(self) -> str:
-        if self.event is None:
-            return f"<Stop {self.reason}>"
-        e = self.event
-        who = f"pid {self.task.pid} ({self.task.comm})" if self.task is not None else "host"
-        return f"<Stop {self.reason} at {e.name} ({e.type}) on cpu{self.cpu} in {who} t={e.ts}ns>"
-
-
-@dataclass
-class Breakpoint:
-    id: int
-    func: str
-    _k: "Kernel"
-
-    @property
-    def hits(self) -> int:
-        for b in self._k._k.breakpoints():
-            if b[0] == self.id:
-                return b[2]
-        return 0
-
-    def remove(self) -> None:
-        self._k._k.remove_breakpoint(self.id)
-
-    def disable(self) -> None:
-        self._k._k.set_breakpoint_enabled(self.id, False)
-
-    def enable(self) -> None:
-        self._k._k.set_breakpoint_enabled(self.id, True)
+Stop = _core.Stop
+Breakpoint = _core.Breakpoint
 
 
 def _check_int(v: Any, name: str) -> int:
@@ -146,53 +99,73 @@ class Kernel:
         return self._k.spawn(path, list(argv), envp)
 
     # ---- running and stopping ----
-    def run(self, until: str | Callable[["Kernel"], bool] | None = None, *, for_ns: int | None = None,
+    def run(self, until: str | Breakpoint | Callable[["Kernel"], bool] | None = None, *, for_ns: int | None = None,
             until_ns: int | None = None) -> Stop | None:
-        """Run until nothing is runnable and no timer is pending, or until a stop.
+        """Run until nothing is left to run, a breakpoint, or a bound; returns a Stop saying why.
 
-        `until` is a step mode ("function", "syscall", "switch", "tick") or a predicate called with
-        the kernel between steps. `for_ns` / `until_ns` bound the virtual time. Returns the Stop, or
-        None when the kernel went quiet or reached the time bound.
+        The Stop's reason is "finished" (nothing runnable, no timer pending), "deadlock" (the same,
+        but user tasks are blocked for good: stop.blocked lists them with their wchan),
+        "time_limit" (`for_ns` / `until_ns` of virtual time reached), "breakpoint", "step", or
+        "until". A Stop is true when the kernel stopped on the way and can be continued.
+
+        `until` is a Breakpoint (run to it: the other breakpoints are passed over), a predicate
+        called with the kernel between steps, or a step mode ("function", "syscall", "switch",
+        "tick", as k.step(): None when the kernel finished first).
         """
         limit = -1
         if for_ns is not None and until_ns is not None:
             raise ValueError("give for_ns or until_ns, not both")
         if for_ns is not None:
-            limit = self.now + _check_int(for_ns, "for_ns")
+            n = _check_int(for_ns, "for_ns")
+            if n < 0:
+                raise ValueError("for_ns must be >= 0 (a time span)")
+            limit = self.now + n
         if until_ns is not None:
             limit = _check_int(until_ns, "until_ns")
+            if limit < 0:
+                raise ValueError("until_ns must be >= 0 (a virtual time)")
         if isinstance(until, str):
             return self.step(until, _limit=limit)
+        if isinstance(until, Breakpoint):
+            return self._run_to(until, limit)
         if until is not None and not callable(until):
-            raise TypeError("until must be a step mode string or a callable taking the kernel")
+            raise TypeError("until must be a Breakpoint, a step mode string or a callable taking the kernel")
         pred = (lambda: until(self)) if until is not None else None
-        r = self._k.run(limit, pred)
-        if r["stopped"]:
-            return self._stop("until" if not self._k.stopped else None)
-        return None
+        return self._k.run(limit, pred)
+
+    def _run_to(self, bp: Breakpoint, limit: int) -> Stop:
+        if bp not in self.breakpoints:
+            raise ValueError(f"{bp!r} is not a breakpoint of this kernel (removed?)")
+        if not bp.enabled:
+            raise ValueError(f"{bp!r} is disabled; enable it to run to it")
+        others = [b for b in self.breakpoints if b.enabled and b != bp]
+        for b in others:
+            b.disable()
+        try:
+            return self._k.run(limit, None)
+        finally:
+            for b in others:
+                if b in self.breakpoints:
+                    b.enable()
 
     def step(self, until: str = "function", *, _limit: int = -1) -> Stop | None:
-        """Run to the next `until` point: "function" (any modeled function), "syscall", "switch", "tick"."""
+        """Run to the next `until` point: "function" (any modeled function), "syscall", "switch",
+        "tick". Returns the Stop there, or None when the kernel finished (or reached the time
+        bound) first."""
         if until not in STEP_MODES:
             raise ValueError(f"until must be one of {', '.join(STEP_MODES)} (got {until!r})")
-        r = self._k.step(until, _limit)
-        return self._stop(None) if r["stopped"] else None
-
-    def _stop(self, reason: str | None) -> Stop:
-        info = self._k.stop_info()
-        if info is None or (reason == "until" and not info.get("stopped")):
-            return Stop(reason or "until", None, None, 0)
-        return Stop(info["reason"], info["event"], info["task"], info["cpu"], info["breakpoint"])
+        stop = self._k.step(until, _limit)
+        return stop if stop else None
 
     @property
     def stopped(self) -> Stop | None:
-        """The current stop inside the kernel, or None."""
-        return self._stop(None) if self._k.stopped else None
+        """The stop the kernel is in (inside a function, at a breakpoint or a step), or None."""
+        return self._k.stopped
 
     def break_at(self, func: str, when: Callable[[Event], bool] | None = None) -> Breakpoint:
         """Stop when a modeled function named `func` is entered, or a tracepoint of that name fires
-        (and `when(event)` is true). A name no trace event can have is a ValueError naming close
-        matches; `glasskernel.trace_names` lists them all."""
+        (and `when(event)` -- or `when(event, task)` -- is true). A name no trace event can have is
+        a ValueError naming close matches; `glasskernel.trace_names` lists them all."""
         if not isinstance(func, str) or not func:
             raise TypeError("break_at takes a function name, like 'copy_process'")
         if when is not None and not callable(when):
@@ -201,13 +174,12 @@ class Kernel:
         if when is not None:
             def pred():
                 info = self._k.stop_info()
-                ev = info["event"]
-                return bool(when(ev) if _arity(when) == 1 else when(ev, info["task"]))
-        return Breakpoint(self._k.break_at(func, pred), func, self)
+                return bool(when(info.event) if _arity(when) == 1 else when(info.event, info.task))
+        return self._k.break_at(func, pred)
 
     @property
     def breakpoints(self) -> list[Breakpoint]:
-        return [Breakpoint(b[0], b[1], self) for b in self._k.breakpoints()]
+        return self._k.breakpoints
 
     # ---- inspection ----
     @property

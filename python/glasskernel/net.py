@@ -246,10 +246,16 @@ class Network:
         if not ks:
             raise ValueError("the network has no hosts")
         limit = -1
+        if for_ns is not None and until_ns is not None:
+            raise ValueError("give for_ns or until_ns, not both")
         if for_ns is not None:
+            if operator.index(for_ns) < 0:
+                raise ValueError("for_ns must be >= 0 (a time span)")
             limit = max(k.now for k in ks) + operator.index(for_ns)
         if until_ns is not None:
             limit = operator.index(until_ns)
+            if limit < 0:
+                raise ValueError("until_ns must be >= 0 (a virtual time)")
         which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000, bool(check))
         if which is None:
             return None

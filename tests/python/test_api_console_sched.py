@@ -38,8 +38,10 @@ def test_program_and_spawn_errors(k):
         k.run(until=5)
     with pytest.raises(TypeError, match="function name"):
         k.break_at(None)
-    with pytest.raises(ValueError, match="no breakpoint"):
-        k._k.remove_breakpoint(1234)
+    bp = k.break_at("copy_process")
+    bp.remove()
+    with pytest.raises(ValueError, match="was removed"):
+        bp.remove()
     with pytest.raises(ValueError, match="unknown cost"):
         k.set_cost("nope", 1)
     with pytest.raises(ValueError, match="no cpu"):

@@ -34,7 +34,9 @@ def test_break_at_copy_process_shows_call_chain(k):
     k.check()
     assert bp.hits == 1
     bp.remove()
-    assert k.run() is None
+    assert k.breakpoints == []
+    end = k.run()
+    assert not end and end.reason == "finished" and end.blocked == []
     assert lines(k) == ["done"] and t.reaped
 
 
@@ -92,7 +94,8 @@ def test_run_until_predicate_and_time(k):
         await sys.nanosleep(0.5)
     t = k.spawn("/bin/sleeper")
     start = k.now
-    assert k.run(for_ns=1_000_000) is None
+    stop = k.run(for_ns=1_000_000)
+    assert not stop and stop.reason == "time_limit"
     assert t.state == "S" and k.now <= start + 1_000_000
     k.run(until=lambda k: t.reaped)
     assert t.reaped and k.now >= start + 500_000_000
@@ -230,3 +233,54 @@ def test_every_traced_name_is_listed_and_bottom_half_scopes_appear(k):
     assert names <= set(gk.trace_names), names - set(gk.trace_names)
     for fn in ("irq_exit_rcu", "softirq_raise", "__local_bh_enable_ip", "__do_softirq", "net_rx_action"):
         assert fn in names, fn
+
+
+def test_run_says_finished_or_deadlock_with_each_blocked_task_and_its_wchan(k):
+    """When nothing can run and no timer is pending, tasks still asleep stay so: k.run() reports a
+    deadlock listing them with /proc/PID/wchan's function (checked against this machine's Linux:
+    pause() sleeps in __do_sys_pause, waitpid in do_wait, nanosleep in hrtimer_nanosleep)."""
+    import signal
+
+    @k.program("/bin/family")
+    async def family(sys):
+        child = await sys.fork()
+        if child == 0:
+            await sys.pause()
+        await sys.waitpid(child, 0)
+
+    @k.program("/bin/napper")
+    async def napper(sys):
+        await sys.nanosleep(0.01)
+
+    t = k.spawn("/bin/family")
+    n = k.spawn("/bin/napper")
+    stop = k.run(for_ns=1_000_000)
+    assert stop.reason == "time_limit" and n.wchan == "hrtimer_nanosleep"
+    stop = k.run()
+    child = t.children[0]
+    assert not stop and stop.reason == "deadlock"
+    assert [(x.pid, x.state, x.wchan) for x in stop.blocked] == [(t.pid, "S", "do_wait"), (child.pid, "S", "__do_sys_pause")]
+    assert f"family/{t.pid} (S in do_wait)" in repr(stop) and n.reaped and n.wchan is None
+
+    @k.program("/bin/killer")
+    async def killer(sys, argv0, pid):
+        await sys.kill(int(pid), signal.SIGTERM)
+    k.spawn("/bin/killer", ["/bin/killer", str(child.pid)])
+    stop = k.run()
+    assert stop.reason == "finished" and stop.blocked == [] and t.reaped
+
+
+def test_run_until_a_breakpoint_passes_over_the_others(k):
+    """k.run(until=k.break_at(name)) runs to that breakpoint, as gdb's advance does: other
+    breakpoints stay set but do not stop this run."""
+    t = forker(k)
+    other = k.break_at("__x64_sys_getpid")
+    early = k.break_at("sched_fork")
+    stop = k.run(until=k.break_at("copy_process"))
+    assert stop.reason == "breakpoint" and stop.function == "copy_process" and stop.task == t
+    assert early.hits == 0 and early.enabled and other.enabled
+    stop = k.run()
+    assert stop.function == "sched_fork" and early.hits == 1
+    early.disable()
+    with pytest.raises(ValueError, match="disabled"):
+        k.run(until=early)

@@ -2,6 +2,7 @@
 // dequeue_task, set_task_cpu, try_to_wake_up, wake_up_new_task, sched_fork, scheduler_tick,
 // sched_yield, set_user_nice, sched_setscheduler and affinity.
 #include <algorithm>
+#include <cstring>
 
 #include "kernel/sched/sched.h"
 
@@ -565,6 +566,38 @@ SYSCALL_DEFINE3(sched_getaffinity, pid_t, pid, unsigned int, len, unsigned long 
     unsigned retlen = std::min(len, cpumask_size);
     if (copy_to_user(user_mask_ptr, &mask, retlen)) return -EFAULT;
     return retlen;
+}
+
+}  // namespace gk
+
+namespace gk {
+
+// The scheduler's own functions (Linux puts them in the .sched.text section with __sched):
+// get_wchan skips them to name where the task chose to sleep.
+static bool in_sched_functions(const char* fn) {
+    static const char* const sched_text[] = {
+        "schedule", "__schedule", "context_switch", "pick_next_task", "dequeue_task", "enqueue_task", "__cond_resched",
+        "preempt_schedule", "preempt_schedule_irq", "schedule_timeout", "schedule_hrtimeout", "do_nanosleep",
+        "wait_for_completion", "wait_for_completion_killable",
+    };
+    for (const char* s : sched_text)
+        if (std::strcmp(fn, s) == 0) return true;
+    return false;
+}
+
+// /proc/PID/wchan: the function a sleeping task waits in, or "" if it is running (or has no
+// kernel frames, e.g. stopped on its way back to user mode). A system call's own body shows as
+// Linux names it: x86's __x64_sys_NAME wrapper calls the SYSCALL_DEFINE body __do_sys_NAME,
+// which the model's one scope stands for.
+std::string get_wchan(task_struct* p) {
+    if (!p || p->__state == TASK_RUNNING || p->exit_state) return "";
+    for (auto it = p->thread.kstack.rbegin(); it != p->thread.kstack.rend(); ++it) {
+        if (in_sched_functions(*it)) continue;
+        static const char prefix[] = "__x64_sys_";
+        if (std::strncmp(*it, prefix, sizeof prefix - 1) == 0) return std::string("__do_sys_") + (*it + sizeof prefix - 1);
+        return *it;
+    }
+    return "";
 }
 
 }  // namespace gk
