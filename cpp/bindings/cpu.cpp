@@ -58,7 +58,22 @@ struct RtRqView {
     int cpu;
 };
 
+// A user program killed by its own fault, as the kernel log reported it.
+struct CrashView {
+    u64 seq, ts;
+    int pid;
+    std::string comm, traceback;
+};
+
 void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) {
+    view_class<CrashView>(m, "Crash", "A user program killed by SIGSEGV for an uncaught exception (what dmesg logged).")
+        .member("seq", &CrashView::seq)
+        .member("ts", &CrashView::ts, "virtual ns")
+        .member("pid", &CrashView::pid)
+        .member("comm", &CrashView::comm)
+        .member("traceback", &CrashView::traceback)
+        .repr({"pid", "comm", "ts"});
+
     view_class<CpuStateView>(m, "CpuState", "What one CPU was doing when asked: its current task and preempt_count's fields.")
         .field("cpu", [](const CpuStateView& v) { return v.cpu; })
         .field("curr", [](const CpuStateView& v) { return v.curr; })
@@ -170,6 +185,13 @@ void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
                       },
                       "The preemption model: 'none', 'voluntary' or 'full' (settable, as PREEMPT_DYNAMIC's "
                       "/sys/kernel/debug/sched/preempt is).")
+        .def_property_readonly("crash_seq", [](Kernel& k) { return k.crash_seq; })
+        .def("_crashes", [](Kernel& k, u64 after) {
+            py::list out;
+            for (auto& c : k.crash_log)
+                if (c.seq > after) out.append(CrashView{c.seq, c.ts, c.pid, c.comm, c.report});
+            return out;
+        }, py::arg("after") = 0)
         .def("_dmesg", [](Kernel& k) {
             py::list out;
             for (auto& [ts, line] : k.log_buf) out.append(py::make_tuple(ts, line));

@@ -666,7 +666,7 @@ user_step py_image::outcome(task_struct* t, int status, PyObject* result, syscal
         std::string tb;
         try {
             py::object fmt = py::module_::import("traceback").attr("format_exception");
-            py::list lines = fmt(e.value());
+            py::list lines = fmt(e.type(), e.value(), e.trace());
             for (auto l : lines) tb += l.cast<std::string>();
         } catch (py::error_already_set&) {
             tb = e.what();

@@ -50,6 +50,9 @@ class Kernel:
     >>> t = k.spawn("/bin/hello"); k.run(); k.console
     """
 
+    # What new kernels report program crashes to (their on_crash); the command line sets it.
+    default_on_crash: Callable[[Any], Any] | None = None
+
     def __init__(self, cpus: int = 1, seed: int = 0, hz: int = 250, pid_max: int = 32768,
                  stack_size: int = 16384, guard_pages: bool = True, trace: bool = True, preempt: str = "voluntary"):
         for name, v in (("cpus", cpus), ("seed", seed), ("hz", hz), ("pid_max", pid_max), ("stack_size", stack_size)):
@@ -63,6 +66,8 @@ class Kernel:
         self.trace = Trace(self._k)
         self.net = _net.NetView(self)
         self.hostname = "glasskernel"
+        self.on_crash: Callable[[Any], Any] | None = Kernel.default_on_crash
+        self._crash_seen = 0
 
     # ---- programs and processes ----
     def program(self, path: str) -> Callable:
@@ -131,7 +136,26 @@ class Kernel:
         if until is not None and not callable(until):
             raise TypeError("until must be a Breakpoint, a step mode string or a callable taking the kernel")
         pred = (lambda: until(self)) if until is not None else None
-        return self._k.run(limit, pred)
+        try:
+            return self._k.run(limit, pred)
+        finally:
+            self._report_crashes()
+
+    def _report_crashes(self) -> None:
+        """Give on_crash every program crash logged since the last report."""
+        if self.on_crash is None or self._k.crash_seq == self._crash_seen:
+            return
+        new = self._k._crashes(self._crash_seen)
+        self._crash_seen = self._k.crash_seq
+        for c in new:
+            self.on_crash(c)
+
+    @property
+    def crashes(self) -> list:
+        """The programs killed by an uncaught exception (newest 64): pid, comm, time, traceback.
+        Each is also in dmesg(), as Linux logs a segfault. Set `on_crash` to a callable to be
+        given each new one when a run returns (the shell prints them)."""
+        return self._k._crashes(0)
 
     def _run_to(self, bp: Breakpoint, limit: int) -> Stop:
         if bp not in self.breakpoints:
@@ -147,6 +171,7 @@ class Kernel:
             for b in others:
                 if b in self.breakpoints:
                     b.enable()
+            self._report_crashes()
 
     def step(self, until: str = "function", *, _limit: int = -1) -> Stop | None:
         """Run to the next `until` point: "function" (any modeled function), "syscall", "switch",
@@ -154,7 +179,10 @@ class Kernel:
         bound) first."""
         if until not in STEP_MODES:
             raise ValueError(f"until must be one of {', '.join(STEP_MODES)} (got {until!r})")
-        stop = self._k.step(until, _limit)
+        try:
+            stop = self._k.step(until, _limit)
+        finally:
+            self._report_crashes()
         return stop if stop else None
 
     @property

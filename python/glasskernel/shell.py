@@ -13,6 +13,12 @@ import sys
 import glasskernel as gk
 
 
+def print_crash(c) -> None:
+    """How the shell and scripts show a program killed by an uncaught exception (dmesg has it too)."""
+    print(f"[{c.ts / 1e9:.6f}] {c.comm}[{c.pid}]: uncaught exception in user mode, killed by SIGSEGV", file=sys.stderr)
+    print(c.traceback.rstrip("\n"), file=sys.stderr)
+
+
 def _namespace(k: gk.Kernel) -> dict:
     def ps() -> None:
         """Print the process table."""
@@ -68,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preempt", default="voluntary", choices=("none", "voluntary", "full"), help="the preemption model")
     p.add_argument("-q", "--quiet", action="store_true", help="no banner")
     a = p.parse_args(argv)
+    gk.Kernel.default_on_crash = print_crash  # every kernel made here, the script's own included
     try:
         k = gk.Kernel(cpus=a.cpus, seed=a.seed, preempt=a.preempt)
     except (ValueError, TypeError) as e:

@@ -2,6 +2,7 @@
 // "filesystem", the console, the trace buffer, and the engine that runs fibers and user programs.
 #pragma once
 #include <exception>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -170,6 +171,15 @@ public:
     bool panicked = false;
     std::vector<std::pair<u64, std::string>> log_buf;  // printk records: (time, line)
     std::string panic_msg;
+    // User programs killed by a fault of their own (an uncaught exception in a Python program),
+    // the newest kept: what show_signal_msg logged, for the host to show. crash_seq counts all.
+    struct crash_record {
+        u64 seq, ts;
+        pid_t pid;
+        std::string comm, report;
+    };
+    std::deque<crash_record> crash_log;
+    u64 crash_seq = 0;
 
     // ---- interrupts and softirqs (kernel/irq, kernel/softirq.c) ----
     DEFINE_PER_CPU(u32, softirq_pending);  // irq_stat.__softirq_pending

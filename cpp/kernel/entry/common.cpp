@@ -33,6 +33,34 @@ static void exit_to_user_mode_loop(pt_regs* regs, unsigned ti_work) {
     }
 }
 
+// A user program faulted (its Python code raised and nothing caught it): log it as x86's
+// show_signal_msg logs an unhandled segfault ("comm[pid]: segfault at ..."), with the traceback
+// in place of the faulting address, then SIGSEGV kills it. The traceback is cut to a bound so a
+// runaway program cannot flood the log.
+static void show_signal_msg(task_struct* t) {
+    static constexpr int MAX_LINES = 40;
+    static constexpr size_t CRASH_LOG = 64;
+    Kernel* k = this_kernel;
+    const std::string& report = t->crash_report;
+    printk("%s[%d]: uncaught exception in user mode, killed by SIGSEGV", t->comm.c_str(), t->pid);
+    size_t start = 0;
+    int lines = 0, total = 0;
+    for (size_t i = 0; i <= report.size(); i++) {
+        if (i < report.size() && report[i] != '\n') continue;
+        if (i > start) {
+            if (lines < MAX_LINES) {
+                printk("  %s", report.substr(start, i - start).c_str());
+                lines++;
+            }
+            total++;
+        }
+        start = i + 1;
+    }
+    if (total > lines) printk("  ... %d more lines (the task's traceback view has them all)", total - lines);
+    if (k->crash_log.size() >= CRASH_LOG) k->crash_log.pop_front();
+    k->crash_log.push_back({++k->crash_seq, ktime_get(), t->pid, t->comm, report});
+}
+
 static void exit_to_user_mode_prepare(pt_regs* regs) {
     unsigned ti_work = current->thread_info.flags;
     if (ti_work & EXIT_TO_USER_MODE_WORK) exit_to_user_mode_loop(regs, ti_work);
@@ -129,6 +157,7 @@ void ret_from_fork_body() {
             else t->thread.pt.orig_ax = ~static_cast<unsigned long>(RESCHEDULE_VECTOR);
             break;  // a reschedule IPI needs no handler: exit_to_user_mode does the work
         case kentry::CRASH:
+            show_signal_msg(t);
             force_fatal_sig(SIGSEGV);
             break;
         case kentry::KILL:
