@@ -24,7 +24,20 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
+// One write(2) to the console.
+struct ConsoleWriteView {
+    u64 ts;
+    int pid, fd;
+    py::bytes data;
+};
+
 void bind_kernel(py::module_& m) {
+    view_class<ConsoleWriteView>(m, "ConsoleWrite", "One write to the console: when, by whom, to which stream, what.")
+        .member("ts", &ConsoleWriteView::ts, "virtual ns")
+        .member("pid", &ConsoleWriteView::pid)
+        .member("fd", &ConsoleWriteView::fd, "1: stdout, 2: stderr")
+        .member("data", &ConsoleWriteView::data)
+        .repr({"ts", "pid", "fd", "data"});
     py::class_<Kernel, std::shared_ptr<Kernel>> cls(m, "Kernel");
     py::tuple names(std::size(trace_names));
     for (size_t i = 0; i < std::size(trace_names); i++) names[i] = trace_names[i];
@@ -108,9 +121,18 @@ void bind_kernel(py::module_& m) {
         })
         .def_property_readonly("console_log", [](Kernel& k) {
             py::list out;
-            for (auto& r : k.console_log) out.append(py::make_tuple(r.ts, r.pid, py::bytes(r.data)));
+            for (auto& r : k.console_log) out.append(ConsoleWriteView{r.ts, r.pid, r.fd, py::bytes(r.data)});
             return out;
         })
+        .def("console_stream", [](Kernel& k, int fd, int pid) {
+            std::string out;
+            for (auto& r : k.console_log)
+                if (r.fd == fd && (pid < 0 || r.pid == pid)) out += r.data;
+            PyObject* s = PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), "replace");
+            if (!s) throw py::error_already_set();
+            return py::reinterpret_steal<py::str>(s);
+        }, py::arg("fd"), py::arg("pid") = -1)
+        .def_property_readonly("console_dropped", [](Kernel& k) { return k.console_dropped; })
         .def("console_input", [](std::shared_ptr<Kernel> k, py::bytes data, bool eof) {
             refuse_if_running(k.get(), "typing on the console");
             k->console_in += std::string(data);

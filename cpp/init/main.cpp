@@ -34,12 +34,16 @@ static void init_rlimits(signal_struct* sig) {
     for (int i = 0; i < RLIM_NLIMITS; i++) sig->rlim[i] = defaults[i];
 }
 
+// Linux opens /dev/console once and dups it to fds 0, 1 and 2. Here fd 2 is an open of its own
+// (what `2>/dev/console` would make), so the console can keep stderr apart from stdout; fds 0
+// and 1 still share one open file description, and dup2(1, 2) still sends stderr to stdout.
 static void console_on_rootfs() {
     trace_scope ts("console_on_rootfs");
     task_struct* t = current;
-    auto f = console_file(this_kernel, O_RDWR);
+    auto f = console_file(this_kernel, O_RDWR, 1);
+    auto err = console_file(this_kernel, O_RDWR, 2);
     t->files->fdt.clear();
-    for (int fd = 0; fd < 3; fd++) fd_install_lowest(t->files.get(), f, false, 1024);
+    for (int fd = 0; fd < 3; fd++) fd_install_lowest(t->files.get(), fd < 2 ? f : err, false, 1024);
 }
 
 static int run_ksoftirqd(void* arg) {

@@ -235,12 +235,31 @@ class Kernel:
 
     @property
     def console(self) -> str:
+        """Everything programs wrote to the console, stdout and stderr interleaved as a terminal
+        shows them (the newest 1 MiB; console_dropped counts older bytes let go)."""
         return self._k.console
 
     @property
-    def console_log(self) -> list[tuple[int, int, bytes]]:
-        """(virtual ns, pid, bytes) for every write to the console."""
+    def console_log(self) -> list:
+        """Every write to the console (the newest 16384): ConsoleWrite records with ts, pid, fd
+        (1 stdout, 2 stderr) and the bytes."""
         return self._k.console_log
+
+    @property
+    def stdout(self) -> str:
+        """What programs wrote to their stdout (fd 1 and its dups), in order."""
+        return self._k.console_stream(1)
+
+    @property
+    def stderr(self) -> str:
+        """What programs wrote to their stderr (fd 2, opened on its own at boot), in order."""
+        return self._k.console_stream(2)
+
+    def output(self, pid: int, fd: int = 1) -> str:
+        """What process `pid` wrote to its stdout (fd=1) or stderr (fd=2)."""
+        if _check_int(fd, "fd") not in (1, 2):
+            raise ValueError("fd is 1 (stdout) or 2 (stderr)")
+        return self._k.console_stream(fd, _check_int(pid, "pid"))
 
     def console_input(self, data: bytes | str, eof: bool = False) -> None:
         """Type on the console: readers of fd 0 get `data`; `eof` makes reads return b''."""

@@ -209,3 +209,47 @@ def test_ps_and_pstree(k):
     assert ps.splitlines()[0].split()[:3] == ["PID", "PPID", "PGID"]
     assert "<table>" in k._repr_html_() and "task_struct" in t._repr_html_()
     run_checked(k)
+
+
+def test_stdout_and_stderr_are_kept_apart_and_dup2_merges_them(k):
+    """fd 2 is the console too, but its own open: k.stderr has what went there, k.stdout what went
+    to fd 1; after dup2(1, 2) (the shell's 2>&1) stderr goes where stdout goes. k.console shows
+    both interleaved, as a terminal does."""
+    @k.program("/bin/io")
+    async def io(sys):
+        await sys.print("out 1")
+        await sys.print("err 1", fd=2)
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.print("child err", fd=2)
+            await sys.exit(0)
+        await sys.waitpid(pid, 0)
+        await sys.dup2(1, 2)
+        await sys.print("err 2, now to stdout", fd=2)
+
+    t = k.spawn("/bin/io")
+    k.run()
+    assert k.console == "out 1\nerr 1\nchild err\nerr 2, now to stdout\n"
+    assert k.stdout == "out 1\nerr 2, now to stdout\n"
+    assert k.stderr == "err 1\nchild err\n"
+    assert k.output(t.pid, 2) == "err 1\n" and k.output(t.pid + 1, 2) == "child err\n"
+    assert [(w.pid, w.fd) for w in k.console_log] == [(t.pid, 1), (t.pid, 2), (t.pid + 1, 2), (t.pid, 1)]
+    with pytest.raises(ValueError):
+        k.output(t.pid, 0)
+
+
+def test_the_console_keeps_only_the_newest_output(k):
+    """A program printing without end cannot exhaust the machine: the console keeps the newest
+    output (at most 2 MiB between trims, 16384 writes) and counts what it let go."""
+    @k.program("/bin/flood")
+    async def flood(sys):
+        line = b"x" * 199 + b"\n"
+        for _ in range(20000):
+            await sys.write(1, line)
+        await sys.write(1, b"last\n")
+
+    k.spawn("/bin/flood")
+    k.run()
+    assert len(k.console) <= 2 << 20 and k.console.endswith("x\nlast\n")
+    assert k._k.console_dropped + len(k.console) == 20000 * 200 + 5
+    assert len(k.console_log) == 16384 and k.console_log[-1].data == b"last\n"

@@ -73,6 +73,7 @@ struct stop_info {
 struct console_record {
     u64 ts;
     pid_t pid;
+    int fd;  // the stream written: 1 (stdout) or 2 (stderr)
     std::string data;
 };
 
@@ -133,8 +134,13 @@ public:
     trace_buffer trace;
 
     // ---- the console (drivers/tty) ----
+    // What programs wrote, all streams interleaved, and each write as a record. Both keep the
+    // newest output only (CONSOLE_KEEP bytes, CONSOLE_RECORDS writes), so a program printing in a
+    // loop cannot exhaust the machine; console_dropped counts the bytes let go.
+    static constexpr size_t CONSOLE_KEEP = 1 << 20, CONSOLE_RECORDS = 16384;
     std::string console_out;
-    std::vector<console_record> console_log;
+    std::deque<console_record> console_log;
+    u64 console_dropped = 0;
     std::string console_in;
     bool console_eof = false;
     wait_queue_head console_wait{"console.wait"};

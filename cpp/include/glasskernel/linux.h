@@ -153,6 +153,6 @@ long kernel_execve(const std::string& filename, const std::vector<std::string>& 
                    const std::vector<std::string>& envp);
 
 // drivers/tty/console.cpp
-std::shared_ptr<file> console_file(Kernel* k, unsigned flags);
+std::shared_ptr<file> console_file(Kernel* k, unsigned flags, int stream = 1);
 
 }  // namespace gk

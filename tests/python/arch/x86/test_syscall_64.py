@@ -120,4 +120,4 @@ def test_large_buffers_get_their_own_mapping(k):
         await sys.print(await sys.write(1, big) == len(big))
     spawn_run(k, main)
     assert lines(k)[-1].endswith("True")
-    assert len(k.console_log[0][2]) == 1 << 20 and k.console_log[0][2][:4] == bytes(range(4))
+    assert len(k.console_log[0].data) == 1 << 20 and k.console_log[0].data[:4] == bytes(range(4))
