@@ -112,6 +112,21 @@ def test_nanosleep_interrupted_raises_eintr_with_the_time_left(k):
     assert lines(k) == ["True 0.75", "1"]
 
 
+def test_a_negative_time_is_einval_as_linux_answers_a_c_caller(k):
+    """nanosleep(2) and setitimer(2) refuse a negative time with EINVAL (checked on this
+    machine's Linux with ctypes): an OSError, since a C caller can pass one."""
+    async def main(sys):
+        for call in (lambda: sys.nanosleep(-1), lambda: sys.setitimer(S.ITIMER_REAL, -1.0),
+                     lambda: sys.setitimer(S.ITIMER_REAL, 0.5, -2.0)):
+            try:
+                await call()
+                await sys.print("no error")
+            except OSError as e:
+                await sys.print(errno.errorcode[e.errno])
+    spawn_run(k, main)
+    assert lines(k) == ["EINVAL", "EINVAL", "EINVAL"]
+
+
 def test_siginfo_handler_gets_sender_and_value(k):
     async def main(sys):
         async def h(sys, signo, info):
