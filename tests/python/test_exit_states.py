@@ -1,6 +1,7 @@
 """kernel/exit.c's states from exit to release: init reaps what it adopts, a live parent's unwaited
 child stays a zombie, and the self-check accepts every state a task passes through on its way out
 (kernel/sched/core.c: an exiting task runs on until its last schedule())."""
+import gc
 import os
 import signal
 
@@ -220,6 +221,19 @@ def test_stop_at_a_self_reaped_tasks_last_switch_keeps_the_task(k):
             assert st.task.pid != t.pid and st.task.comm == "ign"
     assert len(seen) == 2 and all(x.exit_code == 0 for x in seen)
     assert t.reaped
+
+
+def test_kernel_dropped_while_stopped_in_a_self_reaped_task():
+    """Teardown unwinds a self-released task's suspended kernel stack while its stack cache exists."""
+    k = gk.Kernel(cpus=1, seed=0)
+    sigchld_ignored(k)
+    while (st := k.step("switch")) is not None and not (st.task is not None and st.task.reaped):
+        pass
+    assert st is not None
+    child = st.task
+    del k, st
+    gc.collect()
+    assert child.reaped and child.exit_code == 0   # the view outlives the kernel's own references
 
 
 def test_check_holds_at_every_traced_point():
