@@ -1,11 +1,13 @@
 // The kernel's self-check (the simulator's CONFIG_DEBUG_LIST-style invariants): the task list,
 // the process tree, the pid hash, the run queues, the per-user process counts, and each CPU's
 // interrupt, preemption, timer-wheel and tasklet state agree.
+#include <cstring>
 #include <map>
 #include <sstream>
 
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
+#include "kernel/sched/sched.h"
 
 namespace gk {
 
@@ -18,12 +20,105 @@ namespace gk {
         }                                         \
     } while (0)
 
+// The self-check may run while the kernel is stopped inside a function (k.step(), a breakpoint,
+// or a breakpoint's predicate). The stopped task's call chain is still open then, in the middle
+// of changes that Linux makes under a lock (the run queue's, tasklist_lock) and that no other CPU
+// could see half done: a task going to sleep is off its queue while still its CPU's curr, an
+// exiting task runs on as a zombie until its last schedule(), a reaped one is half unhashed.
+// The check accepts such a state only where the stopped chain is making it.
+struct stopped_chain {
+    const task_struct* task = nullptr;  // whose fiber is suspended mid-function; none between steps
+    const trace_event* ev = nullptr;    // where: a function's entry or a tracepoint
+
+    // fn is open on the stopped chain.
+    bool in(const char* fn) const {
+        if (!task) return false;
+        for (const char* f : task->thread.kstack)
+            if (!std::strcmp(f, fn)) return true;
+        return false;
+    }
+    // The chain is stopped at fn's entry (or at the tracepoint fn).
+    bool at(const char* fn) const { return task && ev->name && !std::strcmp(ev->name, fn); }
+};
+
+// Whether p's scheduling class holds it: in the CFS tree or its curr (se.on_rq), or on an RT list.
+static bool class_holds(const task_struct& p) {
+    if (p.sched_class == &fair_sched_class) return p.se.on_rq;
+    if (p.sched_class == &rt_sched_class) return static_cast<const run_list_hook&>(p).is_linked();
+    return false;
+}
+
+// Whether p is in its run queue's nr_running: activate_task put it there and deactivate_task has
+// not finished taking it off (while dequeue_task runs, on_rq is already cleared but the class
+// still holds it).
+static bool counted_in_nr_running(const task_struct& p) { return p.on_rq == TASK_ON_RQ_QUEUED || class_holds(p); }
+
 std::string Kernel::check() {
+    stopped_chain chain;
+    if (stop.task) {
+        chain.task = stop.task.get();
+        chain.ev = &stop.ev;
+    }
+    // At most one task may be between its queue and its class: the one enqueue_task or
+    // dequeue_task is moving.
+    bool moving_seen = false;
+    // The scheduler's view of one task: a task on the task list, or one that released itself and
+    // runs on to its last schedule() (dead_task).
+    auto check_sched = [&](const task_struct& t) -> std::string {
+        rq* r = cpu_rq(t.cpu);
+        bool is_curr = r->curr == &t;
+        bool held = class_holds(t);
+        bool queued = t.on_rq == TASK_ON_RQ_QUEUED;
+        if (t.exit_state) {
+            // An exiting task stays its CPU's task, TASK_RUNNING, until do_task_dead(); its last
+            // __schedule() takes it off the queue and switches away, and then its kernel stack
+            // is freed (finish_task_switch's put_task_stack in Linux; the fiber's end here).
+            const char* what = t.exit_state == EXIT_ZOMBIE ? "zombie " : "dead task ";
+            bool last_schedule = chain.task == &t && t.__state == TASK_DEAD && chain.in("__schedule");
+            bool exiting = t.__state == TASK_RUNNING && t.thread.where == kstate::KERNEL;
+            if (t.on_rq) CHECK(exiting || (last_schedule && is_curr), what << t.pid << " is on a run queue");
+            if (t.thread.where == kstate::DEAD)
+                CHECK(t.__state == TASK_DEAD, what << t.pid << " has left its kernel stack but is not TASK_DEAD");
+            else
+                CHECK(exiting || last_schedule, what << t.pid << " still has a kernel stack");
+        }
+        if (t.on_rq == TASK_ON_RQ_MIGRATING)
+            CHECK(chain.at("dequeue_task") || chain.at("sched_migrate_task") || chain.at("enqueue_task"),
+                  "pid " << t.pid << " is TASK_ON_RQ_MIGRATING outside move_queued_task");
+        else
+            CHECK(t.on_rq == 0 || queued, "pid " << t.pid << " has on_rq " << t.on_rq);
+        if (held != queued) {
+            // dequeue_task runs after deactivate_task cleared on_rq (0 for a sleep, MIGRATING for
+            // a move); enqueue_task in __sched_setscheduler puts back a task whose on_rq stayed
+            // set while it changed class (Linux's DEQUEUE_SAVE / ENQUEUE_RESTORE).
+            bool moving = !moving_seen && ((held && chain.at("dequeue_task")) ||
+                                           (queued && chain.at("enqueue_task") && chain.in("__sched_setscheduler")));
+            CHECK(moving, "pid " << t.pid << ": on_rq " << t.on_rq << " but its class " << (held ? "holds" : "does not hold") << " it");
+            moving_seen = true;
+        }
+        if (t.__state == TASK_RUNNING && t.thread.where != kstate::DEAD) {
+            // wake_up_new_task sets TASK_RUNNING, then activate_task queues the child.
+            bool waking_new = t.thread.where == kstate::NEW && chain.at("enqueue_task") && chain.in("wake_up_new_task");
+            CHECK(t.on_rq || is_curr || waking_new, "pid " << t.pid << " is TASK_RUNNING but on no run queue");
+        }
+        if (t.__state != TASK_RUNNING && !is_curr)
+            CHECK(!t.on_rq, "pid " << t.pid << " sleeps (" << task_state_letter(&t) << ") but is on a run queue");
+        CHECK(t.cpus_mask & (1ULL << t.cpu) || t.migrate_pending || !queued, "pid " << t.pid << " is queued on cpu " << t.cpu << " outside its affinity");
+        if (!is_curr && t.thread.where != kstate::DEAD && t.thread.where != kstate::NEW)
+            CHECK(t.thread_info.preempt_count == 0, "pid " << t.pid << " is switched out with preempt_count " << t.thread_info.preempt_count);
+        return "";
+    };
+
     std::map<uid_t, int> nproc;
     for (auto& t : tasks) {
         CHECK(!t.reaped, "pid " << t.pid << " is reaped but still on the task list");
         CHECK(t.self.get() == &t, "pid " << t.pid << ": the kernel holds no reference to it");
-        CHECK(find_task_by_vpid_in(this, t.pid) == &t, "pid " << t.pid << " is not found by its pid");
+        // EXIT_DEAD: its reaper (wait_task_zombie, or exit_notify for an autoreaped task and the
+        // zombies it hands to init) is about to release it, and release_task unhashes it.
+        if (t.exit_state == EXIT_DEAD)
+            CHECK(chain.in("wait_task_zombie") || chain.in("exit_notify"), "pid " << t.pid << " is EXIT_DEAD but still hashed");
+        bool unhashing = t.exit_state == EXIT_DEAD && chain.in("release_task");
+        CHECK(find_task_by_vpid_in(this, t.pid) == &t || unhashing, "pid " << t.pid << " is not found by its pid");
         CHECK(t.real_parent, "pid " << t.pid << " has no parent");
         bool in_parent = false;
         for (auto& c : t.real_parent->children) in_parent = in_parent || &c == &t;
@@ -32,29 +127,33 @@ std::string Kernel::check() {
             CHECK(c.real_parent == &t, "pid " << c.pid << " is in " << t.pid << "'s children but its parent is " << (c.real_parent ? c.real_parent->pid : -1));
         for (int type = PIDTYPE_TGID; type < PIDTYPE_MAX; type++)
             CHECK(t.signal->pids[type], "pid " << t.pid << " has no pid for type " << type);
-        if (t.exit_state == EXIT_ZOMBIE) {
-            CHECK(!t.on_rq, "zombie " << t.pid << " is on a run queue");
-            CHECK(t.flags & PF_EXITING, "zombie " << t.pid << " lacks PF_EXITING");
-            CHECK(t.thread.where == kstate::DEAD, "zombie " << t.pid << " still has a kernel stack");
-        }
-        CHECK(t.exit_state != EXIT_DEAD, "pid " << t.pid << " is EXIT_DEAD but still hashed");
-        rq* r = cpu_rq(t.cpu);
-        bool is_curr = r->curr == &t;
-        if (!t.exit_state && t.__state == TASK_RUNNING && t.thread.where != kstate::DEAD)
-            CHECK(t.on_rq || is_curr, "pid " << t.pid << " is TASK_RUNNING but on no run queue");
-        if (t.__state != TASK_RUNNING && !is_curr)
-            CHECK(!t.on_rq, "pid " << t.pid << " sleeps (" << task_state_letter(&t) << ") but is on a run queue");
-        if (t.sched_class == &fair_sched_class)
-            CHECK(t.on_rq == (t.se.on_rq ? 1 : 0), "pid " << t.pid << ": on_rq and se.on_rq disagree");
-        CHECK(t.cpus_mask & (1ULL << t.cpu) || t.migrate_pending || !t.on_rq, "pid " << t.pid << " is queued on cpu " << t.cpu << " outside its affinity");
-        if (!is_curr && t.thread.where != kstate::DEAD && t.thread.where != kstate::NEW)
-            CHECK(t.thread_info.preempt_count == 0, "pid " << t.pid << " is switched out with preempt_count " << t.thread_info.preempt_count);
+        if (t.exit_state == EXIT_ZOMBIE) CHECK(t.flags & PF_EXITING, "zombie " << t.pid << " lacks PF_EXITING");
+        std::string e = check_sched(t);
+        if (!e.empty()) return e;
         nproc[t.real_cred->uid]++;
     }
-    for (auto& [uid, n] : user_processes)
-        CHECK(n == nproc[uid], "user " << uid << " is charged " << n << " processes but has " << nproc[uid]);
+    if (dead_task) {
+        const task_struct& t = *dead_task;
+        CHECK(t.reaped && t.exit_state == EXIT_DEAD && !static_cast<const tasks_hook&>(t).is_linked(),
+              "pid " << t.pid << " is held as released but is not");
+        std::string e = check_sched(t);
+        if (!e.empty()) return e;
+    }
+    // release_task uncharges the user first, then unhashes the task: while the stopped chain is
+    // releasing one, its user may be charged one process fewer than the task list shows.
+    for (auto& [uid, n] : user_processes) {
+        bool releasing = false;
+        if (chain.in("release_task"))
+            for (auto& t : tasks) releasing = releasing || (t.exit_state == EXIT_DEAD && t.real_cred->uid == uid);
+        CHECK(n == nproc[uid] || (releasing && n == nproc[uid] - 1), "user " << uid << " is charged " << n << " processes but has " << nproc[uid]);
+    }
+    // At most one pid may be unused while still allocated: the one free_pid is freeing.
+    bool freeing_seen = false;
     for (auto& [nr, p] : init_pid_ns.idr) {
-        CHECK(!p->unused(), "pid " << nr << " is allocated but unused");
+        if (p->unused()) {
+            CHECK(!freeing_seen && chain.at("free_pid"), "pid " << nr << " is allocated but unused");
+            freeing_seen = true;
+        }
         for (auto& t : p->tasks_pid) CHECK(t.thread_pid == p, "pid " << nr << " lists task " << t.pid << " as PID");
         for (auto& t : p->tasks_pgid) CHECK(t.signal->pids[PIDTYPE_PGID] == p, "pgid " << nr << " lists task " << t.pid);
         for (auto& t : p->tasks_sid) CHECK(t.signal->pids[PIDTYPE_SID] == p, "sid " << nr << " lists task " << t.pid);
@@ -62,7 +161,8 @@ std::string Kernel::check() {
     for (int c = 0; c < cfg.cpus; c++) {
         rq* r = cpu_rq(c);
         unsigned queued = 0;
-        for (auto& t : tasks) queued += t.on_rq && t.cpu == c;
+        for (auto& t : tasks) queued += t.cpu == c && counted_in_nr_running(t);
+        if (dead_task) queued += dead_task->cpu == c && counted_in_nr_running(*dead_task);
         CHECK(r->nr_running == queued, "cpu " << c << ": nr_running " << r->nr_running << " but " << queued << " tasks are queued");
         unsigned in_tree = static_cast<unsigned>(r->cfs.tasks_timeline.size());
         bool curr_fair = r->cfs.curr && r->cfs.curr->on_rq;
@@ -76,13 +176,18 @@ std::string Kernel::check() {
             prev = se.vruntime;
             first = false;
         }
-        CHECK(r->curr && (r->curr == r->idle || r->curr->on_rq), "cpu " << c << ": curr is neither idle nor runnable");
+        // __schedule() has taken prev off the queue (it sleeps or is dead) and not yet made next
+        // the curr.
+        bool switching = r->curr == chain.task && chain.in("__schedule");
+        CHECK(r->curr && (r->curr == r->idle || r->curr->on_rq || switching), "cpu " << c << ": curr is neither idle nor runnable");
+        CHECK(r->curr == r->idle || static_cast<const tasks_hook&>(*r->curr).is_linked() || r->curr == dead_task.get(),
+              "cpu " << c << ": curr (pid " << r->curr->pid << ") is neither hashed nor a task that released itself");
         unsigned rt = 0;
         for (int prio = 0; prio < MAX_RT_PRIO; prio++) {
             bool bit = r->rt.bitmap[prio / 64] & (1ULL << (prio % 64));
             CHECK(bit == !r->rt.queue[prio].empty(), "cpu " << c << ": rt bitmap bit " << prio << " disagrees with its list");
             for (auto& t : r->rt.queue[prio]) {
-                CHECK(t.prio == prio && t.cpu == c && t.on_rq, "cpu " << c << ": rt list " << prio << " holds pid " << t.pid << " wrongly");
+                CHECK(t.prio == prio && t.cpu == c, "cpu " << c << ": rt list " << prio << " holds pid " << t.pid << " wrongly");
                 rt++;
             }
         }

@@ -3,6 +3,7 @@
 // timers at points where that CPU takes interrupts, and stop at breakpoints or when quiescent.
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "glasskernel/linux.h"
 
@@ -174,10 +175,12 @@ run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
     run_result res;
     if (panicked) return res;
     if (stop.stopped) {
-        // Continue the fiber that stopped; it is its CPU's current task.
+        // Continue the fiber that stopped. The stop holds its task, even one that has reaped
+        // itself and is already unhashed (at its last sched_switch, say).
         std::shared_ptr<task_struct> t = stop.task;
         stop.stopped = false;
         stop.task.reset();
+        if (!t) throw std::logic_error("glasskernel: a stop without its task cannot be resumed (engine bug)");
         int cpu = t->cpu;
         this_cpu = cpu;
         resume(t.get());
@@ -224,6 +227,16 @@ void Kernel::update_stop_armed() {
 
 static bool is_syscall_entry(const char* name) { return std::strncmp(name, "__x64_sys_", 10) == 0; }
 
+// The reference a stop holds on the task whose fiber it suspends. A task that reaped itself
+// (its parent ignores SIGCHLD) has given its own reference to dead_task and runs on to its last
+// schedule(): the stop shares that one, so the task is still there when k.run() resumes it.
+static std::shared_ptr<task_struct> running_task_ref(Kernel* k) {
+    task_struct* t = k->running;
+    if (t->self) return t->self;
+    if (k->dead_task.get() == t) return k->dead_task;
+    return nullptr;
+}
+
 void Kernel::maybe_stop(const trace_event& ev) {
     if (!running || stop.stopped) return;
     bool hit = false;
@@ -244,7 +257,7 @@ void Kernel::maybe_stop(const trace_event& ev) {
             // The predicate sees the event and the task as a stop would show them.
             stop.ev = ev;
             stop.cpu = this_cpu;
-            stop.task = running->self;
+            stop.task = running_task_ref(this);
             int id = b.id;
             std::shared_ptr<upcall_fn> when = b.when;
             long r = upcall(when);
@@ -270,7 +283,7 @@ void Kernel::maybe_stop(const trace_event& ev) {
     stop.reason = reason;
     stop.ev = ev;
     stop.cpu = this_cpu;
-    stop.task = running->self;
+    stop.task = running_task_ref(this);
     stop.breakpoint = bp_id;
     switch_to_host(host_act::BREAK);
 }

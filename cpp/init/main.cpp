@@ -265,6 +265,10 @@ Kernel::~Kernel() {
     tearing_down = true;
     std::vector<std::shared_ptr<task_struct>> all = task_snapshot();
     for (auto& t : idle_tasks) all.push_back(t);
+    // A task that released itself is on no list, but its fiber may still be suspended (stopped
+    // on its way to its last schedule()): it is unwound with the others, while the stack cache
+    // still exists, however long a stop or a Python view keeps the task_struct.
+    if (dead_task) all.push_back(dead_task);
     // Unwinding a suspended fiber runs the destructors on its stack (Boost's forced_unwind);
     // trace scopes and wait entries clean up after themselves.
     // Timers may live on the stacks about to be unwound (a sleeper's hrtimer_sleeper): empty the

@@ -68,6 +68,10 @@ static void forget_original_parent(task_struct* father, std::vector<task_struct*
         if (p->parent == father) p->parent = reaper;
         reaper->children.push_back(*p);
         if (p->pdeath_signal) send_signal_locked(p->pdeath_signal, nullptr, p, PIDTYPE_TGID);
+        // reparent_leader: the exit_signal was chosen for the old parent. A child made with
+        // clone(SIGUSR1) or clone(0) would tell the reaper with that signal, or none, and init,
+        // asleep in sigwaitinfo() for SIGCHLD, would never reap it: the new parent gets SIGCHLD.
+        p->exit_signal = SIGCHLD;
         if (p->exit_state == EXIT_ZOMBIE) {
             if (do_notify_parent(p, p->exit_signal)) {
                 p->exit_state = EXIT_DEAD;

@@ -35,12 +35,14 @@ static void dequeue_task(rq* rq, task_struct* p, int flags) {
 
 void activate_task(rq* rq, task_struct* p, int flags) {
     enqueue_task(rq, p, flags);
-    p->on_rq = 1;
+    p->on_rq = TASK_ON_RQ_QUEUED;
     rq->nr_running++;
 }
 
+// A task going to sleep is off the queue at once; one taken off to be queued elsewhere stays
+// TASK_ON_RQ_MIGRATING (runnable, between queues) until activate_task on the new CPU.
 void deactivate_task(rq* rq, task_struct* p, int flags) {
-    p->on_rq = 0;
+    p->on_rq = (flags & DEQUEUE_SLEEP) ? 0 : TASK_ON_RQ_MIGRATING;
     dequeue_task(rq, p, flags);
     rq->nr_running--;
 }
