@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import _core
+from ._util import check_int
 
 SOFTIRQS = _core.softirq_to_name
 from ._core import (BLOCK_SOFTIRQ, HI_SOFTIRQ, HRTIMER_SOFTIRQ, IRQ_POLL_SOFTIRQ, NET_RX_SOFTIRQ,  # noqa: E402
@@ -204,3 +205,122 @@ def proc_softirqs(k) -> str:
     for name, counts in k._k._softirq_stats():
         out.append(f"{name + ':':>9} " + "".join(f"{n:>11}" for n in counts))
     return "\n".join(out) + "\n"
+
+
+class IrqView:
+    """`k.irq`: interrupt lines (request_irq, free_irq, a device raising a line), their irq_desc
+    table, softirqs and tasklets; /proc/interrupts and /proc/softirqs."""
+
+    def __init__(self, k):
+        self._k = k
+
+    def request_irq(self, irq: int, handler: Callable, name: str = "device", shared: bool = False, dev_id: Any = None,
+                    thread_fn: Callable | None = None) -> None:
+        """Install a Python top half on line `irq`: handler(ctx) returns True (IRQ_HANDLED) or False.
+
+        With `thread_fn` the line is threaded (request_threaded_irq): a handler returning
+        gk.interrupts.IRQ_WAKE_THREAD wakes the kernel thread irq/N-name, which runs thread_fn(ctx)
+        in process context.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be a callable taking the IrqContext")
+        check_int(irq, "irq")
+        if thread_fn is not None and not callable(thread_fn):
+            raise TypeError("thread_fn must be a callable taking the IrqContext")
+        self._k._k._request_irq(irq, _wrap(self._k, handler), None if thread_fn is None else _wrap(self._k, thread_fn, tasklet=True),
+                                bool(shared), str(name), dev_id)
+
+    def free_irq(self, irq: int, dev_id: Any = None) -> None:
+        """free_irq(): remove the handler installed with this dev_id (the only one if not shared)."""
+        self._k._k._free_irq(check_int(irq, "irq"), dev_id)
+
+    def raise_irq(self, irq: int, at_ns: int | None = None, cpu: int | None = None) -> None:
+        """A device asserts line `irq` at virtual time `at_ns` (default: now), delivered to `cpu`
+        (default: the line's affinity)."""
+        if cpu is not None and check_int(cpu, "cpu") < 0:
+            raise ValueError(f"no cpu {cpu}")
+        self._k._k._raise_irq(check_int(irq, "irq"), -1 if at_ns is None else check_int(at_ns, "at_ns"),
+                              -1 if cpu is None else check_int(cpu, "cpu"))
+
+    def set_affinity(self, irq: int, cpu: int) -> None:
+        """irq_set_affinity(): send line `irq`'s interrupts to `cpu` (what writing
+        /proc/irq/N/smp_affinity does)."""
+        self._k._k._irq_set_affinity(check_int(irq, "irq"), check_int(cpu, "cpu"))
+
+    @property
+    def descs(self) -> list:
+        """The irq_desc table (lines in use): IrqDesc views with per-CPU counts, chip, flow handler,
+        actions, spurious count."""
+        return self._k._k._irq_descs()
+
+    def regs(self, cpu: int = 0):
+        """get_irq_regs(): the PtRegs the interrupt being handled on `cpu` saved, or None."""
+        return self._k._k._irq_regs(check_int(cpu, "cpu"))
+
+    def tasklet(self, func: Callable, name: str = "tasklet") -> "Tasklet":
+        """A tasklet_struct whose function is Python: func(ctx)."""
+        if not callable(func):
+            raise TypeError("a tasklet function must be callable")
+        return Tasklet(self._k, func, name)
+
+    def tasklet_lists(self, cpu: int = 0) -> dict:
+        """The tasklets scheduled on `cpu`, in run order: {"hi": [...], "normal": [...]}."""
+        return self._k._k._tasklet_lists(check_int(cpu, "cpu"))
+
+    def open_softirq(self, nr: int, action: Callable[[], Any]) -> None:
+        """Give a softirq that the kernel does not use yet (e.g. BLOCK) a Python action."""
+        if not callable(action):
+            raise TypeError("a softirq action is a callable taking no arguments")
+        self._k._k._open_softirq(check_int(nr, "nr"), lambda call: action())
+
+    def raise_softirq(self, nr: int, cpu: int = 0) -> None:
+        """raise_softirq(): mark softirq `nr` pending on `cpu`."""
+        self._k._k._raise_softirq(check_int(nr, "nr"), check_int(cpu, "cpu"))
+
+    @property
+    def softirq_pending(self) -> list[int]:
+        """Each CPU's pending-softirq bitmask (irq_stat.__softirq_pending)."""
+        return list(self._k._k._softirq_pending())
+
+    def proc_interrupts(self) -> str:
+        return proc_interrupts(self._k)
+
+    def proc_softirqs(self) -> str:
+        return proc_softirqs(self._k)
+
+    def __repr__(self) -> str:
+        return f"<irq: {len(self.descs)} line(s) in use>"
+
+
+class TimersView:
+    """`k.timers`: timer_list timers on the timer wheel."""
+
+    def __init__(self, k):
+        self._k = k
+
+    def timer(self, func: Callable, name: str = "timer") -> Timer:
+        """A timer_list whose function is Python: func(ctx), run from TIMER_SOFTIRQ."""
+        if not callable(func):
+            raise TypeError("a timer function must be callable")
+        return Timer(self._k, func, name)
+
+    @property
+    def jiffies(self) -> int:
+        return self._k._k.jiffies
+
+    @property
+    def hz(self) -> int:
+        return self._k._k.hz
+
+
+class WorkqueueView:
+    """`k.workqueue`: work items run by the per-CPU kworker threads (system_wq)."""
+
+    def __init__(self, k):
+        self._k = k
+
+    def work(self, func: Callable, name: str = "work") -> Work:
+        """A work item whose function is Python: func(ctx), run by a kworker in process context."""
+        if not callable(func):
+            raise TypeError("a work function must be callable")
+        return Work(self._k, func, name)

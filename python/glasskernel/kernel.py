@@ -6,9 +6,11 @@ import operator
 from typing import Any, Callable, Sequence
 
 from . import _core
+from ._util import check_int
 from . import interrupts as _interrupts
 from . import kthread as _kthread
 from . import net as _net
+from . import sched_view as _sched
 from .display import kernel_html, proc_status, ps_table, pstree_text
 from .program import Sys
 from .trace import Event, Trace
@@ -33,11 +35,7 @@ Stop = _core.Stop
 Breakpoint = _core.Breakpoint
 
 
-def _check_int(v: Any, name: str) -> int:
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, not {type(v).__name__}") from None
+_check_int = check_int
 
 
 class Kernel:
@@ -65,6 +63,10 @@ class Kernel:
                                guard_pages=bool(guard_pages), trace=bool(trace), preempt=preempt)
         self.trace = Trace(self._k)
         self.net = _net.NetView(self)
+        self.sched = _sched.SchedView(self)
+        self.irq = _interrupts.IrqView(self)
+        self.timers = _interrupts.TimersView(self)
+        self.workqueue = _interrupts.WorkqueueView(self)
         self.hostname = "glasskernel"
         self.on_crash: Callable[[Any], Any] | None = Kernel.default_on_crash
         self._crash_seen = 0
@@ -290,11 +292,6 @@ class Kernel:
     def set_cost(self, name: str, ns: int) -> None:
         self._k.set_cost(name, _check_int(ns, "ns"))
 
-    def runqueue(self, cpu: int = 0):
-        """The run queue (struct rq) of `cpu`: curr, nr_running, its cfs_rq (tasks_timeline in
-        vruntime order) and rt_rq (the priority array)."""
-        return self._k.runqueue(_check_int(cpu, "cpu"))
-
     def check(self) -> None:
         """The kernel's self-check; raises KernelInconsistency naming the first broken invariant."""
         self._k.check()
@@ -309,47 +306,6 @@ class Kernel:
         if t is None:
             raise ValueError(f"no task with pid {pid}")
         return proc_status(t)
-
-    # ---- CPUs: preemption, interrupt state, per-CPU variables, the kernel log ----
-    @property
-    def preempt_model(self) -> str:
-        """'none', 'voluntary' or 'full'; assigning switches it live, as PREEMPT_DYNAMIC does."""
-        return self._k.preempt_model
-
-    @preempt_model.setter
-    def preempt_model(self, mode: str) -> None:
-        if not isinstance(mode, str):
-            raise TypeError("the preemption model is 'none', 'voluntary' or 'full'")
-        self._k.preempt_model = mode
-
-    def cpu_state(self, cpu: int = 0):
-        """What `cpu` is doing now: curr, preempt_count and its fields, in_interrupt(), in_softirq(),
-        in_hardirq(), in_atomic(), irqs_disabled(), need_resched, pending softirqs, its clock."""
-        return self._k._cpu_state(_check_int(cpu, "cpu"))
-
-    def tasklet_lists(self, cpu: int = 0) -> dict:
-        """The tasklets scheduled on `cpu`, in run order: {"hi": [...], "normal": [...]}."""
-        return self._k._tasklet_lists(_check_int(cpu, "cpu"))
-
-    @property
-    def irq_descs(self) -> list:
-        """The irq_desc table (lines in use): IrqDesc views with per-CPU counts, chip, flow handler,
-        actions, spurious count."""
-        return self._k._irq_descs()
-
-    def irq_regs(self, cpu: int = 0):
-        """get_irq_regs(): the pt_regs the interrupt being handled on `cpu` saved, or None."""
-        return self._k._irq_regs(_check_int(cpu, "cpu"))
-
-    def per_cpu_names(self) -> list[str]:
-        """The DEFINE_PER_CPU variables of this kernel."""
-        return self._k._per_cpu_names()
-
-    def per_cpu(self, name: str) -> list:
-        """per_cpu(name, cpu) for every CPU: numbers as ints, tasks as 'comm/pid', others summarized."""
-        if not isinstance(name, str):
-            raise TypeError("name must be a str; k.per_cpu_names() lists them")
-        return self._k._per_cpu(name)
 
     def dmesg(self) -> str:
         """The kernel log, as dmesg prints it: [seconds.micros] message."""
@@ -376,94 +332,6 @@ class Kernel:
         if not t.exited:
             raise TimeoutError(f"{t.task.comm} did not exit within {for_ns} ns; its body must check `await kt.should_stop()`")
         return t.exit_code
-
-    # ---- interrupts ----
-    def request_irq(self, irq: int, handler: Callable, name: str = "device", shared: bool = False, dev_id: Any = None,
-                    thread_fn: Callable | None = None) -> None:
-        """Install a Python top half on line `irq`: handler(ctx) returns True (IRQ_HANDLED) or False.
-
-        With `thread_fn` the line is threaded (request_threaded_irq): a handler returning
-        gk.interrupts.IRQ_WAKE_THREAD wakes the kernel thread irq/N-name, which runs thread_fn(ctx)
-        in process context.
-        """
-        if not callable(handler):
-            raise TypeError("handler must be a callable taking the IrqContext")
-        _check_int(irq, "irq")
-        if thread_fn is not None and not callable(thread_fn):
-            raise TypeError("thread_fn must be a callable taking the IrqContext")
-        self._k._request_irq(irq, _interrupts._wrap(self, handler),
-                             None if thread_fn is None else _interrupts._wrap(self, thread_fn, tasklet=True),
-                             bool(shared), str(name), dev_id)
-
-    def free_irq(self, irq: int, dev_id: Any = None) -> None:
-        self._k._free_irq(_check_int(irq, "irq"), dev_id)
-
-    def raise_irq(self, irq: int, at_ns: int | None = None, cpu: int | None = None) -> None:
-        """A device asserts line `irq` at virtual time `at_ns` (default: now), delivered to `cpu`
-        (default: the line's affinity)."""
-        if cpu is not None and _check_int(cpu, "cpu") < 0:
-            raise ValueError(f"no cpu {cpu}")
-        self._k._raise_irq(_check_int(irq, "irq"), -1 if at_ns is None else _check_int(at_ns, "at_ns"),
-                           -1 if cpu is None else _check_int(cpu, "cpu"))
-
-    def irq_set_affinity(self, irq: int, cpu: int) -> None:
-        """Send line `irq`'s interrupts to `cpu` (what writing /proc/irq/N/smp_affinity does)."""
-        self._k._irq_set_affinity(_check_int(irq, "irq"), _check_int(cpu, "cpu"))
-
-    def tasklet(self, func: Callable, name: str = "tasklet") -> "_interrupts.Tasklet":
-        """A tasklet_struct whose function is Python: func(ctx)."""
-        if not callable(func):
-            raise TypeError("a tasklet function must be callable")
-        return _interrupts.Tasklet(self, func, name)
-
-    def timer(self, func: Callable, name: str = "timer") -> "_interrupts.Timer":
-        """A timer_list whose function is Python: func(ctx), run from TIMER_SOFTIRQ."""
-        if not callable(func):
-            raise TypeError("a timer function must be callable")
-        return _interrupts.Timer(self, func, name)
-
-    def work(self, func: Callable, name: str = "work") -> "_interrupts.Work":
-        """A work item whose function is Python: func(ctx), run by a kworker in process context."""
-        if not callable(func):
-            raise TypeError("a work function must be callable")
-        return _interrupts.Work(self, func, name)
-
-    def open_softirq(self, nr: int, action: Callable[[], Any]) -> None:
-        """Give a softirq that the kernel does not use yet (e.g. NET_RX) a Python action."""
-        if not callable(action):
-            raise TypeError("a softirq action is a callable taking no arguments")
-        self._k._open_softirq(_check_int(nr, "nr"), lambda call: action())
-
-    def raise_softirq(self, nr: int, cpu: int = 0) -> None:
-        self._k._raise_softirq(_check_int(nr, "nr"), _check_int(cpu, "cpu"))
-
-    @property
-    def softirq_pending(self) -> list[int]:
-        return list(self._k._softirq_pending())
-
-    def proc_interrupts(self) -> str:
-        return _interrupts.proc_interrupts(self)
-
-    def proc_softirqs(self) -> str:
-        return _interrupts.proc_softirqs(self)
-
-    def gantt(self, path: str | None = None, include_idle: bool = False):
-        """A matplotlib Gantt chart of which task ran on which CPU over virtual time."""
-        from .sched_view import gantt
-        return gantt(self, path, include_idle)
-
-    def timeline(self, include_idle: bool = False) -> list:
-        """(cpu, pid, comm, start_ns, end_ns) for every stretch a task ran, from sched_switch."""
-        from .sched_view import timeline
-        return timeline(self, include_idle)
-
-    def proc_sched(self, pid: int) -> str:
-        from .sched_view import proc_sched
-        return proc_sched(self, pid)
-
-    def sched_debug(self) -> str:
-        from .sched_view import sched_debug
-        return sched_debug(self)
 
     def ps(self) -> str:
         return ps_table(self)

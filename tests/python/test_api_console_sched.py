@@ -45,7 +45,7 @@ def test_program_and_spawn_errors(k):
     with pytest.raises(ValueError, match="unknown cost"):
         k.set_cost("nope", 1)
     with pytest.raises(ValueError, match="no cpu"):
-        k.runqueue(3)
+        k.sched.runqueue(3)
     assert k.task(4242) is None
     k.check()
 

@@ -17,7 +17,7 @@ def test_a_timer_rearms_itself_from_its_callback(k):
         if len(fired) < 3:
             t.mod(k.jiffies + 2)
 
-    t = k.timer(fn, "rearm")
+    t = k.timers.timer(fn, "rearm")
     t.mod(k.jiffies + 1)
     k.run()
     assert t.runs == 3
@@ -27,15 +27,15 @@ def test_a_timer_rearms_itself_from_its_callback(k):
 
 def test_a_callback_schedules_a_tasklet_and_queues_work_which_run_after_it(k):
     log = []
-    tl = k.tasklet(lambda ctx: log.append(("tasklet", ctx.in_serving_softirq(), ctx.in_interrupt())), "bh")
-    w = k.work(lambda ctx: log.append(("work", ctx.in_serving_softirq(), ctx.in_interrupt())), "wq")
+    tl = k.irq.tasklet(lambda ctx: log.append(("tasklet", ctx.in_serving_softirq(), ctx.in_interrupt())), "bh")
+    w = k.workqueue.work(lambda ctx: log.append(("work", ctx.in_serving_softirq(), ctx.in_interrupt())), "wq")
 
     def fn(ctx):
         tl.schedule()
         w.queue()
         log.append(("timer", ctx.in_serving_softirq(), tl.state))
 
-    t = k.timer(fn, "t")
+    t = k.timers.timer(fn, "t")
     t.mod(k.jiffies + 1)
     k.run()
     # The requests were queued while the timer ran (the tasklet not yet scheduled: state 0) and
@@ -52,36 +52,36 @@ def test_free_irq_from_its_own_handler_is_refused_and_the_line_keeps_working(k):
     def handler(ctx):
         calls.append(ctx.irq)
         if len(calls) == 1:
-            k.free_irq(5, dev_id="dev")
+            k.irq.free_irq(5, dev_id="dev")
         return True
 
-    k.request_irq(5, handler, name="nic", shared=True, dev_id="dev")
-    k.raise_irq(5, at_ns=k.now + 1000)
+    k.irq.request_irq(5, handler, name="nic", shared=True, dev_id="dev")
+    k.irq.raise_irq(5, at_ns=k.now + 1000)
     with pytest.raises(RuntimeError, match=r"free_irq\(\) cannot be called while the kernel runs"):
         k.run()
     k.check()
-    assert "nic" in k.proc_interrupts()
-    k.raise_irq(5, at_ns=k.now + 1000)
+    assert "nic" in k.irq.proc_interrupts()
+    k.irq.raise_irq(5, at_ns=k.now + 1000)
     k.run()
     assert calls == [5, 5]
-    k.free_irq(5, dev_id="dev")  # after the run it is allowed
-    assert "nic" not in k.proc_interrupts()
+    k.irq.free_irq(5, dev_id="dev")  # after the run it is allowed
+    assert "nic" not in k.irq.proc_interrupts()
 
 
 def test_request_irq_and_open_softirq_from_a_callback_are_refused(k):
     errors = []
 
     def fn(ctx):
-        for call in (lambda: k.request_irq(6, lambda c: True), lambda: k.open_softirq(gk.interrupts.NET_TX_SOFTIRQ, lambda c: None)):
+        for call in (lambda: k.irq.request_irq(6, lambda c: True), lambda: k.irq.open_softirq(gk.interrupts.NET_TX_SOFTIRQ, lambda c: None)):
             try:
                 call()
             except RuntimeError as e:
                 errors.append(str(e).split(" cannot")[0])
 
-    k.timer(fn, "t").mod(k.jiffies + 1)
+    k.timers.timer(fn, "t").mod(k.jiffies + 1)
     k.run()
     assert errors == ["request_irq()", "open_softirq()"]
-    assert k.irq_descs == []
+    assert k.irq.descs == []
 
 
 def test_a_netfilter_hook_cannot_unregister_itself_during_the_run():

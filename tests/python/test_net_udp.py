@@ -568,10 +568,10 @@ def test_link_argument_errors():
     assert net.link(a, b, "10.0.7.0/24", ips=("10.0.7.10", "10.0.7.20")) == ("eth0", "eth0")
     assert a.net.devices["eth0"].ip == "10.0.7.10"
     c, d = net.host("c"), net.host("d")
-    d.request_irq(11, lambda ctx: True, "busy")  # the line d's NIC would use
+    d.irq.request_irq(11, lambda ctx: True, "busy")  # the line d's NIC would use
     with pytest.raises(ValueError, match="irq 11"):
         net.link(c, d)
-    assert list(c.net.devices) == ["lo"] and c.irq_descs == []  # nothing half-made left behind
+    assert list(c.net.devices) == ["lo"] and c.irq.descs == []  # nothing half-made left behind
 
 
 def test_reuseport_spreads_flows_and_html_views():
@@ -894,9 +894,9 @@ def test_nic_interrupt_affinity_moves_net_rx_to_another_cpu():
     a, b = net.host("a"), net.host("b", cpus=2)
     net.link(a, b)
     irq = b.net.devices["eth0"].irq
-    b.irq_set_affinity(irq, 1)
+    b.irq.set_affinity(irq, 1)
     with pytest.raises(ValueError):
-        b.irq_set_affinity(irq, 2)
+        b.irq.set_affinity(irq, 2)
     got = []
 
     @b.program("/bin/s")
@@ -915,8 +915,8 @@ def test_nic_interrupt_affinity_moves_net_rx_to_another_cpu():
     a.spawn("/bin/c")
     net.run(check=True)
     assert got[0][0] == b"to cpu1"
-    desc = {d.irq: d for d in b.irq_descs}[irq]
+    desc = {d.irq: d for d in b.irq.descs}[irq]
     assert desc.affinity == 1 and desc.kstat_irqs[0] == 0 and desc.kstat_irqs[1] >= 1
     rx = b.trace.find("net_rx_action")
     assert rx.cpu == 1 and rx.ctx == "softirq"
-    assert "NET_RX" in b.proc_softirqs()
+    assert "NET_RX" in b.irq.proc_softirqs()

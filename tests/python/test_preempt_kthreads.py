@@ -105,17 +105,17 @@ def test_preempt_enable_switches_when_the_count_drops_to_zero_under_full():
 
 def test_preempt_model_switches_live_and_rejects_bad_names():
     k = gk.Kernel()
-    assert k.preempt_model == "voluntary"
-    k.preempt_model = "full"
-    assert k.preempt_model == "full"
+    assert k.sched.preempt_model == "voluntary"
+    k.sched.preempt_model = "full"
+    assert k.sched.preempt_model == "full"
     assert "Dynamic Preempt: full" in k.dmesg()
     with pytest.raises(ValueError, match="none', 'voluntary' or 'full"):
-        k.preempt_model = "lazy"
+        k.sched.preempt_model = "lazy"
     with pytest.raises(ValueError):
         gk.Kernel(preempt="rt")
     with pytest.raises(TypeError):
         gk.Kernel(preempt=2)
-    assert k.preempt_model == "full"
+    assert k.sched.preempt_model == "full"
 
 
 def test_local_irq_disable_defers_an_interrupt_until_enable():
@@ -126,7 +126,7 @@ def test_local_irq_disable_defers_an_interrupt_until_enable():
         seen.append((k.clock(0), ctx.regs, ctx.state))
         return True
 
-    k.request_irq(5, top, "dev")
+    k.irq.request_irq(5, top, "dev")
     marks = {}
 
     async def body(kt):
@@ -137,7 +137,7 @@ def test_local_irq_disable_defers_an_interrupt_until_enable():
         await kt.local_irq_restore(flags)
 
     k.kthread_run(body, "irqoff")
-    k.raise_irq(5, at_ns=k.now + MS)
+    k.irq.raise_irq(5, at_ns=k.now + MS)
     run_checked(k)
     when, regs, state = seen[0]
     assert marks["off"][1] is True
@@ -147,13 +147,13 @@ def test_local_irq_disable_defers_an_interrupt_until_enable():
     assert regs.vector == 0x35 and regs.orig_ax == (~0x35) & (2**64 - 1)
     assert state.in_hardirq and state.in_interrupt and state.hardirq_count == 1
     assert state.irqs_disabled
-    assert k.irq_regs(0) is None  # no interrupt in progress any more
+    assert k.irq.regs(0) is None  # no interrupt in progress any more
 
 
 def test_interrupt_from_user_mode_saves_user_registers():
     k = gk.Kernel()
     seen = []
-    k.request_irq(3, lambda ctx: seen.append((ctx.regs, ctx.task.comm)) or True, "dev")
+    k.irq.request_irq(3, lambda ctx: seen.append((ctx.regs, ctx.task.comm)) or True, "dev")
 
     @k.program("/bin/spin")
     async def spin(sys):
@@ -161,7 +161,7 @@ def test_interrupt_from_user_mode_saves_user_registers():
 
     k.spawn("/bin/spin")
     k.run(for_ns=100_000)
-    k.raise_irq(3, at_ns=k.now + MS)
+    k.irq.raise_irq(3, at_ns=k.now + MS)
     run_checked(k)
     regs, comm = seen[0]
     assert comm == "spin"
@@ -220,7 +220,7 @@ def test_exiting_with_interrupts_off_is_repaired():
     log = k.dmesg()
     assert f"note: leaky[{h.pid}] exited with irqs disabled" in log
     assert f"note: leaky[{h.pid}] exited with preempt_count 1" in log
-    assert not k.cpu_state(0).irqs_disabled
+    assert not k.sched.cpu_state(0).irqs_disabled
 
     @k.program("/bin/after")
     async def after(sys):
@@ -335,17 +335,17 @@ def test_kthread_bind_pins_the_thread_and_refuses_setaffinity():
 
 def test_per_cpu_variables_are_visible():
     k = gk.Kernel(cpus=2)
-    names = k.per_cpu_names()
+    names = k.sched.per_cpu_names()
     for n in ("runqueues", "softirq_pending", "ksoftirqd", "tasklet_vec", "timer_bases", "__irq_regs"):
         assert n in names
-    ks = k.per_cpu("ksoftirqd")
+    ks = k.sched.per_cpu("ksoftirqd")
     assert len(ks) == 2 and ks[0].startswith("ksoftirqd/0/") and ks[1].startswith("ksoftirqd/1/")
-    assert k.per_cpu("softirq_pending") == [0, 0]
-    assert k.per_cpu("__irq_regs") == ["NULL", "NULL"]
+    assert k.sched.per_cpu("softirq_pending") == [0, 0]
+    assert k.sched.per_cpu("__irq_regs") == ["NULL", "NULL"]
     with pytest.raises(KeyError, match="per_cpu_names"):
-        k.per_cpu("nope")
+        k.sched.per_cpu("nope")
     with pytest.raises(TypeError):
-        k.per_cpu(3)
+        k.sched.per_cpu(3)
 
 
 def test_cpu_state_inside_softirq_and_hardirq():
@@ -353,44 +353,44 @@ def test_cpu_state_inside_softirq_and_hardirq():
     states = {}
 
     def net_rx():
-        states["softirq"] = k.cpu_state(0)
+        states["softirq"] = k.sched.cpu_state(0)
 
     def top(ctx):
         states["hardirq"] = ctx.state
         ctx.raise_softirq(gk.interrupts.BLOCK_SOFTIRQ)
         return True
 
-    k.open_softirq(gk.interrupts.BLOCK_SOFTIRQ, net_rx)
-    k.request_irq(9, top, "nic")
-    k.raise_irq(9)
+    k.irq.open_softirq(gk.interrupts.BLOCK_SOFTIRQ, net_rx)
+    k.irq.request_irq(9, top, "nic")
+    k.irq.raise_irq(9)
     run_checked(k)
     s, h = states["softirq"], states["hardirq"]
     assert s.in_serving_softirq and s.in_interrupt and not s.in_hardirq and not s.irqs_disabled
     assert s.softirq_count == 1
     assert h.in_hardirq and h.irqs_disabled and not h.in_serving_softirq
-    idle = k.cpu_state(0)
+    idle = k.sched.cpu_state(0)
     assert idle.preempt_count == 0 and not idle.in_interrupt
     with pytest.raises(ValueError):
-        k.cpu_state(1)
+        k.sched.cpu_state(1)
 
 
 def test_tasklet_lists_irq_descs_and_rt_priority_array():
     k = gk.Kernel()
-    a = k.tasklet(lambda ctx: None, "alpha")
-    b = k.tasklet(lambda ctx: None, "beta")
-    h = k.tasklet(lambda ctx: None, "hipri")
+    a = k.irq.tasklet(lambda ctx: None, "alpha")
+    b = k.irq.tasklet(lambda ctx: None, "beta")
+    h = k.irq.tasklet(lambda ctx: None, "hipri")
     a.schedule()
     b.schedule()
     h.hi_schedule()
-    assert k.tasklet_lists(0) == {"hi": ["hipri"], "normal": ["alpha", "beta"]}
+    assert k.irq.tasklet_lists(0) == {"hi": ["hipri"], "normal": ["alpha", "beta"]}
     run_checked(k)
-    assert k.tasklet_lists(0) == {"hi": [], "normal": []}
+    assert k.irq.tasklet_lists(0) == {"hi": [], "normal": []}
     assert a.runs == b.runs == h.runs == 1
 
-    k.request_irq(6, lambda ctx: True, "dev")
-    k.raise_irq(6)
+    k.irq.request_irq(6, lambda ctx: True, "dev")
+    k.irq.raise_irq(6)
     run_checked(k)
-    descs = {d.irq: d for d in k.irq_descs}
+    descs = {d.irq: d for d in k.irq.descs}
     assert [a.name for a in descs[6].actions] == ["dev"] and descs[6].kstat_irqs == [1]
     assert descs[6].chip == "IO-APIC-sim" and descs[6].irqs_unhandled == 0
 
@@ -403,7 +403,7 @@ def test_tasklet_lists_irq_descs_and_rt_priority_array():
     for p in ("10", "10", "20"):
         k.spawn("/bin/rt", ["/bin/rt", p])
     k.run(for_ns=1_300_000)
-    rq = k.runqueue(0)
+    rq = k.sched.runqueue(0)
     # rt_priority 20 runs (prio 99 - 20 = 79); the two at 10 wait in FIFO order at prio 89.
     assert rq.curr.comm == "rt" and rq.curr.prio == 79
     assert [t.pid for t in rq.rt.queue[89]] == sorted(t.pid for t in rq.rt.queue[89])

@@ -149,7 +149,7 @@ def test_idle_cpu_pulls_waiting_work():
     k.run()
     migrations = [e for e in k.trace.events if e.name == "sched_migrate_task"]
     assert migrations and any("dest_cpu=1" in e.args for e in migrations)
-    assert k.runqueue(1).nr_switches > 0
+    assert k.sched.runqueue(1).nr_switches > 0
     k.check()
 
 
@@ -164,13 +164,13 @@ def test_timeline_gantt_and_dumps(tmp_path):
             await sys.waitpid(pid, 0)
     t = k.spawn("/bin/two")
     k.run()
-    slices = k.timeline()
+    slices = k.sched.timeline()
     assert {s[0] for s in slices} == {0, 1}
     assert all(end >= start for _, _, _, start, end in slices)
     busy = sum(end - start for cpu, pid, _, start, end in slices if pid in (t.pid, t.pid + 1))
     assert busy >= 16_000_000
     png = tmp_path / "gantt.png"
-    k.gantt(str(png))
+    k.sched.gantt(str(png))
     assert png.stat().st_size > 1000
-    assert "cfs_rq[0]" in k.sched_debug()
-    assert "nr_voluntary_switches" in k.proc_sched(1)
+    assert "cfs_rq[0]" in k.sched.sched_debug()
+    assert "nr_voluntary_switches" in k.sched.proc_sched(1)

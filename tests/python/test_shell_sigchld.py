@@ -35,7 +35,7 @@ def test_interactive_shell_reads_commands_from_stdin():
 
 def test_shell_network_helpers_and_preempt_option():
     out = subprocess.run([sys.executable, "-m", "glasskernel", "-q", "--preempt", "full"],
-                         input="ip_addr()\nnetstat()\nprint(k.preempt_model)\ndmesg()\n",
+                         input="ip_addr()\nnetstat()\nprint(k.sched.preempt_model)\ndmesg()\n",
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "1: lo: mtu 65536  inet 127.0.0.1/8" in out.stdout
