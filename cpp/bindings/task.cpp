@@ -133,7 +133,7 @@ void bind_task(py::module_& m) {
         .def_property_readonly("pid", [](const TaskView& v) { return v.t->pid; })
         .def_property_readonly("tgid", [](const TaskView& v) { return v.t->tgid; })
         .def_property_readonly("comm", [](const TaskView& v) { return v.t->comm; })
-        .def_property_readonly("state", [](const TaskView& v) { return std::string(task_state_letter(v.t.get())); },
+        .def_property_readonly("state", [](const TaskView& v) { return std::string(task_state_to_char(v.t.get())); },
                                "The state letter ps shows: R, S, D, I, T, Z or X.")
         .def_property_readonly("__state", [](const TaskView& v) { return v.t->__state; })
         .def_property_readonly("exit_state", [](const TaskView& v) { return v.t->exit_state; })
@@ -263,7 +263,7 @@ void bind_task(py::module_& m) {
         .def("__eq__", [](const TaskView& a, const TaskView& b) { return a.t == b.t; })
         .def("__hash__", [](const TaskView& v) { return std::hash<void*>()(v.t.get()); })
         .def("__repr__", [](const TaskView& v) {
-            return "<task " + std::to_string(v.t->pid) + " " + v.t->comm + " " + task_state_letter(v.t.get()) +
+            return "<task " + std::to_string(v.t->pid) + " " + v.t->comm + " " + task_state_to_char(v.t.get()) +
                    (v.t->reaped ? " reaped" : "") + ">";
         });
 

@@ -102,7 +102,7 @@ std::string Kernel::check() {
             CHECK(t.on_rq || is_curr || waking_new, "pid " << t.pid << " is TASK_RUNNING but on no run queue");
         }
         if (t.__state != TASK_RUNNING && !is_curr)
-            CHECK(!t.on_rq, "pid " << t.pid << " sleeps (" << task_state_letter(&t) << ") but is on a run queue");
+            CHECK(!t.on_rq, "pid " << t.pid << " sleeps (" << task_state_to_char(&t) << ") but is on a run queue");
         CHECK(t.cpus_mask & (1ULL << t.cpu) || t.migrate_pending || !queued, "pid " << t.pid << " is queued on cpu " << t.cpu << " outside its affinity");
         if (!is_curr && t.thread.where != kstate::DEAD && t.thread.where != kstate::NEW)
             CHECK(t.thread_info.preempt_count == 0, "pid " << t.pid << " is switched out with preempt_count " << t.thread_info.preempt_count);

@@ -266,7 +266,7 @@ static long wait_task_continued(wait_opts* wo, task_struct* p) {
 }
 
 static long wait_consider_task(wait_opts* wo, bool ptrace, task_struct* p) {
-    trace_scope ts("wait_consider_task", "pid=%d state=%s", p->pid, task_state_letter(p));
+    trace_scope ts("wait_consider_task", "pid=%d state=%s", p->pid, task_state_to_char(p));
     int exit_state = p->exit_state;
     if (exit_state == EXIT_DEAD) return ts.ret(0);
     int ret = eligible_child(wo, ptrace, p);

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 
 from . import _core
+from .helpers.sched import for_each_process, is_zombie, list_for_each_child
 from .helpers.wait import waitqueue_for_each_task
 
 STATE_NAMES = {"R": "running", "S": "sleeping", "D": "disk sleep", "I": "idle", "T": "stopped",
@@ -17,7 +18,7 @@ def _name(t) -> str:
 def ps_table(k) -> str:
     """Like `ps -eo pid,ppid,pgid,sid,uid,stat,nvcsw,nivcsw,comm`."""
     rows = [f"{'PID':>5} {'PPID':>5} {'PGID':>5} {'SID':>5} {'UID':>5} {'S':<1} {'NVCSW':>6} {'NIVCSW':>6} CMD"]
-    for t in k.tasks:
+    for t in for_each_process(k):
         pp = t.real_parent.tgid if t.real_parent is not None else 0
         rows.append(f"{t.pid:>5} {pp:>5} {t.pgid:>5} {t.sid:>5} {t.uid:>5} {t.state:<1} {t.nvcsw:>6} {t.nivcsw:>6} {_name(t)}")
     return "\n".join(rows) + "\n"
@@ -32,10 +33,10 @@ def pstree_text(k, pid: int = 0) -> str:
 
     def walk(t, prefix: str, last: bool, top: bool) -> None:
         label = f"{_name(t)}({t.pid}) {t.state}"
-        if t.state == "Z":
+        if is_zombie(t):
             label += " <defunct>"
         lines.append(label if top else prefix + ("└─" if last else "├─") + label)
-        kids = t.children
+        kids = list(list_for_each_child(t))
         for i, c in enumerate(kids):
             walk(c, prefix if top else prefix + ("  " if last else "│ "), i == len(kids) - 1, False)
 

@@ -39,7 +39,7 @@ void do_task_dead();
 void finish_task_switch(task_struct* prev);
 bool is_idle_task(const task_struct* p);
 long do_sched_yield();
-const char* task_state_letter(const task_struct* t);
+const char* task_state_to_char(const task_struct* t);
 std::string get_wchan(task_struct* p);  // /proc/PID/wchan; "" when running
 u64 task_sched_runtime(task_struct* p);
 void set_user_nice(task_struct* p, int nice);

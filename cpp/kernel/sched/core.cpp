@@ -124,7 +124,7 @@ static task_struct* pick_next_task(rq* rq, task_struct* prev) {
     return rq->idle;
 }
 
-const char* task_state_letter(const task_struct* t) {
+const char* task_state_to_char(const task_struct* t) {
     if (t->exit_state & EXIT_ZOMBIE) return "Z";
     if (t->exit_state & EXIT_DEAD) return "X";
     unsigned s = t->__state;
@@ -202,7 +202,7 @@ void __schedule(bool preempt) {
     rq->curr = next;
     if (!is_idle_task(prev) || prev_state == TASK_DEAD) ++*switch_count;
     trace_point("sched_switch", "prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s ==> next_comm=%s next_pid=%d next_prio=%d",
-                prev->comm.c_str(), prev->pid, prev->prio, prev->__state == TASK_RUNNING && preempt ? "R+" : task_state_letter(prev),
+                prev->comm.c_str(), prev->pid, prev->prio, prev->__state == TASK_RUNNING && preempt ? "R+" : task_state_to_char(prev),
                 next->comm.c_str(), next->pid, next->prio);
     context_switch(rq, prev, next);
 }

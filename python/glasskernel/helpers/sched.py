@@ -17,6 +17,7 @@ def find_task(k, pid: int):
 
 
 def task_state_to_char(t) -> str:
+    """The state letter ps and /proc/PID/stat show (R, S, D, I, T, t, Z, X)."""
     return t.state
 
 
@@ -25,5 +26,9 @@ def list_for_each_child(t) -> Iterator:
     yield from t.children
 
 
+EXIT_ZOMBIE = 0x20
+
+
 def is_zombie(t) -> bool:
-    return t.exit_state == 0x20
+    """exit_state == EXIT_ZOMBIE: exited, not yet reaped."""
+    return t.exit_state == EXIT_ZOMBIE
