@@ -13,7 +13,7 @@ TEST(Boot, InitAndKthreaddExist) {
     task_struct* init = find_task_by_vpid_in(&k, 1);
     ASSERT_NE(init, nullptr);
     EXPECT_EQ(init->comm, "init");
-    EXPECT_STREQ(task_state_letter(init), "S");
+    EXPECT_STREQ(task_state_to_char(init), "S");
     task_struct* kthreadd = find_task_by_vpid_in(&k, 2);
     ASSERT_NE(kthreadd, nullptr);
     EXPECT_EQ(kthreadd->comm, "kthreadd");

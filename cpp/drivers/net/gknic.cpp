@@ -44,7 +44,7 @@ static void link_transmit(net_device* dev, sk_buff* skb) {
     net_device* peer = l->end[1 - dir];
     Kernel* k = this_kernel;
     unsigned wire_len = std::max(skb->len, ETH_ZLEN);
-    u64 start = std::max(k->now(), l->busy_until[dir]);
+    u64 start = std::max(ktime_get(), l->busy_until[dir]);
     u64 end = start + (static_cast<u64>(wire_len) * 8ULL * 1000000000ULL) / l->bandwidth_bps;
     l->busy_until[dir] = end;
     skb->arrival = end;  // the TX completion
@@ -90,18 +90,17 @@ static netdev_tx gknic_xmit(sk_buff* skb, net_device* dev) {
 static irqreturn gknic_intr(int irq, void* dev_id) {
     (void)irq;
     auto* dev = static_cast<net_device*>(dev_id);
-    Kernel* k = this_kernel;
     dev->irq_asserted = false;
     bool work = false;
     while (sk_buff* skb = skb_peek(&dev->tx_ring)) {
-        if (skb->arrival > k->now()) break;
+        if (skb->arrival > ktime_get()) break;
         skb_unlink(skb, &dev->tx_ring);
         dev_kfree_skb_irq(skb);
         work = true;
     }
     if (dev->queue_stopped && dev->tx_ring.qlen() < dev->tx_ring_size) netif_wake_queue(dev);
     sk_buff* first = skb_peek(&dev->rx_ring);
-    if (first && first->arrival <= k->now()) {
+    if (first && first->arrival <= ktime_get()) {
         napi_schedule(&dev->napi);  // masks the NIC's interrupts until napi_complete
         work = true;
     }
@@ -112,11 +111,10 @@ static irqreturn gknic_intr(int irq, void* dev_id) {
 static int gknic_poll(napi_struct* napi, int budget) {
     trace_scope ts("gknic_poll", "budget=%d", budget);
     net_device* dev = napi->dev;
-    Kernel* k = this_kernel;
     int work = 0;
     while (work < budget) {
         sk_buff* skb = skb_peek(&dev->rx_ring);
-        if (!skb || skb->arrival > k->now()) break;
+        if (!skb || skb->arrival > ktime_get()) break;
         skb_unlink(skb, &dev->rx_ring);
         dev->stats.rx_packets++;
         dev->stats.rx_bytes += skb->len;

@@ -22,7 +22,7 @@ sk_buff* alloc_skb_on(Kernel* k, unsigned size) {
     skb->truesize = size + SKB_OVERHEAD;
     skb->owner = k;
     skb->id = n->next_skb_id++;
-    skb->tstamp = k->now();
+    skb->tstamp = ktime_get();
     n->live_skbs++;
     return skb;
 }

@@ -121,7 +121,7 @@ int neigh_resolve_output(net* n, sk_buff* skb) {
     if (ne->nud_state == NUD_NONE || ne->nud_state == NUD_FAILED) {
         ne->nud_state = NUD_INCOMPLETE;
         ne->probes = 1;
-        ne->updated = n->kernel->now();
+        ne->updated = ktime_get();
         arp_solicit(ne);
         mod_timer(&ne->timer, n->kernel->jiffies + msecs_to_jiffies(static_cast<unsigned>(NEIGH_RETRANS_NS / NSEC_PER_MSEC)));
     }
@@ -138,7 +138,7 @@ static void neigh_update(net* n, neighbour* ne, const u8* lladdr) {
     if (ne->nud_state == NUD_PERMANENT) return;
     memcpy(ne->ha, lladdr, ETH_ALEN);
     ne->nud_state = NUD_REACHABLE;
-    ne->updated = n->kernel->now();
+    ne->updated = ktime_get();
     del_timer(&ne->timer);
     while (sk_buff* skb = skb_dequeue(&ne->arp_queue)) neigh_output(n, skb);
 }
