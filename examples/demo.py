@@ -34,13 +34,13 @@ print("\n=== console ===")
 print(k.console, end="")
 print("\n=== function_graph: the parent's first fork() ===")
 print(k.trace.function_graph("__x64_sys_clone", pid=parent.pid), end="")
-print("\n=== the same call as the seeds draw it ===")
+print("\n=== the same call as an indented call tree ===")
 print(k.trace.tree("__x64_sys_clone", pid=parent.pid), end="")
 print("\n=== function_graph: the parent's first wait4() ===")
 print(k.trace.function_graph("__x64_sys_wait4", pid=parent.pid), end="")
 print(f"\nparent {parent.pid} exited with status {parent.exit_code:#x}; reaped by init: {parent.reaped}")
 
-# ---- two machines and a UDP datagram (seeds 001/002) ----
+# ---- two machines and a UDP datagram (net/socket.c down to the NIC and back up) ----
 net = gk.Network(seed=0)
 alice, bob = net.host("alice"), net.host("bob")
 net.link(alice, bob, latency_ns=50_000)  # eth0: 10.0.0.1 <-> 10.0.0.2

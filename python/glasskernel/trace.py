@@ -1,5 +1,5 @@
-"""Renderings of the kernel's trace buffer: ftrace's function_graph text, the seeds' indented
-``|-`` call trees, and Chrome/Perfetto JSON."""
+"""Renderings of the kernel's trace buffer: ftrace's function_graph text, indented ``|-`` call
+trees, and Chrome/Perfetto JSON."""
 from __future__ import annotations
 
 import json
@@ -72,7 +72,7 @@ class Trace:
         return function_graph(evs)
 
     def tree(self, root: str, pid: int | None = None, nth: int = 0, args: bool = True) -> str:
-        """The seeds' indented call tree (``|-name(args)``) of the nth call of `root`."""
+        """The indented call tree (``|-name(args)``, one line per call) of the nth call of `root`."""
         return call_tree(self._select(root, pid, nth), args=args)
 
     def _select(self, root: str | None, pid: int | None, nth: int) -> list[Event]:
@@ -148,7 +148,7 @@ def _matching_entry(evs: list[Event], i: int) -> Event | None:
 
 
 def call_tree(evs: list[Event], args: bool = True) -> str:
-    """The seeds' notation: one ``|-function(args)`` line per call, two spaces per level."""
+    """One ``|-function(args)`` line per call, two spaces per level."""
     if not evs:
         return ""
     base = evs[0].depth
