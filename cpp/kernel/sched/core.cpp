@@ -405,6 +405,8 @@ static void __setscheduler(task_struct* p, int policy, unsigned rt_priority) {
     } else {
         p->prio = p->normal_prio = p->static_prio;
         p->sched_class = &fair_sched_class;
+        // set_load_weight: the nice value may have changed while the task was real-time.
+        p->se.load.weight = static_cast<unsigned long>(sched_prio_to_weight[p->static_prio - DEFAULT_PRIO + 20]);
     }
     if (queued) enqueue_task(rq, p, 0);
     if (running) {
@@ -418,6 +420,13 @@ static void __setscheduler(task_struct* p, int policy, unsigned rt_priority) {
 // A new nice value: a new weight for CFS, and maybe a different task deserves the CPU.
 void set_user_nice(task_struct* p, int nice) {
     trace_scope ts("set_user_nice", "pid=%d nice=%d", p->pid, nice);
+    if (task_nice(p) == nice || nice < MIN_NICE || nice > MAX_NICE) return;
+    // A real-time task keeps its priority (sched_setscheduler sets that); its nice value is only
+    // stored, and counts again once the task is SCHED_OTHER.
+    if (rt_policy(p->policy)) {
+        p->static_prio = DEFAULT_PRIO + nice;
+        return;
+    }
     rq* rq = task_rq(p);
     bool running = rq->curr == p;
     if (running) update_curr_fair(rq);
