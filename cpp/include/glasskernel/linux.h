@@ -129,6 +129,7 @@ unsigned long msecs_to_jiffies(unsigned msecs);
 // kernel/time
 void tick_sched_timer_start(int cpu);
 void tick_nohz_idle_stop_tick(int cpu);
+void tick_nohz_restart(int cpu);
 hrtimer_restart tick_sched_timer(hrtimer* timer);
 long hrtimer_nanosleep(u64 ns);
 

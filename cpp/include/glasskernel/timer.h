@@ -45,6 +45,7 @@ int mod_timer(timer_list* timer, unsigned long expires);
 int del_timer(timer_list* timer);
 bool timer_pending(const timer_list* timer);
 void run_local_timers();
+unsigned long __next_timer_interrupt(const timer_base* base);
 void init_timers(Kernel* k);
 
 }  // namespace gk

@@ -140,14 +140,13 @@ const char* task_state_to_char(const task_struct* t) {
 
 void finish_task_switch(task_struct* prev) {
     (void)prev;
-    Kernel* k = this_kernel;
     task_struct* cur = current;
     int cpu = smp_processor_id();
     // The run queue lock is dropped with interrupts enabled (raw_spin_rq_unlock_irq): a task
     // always comes back from schedule() with interrupts on.
     raw_local_irq_enable();
-    // Leaving idle restarts the periodic tick that NOHZ idle had stopped.
-    if (!is_idle_task(cur) && !hrtimer_active(&per_cpu(k->tick_timers, cpu))) tick_sched_timer_start(cpu);
+    // Leaving idle restarts the periodic tick that NOHZ idle had stopped or set for later.
+    if (!is_idle_task(cur)) tick_nohz_restart(cpu);
 }
 
 // Switch from prev's kernel stack to next's. prev's call of this function returns only when it

@@ -1,5 +1,7 @@
 // Models kernel/time/tick-sched.c and tick-common.c (v6.1): the periodic tick as a per-CPU hrtimer
 // (tick_sched_timer), jiffies, and NOHZ idle stopping the tick while a CPU has nothing to run.
+#include <algorithm>
+
 #include "glasskernel/linux.h"
 
 namespace gk {
@@ -44,14 +46,36 @@ void tick_sched_timer_start(int cpu) {
     hrtimer_start(t, (now / tn + 1) * tn, cpu);
 }
 
-// NOHZ idle stops the tick, unless the timer wheel has work: its jiffies must keep coming.
+// NOHZ idle (tick_nohz_idle_stop_tick -> tick_nohz_next_event): the tick stops, and the CPU
+// sleeps until its next event -- an hrtimer, or the timer wheel's next expiry
+// (get_next_timer_interrupt), for which the tick timer is set. jiffies catch up when it fires.
 void tick_nohz_idle_stop_tick(int cpu) {
     Kernel* k = this_kernel;
-    if (k->timer_bases[cpu].pending) {
-        tick_sched_timer_start(cpu);
+    hrtimer* t = &k->tick_timers[cpu];
+    unsigned long next_jiffy = __next_timer_interrupt(&k->timer_bases[cpu]);
+    if (next_jiffy == ~0UL) {
+        hrtimer_cancel(t);
         return;
     }
-    hrtimer_cancel(&k->tick_timers[cpu]);
+    u64 tn = tick_nsec(k);
+    u64 now = k->cpu_rq(cpu)->clock;
+    u64 when = next_jiffy > (KTIME_MAX - tn) / tn ? KTIME_MAX - tn : static_cast<u64>(next_jiffy) * tn;
+    u64 next_tick = (now / tn + 1) * tn;
+    when = std::max(when, next_tick);
+    if (hrtimer_active(t) && t->expires == when) return;
+    hrtimer_cancel(t);
+    hrtimer_start(t, when, cpu);
+}
+
+// tick_nohz_idle_exit / wake_up_nohz_cpu: back to a tick every jiffy, at the next boundary.
+void tick_nohz_restart(int cpu) {
+    Kernel* k = this_kernel;
+    hrtimer* t = &k->tick_timers[cpu];
+    u64 tn = tick_nsec(k);
+    u64 next_tick = (k->cpu_rq(cpu)->clock / tn + 1) * tn;
+    if (hrtimer_active(t) && t->expires <= next_tick) return;
+    hrtimer_cancel(t);
+    tick_sched_timer_start(cpu);
 }
 
 }  // namespace gk

@@ -2,6 +2,8 @@
 // its timeout; each level is 8 times coarser, so far-away timers may fire up to one granule late
 // (the wheel trades precision for O(1) insertion). The tick raises TIMER_SOFTIRQ when the next
 // jiffy is due, and run_timer_softirq expires the buckets of every jiffy passed.
+#include <algorithm>
+
 #include "glasskernel/linux.h"
 #include "glasskernel/timer.h"
 
@@ -57,9 +59,9 @@ int mod_timer(timer_list* timer, unsigned long expires) {
     // A jiffy already passed is processed next (base->clk catches up to jiffies first).
     if (base->clk < this_kernel->jiffies && base->pending == 0) base->clk = this_kernel->jiffies;
     enqueue_timer(base, timer);
-    // An idle CPU has stopped its tick (NOHZ): the wheel needs it again (wake_up_nohz_cpu).
-    int cpu = smp_processor_id();
-    if (!hrtimer_active(&this_kernel->tick_timers[cpu])) tick_sched_timer_start(cpu);
+    // An idle CPU has stopped its tick or set it for a later expiry (NOHZ): the wheel needs it
+    // again (wake_up_nohz_cpu); going idle again sets it for the next expiry.
+    tick_nohz_restart(smp_processor_id());
     trace_point("timer_start", "timer=%s expires=%lu now=%llu", timer->name.c_str(), expires,
                 static_cast<unsigned long long>(this_kernel->jiffies));
     return ts.ret(was);
@@ -79,11 +81,37 @@ static void call_timer_fn(timer_list* timer) {
     trace_point("timer_expire_exit", "timer=%s", name.c_str());
 }
 
+// __next_timer_interrupt: the first jiffy >= base->clk at which __run_timers finds a non-empty
+// bucket (~0UL: the wheel is empty). Level L is looked at only on jiffies that are multiples of
+// 8^L, in the slot those jiffies' level-L clock selects.
+unsigned long __next_timer_interrupt(const timer_base* base) {
+    unsigned long next = ~0UL;
+    if (!base->pending) return next;
+    for (int lvl = 0; lvl < LVL_DEPTH; lvl++) {
+        int shift = lvl * LVL_CLK_SHIFT;
+        unsigned long first = (base->clk + (1UL << shift) - 1) >> shift;  // level clock of the first look
+        for (unsigned slot = 0; slot < LVL_SIZE; slot++) {
+            if (base->vectors[lvl * LVL_SIZE + static_cast<int>(slot)].empty()) continue;
+            unsigned long lclk = first + ((slot - (first & LVL_MASK)) & LVL_MASK);
+            next = std::min(next, lclk << shift);
+        }
+    }
+    return next;
+}
+
 // Take the buckets that expire at base->clk: level 0's bucket, and each coarser level's when
-// clk sits on that level's boundary.
+// clk sits on that level's boundary. Jiffies whose buckets are all empty are skipped at once
+// (base->next_expiry in Linux), so a wheel that slept through a NOHZ idle stretch catches up in
+// one step instead of one jiffy at a time.
 static void __run_timers(timer_base* base) {
     Kernel* k = this_kernel;
     while (base->clk <= k->jiffies) {
+        unsigned long next = __next_timer_interrupt(base);
+        if (next > k->jiffies) {
+            base->clk = k->jiffies + 1;
+            break;
+        }
+        base->clk = next;
         unsigned long clk = base->clk;
         // expire_timers: the due buckets move to a local list and are taken one at a time, so a
         // callback may delete (or free) any timer still waiting there.

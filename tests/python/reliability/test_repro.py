@@ -30,3 +30,26 @@ def test_setpriority_on_a_realtime_task_only_stores_its_nice_value():
     assert stop.reason == "finished"
     assert seen["rt"][:2] == (98, 125)          # prio from rt_priority 1; nice 5 stored
     assert seen["other"] == (125, 125, 335, 5)  # back to CFS: nice 5's weight
+
+
+@pytest.mark.parametrize("what", ["timer", "msleep"])
+def test_an_idle_cpu_sleeps_through_to_a_far_timer_instead_of_ticking_every_jiffy(what):
+    """NOHZ idle: with only a distant timer_list (or msleep) pending, the tick is set for the
+    wheel's next expiry (get_next_timer_interrupt), and __run_timers skips empty jiffies; the timer
+    still fires no earlier than asked, rounded up to its wheel level's granularity."""
+    k = gk.Kernel(cpus=1)
+    start = k.jiffies
+    if what == "timer":
+        tm = k.timers.timer(lambda ctx: None, "far")
+        tm.mod(start + 10**9)
+    else:
+        async def sleeper(kt):
+            await kt.msleep(10**9)   # 10**6 s = 2.5e8 jiffies at HZ=250
+        k.kthread_run(sleeper, "sleeper")
+    stop = k.run()
+    assert stop.reason == "finished"
+    want = start + (10**9 if what == "timer" else 250_000_000)
+    fired = tm.fired_at if what == "timer" else k.jiffies
+    assert want <= fired <= want * 1.01                    # never early; at most a level's rounding late
+    assert len(k.trace.select(name="tick_sched_timer")) < 10  # not one tick per jiffy
+    k.check()
