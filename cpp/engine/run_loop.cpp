@@ -21,7 +21,9 @@ u64 Kernel::next_key() {
 }
 
 u64 Kernel::run_ahead_limit(int cpu) {
-    u64 limit = horizon;
+    // Never past the run's own bound either: a CPU busy in the kernel (a delay loop) must give the
+    // run loop its turn there, or k.run(for_ns=...) would wait for the loop to end.
+    u64 limit = std::min(horizon, run_until);
     u64 clock = runqueues[cpu].clock;
     for (int c = 0; c < cfg.cpus; c++)
         if (c != cpu) {
@@ -167,10 +169,14 @@ run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
         throw std::runtime_error("this machine is running as part of its Network (net.run()); return from the program or "
                                  "callback instead");
     in_run = true;
+    run_until = until_ns;
     struct clear_in_run {
-        bool& f;
-        ~clear_in_run() { f = false; }
-    } clear{in_run};
+        Kernel* k;
+        ~clear_in_run() {
+            k->in_run = false;
+            k->run_until = KTIME_MAX;
+        }
+    } clear{this};
     kernel_context ctx(this);
     run_result res;
     if (panicked) return res;
@@ -210,7 +216,7 @@ run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
             res.quiescent = true;
             return res;
         }
-        if (key > until_ns || key > horizon) {
+        if ((until_ns != KTIME_MAX && key >= until_ns) || key > horizon) {
             res.time_limit = true;
             return res;
         }

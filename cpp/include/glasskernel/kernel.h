@@ -117,6 +117,8 @@ public:
     DEFINE_PER_CPU(rq, runqueues);
     DEFINE_PER_CPU(hrtimer_cpu_base, hrtimer_bases);
     DEFINE_PER_CPU(hrtimer, tick_timers);   // tick_cpu_sched.sched_timer
+    DEFINE_PER_CPU(u64, watchdog_touch_ts);   // the soft-lockup detector (kernel/watchdog.c)
+    DEFINE_PER_CPU(u64, watchdog_report_ts);
     u64 jiffies = 0;
 
     // ---- processes (kernel/pid.c, fork.c, user.c) ----
@@ -237,6 +239,7 @@ public:
     u64 horizon = KTIME_MAX;    // no CPU runs ahead of this (several machines in lock-step)
     bool lockstep = false;      // run by a network: a frame sent to another machine lowers horizon
     bool in_run = false;          // run() is executing: host code called from it may not run it again
+    u64 run_until = KTIME_MAX;    // the running run()'s time bound: kernel code busy past it yields
     bool in_network_run = false;  // a lock-step network run (engine/network.h) owns this machine
     void maybe_stop(const trace_event& ev);
 

@@ -130,6 +130,8 @@ unsigned long msecs_to_jiffies(unsigned msecs);
 void tick_sched_timer_start(int cpu);
 void tick_nohz_idle_stop_tick(int cpu);
 void tick_nohz_restart(int cpu);
+void touch_softlockup_watchdog_sched();
+void watchdog_check_softlockup();
 hrtimer_restart tick_sched_timer(hrtimer* timer);
 long hrtimer_nanosleep(u64 ns);
 

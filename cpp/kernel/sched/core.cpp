@@ -175,6 +175,7 @@ static void schedule_debug(task_struct* prev) {
 
 void __schedule(bool preempt) {
     trace_scope ts("__schedule", "preempt=%d", preempt);
+    touch_softlockup_watchdog_sched();
     rq* rq = this_rq();
     task_struct* prev = rq->curr;
     if (!is_idle_task(prev)) schedule_debug(prev);

@@ -15,6 +15,7 @@ void do_idle() {
                 handle_pending_interrupts();  // timer and device interrupts, taken while idle
                 continue;
             }
+            touch_softlockup_watchdog_sched();  // an idle CPU is not locked up
             tick_nohz_idle_stop_tick(cpu);
             k->switch_to_host(host_act::IDLE);
         }

@@ -31,6 +31,7 @@ hrtimer_restart tick_sched_timer(hrtimer* timer) {
     u64 j = ktime_get() / tick_nsec(k);
     if (j > k->jiffies) k->jiffies = j;
     update_process_times();
+    watchdog_check_softlockup();
     timer->expires += tick_nsec(k);
     return HRTIMER_RESTART;
 }

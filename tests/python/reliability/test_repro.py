@@ -53,3 +53,59 @@ def test_an_idle_cpu_sleeps_through_to_a_far_timer_instead_of_ticking_every_jiff
     assert want <= fired <= want * 1.01                    # never early; at most a level's rounding late
     assert len(k.trace.select(name="tick_sched_timer")) < 10  # not one tick per jiffy
     k.check()
+
+
+@pytest.mark.parametrize("preempt,pre,lockup", [
+    ("voluntary", "", True),               # a kernel loop without cond_resched: Linux reports it
+    ("full", "", False),                   # preemptible: the stopper thread would get in
+    ("full", "preempt_disable", True),
+    ("voluntary", "local_irq_disable", False),  # no tick at all (the NMI hard-lockup detector is not modeled)
+])
+def test_a_kernel_thread_that_never_sleeps_is_bounded_and_reported_as_a_soft_lockup(preempt, pre, lockup):
+    """k.run(for_ns=...) returns whatever kernel code does; kernel/watchdog.c's soft-lockup
+    detector reports a CPU stuck in the kernel for more than 20 s ("BUG: soft lockup")."""
+    k = gk.Kernel(cpus=1, preempt=preempt)
+
+    async def spin(kt):
+        if pre:
+            await getattr(kt, pre)()
+        while True:
+            await kt.mdelay(1)
+
+    k.kthread_run(spin, "spin")
+    stop = k.run(for_ns=45 * 10**9)
+    assert stop.reason == "time_limit" and 45 * 10**9 <= k.now < 46 * 10**9
+    reports = [line for line in k.dmesg().splitlines() if "soft lockup" in line]
+    if lockup:
+        assert len(reports) == 2 and "watchdog: BUG: soft lockup - CPU#0 stuck for 20s! [spin:5]" in reports[0]
+    else:
+        assert reports == []
+
+
+def test_ctrl_c_stops_an_unbounded_run_of_a_cpu_that_never_sleeps():
+    """Every long run is interruptible: SIGINT during k.run() of a busy-waiting kernel thread raises
+    KeyboardInterrupt within a moment, and the kernel is still consistent."""
+    import subprocess
+    import sys
+    import signal
+    import time
+    child = r'''
+import sys, glasskernel as gk
+k = gk.Kernel(cpus=1)
+async def spin(kt):
+    while True:
+        await kt.mdelay(1)
+k.kthread_run(spin, "spin")
+print("running", flush=True)
+try:
+    k.run()
+except KeyboardInterrupt:
+    k.check()
+    print("interrupted", flush=True)
+'''
+    p = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "running"
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert "interrupted" in out, err
