@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import _core
-from ._util import check_int
+from ._util import check_int, check_ns
 
 SOFTIRQS = _core.softirq_to_name
 from ._core import (BLOCK_SOFTIRQ, HI_SOFTIRQ, HRTIMER_SOFTIRQ, IRQ_POLL_SOFTIRQ, NET_RX_SOFTIRQ,  # noqa: E402
@@ -53,7 +53,7 @@ class IrqContext:
         return self.state.in_serving_softirq
 
     def raise_softirq(self, nr: int) -> None:
-        if not isinstance(nr, int) or not 0 <= nr < len(SOFTIRQS):
+        if check_int(nr, "nr") not in range(len(SOFTIRQS)):
             raise ValueError("softirq numbers are 0..9 (gk.interrupts.NET_RX_SOFTIRQ, ...)")
         self._k._k._raise_softirq(nr, self.cpu)
 
@@ -65,9 +65,7 @@ class IrqContext:
 
     def queue_work(self, w: "Work", delay_ns: int = 0) -> None:
         """queue_work / queue_delayed_work: the work runs later in a kworker (process context)."""
-        if delay_ns < 0:
-            raise ValueError("delay must be >= 0 ns")
-        w.queue(self.cpu, delay_ns)
+        w.queue(self.cpu, check_ns(delay_ns, "delay_ns"))
 
 
 class Timer:
@@ -81,8 +79,7 @@ class Timer:
 
     def mod(self, expires: int) -> int:
         """mod_timer(): fire when jiffies reaches `expires`; 1 if it was pending."""
-        if not isinstance(expires, int) or expires < 0:
-            raise ValueError("expires is a jiffies value >= 0")
+        expires = check_int(expires, "expires", "unsigned long")  # a C caller passes unsigned long
         return self._t.mod(expires)
 
     def delete(self) -> int:
@@ -129,9 +126,7 @@ class Work:
 
     def queue(self, cpu: int = 0, delay_ns: int = 0) -> bool:
         """Queue it (after `delay_ns` as delayed work); False if it was already pending."""
-        if not isinstance(delay_ns, int) or delay_ns < 0:
-            raise ValueError("delay must be >= 0 ns")
-        return self._w.queue(cpu, delay_ns)
+        return self._w.queue(check_int(cpu, "cpu"), check_ns(delay_ns, "delay_ns"))
 
     def __repr__(self) -> str:
         return f"<work {self.name} runs={self.runs} pending={self.pending}>"
@@ -239,7 +234,7 @@ class IrqView:
         (default: the line's affinity)."""
         if cpu is not None and check_int(cpu, "cpu") < 0:
             raise ValueError(f"no cpu {cpu}")
-        self._k._k._raise_irq(check_int(irq, "irq"), -1 if at_ns is None else check_int(at_ns, "at_ns"),
+        self._k._k._raise_irq(check_int(irq, "irq"), -1 if at_ns is None else check_ns(at_ns, "at_ns"),
                               -1 if cpu is None else check_int(cpu, "cpu"))
 
     def set_affinity(self, irq: int, cpu: int) -> None:

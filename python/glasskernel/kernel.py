@@ -6,7 +6,7 @@ import operator
 from typing import Any, Callable, Sequence
 
 from . import _core
-from ._util import check_int
+from ._util import check_int, check_ns
 from . import interrupts as _interrupts
 from . import kthread as _kthread
 from . import net as _net
@@ -53,10 +53,11 @@ class Kernel:
 
     def __init__(self, cpus: int = 1, seed: int = 0, hz: int = 250, pid_max: int = 32768,
                  stack_size: int = 16384, guard_pages: bool = True, trace: bool = True, preempt: str = "voluntary"):
-        for name, v in (("cpus", cpus), ("seed", seed), ("hz", hz), ("pid_max", pid_max), ("stack_size", stack_size)):
+        for name, v in (("cpus", cpus), ("hz", hz), ("pid_max", pid_max)):
             _check_int(v, name)
-        if seed < 0:
+        if _check_int(seed, "seed", "unsigned long" if isinstance(seed, int) and seed >= 0 else "long") < 0:
             raise ValueError("seed must be >= 0")
+        check_int(stack_size, "stack_size", "unsigned long")
         if not isinstance(preempt, str):
             raise TypeError("preempt must be 'none', 'voluntary' or 'full'")
         self._k = _core.Kernel(cpus=cpus, seed=seed, hz=hz, pid_max=pid_max, stack_size=stack_size,
@@ -123,14 +124,9 @@ class Kernel:
         if for_ns is not None and until_ns is not None:
             raise ValueError("give for_ns or until_ns, not both")
         if for_ns is not None:
-            n = _check_int(for_ns, "for_ns")
-            if n < 0:
-                raise ValueError("for_ns must be >= 0 (a time span)")
-            limit = self.now + n
+            limit = min(self.now + check_ns(for_ns, "for_ns"), (1 << 63) - 1)
         if until_ns is not None:
-            limit = _check_int(until_ns, "until_ns")
-            if limit < 0:
-                raise ValueError("until_ns must be >= 0 (a virtual time)")
+            limit = check_ns(until_ns, "until_ns")
         if isinstance(until, str):
             return self.step(until, _limit=limit)
         if isinstance(until, Breakpoint):
@@ -267,7 +263,9 @@ class Kernel:
         """Type on the console: readers of fd 0 get `data`; `eof` makes reads return b''."""
         if isinstance(data, str):
             data = data.encode()
-        self._k.console_input(bytes(data), eof)
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"console input is bytes or str, not {type(data).__name__}")
+        self._k.console_input(bytes(data), bool(eof))
 
     @property
     def now(self) -> int:
@@ -290,7 +288,7 @@ class Kernel:
         return self._k.costs()
 
     def set_cost(self, name: str, ns: int) -> None:
-        self._k.set_cost(name, _check_int(ns, "ns"))
+        self._k.set_cost(name, check_ns(ns, "ns"))
 
     def check(self) -> None:
         """The kernel's self-check; raises KernelInconsistency naming the first broken invariant."""
@@ -323,7 +321,7 @@ class Kernel:
         if not isinstance(t, _kthread.KThreadHandle):
             raise TypeError("kthread_stop takes what k.kthread_run() returned")
         t._view.stop()
-        deadline = self.now + _check_int(for_ns, "for_ns")
+        deadline = min(self.now + check_ns(for_ns, "for_ns"), (1 << 63) - 1)
         if not t.exited:
             self.run(until=lambda k: t.exited, until_ns=deadline)
         if not t.exited and self.stopped:

@@ -6,13 +6,13 @@ preemption state it set up."""
 from __future__ import annotations
 
 import inspect
-import operator
 import traceback
 from typing import Any, Callable
 
 from ._core import (KT_BH_DISABLE, KT_BH_ENABLE, KT_COND_RESCHED, KT_DELAY, KT_EXIT, KT_IRQ_DISABLE, KT_IRQ_ENABLE,
                     KT_IRQ_RESTORE, KT_IRQ_SAVE, KT_MIGHT_SLEEP, KT_MSLEEP, KT_NR_OPS, KT_OOPS, KT_PREEMPT_DISABLE,
                     KT_PREEMPT_ENABLE, KT_RAISE_SOFTIRQ, KT_SHOULD_STOP, KT_YIELD)
+from ._util import check_int
 from .interrupts import SOFTIRQS
 
 
@@ -27,10 +27,7 @@ class _Op:
 
 
 def _amount(v: Any, name: str) -> int:
-    try:
-        n = operator.index(v)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, not {type(v).__name__}") from None
+    n = check_int(v, name, "long")
     if n < 0:
         raise ValueError(f"{name} must be >= 0")
     return n
@@ -202,7 +199,7 @@ def kthread_run(k, fn: Callable, name: str, cpu: int | None) -> KThreadHandle:
     if not isinstance(name, str) or not name:
         raise ValueError("a kernel thread needs a name, like 'mythread'")
     if cpu is not None:
-        cpu = operator.index(cpu)
+        cpu = check_int(cpu, "cpu")
         if not 0 <= cpu < k.cpus:
             raise ValueError(f"no cpu {cpu} (this kernel has {k.cpus})")
     kt = KThread(k, name)

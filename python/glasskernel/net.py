@@ -4,11 +4,11 @@ written in Python, and packet captures written as pcap files that tshark or scap
 from __future__ import annotations
 
 import html
-import operator
 import struct
 from typing import Any, Callable
 
 from . import _core
+from ._util import check_int, check_ns
 
 NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING = range(5)
 NF_DROP, NF_ACCEPT = 0, 1
@@ -109,12 +109,12 @@ class NetView:
 
     def socket(self, pid: int, fd: int):
         """The sock behind a process's fd, with its struct socket as .socket."""
-        return self._k._k._sock_of_fd(operator.index(pid), operator.index(fd))
+        return self._k._k._sock_of_fd(check_int(pid, "pid"), check_int(fd, "fd"))
 
     def epoll(self, pid: int, fd: int):
         """The eventpoll behind a process's epoll fd: its items (fd, events, data, whether ready,
         how often ep_poll_callback queued it), the ready list, and the tasks in epoll_wait."""
-        return self._k._k._epoll_of_fd(operator.index(pid), operator.index(fd))
+        return self._k._k._epoll_of_fd(check_int(pid, "pid"), check_int(fd, "fd"))
 
     @property
     def protocols(self):
@@ -129,7 +129,7 @@ class NetView:
     def sysctl(self, name: str, value: int | None = None) -> int:
         if not isinstance(name, str):
             raise TypeError("a sysctl name is a str, like 'net.ipv4.ip_forward'")
-        return self._k._k._sysctl(name, value)
+        return self._k._k._sysctl(name, None if value is None else check_int(value, "value", "long"))
 
     def route_add(self, dst: str, via: str | None = None, dev: str = "") -> None:
         """ip route add DST/LEN [via GW] [dev DEV]."""
@@ -144,7 +144,7 @@ class NetView:
     def nf_register_hook(self, hooknum: int, fn: Callable, priority: int = 0, name: str = "hook") -> NfHook:
         if not callable(fn):
             raise TypeError("a netfilter hook is a callable (hook, packet, in_dev, out_dev) -> verdict")
-        return NfHook(self._k, operator.index(hooknum), fn, operator.index(priority), name)
+        return NfHook(self._k, check_int(hooknum, "hooknum"), fn, check_int(priority, "priority"), str(name))
 
     def proc_net_udp(self) -> str:
         """Like /proc/net/udp."""
@@ -190,7 +190,7 @@ class Network:
     """
 
     def __init__(self, seed: int = 0):
-        self.seed = operator.index(seed)
+        self.seed = check_int(seed, "seed", "unsigned long")
         self.hosts: dict[str, Any] = {}
         self._links: list[dict] = []
         self._lookahead: int | None = None
@@ -232,8 +232,10 @@ class Network:
             raise TypeError("ips is a pair of addresses, like ('10.0.0.1', '10.0.0.2')")
         irq_a = 11 + sum(1 for l in self._links if a in (l["a"], l["b"]))
         irq_b = 11 + sum(1 for l in self._links if b in (l["a"], l["b"]))
-        devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, operator.index(latency_ns), operator.index(bandwidth_bps),
-                           float(loss), self.seed * 1000 + n, irq_a, irq_b, operator.index(mtu), 2 * n + 1, bool(arp))
+        devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, check_ns(latency_ns, "latency_ns"),
+                           check_int(bandwidth_bps, "bandwidth_bps", "unsigned long"), float(loss),
+                           (self.seed * 1000 + n) % (1 << 64), irq_a, irq_b, check_int(mtu, "mtu", "unsigned int"),
+                           2 * n + 1, bool(arp))
         self._links.append({"a": a, "b": b, "latency_ns": latency_ns, "devs": devs, "ips": ips})
         self._lookahead = min(self._lookahead or latency_ns, latency_ns)
         return devs
@@ -249,13 +251,9 @@ class Network:
         if for_ns is not None and until_ns is not None:
             raise ValueError("give for_ns or until_ns, not both")
         if for_ns is not None:
-            if operator.index(for_ns) < 0:
-                raise ValueError("for_ns must be >= 0 (a time span)")
-            limit = max(k.now for k in ks) + operator.index(for_ns)
+            limit = min(max(k.now for k in ks) + check_ns(for_ns, "for_ns"), (1 << 63) - 1)
         if until_ns is not None:
-            limit = operator.index(until_ns)
-            if limit < 0:
-                raise ValueError("until_ns must be >= 0 (a virtual time)")
+            limit = check_ns(until_ns, "until_ns")
         which = _core._run_network([k._k for k in ks], limit, self._lookahead or 10_000, bool(check))
         if which is None:
             return None

@@ -6,6 +6,7 @@ import json
 from typing import Iterable
 
 from . import _core
+from ._util import check_int
 
 
 Event = _core.Event  # one record: seq, ts, cpu, pid, type, ctx, depth, name, args, ret
@@ -54,6 +55,11 @@ class Trace:
                since_ns: int | None = None, until_ns: int | None = None, limit: int | None = None) -> list[Event]:
         """The events matching every given filter (function or tracepoint name, pid, cpu, 'entry' /
         'exit' / 'point', a time window), oldest first, at most `limit`."""
+        pid = None if pid is None else check_int(pid, "pid")
+        cpu = None if cpu is None else check_int(cpu, "cpu")
+        since_ns = None if since_ns is None else check_int(since_ns, "since_ns", "long")
+        until_ns = None if until_ns is None else check_int(until_ns, "until_ns", "long")
+        limit = None if limit is None else check_int(limit, "limit", "long")
         return self._k.trace_select(name, pid, cpu, type, since_ns, until_ns, limit)
 
     def find(self, name: str, pid: int | None = None, nth: int = 0) -> Event | None:

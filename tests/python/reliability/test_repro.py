@@ -109,3 +109,91 @@ except KeyboardInterrupt:
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
     assert "interrupted" in out, err
+
+
+@pytest.mark.parametrize("call", [
+    lambda k: k.irq.raise_irq(2**70), lambda k: k.irq.request_irq(2**40, lambda c: True), lambda k: k.sched.runqueue(2**70),
+    lambda k: k.task(2**70), lambda k: k.timers.timer(lambda c: None).mod(2**70), lambda k: k.clock(2**64),
+    lambda k: k.run(for_ns=2**70), lambda k: k.trace.select(pid=2**40), lambda k: gk.Kernel(seed=2**64),
+])
+def test_a_value_no_c_caller_could_pass_is_an_overflowerror_at_every_entry_point(call):
+    """Out of its C type's range, an argument is an OverflowError (as os.kill(2**70, 0) is), never
+    pybind's "incompatible function arguments" nor a silently masked value."""
+    k = gk.Kernel()
+    with pytest.raises(OverflowError, match="does not fit a C"):
+        call(k)
+    k.check()
+
+
+def test_console_input_refuses_what_is_not_bytes_or_str(k):
+    """console_input(123) used to type 123 NUL bytes (bytes(123))."""
+    with pytest.raises(TypeError, match="bytes or str"):
+        k.console_input(123)
+
+
+@pytest.mark.parametrize("call,exc", [
+    ("kill", OverflowError), ("waitpid", OverflowError), ("clock_gettime", OverflowError), ("compute", OverflowError),
+    ("setitimer", OverflowError), ("syscall", OverflowError),
+])
+def test_huge_values_in_a_program_are_refused_there_not_masked(k, call, exc):
+    """kill(2**64, SIGKILL) was taken as kill(0, SIGKILL) and killed the caller's process group;
+    waitpid/clock_gettime/compute masked their arguments; a huge system call number left a
+    SystemError behind. Each now raises in the program, which can catch it."""
+    import signal
+    seen = []
+
+    @k.program("/bin/huge")
+    async def huge(sys):
+        calls = {
+            "kill": lambda: sys.kill(2**64, signal.SIGKILL), "waitpid": lambda: sys.waitpid(-1, 2**64 | os.WNOHANG),
+            "clock_gettime": lambda: sys.clock_gettime(2**64 + 1), "compute": lambda: sys.compute(2**64),
+            "setitimer": lambda: sys.setitimer(signal.ITIMER_REAL, 1e30), "syscall": lambda: sys.syscall(2**70),
+        }
+        try:
+            await calls[call]()
+        except Exception as e:
+            seen.append(type(e))
+        seen.append(await sys.getpid())
+
+    t = k.spawn("/bin/huge")
+    stop = k.run()
+    assert stop.reason == "finished" and seen == [exc, t.pid] and t.exit_code == 0
+    k.check()
+
+
+def test_a_handler_address_the_program_never_installed_faults_on_delivery(k):
+    """sigaction(2) takes any handler address; delivering to one that is not a handler of the
+    program is a fault (SIGSEGV), not an error escaping from every later k.run()."""
+    import signal
+
+    @k.program("/bin/x")
+    async def x(sys):
+        old = await sys.sigaction(signal.SIGUSR1, 12345)
+        assert (await sys.sigaction(signal.SIGUSR1, old)) == 12345
+        await sys.sigaction(signal.SIGUSR1, 12345)
+        await sys.kill(await sys.getpid(), signal.SIGUSR1)
+
+    t = k.spawn("/bin/x")
+    assert k.run().reason == "finished"
+    assert os.WIFSIGNALED(t.exit_code) and os.WTERMSIG(t.exit_code) == signal.SIGSEGV
+    assert "handler address this program never installed" in t.traceback
+    assert k.run().reason == "finished"
+
+
+def test_sleeping_past_the_end_of_time_clamps_the_clock_instead_of_wrapping(k):
+    """ktime arithmetic saturates at KTIME_MAX (ktime_add_safe): CLOCK_MONOTONIC never goes
+    backwards, and a sleep that cannot end returns with nothing left."""
+    import time as T
+    seen = []
+
+    @k.program("/bin/forever")
+    async def forever(sys):
+        for _ in range(3):
+            before = await sys.clock_gettime(T.CLOCK_MONOTONIC)
+            await sys.nanosleep(9.2e9)
+            seen.append((before, await sys.clock_gettime(T.CLOCK_MONOTONIC)))
+
+    k.spawn("/bin/forever")
+    k.run()
+    assert len(seen) == 3 and all(b <= a for b, a in seen) and seen[1][0] <= seen[2][1]
+    assert all(a > 9.2e9 for _, a in seen)
