@@ -67,7 +67,7 @@ enum : unsigned {
     SIGNAL_UNKILLABLE = 0x00000040,
 };
 // scheduling policies
-enum : unsigned { SCHED_NORMAL = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5 };
+enum : unsigned { SCHED_NORMAL = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6 };
 constexpr int MAX_RT_PRIO = 100;
 constexpr int DEFAULT_PRIO = MAX_RT_PRIO + 20;  // nice 0
 constexpr int MIN_NICE = -20, MAX_NICE = 19;

@@ -127,6 +127,8 @@
 #undef SCHED_RR
 #undef SCHED_BATCH
 #undef SCHED_IDLE
+#undef SCHED_DEADLINE
+#undef CLOCK_TAI
 #undef P_ALL
 #undef P_PID
 #undef P_PGID

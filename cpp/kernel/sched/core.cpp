@@ -506,14 +506,30 @@ SYSCALL_DEFINE2(sched_getparam, pid_t, pid, struct sched_param __user *, param) 
     return copy_to_user(param, &lp, sizeof lp) ? -EFAULT : 0;
 }
 
+// SCHED_DEADLINE has no priorities: 0, as for the fair policies (its class is not modeled, so
+// sched_setscheduler refuses it).
 SYSCALL_DEFINE1(sched_get_priority_max, int, policy) {
-    if (!valid_policy(policy)) return -EINVAL;
-    return rt_policy(policy) ? MAX_RT_PRIO - 1 : 0;
+    switch (policy) {
+    case SCHED_FIFO:
+    case SCHED_RR: return MAX_RT_PRIO - 1;
+    case SCHED_DEADLINE:
+    case SCHED_NORMAL:
+    case SCHED_BATCH:
+    case SCHED_IDLE: return 0;
+    default: return -EINVAL;
+    }
 }
 
 SYSCALL_DEFINE1(sched_get_priority_min, int, policy) {
-    if (!valid_policy(policy)) return -EINVAL;
-    return rt_policy(policy) ? 1 : 0;
+    switch (policy) {
+    case SCHED_FIFO:
+    case SCHED_RR: return 1;
+    case SCHED_DEADLINE:
+    case SCHED_NORMAL:
+    case SCHED_BATCH:
+    case SCHED_IDLE: return 0;
+    default: return -EINVAL;
+    }
 }
 
 // The round-robin interval (SCHED_RR: RR_TIMESLICE; SCHED_FIFO and the fair classes: 0 here).

@@ -29,11 +29,11 @@ u32 csum_tcpudp_nofold(u32 saddr, u32 daddr, u32 len, u8 proto) {
 }
 
 // Fill in the IP header in front of the transport payload already at skb->data.
-static void ip_build_header(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, int ttl, bool df) {
+static void ip_build_header(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, int ttl, bool df, u8 tos = 0) {
     iphdr* iph = reinterpret_cast<iphdr*>(skb_push(skb, sizeof(iphdr)));
     skb_reset_network_header(skb);
     iph->ihl_version = 0x45;
-    iph->tos = 0;
+    iph->tos = tos;
     iph->tot_len = htons(static_cast<u16>(skb->len));
     iph->id = htons(n->ip_id++);  // ip_select_ident
     iph->frag_off = df ? htons(IP_DF) : 0;
@@ -213,7 +213,8 @@ static sk_buff* __ip_make_skb(struct sock* sk, sk_buff* skb, u32 saddr, u32 dadd
     skb->rt_gateway = rt->gateway;
     skb->rt_type = static_cast<u8>(rt->rt_type);
     int ttl = inet_sk(sk)->uc_ttl == -1 ? n->ip_default_ttl : inet_sk(sk)->uc_ttl;
-    ip_build_header(n, skb, saddr, daddr, static_cast<u8>(sk->sk_protocol), ttl, skb->len + sizeof(iphdr) <= rt->dev->mtu);
+    ip_build_header(n, skb, saddr, daddr, static_cast<u8>(sk->sk_protocol), ttl, skb->len + sizeof(iphdr) <= rt->dev->mtu,
+                    inet_sk(sk)->tos);
     return skb;
 }
 

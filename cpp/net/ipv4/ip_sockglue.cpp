@@ -1,4 +1,4 @@
-// Models net/ipv4/ip_sockglue.c (v6.1): the SOL_IP socket options (IP_TTL, IP_HDRINCL).
+// Models net/ipv4/ip_sockglue.c (v6.1): the SOL_IP socket options (IP_TOS, IP_TTL, IP_HDRINCL).
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
 
@@ -17,6 +17,10 @@ static int do_ip_setsockopt(struct sock* sk, int level, int optname, const char 
         val = ucval;
     }
     switch (optname) {
+    case IP_TOS:  // __ip_sock_set_tos; a stream socket keeps its ECN bits
+        if (sk->sk_type == SOCK_STREAM) val = (val & ~INET_ECN_MASK) | (inet->tos & INET_ECN_MASK);
+        inet->tos = static_cast<u8>(val);
+        return 0;
     case IP_TTL:
         if (optlen < 1) return -EINVAL;
         if (val != -1 && (val < 1 || val > 255)) return -EINVAL;
@@ -46,6 +50,9 @@ static int do_ip_getsockopt(struct sock* sk, int level, int optname, char __user
     if (len < 0) return -EINVAL;
     int val;
     switch (optname) {
+    case IP_TOS:
+        val = inet->tos;
+        break;
     case IP_TTL:
         val = inet->uc_ttl < 0 ? sock_net(sk)->ip_default_ttl : inet->uc_ttl;
         break;

@@ -352,11 +352,32 @@ static int udp_err(sk_buff* skb, u32 info) { return __udp4_lib_err(skb, info); }
 
 const net_protocol udp_protocol = {"udp", udp_rcv, udp_err};
 
+// SOL_UDP's options, with v6.1's order of checks. The options themselves (UDP_CORK, UDP_ENCAP,
+// UDP_SEGMENT, UDP_GRO, ...) are not modeled: each answers ENOPROTOOPT, as a kernel without it
+// would.
+static int udp_lib_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen) {
+    (void)sk, (void)level, (void)optname;
+    int val;
+    if (optlen < sizeof(int)) return -EINVAL;
+    if (copy_from_user(&val, optval, sizeof val)) return -EFAULT;
+    return -ENOPROTOOPT;
+}
+
+static int udp_lib_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen) {
+    (void)sk, (void)level, (void)optname, (void)optval;
+    int len;
+    if (get_user(len, optlen)) return -EFAULT;
+    if (len < 0) return -EINVAL;
+    return -ENOPROTOOPT;
+}
+
 static int udp_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen) {
-    return ip_setsockopt(sk, level, optname, optval, optlen);  // no SOL_UDP options are modeled
+    if (level == SOL_UDP || level == SOL_UDPLITE) return udp_lib_setsockopt(sk, level, optname, optval, optlen);
+    return ip_setsockopt(sk, level, optname, optval, optlen);
 }
 
 static int udp_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen) {
+    if (level == SOL_UDP || level == SOL_UDPLITE) return udp_lib_getsockopt(sk, level, optname, optval, optlen);
     return ip_getsockopt(sk, level, optname, optval, optlen);
 }
 

@@ -30,7 +30,9 @@ constexpr int MSG_OOB = 1, MSG_PEEK = 2, MSG_DONTROUTE = 4, MSG_CTRUNC = 8, MSG_
               MSG_WAITALL = 0x100, MSG_CMSG_CLOEXEC = 0x40000000;
 constexpr int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8,
               SO_REUSEPORT = 15, SO_PROTOCOL = 38, SO_DOMAIN = 39;
-constexpr int SOL_IP = 0, IP_TTL = 2, IP_HDRINCL = 3;
+constexpr int SOL_IP = 0, IP_TOS = 1, IP_TTL = 2, IP_HDRINCL = 3;
+constexpr int SOL_UDP = 17, SOL_UDPLITE = 136;
+constexpr int INET_ECN_MASK = 3;
 constexpr int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
 constexpr int RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2;
 constexpr int SOCK_BINDADDR_LOCK = 4, SOCK_BINDPORT_LOCK = 8;
@@ -169,6 +171,7 @@ struct inet_sock : sock {
     u32 inet_saddr = 0, inet_rcv_saddr = 0, inet_daddr = 0;
     u16 inet_num = 0, inet_sport = 0, inet_dport = 0;
     int uc_ttl = -1;
+    u8 tos = 0;  // IP_TOS: the TOS byte of what this socket sends
     bool hdrincl = false;
     bool recverr = false;
     u16 inet_id = 0;
