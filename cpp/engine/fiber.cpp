@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <system_error>
 
 #include "engine/stack_cache.h"
 #include "glasskernel/linux.h"
@@ -65,7 +66,12 @@ boost::context::stack_context stack_cache::allocate() {
             base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (base == MAP_FAILED) throw std::bad_alloc();
             // The guard page: a kernel stack overflow faults here instead of corrupting memory.
-            mprotect(base, page_size(), PROT_NONE);
+            // Splitting the mapping can fail at vm.max_map_count: no stack rather than one
+            // without its guard.
+            if (mprotect(base, page_size(), PROT_NONE) != 0) {
+                munmap(base, total);
+                throw std::bad_alloc();
+            }
         } else {
             base = std::aligned_alloc(page_size(), total);
             if (!base) throw std::bad_alloc();
@@ -122,12 +128,28 @@ struct stack_alloc {
 };
 
 static void task_fiber_main(task_struct* t) {
-    ret_from_fork_body();
+    try {
+        ret_from_fork_body();
+    } catch (const std::bad_alloc&) {
+        // The host ran out of memory in the middle of kernel code: there is no consistent way
+        // on, so the machine panics (k.run() raises KernelPanic); the interpreter lives on.
+        t->kernel->panic("Out of memory: the simulator could not allocate host memory");
+    }
     do_task_dead();
-    (void)t;
 }
 
-void Kernel::new_task_fiber(task_struct* t) {
+bool Kernel::new_task_fiber(task_struct* t) {
+    // A task without a kernel stack cannot exist: dup_task_struct fails (ENOMEM) instead.
+    try {
+        return start_task_fiber(t);
+    } catch (const std::bad_alloc&) {
+        return false;
+    } catch (const std::system_error&) {
+        return false;
+    }
+}
+
+bool Kernel::start_task_fiber(task_struct* t) {
     t->thread.fiber = boost::context::fiber(
         std::allocator_arg, stack_alloc{stacks.get()}, [t](boost::context::fiber&& host) {
             asan_on_fiber(nullptr);
@@ -145,6 +167,7 @@ void Kernel::new_task_fiber(task_struct* t) {
     t->thread.stack_bottom = static_cast<char*>(stacks->last.sp) - stacks->last.size;
     t->thread.stack_size = stacks->last.size;
     t->thread.where = kstate::NEW;
+    return true;
 }
 
 void Kernel::destroy_task_fiber(task_struct* t) {

@@ -180,7 +180,7 @@ void Kernel::start_kernel() {
         t->thread_pid = init_struct_pid.get();
         t->thread.kthread_fn = idle_entry;
         t->thread.kthread_data = cpu == 0 ? this : nullptr;
-        new_task_fiber(t.get());
+        if (!new_task_fiber(t.get())) throw std::bad_alloc();  // no machine without its idle tasks
         per_cpu(runqueues, cpu).idle = t.get();
         per_cpu(runqueues, cpu).curr = t.get();
         idle_tasks.push_back(t);

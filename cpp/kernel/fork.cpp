@@ -18,7 +18,7 @@ static std::shared_ptr<task_struct> dup_task_struct(task_struct* orig) {
     p->policy = orig->policy;
     p->se.task = p.get();
     p->group_leader = p.get();
-    p->kernel->new_task_fiber(p.get());
+    if (!p->kernel->new_task_fiber(p.get())) return nullptr;  // no memory for its kernel stack
     return p;
 }
 
@@ -142,6 +142,11 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
     }
 
     std::shared_ptr<task_struct> sp = dup_task_struct(parent);
+    if (!sp) {
+        *err = -ENOMEM;
+        ts.ret(*err);
+        return nullptr;
+    }
     task_struct* p = sp.get();
     p->flags |= PF_FORKNOEXEC;
     p->start_time = ktime_get();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "glasskernel/linux.h"
 
@@ -18,8 +19,18 @@ std::string vformat(const char* fmt, va_list ap) {
 void trace_buffer::add(trace_event&& e) {
     e.seq = seq++;
     if (events.size() < limit) {
-        events.push_back(std::move(e));
-        return;
+        // Tracing must never fail the code it traces (this runs in destructors, too): when the
+        // host has no memory for a bigger buffer, the buffer stays this size and wraps.
+        try {
+            events.push_back(std::move(e));
+            return;
+        } catch (const std::bad_alloc&) {
+            if (events.empty()) {
+                dropped++;
+                return;
+            }
+            limit = events.size();
+        }
     }
     events[head] = std::move(e);
     head = (head + 1) % events.size();

@@ -230,7 +230,7 @@ public:
     std::string check_net();
 
     // Engine internals used by kernel code.
-    void new_task_fiber(task_struct* t);
+    bool new_task_fiber(task_struct* t);  // false: no memory for a kernel stack
     void destroy_task_fiber(task_struct* t);  // teardown: unwinds a suspended kernel stack
     void switch_to_host(host_act a);  // on a fiber: suspend, let the host act
     long upcall(std::shared_ptr<upcall_fn> fn);
@@ -245,6 +245,7 @@ public:
 
 private:
     void start_kernel();
+    bool start_task_fiber(task_struct* t);
     void resume(task_struct* t);
     bool run_cpu_once(int cpu);
     int pick_cpu(u64* key);

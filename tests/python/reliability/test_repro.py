@@ -197,3 +197,37 @@ def test_sleeping_past_the_end_of_time_clamps_the_clock_instead_of_wrapping(k):
     k.run()
     assert len(seen) == 3 and all(b <= a for b, a in seen) and seen[1][0] <= seen[2][1]
     assert all(a > 9.2e9 for _, a in seen)
+
+
+def test_running_out_of_host_memory_is_enomem_to_the_program_not_an_abort():
+    """dup_task_struct fails cleanly when the host has no memory for another kernel stack (or
+    mprotect cannot split off its guard page at vm.max_map_count): fork(2) says ENOMEM, as
+    Linux's does, and the interpreter lives on. Run under a tight RLIMIT_AS in a child process."""
+    import subprocess
+    import sys
+    child = r'''
+import resource, glasskernel as gk
+k = gk.Kernel(pid_max=4194304)
+vm = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 96 * 2**20,) * 2)
+res = {}
+@k.program("/bin/forker")
+async def forker(sys):
+    n = 0
+    while True:
+        try:
+            pid = await sys.fork()
+        except OSError as e:
+            res["errno"] = e.errno
+            res["n"] = n
+            break
+        if pid == 0:
+            await sys.pause()
+        n += 1
+k.spawn("/bin/forker")
+stop = k.run(until=lambda kk: "errno" in res)
+print(stop.reason, res["errno"], res["n"] > 100, flush=True)
+'''
+    r = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["until", "12", "True"]  # ENOMEM, after many forks succeeded
