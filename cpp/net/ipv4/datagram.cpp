@@ -20,7 +20,7 @@ static int __ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int a
     if (rt.rt_type == RTN_BROADCAST && !inet->bcast) return ts.ret(-EACCES);
     if (!inet->inet_saddr) inet->inet_saddr = rt.src;
     if (!inet->inet_rcv_saddr) inet->inet_rcv_saddr = rt.src;
-    inet->inet_daddr = daddr;
+    inet->inet_daddr = rt.dst;  // fl4->daddr: connecting to INADDR_ANY connects to this host
     inet->inet_dport = dport;
     sk->sk_state = TCP_ESTABLISHED;
     return ts.ret(0);

@@ -96,6 +96,7 @@ static int raw_sendmsg(struct sock* sk, msghdr* msg, size_t len) {
     if (err) return ts.ret(err);
     if (rt.rt_type == RTN_BROADCAST && !inet->bcast) return ts.ret(-EACCES);
     u32 saddr = inet->inet_saddr ? inet->inet_saddr : rt.src;
+    daddr = rt.dst;
     sk_buff* skb = alloc_skb(static_cast<unsigned>(len) + sizeof(iphdr) + ETH_HLEN + 32);
     skb_reserve(skb, sizeof(iphdr) + ETH_HLEN + 32);
     skb_set_owner_w(skb, sk);

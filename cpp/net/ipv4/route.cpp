@@ -57,10 +57,11 @@ static const fib_route* fib_lookup(net* n, u32 daddr) {
     return best;
 }
 
-// The device whose subnet's broadcast address this is (10.0.0.255 on 10.0.0.0/24), if any.
+// The device whose subnet's broadcast address this is (10.0.0.255 on 10.0.0.0/24, 127.255.255.255
+// on lo), if any: fib_add_ifaddr puts a broadcast route for it in the local table.
 static net_device* directed_broadcast_dev(net* n, u32 addr) {
     for (auto& d : n->devices)
-        if (!(d->flags & IFF_LOOPBACK) && d->prefix_len > 0 && d->prefix_len < 31 && d->ip_addr &&
+        if (d->prefix_len > 0 && d->prefix_len < 31 && d->ip_addr &&
             addr == (d->ip_addr | ~prefix_mask(d->prefix_len)))
             return d.get();
     return nullptr;
@@ -76,7 +77,17 @@ int inet_addr_type(net* n, u32 addr) {
 
 int ip_route_output_flow(net* n, u32 daddr, u32 saddr, rtable* rt) {
     trace_scope ts("ip_route_output_flow", "daddr=%s", ip_str(daddr).c_str());
-    (void)saddr;
+    rt->dst = daddr;
+    if (!daddr) {
+        // ip_route_output_key_hash_rcu: no destination means this host -- the source address
+        // if there is one, else 127.0.0.1 -- through lo.
+        rt->dst = saddr ? saddr : 0x7f000001;
+        rt->rt_type = RTN_LOCAL;
+        rt->dev = n->devices.front().get();
+        rt->gateway = rt->dst;
+        rt->src = saddr ? saddr : 0x7f000001;
+        return ts.ret(0);
+    }
     net_device* bdev = directed_broadcast_dev(n, daddr);
     if (daddr == 0xffffffff && !bdev)
         for (auto& d : n->devices)

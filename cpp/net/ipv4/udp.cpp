@@ -147,6 +147,7 @@ static int udp_sendmsg(struct sock* sk, msghdr* msg, size_t len) {
     }
     if (rt.rt_type == RTN_BROADCAST && !inet->bcast) return ts.ret(-EACCES);
     u32 saddr = inet->inet_saddr ? inet->inet_saddr : rt.src;
+    daddr = rt.dst;  // INADDR_ANY became this host
     err = sock_error(sk);  // sock_alloc_send_skb reports a pending error first
     if (err) return ts.ret(err);
     err = sock_wait_for_wmem(sk, msg->msg_flags & MSG_DONTWAIT);

@@ -167,3 +167,77 @@ def test_bad_arguments_get_the_errno_linux_gives():
     assert unexplained == {}, "host vs model errno: " + repr(unexplained)
     # A listed difference that no longer shows is stale: the list must say what is true.
     assert set(KNOWN) <= set(differ), set(KNOWN) - set(differ)
+
+
+UDP_DESTS = ["0.0.0.0", "255.255.255.255", "224.0.0.1", "127.255.255.255", "10.1.2.3", "0.1.2.3", "240.0.0.1"]
+
+UDP_HOST = r"""
+import errno, json, socket as S, subprocess
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+r = S.socket(S.AF_INET, S.SOCK_DGRAM); r.bind(("0.0.0.0", 7000)); r.setblocking(False)
+s = S.socket(S.AF_INET, S.SOCK_DGRAM)
+out = []
+def send(dst):
+    try:
+        out.append(s.sendto(b"x", (dst, 7000)))
+    except OSError as e:
+        out.append(errno.errorcode[e.errno])
+for dst in DESTS:
+    send(dst)
+s.setsockopt(S.SOL_SOCKET, S.SO_BROADCAST, 1)
+for dst in DESTS:
+    send(dst)
+got = 0
+while True:
+    try:
+        r.recvfrom(100); got += 1
+    except BlockingIOError:
+        break
+print(json.dumps([out, got]))
+"""
+
+
+def test_udp_to_any_broadcast_and_multicast_addresses_as_linux_on_a_lo_only_machine():
+    """udp_sendmsg/ip_route_output on a machine with only lo (the host side runs in a new
+    network namespace): INADDR_ANY means this host, 127.255.255.255 is lo's broadcast address
+    (EACCES without SO_BROADCAST), limited broadcast and multicast have no route."""
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        import pytest
+        pytest.skip("needs root and unshare(1) for a network namespace")
+    r = subprocess.run(["unshare", "-n", sys.executable, "-c", UDP_HOST.replace("DESTS", repr(UDP_DESTS))],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    host = json.loads(r.stdout)
+
+    k = gk.Kernel()
+    out = []
+
+    @k.program("/bin/u")
+    async def u(sys):
+        rs = await sys.socket()
+        await sys.bind(rs, ("0.0.0.0", 7000))
+        s = await sys.socket()
+
+        async def send(dst):
+            try:
+                out.append(await sys.sendto(s, b"x", (dst, 7000)))
+            except OSError as e:
+                out.append(errno.errorcode[e.errno])
+        for dst in UDP_DESTS:
+            await send(dst)
+        await sys.setsockopt(s, 1, 6, 1)  # SO_BROADCAST
+        for dst in UDP_DESTS:
+            await send(dst)
+        got = 0
+        while True:
+            try:
+                await sys.recvfrom(rs, 100, 0x40)  # MSG_DONTWAIT
+                got += 1
+            except BlockingIOError:
+                break
+        out.append(got)
+
+    k.spawn("/bin/u")
+    k.run()
+    assert [out[:-1], out[-1]] == host

@@ -74,6 +74,7 @@ struct rtable {
     net_device* dev = nullptr;
     u32 gateway = 0;  // next hop: the gateway, or the destination itself
     u32 src = 0;
+    u32 dst = 0;      // the flow's destination after the lookup (fl4->daddr): INADDR_ANY becomes local
 };
 
 // nud_state: how much we know of a neighbour's link-layer address.
