@@ -26,6 +26,9 @@ std::pair<std::string, std::string> link_machines(Kernel* a, Kernel* b, const li
     u32 mask = ~0u << (32 - p.prefix);
     if ((p.ip_a & mask) != (p.ip_b & mask)) throw std::invalid_argument("both ends of a link must be in the same subnet");
     if (p.ip_a == p.ip_b) throw std::invalid_argument("the two ends of a link need different addresses");
+    for (int irq : {p.irq_a, p.irq_b})
+        if (irq < 0 || irq >= NR_IRQS)
+            throw std::invalid_argument("irq " + std::to_string(irq) + " is not a line of this machine (0.." + std::to_string(NR_IRQS - 1) + ")");
     for (u32 ip : {p.ip_a, p.ip_b})
         if ((ip & ~mask) == 0 || (ip & ~mask) == ~mask)
             throw std::invalid_argument(ip_str(ip) + " is the subnet's network or broadcast address, not a host's");

@@ -180,6 +180,15 @@ class NetView:
         return "\n".join(out) + "\n"
 
 
+def _nic_line(k, links: list) -> int:
+    """The interrupt line of a host's next NIC: 11 for its first link, 12 for the second, ...
+    (0..10 are the legacy ISA lines; the model's IO-APIC has 32)."""
+    irq = 11 + sum(1 for l in links if k in (l["a"], l["b"]))
+    if irq > 31:
+        raise ValueError(f"host {k.hostname!r} has no interrupt line left for another NIC (lines 11..31 are taken: 21 links at most)")
+    return irq
+
+
 class Network:
     """Several machines and the links between them, run together in virtual time.
 
@@ -230,8 +239,7 @@ class Network:
             ips = (".".join(map(str, parts[:3] + [parts[3] + 1])), ".".join(map(str, parts[:3] + [parts[3] + 2])))
         elif not (isinstance(ips, tuple) and len(ips) == 2 and all(isinstance(x, str) for x in ips)):
             raise TypeError("ips is a pair of addresses, like ('10.0.0.1', '10.0.0.2')")
-        irq_a = 11 + sum(1 for l in self._links if a in (l["a"], l["b"]))
-        irq_b = 11 + sum(1 for l in self._links if b in (l["a"], l["b"]))
+        irq_a, irq_b = _nic_line(a, self._links), _nic_line(b, self._links)
         devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, check_ns(latency_ns, "latency_ns"),
                            check_int(bandwidth_bps, "bandwidth_bps", "unsigned long"), float(loss),
                            (self.seed * 1000 + n) % (1 << 64), irq_a, irq_b, check_int(mtu, "mtu", "unsigned int"),

@@ -231,3 +231,16 @@ print(stop.reason, res["errno"], res["n"] > 100, flush=True)
     r = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == ["until", "12", "True"]  # ENOMEM, after many forks succeeded
+
+
+def test_the_22nd_link_of_a_host_says_it_has_no_line_left():
+    """A host's NICs take interrupt lines 11..31: the 22nd link is refused with that reason (it
+    said "irq 32 is taken"), and nothing half-made is left on either host."""
+    net = gk.Network()
+    a, b = net.host("a"), net.host("b")
+    for i in range(21):
+        net.link(a, b, f"10.0.{i}.0/24")
+    with pytest.raises(ValueError, match="no interrupt line left"):
+        net.link(a, b, "10.0.99.0/24")
+    assert len(a.net.devices) == len(b.net.devices) == 22
+    net.check()
