@@ -7,7 +7,7 @@ DEBS := g++ cmake ninja-build libboost-context-dev libboost-dev pybind11-dev pyt
         python3-ipykernel jupyter-notebook python3-matplotlib libgtest-dev libbenchmark-dev python3-scapy
 JOBS ?= $(shell nproc)
 
-.PHONY: deps venv install demo test test-cpp test-python bench asan notebook clean
+.PHONY: deps venv install demo test test-cpp test-python bench asan fuzz notebook clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -43,6 +43,11 @@ test: test-cpp test-python
 bench: install build/cpp/build.ninja
 	cmake --build build/cpp -j $(JOBS) --target gk_bench
 	$(PY) benchmarks/run.py --cpp build/cpp/gk_bench
+
+# The stateful fuzzer for long: batches in subprocesses; crashes, hangs and failed checks are
+# counted and their seeds saved in build/fuzz/ (FUZZ_ARGS="--batches 200" for longer).
+fuzz: install
+	$(PY) tests/fuzz/run.py $(FUZZ_ARGS)
 
 # The C++ tests and the Python tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps

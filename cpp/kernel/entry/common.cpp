@@ -91,14 +91,16 @@ pt_regs* irqentry_enter(int vector, pt_regs* kernel_frame) {
     return old;
 }
 
-// irqentry_exit: interrupts back on, irq_exit_rcu (which runs pending softirqs), and the previous
-// interrupt's registers (if this one nested) become current again. (Linux's idtentry calls
+// irqentry_exit: the previous interrupt's registers (if this one nested) become current again,
+// interrupts back on, and irq_exit_rcu runs pending softirqs. (Linux's idtentry calls
 // irq_exit_rcu itself just before irqentry_exit; the model keeps the two together.)
 void irqentry_exit(pt_regs* old_irq_regs) {
     Kernel* k = this_kernel;
+    // The handler's own set_irq_regs(old_regs) comes first (x86's sysvec bodies end with it):
+    // the softirqs irq_exit_rcu runs are no longer inside the interrupt.
+    this_cpu_write(k->__irq_regs, old_irq_regs);
     raw_local_irq_enable();  // as the iret will: irq_exit runs softirqs with interrupts on
     irq_exit_rcu();
-    this_cpu_write(k->__irq_regs, old_irq_regs);
 }
 
 pt_regs* get_irq_regs() { return this_cpu_read(this_kernel->__irq_regs); }
