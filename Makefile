@@ -7,7 +7,7 @@ DEBS := g++ cmake ninja-build libboost-context-dev libboost-dev pybind11-dev pyt
         python3-ipykernel jupyter-notebook python3-matplotlib libgtest-dev libbenchmark-dev python3-scapy
 JOBS ?= $(shell nproc)
 
-.PHONY: deps venv install demo test test-cpp test-python bench asan fuzz notebook clean
+.PHONY: deps venv install demo test test-cpp test-python stub bench asan fuzz notebook clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -39,6 +39,11 @@ test-python: install
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test: test-cpp test-python
+
+# The typed stub of the compiled core, python/glasskernel/_core.pyi, rewritten from the built module: run it after
+# changing cpp/bindings (tests/python/test_core_stub.py fails while the committed stub is stale).
+stub: install
+	$(PY) tools/gen_core_stub.py
 
 bench: install build/cpp/build.ninja
 	cmake --build build/cpp -j $(JOBS) --target gk_bench
