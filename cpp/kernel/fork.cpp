@@ -141,7 +141,12 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
         return nullptr;
     }
 
-    std::shared_ptr<task_struct> sp = dup_task_struct(parent);
+    std::shared_ptr<task_struct> sp;
+    try {
+        sp = dup_task_struct(parent);
+    } catch (const std::bad_alloc&) {
+        sp = nullptr;  // no memory for the task_struct itself
+    }
     if (!sp) {
         *err = -ENOMEM;
         ts.ret(*err);
@@ -151,15 +156,22 @@ task_struct* copy_process(kernel_clone_args* args, task_struct* parent, long* er
     p->flags |= PF_FORKNOEXEC;
     p->start_time = ktime_get();
     sched_fork(p, parent);
-    long retval = copy_files(clone_flags, p, parent);
-    if (!retval) retval = copy_sighand(clone_flags, p, parent);
-    if (!retval) retval = copy_signal(clone_flags, p, parent);
-    if (!retval) retval = copy_mm(clone_flags, p, parent);
-    if (!retval) copy_thread(p, args);
+    long retval = 0;
     pid* newpid = nullptr;
-    if (!retval) {
-        long nr = alloc_pid(&k->init_pid_ns, &newpid);
-        if (nr < 0) retval = nr;
+    // Each copy_* allocates (a files_struct, a sighand_struct, an mm and its pages, a pid); in
+    // Linux any of those allocations can fail and fork(2) returns ENOMEM after undoing the rest.
+    try {
+        retval = copy_files(clone_flags, p, parent);
+        if (!retval) retval = copy_sighand(clone_flags, p, parent);
+        if (!retval) retval = copy_signal(clone_flags, p, parent);
+        if (!retval) retval = copy_mm(clone_flags, p, parent);
+        if (!retval) copy_thread(p, args);
+        if (!retval) {
+            long nr = alloc_pid(&k->init_pid_ns, &newpid);
+            if (nr < 0) retval = nr;
+        }
+    } catch (const std::bad_alloc&) {
+        retval = -ENOMEM;
     }
     if (retval) {
         // bad_fork_cleanup_*: undo in reverse; the image may hold host objects.

@@ -21,11 +21,11 @@ long alloc_pid(pid_namespace* ns, pid** out) {
     for (int i = 0; i < span; i++, nr++) {
         if (nr >= ns->pid_max || nr < pid_min) nr = pid_min;
         if (!ns->idr.count(nr)) {
-            pid* p = new pid;
+            auto p = std::make_unique<pid>();
             p->nr = nr;
-            ns->idr.emplace(nr, p);
+            ns->idr.emplace(nr, p.get());  // may fail for want of memory: p is freed then
             ns->last_pid = nr;
-            *out = p;
+            *out = p.release();
             return ts.ret(nr);
         }
     }
