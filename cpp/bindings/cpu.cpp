@@ -22,7 +22,7 @@ preempt_model preempt_model_from_string(const std::string& s) { return parse_pre
 // inside a handler, it still says what the handler saw).
 struct CpuStateView {
     int cpu = 0;
-    py::object curr;
+    std::optional<TaskView> curr;
     int pc = 0;
     bool irqs_disabled = false, need_resched = false;
     u32 softirq_pending = 0;
@@ -140,7 +140,7 @@ void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         .def("runqueue", [](std::shared_ptr<Kernel> k, int cpu) {
             check_cpu(*k, cpu);
             return RunQueueView{k, cpu};
-        })
+        }, py::arg("cpu"), "The struct rq of a CPU.")
         .def("_tasklet_lists", [](Kernel& k, int cpu) {
             check_cpu(k, cpu);
             py::dict d;

@@ -125,7 +125,7 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             kernel_context ctx(v.k.get());
             v.k->this_cpu = 0;
             return mod_timer(&v.h->timer, expires);
-        })
+        }, py::arg("expires"), "mod_timer: (re)arm to fire at jiffies value expires; returns whether it was pending.")
         .def("delete", [](const TimerView& v) -> int {
             int was = timer_pending(&v.h->timer);
             if (defer_or_refuse(*v.k, del_timer_req{&v.h->timer}, "del_timer")) return was;

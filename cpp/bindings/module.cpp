@@ -77,12 +77,13 @@ void bind_kernel(py::module_& m) {
             k.register_program(program{path, "python", [prog](const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
                                            return std::make_unique<py_image>(prog, argv, envp);
                                        }});
-        })
+        }, py::arg("path"), py::arg("fn"), py::arg("takes_argv"),
+           "Register a Python coroutine function as the executable at path (what @k.program does).")
         .def("programs", [](Kernel& k) {
             py::dict d;
             for (auto& [path, p] : k.programs) d[py::str(path)] = p.kind;
             return d;
-        })
+        }, "The registered executables: {path: kind}.")
         .def("spawn", [](std::shared_ptr<Kernel> k, const std::string& path, std::vector<std::string> argv,
                          std::vector<std::string> envp) {
             refuse_if_running(k.get(), "spawning a process");
@@ -94,25 +95,26 @@ void bind_kernel(py::module_& m) {
             auto t = k->spawn(path, argv, envp, &err);
             if (!t) raise_errno(static_cast<int>(-err), path);
             return TaskView{k, t};
-        })
+        }, py::arg("path"), py::arg("argv"), py::arg("envp"),
+           "Start a process running path as a child of init (fork + execve by init); raises OSError with execve's errno.")
         .def_property_readonly("tasks", [](std::shared_ptr<Kernel> k) {
             py::list out;
             for (auto& t : k->task_snapshot()) out.append(TaskView{k, t});
             return out;
         })
-        .def("task", [](std::shared_ptr<Kernel> k, long nr) -> py::object {
-            if (nr == 0) return py::cast(TaskView{k, k->idle_tasks[0]});
-            if (nr < 0 || nr > INT_MAX) return py::none();
-            return task_or_none(k, find_task_by_vpid_in(k.get(), static_cast<int>(nr)));
-        })
+        .def("task", [](std::shared_ptr<Kernel> k, long pid) -> std::optional<TaskView> {
+            if (pid == 0) return TaskView{k, k->idle_tasks[0]};
+            if (pid < 0 || pid > INT_MAX) return std::nullopt;
+            return task_or_none(k, find_task_by_vpid_in(k.get(), static_cast<int>(pid)));
+        }, py::arg("pid"), "find_task_by_vpid: the task with this pid (0: CPU 0's idle task), or None.")
         .def("idle_task", [](std::shared_ptr<Kernel> k, int cpu) {
             if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
             return TaskView{k, k->idle_tasks[cpu]};
-        })
+        }, py::arg("cpu"), "The idle task (swapper/N) of a CPU.")
         .def("current", [](std::shared_ptr<Kernel> k, int cpu) {
             if (cpu < 0 || cpu >= k->cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
             return task_or_none(k, k->cpu_rq(cpu)->curr);
-        })
+        }, py::arg("cpu"), "The task running on a CPU (rq->curr).")
         .def_property_readonly("console", [](Kernel& k) {
             // Programs may write any bytes; the view shows what is not UTF-8 as U+FFFD.
             PyObject* s = PyUnicode_DecodeUTF8(k.console_out.data(), static_cast<Py_ssize_t>(k.console_out.size()), "replace");
@@ -131,7 +133,7 @@ void bind_kernel(py::module_& m) {
             PyObject* s = PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), "replace");
             if (!s) throw py::error_already_set();
             return py::reinterpret_steal<py::str>(s);
-        }, py::arg("fd"), py::arg("pid") = -1)
+        }, py::arg("fd"), py::arg("pid") = -1, "What was written to the console on fd (1 or 2), by one pid or all.")
         .def_property_readonly("console_dropped", [](Kernel& k) { return k.console_dropped; })
         .def("console_input", [](std::shared_ptr<Kernel> k, py::bytes data, bool eof) {
             refuse_if_running(k.get(), "typing on the console");
@@ -139,7 +141,7 @@ void bind_kernel(py::module_& m) {
             if (eof) k->console_eof = true;
             kernel_context ctx(k.get());
             __wake_up(&k->console_wait, TASK_INTERRUPTIBLE, 0, nullptr);
-        }, py::arg("data"), py::arg("eof") = false)
+        }, py::arg("data"), py::arg("eof") = false, "Type bytes on the console (fd 0 of every program); eof=True ends input.")
         .def_property_readonly("console_wait", [](std::shared_ptr<Kernel> k) { return WaitQueueView{k, k, &k->console_wait}; })
         .def("check", [](Kernel& k) {
             std::string e = k.check();
@@ -153,7 +155,7 @@ void bind_kernel(py::module_& m) {
         .def("clock", [](Kernel& k, int cpu) {
             if (cpu < 0 || cpu >= k.cfg.cpus) throw py::value_error("no cpu " + std::to_string(cpu));
             return k.cpu_rq(cpu)->clock;
-        })
+        }, py::arg("cpu") = 0, "rq->clock of a CPU: its virtual time in nanoseconds.")
         .def_property_readonly("panicked", [](Kernel& k) { return k.panicked; })
         .def_property_readonly("panic_message", [](Kernel& k) { return k.panic_msg; })
         .def("costs", [](Kernel& k) {
@@ -166,7 +168,7 @@ void bind_kernel(py::module_& m) {
             d["exit_mm"] = k.costs.exit_mm;
             d["irq"] = k.costs.irq;
             return d;
-        })
+        }, "The virtual time (ns) each kind of kernel work costs: {name: ns}.")
         .def("set_cost", [](Kernel& k, const std::string& name, long long ns) {
             if (ns < 0) throw py::value_error("a cost is a number of nanoseconds >= 0");
             u64* f = name == "syscall" ? &k.costs.syscall : name == "function" ? &k.costs.function
@@ -174,7 +176,7 @@ void bind_kernel(py::module_& m) {
                    : name == "exec" ? &k.costs.exec : name == "exit_mm" ? &k.costs.exit_mm : name == "irq" ? &k.costs.irq : nullptr;
             if (!f) throw py::value_error("unknown cost '" + name + "'; see k.costs for the names");
             *f = static_cast<u64>(ns);
-        });
+        }, py::arg("name"), py::arg("ns"), "Set the virtual time (ns) a kind of kernel work costs; names as in costs().");
 
 }
 
@@ -194,7 +196,7 @@ PYBIND11_MODULE(_core, m) {
         const char* n = gk::syscall_name(nr);
         if (!n) return py::none();
         return py::str(n);
-    });
+    }, py::arg("nr"), "The name of x86_64 system call nr, or None.");
     m.def("sys_call_table", [] {
         // (nr, name, entry point, implemented, argument types, argument names) for every number.
         py::list out;

@@ -178,7 +178,8 @@ void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls)
 
     cls.def("run", [](std::shared_ptr<Kernel> k, long long until_ns, py::object until) {
            return stop_of(k, do_run(k, until_ns, until));
-       }, py::arg("until_ns") = -1, py::arg("until") = py::none())
+       }, py::arg("until_ns") = -1, py::arg("until") = py::none(),
+       "Run until virtual time until_ns (-1: no limit), until(k) is true, a breakpoint, a crash, a deadlock or all tasks finish; returns the Stop.")
         .def("step", [](std::shared_ptr<Kernel> k, const std::string& mode, long long until_ns) {
             k->step = parse_step(mode);
             k->update_stop_armed();
@@ -193,7 +194,8 @@ void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls)
             k->step = step_mode::NONE;
             k->update_stop_armed();
             return stop_of(k, r);
-        }, py::arg("mode") = "function", py::arg("until_ns") = -1)
+        }, py::arg("mode") = "function", py::arg("until_ns") = -1,
+           "Run to the next traced function ('function'), function entry ('into'), return ('out') or system call ('syscall'); returns the Stop.")
         .def("break_at", [](std::shared_ptr<Kernel> k, const std::string& func, py::object when) {
             if (!is_trace_name(func)) {
                 py::list names;
@@ -211,7 +213,8 @@ void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls)
             k->breakpoints.push_back(b);
             k->update_stop_armed();
             return BreakpointView{k, b.id};
-        }, py::arg("func"), py::arg("when") = py::none())
+        }, py::arg("func"), py::arg("when") = py::none(),
+           "Stop whenever func (a traced function or tracepoint) is entered and when(stop) is true; returns the Breakpoint.")
         .def_property_readonly("breakpoints", [](std::shared_ptr<Kernel> k) {
             py::list out;
             for (auto& b : k->breakpoints) out.append(BreakpointView{k, b.id});
@@ -225,7 +228,7 @@ void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls)
             // What a breakpoint's `when` predicate is asked about: the event and the task.
             if (!k->stop.task && !k->stop.stopped) return py::none();
             return py::cast(stop_in_kernel(k));
-        });
+        }, "The event and task a breakpoint's when predicate is being asked about, or None.");
 }
 
 }  // namespace gk

@@ -5,10 +5,9 @@
 
 namespace gk {
 
-py::object task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t) {
-    if (!t) return py::none();
-    if (t->self) return py::cast(TaskView{k, t->self});
-    return py::none();
+std::optional<TaskView> task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t) {
+    if (!t || !t->self) return std::nullopt;
+    return TaskView{k, t->self};
 }
 
 static py::list task_list(const std::shared_ptr<Kernel>& k, children_list& l) {
@@ -54,7 +53,7 @@ struct SigframeView {
 };
 struct WaitEntryView {
     std::shared_ptr<Kernel> k;
-    py::object task;
+    std::optional<TaskView> task;
     bool exclusive;
 };
 
@@ -128,9 +127,13 @@ static void bind_task_parts(py::module_& m) {
 }
 
 void bind_task(py::module_& m) {
+    // Declared before any signature names them, so that pybind11 shows Task, SignalStruct and
+    // WaitQueue (not the C++ view types) wherever they appear.
+    py::class_<TaskView> task(m, "Task", "A view of one task_struct.");
+    py::class_<SignalView> signal(m, "SignalStruct", "A view of a signal_struct (shared by a thread group).");
+    py::class_<WaitQueueView> waitqueue(m, "WaitQueue", "A view of a wait_queue_head and the tasks sleeping on it.");
     bind_task_parts(m);
-    py::class_<TaskView>(m, "Task", "A view of one task_struct.")
-        .def_property_readonly("pid", [](const TaskView& v) { return v.t->pid; })
+    task.def_property_readonly("pid", [](const TaskView& v) { return v.t->pid; })
         .def_property_readonly("tgid", [](const TaskView& v) { return v.t->tgid; })
         .def_property_readonly("comm", [](const TaskView& v) { return v.t->comm; })
         .def_property_readonly("state", [](const TaskView& v) { return std::string(task_state_to_char(v.t.get())); },
@@ -179,13 +182,13 @@ void bind_task(py::module_& m) {
         .def_property_readonly("reaped", [](const TaskView& v) { return v.t->reaped; },
                                "True once release_task() has freed this task; the view stays readable.")
         .def_property_readonly("is_kthread", [](const TaskView& v) { return (v.t->flags & PF_KTHREAD) != 0; })
-        .def_property_readonly("traceback", [](const TaskView& v) -> py::object {
-            if (v.t->crash_report.empty()) return py::none();
-            return py::str(v.t->crash_report);
+        .def_property_readonly("traceback", [](const TaskView& v) -> std::optional<std::string> {
+            if (v.t->crash_report.empty()) return std::nullopt;
+            return v.t->crash_report;
         }, "Why the program crashed (the uncaught exception's traceback), or None.")
-        .def_property_readonly("signal", [](const TaskView& v) -> py::object {
-            if (!v.t->signal) return py::none();
-            return py::cast(SignalView{v.k, v.t->signal});
+        .def_property_readonly("signal", [](const TaskView& v) -> std::optional<SignalView> {
+            if (!v.t->signal) return std::nullopt;
+            return SignalView{v.k, v.t->signal};
         })
         .def_property_readonly("blocked", [](const TaskView& v) { return sigset_py(v.t->blocked.sig); })
         .def_property_readonly("pending", [](const TaskView& v) { return sigset_py(v.t->pending.signal.sig); })
@@ -227,9 +230,10 @@ void bind_task(py::module_& m) {
             for (auto& f : v.t->thread.sigframes) out.append(SigframeView{f});
             return out;
         }, "The rt_sigframes setup_rt_frame pushed, outermost first: the saved mask and interrupted state.")
-        .def_property_readonly("wchan", [](const TaskView& v) -> py::object {
+        .def_property_readonly("wchan", [](const TaskView& v) -> std::optional<std::string> {
             std::string w = get_wchan(v.t.get());
-            return w.empty() ? py::object(py::none()) : py::object(py::str(w));
+            if (w.empty()) return std::nullopt;
+            return w;
         }, "/proc/PID/wchan: the function a sleeping task waits in (scheduler functions skipped), or None.")
         .def_property_readonly("kernel_stack", [](const TaskView& v) {
             std::vector<std::string> out;
@@ -245,9 +249,9 @@ void bind_task(py::module_& m) {
             }
             return "?";
         }, "Where the task's engine state is: new, user, kernel or dead.")
-        .def_property_readonly("exe", [](const TaskView& v) -> py::object {
-            if (!v.t->mm) return py::none();
-            return py::str(v.t->mm->exe_file);
+        .def_property_readonly("exe", [](const TaskView& v) -> std::optional<std::string> {
+            if (!v.t->mm) return std::nullopt;
+            return v.t->mm->exe_file;
         })
         .def_property_readonly("syscall_log_length", [](const TaskView& v) -> size_t {
             auto* img = dynamic_cast<py_image*>(v.t->thread.image.get());
@@ -260,15 +264,14 @@ void bind_task(py::module_& m) {
                     if (v.t->files->fdt[i].f) out[py::int_(i)] = v.t->files->fdt[i].f->name;
             return out;
         }, "The open files by descriptor, as ls -l /proc/PID/fd names them.")
-        .def("__eq__", [](const TaskView& a, const TaskView& b) { return a.t == b.t; })
+        .def("__eq__", [](const TaskView& a, py::object b) { return py::isinstance<TaskView>(b) && b.cast<const TaskView&>().t == a.t; })
         .def("__hash__", [](const TaskView& v) { return std::hash<void*>()(v.t.get()); })
         .def("__repr__", [](const TaskView& v) {
             return "<task " + std::to_string(v.t->pid) + " " + v.t->comm + " " + task_state_to_char(v.t.get()) +
                    (v.t->reaped ? " reaped" : "") + ">";
         });
 
-    py::class_<SignalView>(m, "SignalStruct", "A view of a signal_struct (shared by a thread group).")
-        .def_property_readonly("wait_chldexit", [](const SignalView& v) {
+    signal.def_property_readonly("wait_chldexit", [](const SignalView& v) {
             return WaitQueueView{v.k, v.sig, &v.sig->wait_chldexit};
         })
         .def_property_readonly("shared_pending", [](const SignalView& v) { return sigset_py(v.sig->shared_pending.signal.sig); })
@@ -288,8 +291,7 @@ void bind_task(py::module_& m) {
             return out;
         });
 
-    py::class_<WaitQueueView>(m, "WaitQueue", "A view of a wait_queue_head and the tasks sleeping on it.")
-        .def_property_readonly("name", [](const WaitQueueView& v) { return std::string(v.wq->name); })
+    waitqueue.def_property_readonly("name", [](const WaitQueueView& v) { return std::string(v.wq->name); })
         .def_property_readonly("waiters", [](const WaitQueueView& v) {
             py::list out;
             for (auto& e : v.wq->head) out.append(WaitEntryView{v.k, task_or_none(v.k, e.private_), (e.flags & WQ_FLAG_EXCLUSIVE) != 0});

@@ -94,8 +94,8 @@ void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls
             k.trace.set_limit(static_cast<size_t>(n));
         })
         .def_property_readonly("trace_dropped", [](Kernel& k) { return k.trace.dropped; })
-        .def("trace_clear", [](Kernel& k) { k.trace.clear(); })
-        .def("trace_size", [](Kernel& k) { return k.trace.size(); })
+        .def("trace_clear", [](Kernel& k) { k.trace.clear(); }, "Empty the trace buffer.")
+        .def("trace_size", [](Kernel& k) { return k.trace.size(); }, "The number of events in the trace buffer.")
         .def("trace_select", [](Kernel& k, std::optional<std::string> name, std::optional<int> pid, std::optional<int> cpu,
                                 std::optional<std::string> type, std::optional<long long> since_ns, std::optional<long long> until_ns,
                                 std::optional<long long> limit) {
@@ -103,7 +103,8 @@ void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls
             trace_filter f = make_filter(name, pid, cpu, type, since_ns, until_ns);
             return event_list(k.trace, trace_select(k.trace, f, limit ? static_cast<size_t>(*limit) : SIZE_MAX));
         }, py::arg("name") = py::none(), py::arg("pid") = py::none(), py::arg("cpu") = py::none(), py::arg("type") = py::none(),
-           py::arg("since_ns") = py::none(), py::arg("until_ns") = py::none(), py::arg("limit") = py::none())
+           py::arg("since_ns") = py::none(), py::arg("until_ns") = py::none(), py::arg("limit") = py::none(),
+           "The events matching every given filter, oldest first, at most limit of them.")
         .def("trace_call", [](Kernel& k, const std::string& name, std::optional<int> pid, long long nth) {
             if (nth < 0) throw py::value_error("nth must be >= 0");
             auto entries = call_entries(k.trace, name, pid);
@@ -114,12 +115,13 @@ void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls
                 throw py::error_already_set();
             }
             return event_list(k.trace, trace_call(k.trace, entries[static_cast<size_t>(nth)]));
-        }, py::arg("name"), py::arg("pid") = py::none(), py::arg("nth") = 0)
+        }, py::arg("name"), py::arg("pid") = py::none(), py::arg("nth") = 0,
+           "The events of the nth call of name (by pid), from its entry to its return, nested calls included.")
         .def("trace_calls", [](Kernel& k, const std::string& name, std::optional<int> pid) {
             py::list out;
             for (size_t i : call_entries(k.trace, name, pid)) out.append(event_list(k.trace, trace_call(k.trace, i)));
             return out;
-        }, py::arg("name"), py::arg("pid") = py::none());
+        }, py::arg("name"), py::arg("pid") = py::none(), "Every call of name (by pid) in the trace, each as trace_call returns it.");
 }
 
 }  // namespace gk

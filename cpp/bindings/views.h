@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,7 @@ private:
 };
 
 py::object event_object(const trace_event& e);
-py::object task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t);
+std::optional<TaskView> task_or_none(const std::shared_ptr<Kernel>& k, task_struct* t);
 void bind_task(py::module_& m);
 void bind_kernel(py::module_& m);
 py::object pt_regs_object(const pt_regs& r);
