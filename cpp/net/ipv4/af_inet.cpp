@@ -183,7 +183,9 @@ int inet_recvmsg(socket* sock, msghdr* msg, size_t size, int flags) {
 int inet_shutdown(socket* sock, int how) {
     trace_scope ts("inet_shutdown", "how=%d", how);
     struct sock* sk = sock->sk;
-    how++;  // SHUT_RD → RCV_SHUTDOWN, SHUT_WR → SEND_SHUTDOWN, SHUT_RDWR → both
+    // SHUT_RD → RCV_SHUTDOWN, SHUT_WR → SEND_SHUTDOWN, SHUT_RDWR → both. The kernel is built
+    // with -fno-strict-overflow, so INT_MAX wraps (and is refused below) rather than being UB.
+    how = static_cast<int>(static_cast<unsigned>(how) + 1u);
     if ((how & ~(RCV_SHUTDOWN | SEND_SHUTDOWN)) || !how) return ts.ret(-EINVAL);
     int err = 0;
     if (sock->state == SS_CONNECTING) sock->state = SS_DISCONNECTING;
