@@ -54,7 +54,8 @@ bench: install build/cpp/build.ninja
 fuzz: install
 	$(PY) tests/fuzz/run.py $(FUZZ_ARGS)
 
-# The C++ tests and the Python tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The C++ tests, the Python tests and the fuzzer's batches (40 unless FUZZ_ARGS says) under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
 	cmake -S . -B build/asan -G Ninja -DGK_SANITIZE=ON -DGK_PYTHON=ON -DGK_TESTS=ON \
 	      -DPython3_EXECUTABLE=/usr/bin/python3 -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$(CURDIR)/build/asan/pkg/glasskernel
@@ -63,7 +64,10 @@ asan: deps
 	cp -r python/glasskernel/. build/asan/pkg/glasskernel/
 	cd tests && ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0 \
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
-	  PYTHONPATH=$(CURDIR)/build/asan/pkg /usr/bin/python3 -m pytest -q -p no:cacheprovider -x ../tests/python
+	  PYTHONPATH=$(CURDIR)/build/asan/pkg /usr/bin/python3 -m pytest -q -p no:cacheprovider --capture=sys -x ../tests/python
+	ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0 \
+	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	  PYTHONPATH=$(CURDIR)/build/asan/pkg /usr/bin/python3 tests/fuzz/run.py --out build/asan/fuzz $(FUZZ_ARGS)
 
 notebook: install
 	$(VENV)/bin/jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
