@@ -20,7 +20,7 @@
 
 namespace gk {
 
-thread_local Kernel* this_kernel = nullptr;
+constinit thread_local Kernel* this_kernel = nullptr;
 
 kernel_context::kernel_context(Kernel* k) : saved_(this_kernel) { this_kernel = k; }
 kernel_context::~kernel_context() { this_kernel = saved_; }

@@ -73,13 +73,6 @@ int Kernel::pick_cpu(u64* key) {
     return best;
 }
 
-void Kernel::charge(u64 ns) {
-    task_struct* t = running;
-    if (!t) return;  // host context (spawn): costs nobody's time
-    runqueues[this_cpu].clock += ns;
-    if (!(t->flags & PF_IDLE)) t->stime += ns;
-}
-
 // One step on one CPU. Returns false if it could not make progress.
 bool Kernel::run_cpu_once(int cpu) {
     rq* r = cpu_rq(cpu);

@@ -128,11 +128,8 @@ void trace_scope::enter(const char* name, std::string&& args) {
     if (check) k->maybe_stop(copy);
 }
 
-trace_scope::trace_scope(const char* name) : k_(this_kernel), name_(name) {
-    enter(name, std::string());
-}
-
 trace_scope::trace_scope(const char* name, const char* fmt, ...) : k_(this_kernel), name_(name) {
+    if (enter_quietly(name)) return;
     std::string args;
     if (k_ && (k_->trace.enabled || k_->stop_armed)) {
         va_list ap;
@@ -145,21 +142,18 @@ trace_scope::trace_scope(const char* name, const char* fmt, ...) : k_(this_kerne
 
 trace_scope::trace_scope(const char* name, std::string (*fmt)(const void*, const void*), const void* a, const void* b)
     : k_(this_kernel), name_(name) {
+    if (enter_quietly(name)) return;
     std::string args;
     if (k_ && (k_->trace.enabled || k_->stop_armed)) args = fmt(a, b);
     enter(name, std::move(args));
 }
 
-trace_scope::~trace_scope() {
+void trace_scope::exit_recorded() {
     Kernel* k = k_;
-    if (!k || k->tearing_down) return;
-    task_struct* t = k->running;
-    if (t && !t->thread.kstack.empty()) t->thread.kstack.pop_back();
-    if (recorded_ && k->trace.enabled) {
-        trace_event e = make_event(k, name_, ev_type::EXIT);
-        e.ret = ret_;
-        k->trace.add(std::move(e));
-    }
+    if (!k->trace.enabled) return;
+    trace_event e = make_event(k, name_, ev_type::EXIT);
+    e.ret = ret_;
+    k->trace.add(std::move(e));
 }
 
 void trace_point(const char* name, const char* fmt, ...) {

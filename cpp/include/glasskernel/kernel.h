@@ -217,7 +217,7 @@ public:
     rq* cpu_rq(int cpu) { return &runqueues[cpu]; }
     rq* this_rq() { return &runqueues[this_cpu]; }
     u64 now() const { return runqueues[this_cpu].clock; }
-    void charge(u64 ns);
+    inline void charge(u64 ns);
 
     // Host API.
     std::shared_ptr<task_struct> spawn(const std::string& path, const std::vector<std::string>& argv,
@@ -258,7 +258,37 @@ private:
 // function it is too. Throws std::runtime_error naming `what` and what to do instead.
 void refuse_while_running(Kernel& k, const char* what);
 
-extern thread_local Kernel* this_kernel;
+// constinit: no dynamic initialisation, so no TLS wrapper call on every access (it is read by
+// every trace scope and every `current`).
+extern constinit thread_local Kernel* this_kernel;
+
+// Kernel work costs modeled time: the task running it is charged system time.
+inline void Kernel::charge(u64 ns) {
+    task_struct* t = running;
+    if (!t) return;  // host context (spawn): costs nobody's time
+    runqueues[this_cpu].clock += ns;
+    if (!(t->flags & PF_IDLE)) t->stime += ns;
+}
+
+inline bool trace_scope::enter_quietly(const char* name) {
+    Kernel* k = k_;
+    if (!k || k->tearing_down || k->trace.enabled || k->stop_armed) return false;
+    k->charge(k->costs.function);
+    if (task_struct* t = k->running) t->thread.kstack.push_back(name);
+    return true;
+}
+
+inline trace_scope::trace_scope(const char* name) : k_(this_kernel), name_(name) {
+    if (!enter_quietly(name)) enter(name, std::string());
+}
+
+inline trace_scope::~trace_scope() {
+    Kernel* k = k_;
+    if (!k || k->tearing_down) return;
+    task_struct* t = k->running;
+    if (t && !t->thread.kstack.empty()) t->thread.kstack.pop_back();
+    if (recorded_) exit_recorded();
+}
 
 // Host code that calls kernel functions directly (tests, benchmarks) enters the kernel's
 // context with this, as the engine does around every fiber it resumes.
