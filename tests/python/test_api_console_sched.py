@@ -7,7 +7,7 @@ import signal
 import pytest
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 # ---- API misuse: clear TypeError / ValueError, the kernel unharmed ----

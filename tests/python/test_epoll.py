@@ -7,7 +7,7 @@ import select
 import pytest
 
 import glasskernel as gk
-from conftest import run_checked
+from gktest import run_checked
 
 IN, OUT, ET, ONESHOT = select.EPOLLIN, select.EPOLLOUT, select.EPOLLET, select.EPOLLONESHOT
 ADD, DEL, MOD = gk.EPOLL_CTL_ADD, gk.EPOLL_CTL_DEL, gk.EPOLL_CTL_MOD

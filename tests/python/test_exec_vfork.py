@@ -3,7 +3,7 @@ until its child execs or exits."""
 import errno
 import os
 
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def test_exec_keeps_pid_and_passes_argv_env(k):

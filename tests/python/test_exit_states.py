@@ -9,7 +9,7 @@ import pytest
 
 import glasskernel as gk
 from glasskernel.syscalls import NR
-from conftest import lines, run_checked
+from gktest import lines, run_checked
 
 EXIT_DEAD, EXIT_ZOMBIE = 0x10, 0x20
 STEP_MODES = ("function", "syscall", "switch", "tick")

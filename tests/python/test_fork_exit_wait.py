@@ -6,7 +6,7 @@ import os
 import pytest
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def test_fork_returns_twice(k):

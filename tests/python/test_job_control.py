@@ -5,7 +5,7 @@ import os
 import signal as S
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def sleeper_child():

@@ -7,7 +7,7 @@ import resource
 import pytest
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 shared = []  # module globals are shared by every process, like MAP_SHARED memory
 

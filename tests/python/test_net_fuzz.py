@@ -5,7 +5,7 @@ import errno
 from hypothesis import given, settings, strategies as st
 
 import glasskernel as gk
-from conftest import run_checked
+from gktest import run_checked
 
 HOSTS = ["127.0.0.1", "0.0.0.0", "10.1.1.1", "255.255.255.255", "127.0.0.2"]
 op = st.one_of(

@@ -7,7 +7,7 @@ import socket as S
 import pytest
 
 import glasskernel as gk
-from conftest import run_checked
+from gktest import run_checked
 
 MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT = 2, 0x20, 0x40
 SOL_SOCKET, SO_REUSEADDR, SO_RCVBUF, SO_REUSEPORT = 1, 2, 8, 15

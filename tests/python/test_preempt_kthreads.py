@@ -5,7 +5,7 @@ import errno
 import pytest
 
 import glasskernel as gk
-from conftest import run_checked
+from gktest import run_checked
 
 MS = 1_000_000
 

@@ -4,7 +4,7 @@ import errno
 import os
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def test_orphan_is_reparented_to_init_and_reaped(k):

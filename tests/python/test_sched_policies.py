@@ -7,7 +7,7 @@ import os
 import pytest
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def code(e):

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def test_script_mode_runs_with_k_predefined(tmp_path):

@@ -8,7 +8,7 @@ import signal as S
 import pytest
 
 import glasskernel as gk
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 
 def test_handler_runs_with_signal_blocked_and_mask_restored(k):

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from conftest import lines, run_checked, spawn_run
+from gktest import lines, run_checked, spawn_run
 
 S = signal
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 import glasskernel as gk
-from conftest import lines, run_checked
+from gktest import lines, run_checked
 
 
 def forker(k):

@@ -8,7 +8,7 @@ import signal as S
 import pytest
 
 import glasskernel as gk
-from conftest import lines, spawn_run
+from gktest import lines, spawn_run
 
 SI_KERNEL = 0x80
 

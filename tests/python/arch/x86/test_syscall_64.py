@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import glasskernel as gk
-from conftest import lines, spawn_run
+from gktest import lines, spawn_run
 
 HOST_UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 
