@@ -16,24 +16,6 @@ def sleeper_child():
     return child
 
 
-def test_stop_and_continue_reported_by_waitpid(k):
-    async def main(sys):
-        pid = await sys.fork()
-        if pid == 0:
-            await sys.nanosleep(0.05)
-            await sys.exit(5)
-        await sys.kill(pid, S.SIGSTOP)
-        p, st = await sys.waitpid(pid, os.WUNTRACED)
-        await sys.print("stopped", os.WIFSTOPPED(st), os.WSTOPSIG(st), hex(st))
-        await sys.kill(pid, S.SIGCONT)
-        p, st = await sys.waitpid(pid, os.WCONTINUED)
-        await sys.print("continued", os.WIFCONTINUED(st), hex(st))
-        p, st = await sys.waitpid(pid, 0)
-        await sys.print("exited", os.WEXITSTATUS(st))
-    spawn_run(k, main)
-    assert lines(k) == ["stopped True 19 0x137f", "continued True 0xffff", "exited 5"]
-
-
 def test_stopped_task_state_and_sigchld_info(k):
     async def main(sys):
         await sys.sigprocmask(S.SIG_BLOCK, {S.SIGCHLD})
@@ -100,20 +82,3 @@ def test_orphaned_group_ignores_terminal_stops(k):
         await sys.print("not stopped: orphaned group")
     t = spawn_run(k, main)
     assert lines(k) == ["not stopped: orphaned group"]
-
-
-def test_waitid_wstopped_and_wcontinued(k):
-    async def main(sys):
-        pid = await sys.fork()
-        if pid == 0:
-            await sys.nanosleep(0.05)
-            await sys.exit(0)
-        await sys.kill(pid, S.SIGSTOP)
-        r = await sys.waitid(os.P_PID, pid, os.WSTOPPED)
-        await sys.print(r.si_code == os.CLD_STOPPED, r.si_status)
-        await sys.kill(pid, S.SIGCONT)
-        r = await sys.waitid(os.P_PID, pid, os.WCONTINUED)
-        await sys.print(r.si_code == os.CLD_CONTINUED, r.si_status)
-        await sys.waitid(os.P_PID, pid, os.WEXITED)
-    spawn_run(k, main)
-    assert lines(k) == ["True 19", "True 18"]

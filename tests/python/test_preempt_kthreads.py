@@ -208,28 +208,6 @@ def test_scheduling_while_atomic_is_reported_and_repaired():
     assert h.exit_code == 0   # the count was reset when it slept
 
 
-def test_exiting_with_interrupts_off_is_repaired():
-    k = gk.Kernel()
-
-    async def leaky(kt):
-        await kt.local_irq_disable()
-        await kt.preempt_disable()
-
-    h = k.kthread_run(leaky, "leaky")
-    run_checked(k)
-    log = k.dmesg()
-    assert f"note: leaky[{h.pid}] exited with irqs disabled" in log
-    assert f"note: leaky[{h.pid}] exited with preempt_count 1" in log
-    assert not k.sched.cpu_state(0).irqs_disabled
-
-    @k.program("/bin/after")
-    async def after(sys):
-        await sys.print("still running")
-    k.spawn("/bin/after")
-    run_checked(k)
-    assert "still running" in k.console
-
-
 def test_a_failing_thread_body_oopses_and_the_kernel_survives():
     k = gk.Kernel()
 

@@ -247,67 +247,6 @@ def test_tgkill_rules(k):
     assert lines(k) == ["EINVAL", "EINVAL", "ESRCH", "EINVAL"]
 
 
-def test_sigchld_ignored_means_autoreap_and_echild(k):
-    async def main(sys):
-        await sys.sigaction(S.SIGCHLD, S.SIG_IGN)
-        pid = await sys.fork()
-        if pid == 0:
-            await sys.exit(3)
-        await sys.nanosleep(0.01)
-        try:
-            await sys.waitpid(pid, 0)
-        except ChildProcessError:
-            await sys.print("ECHILD: reaped at exit")
-    k.program("/bin/t")(main)
-    t = k.spawn("/bin/t")
-    run_checked(k)
-    assert lines(k) == ["ECHILD: reaped at exit"]
-
-
-def test_sa_nocldwait_reaps_children_at_once(k):
-    import glasskernel as gk
-
-    async def main(sys):
-        await sys.sigaction(S.SIGCHLD, S.SIG_DFL, gk.SA_NOCLDWAIT)
-        if await sys.fork() == 0:
-            await sys.exit(0)
-        await sys.nanosleep(0.01)
-        try:
-            await sys.wait()
-        except ChildProcessError:
-            await sys.print("ECHILD")
-    spawn_run(k, main)
-    assert lines(k) == ["ECHILD"]
-
-
-def test_exec_resets_caught_keeps_ignored_and_mask(k):
-    @k.program("/bin/show")
-    async def show(sys):
-        await sys.print(await sys.sigaction(S.SIGTERM) == S.SIG_IGN, sorted(await sys.sigprocmask(S.SIG_BLOCK, None)))
-
-    async def main(sys):
-        await sys.sigaction(S.SIGTERM, S.SIG_IGN)
-        await sys.sigprocmask(S.SIG_BLOCK, {S.SIGUSR2})
-        await sys.execve("/bin/show")
-    spawn_run(k, main)
-    assert lines(k) == ["True [12]"]
-
-
-def test_fork_child_does_not_inherit_pending(k):
-    async def main(sys):
-        me = await sys.getpid()
-        await sys.sigprocmask(S.SIG_BLOCK, {S.SIGUSR1})
-        await sys.kill(me, S.SIGUSR1)
-        pid = await sys.fork()
-        if pid == 0:
-            await sys.print("child", sorted(await sys.sigpending()), sorted(await sys.sigprocmask(S.SIG_BLOCK, None)))
-            return 0
-        await sys.waitpid(pid, 0)
-        await sys.print("parent", sorted(await sys.sigpending()))
-    spawn_run(k, main)
-    assert lines(k) == ["child [] [10]", "parent [10]"]
-
-
 def test_alarm_kills_with_sigalrm_and_returns_remaining(k):
     async def main(sys):
         await sys.print(await sys.alarm(5))

@@ -93,26 +93,6 @@ def test_wrong_argument_type_names_the_argument(k):
     assert lines(k) == ["kill() argument 'pid' must be an int, not str"]
 
 
-def test_wait4_bad_status_address_reaps_then_efault(k):
-    """kernel_wait4 writes the status after reaping: a bad stat_addr loses it (EFAULT), and the
-    child is gone."""
-    async def main(sys):
-        pid = await sys.fork()
-        if pid == 0:
-            await sys.exit(3)
-        await sys.nanosleep(0.001)
-        try:
-            await sys.syscall(gk.NR.wait4, pid, 0x10, 0, 0)
-        except OSError as e:
-            await sys.print(errno.errorcode[e.errno])
-        try:
-            await sys.waitpid(pid, 0)
-        except ChildProcessError:
-            await sys.print("reaped")
-    spawn_run(k, main)
-    assert lines(k) == ["EFAULT", "reaped"]
-
-
 def test_large_buffers_get_their_own_mapping(k):
     """Arguments too large for the stack are mapped for the call and unmapped after it."""
     async def main(sys):
