@@ -182,18 +182,6 @@ def test_nice_changes_weight_and_needs_privilege_to_lower(k):
     assert lines(k) == ["5", "5", "EPERM", "EINVAL"]
 
 
-def test_clock_and_sleep_use_virtual_time(k):
-    import time
-
-    async def main(sys):
-        t0 = await sys.clock_gettime(time.CLOCK_MONOTONIC)
-        done = await sys.nanosleep(0.25)
-        t1 = await sys.clock_gettime(time.CLOCK_MONOTONIC)
-        await sys.print(round(t1 - t0, 3), done)
-    spawn_run(k, main)
-    assert lines(k) == ["0.25 None"]
-
-
 def test_ps_and_pstree(k):
     async def main(sys):
         if await sys.fork() == 0:
