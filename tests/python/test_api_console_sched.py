@@ -135,53 +135,6 @@ def test_fork_shares_descriptors_exec_keeps_them(k):
 
 # ---- scheduling ----
 
-def test_sched_yield_alternates(k):
-    async def main(sys):
-        pid = await sys.fork()
-        tag = "child" if pid == 0 else "parent"
-        for i in range(3):
-            await sys.print(tag, i)
-            await sys.sched_yield()
-        if pid:
-            await sys.waitpid(pid, 0)
-    spawn_run(k, main)
-    out = lines(k)
-    assert out == ["parent 0", "child 0", "parent 1", "child 1", "parent 2", "child 2"]
-
-
-def test_tick_preempts_cpu_bound_tasks(k):
-    async def main(sys):
-        pid = await sys.fork()
-        await sys.compute(50_000_000)
-        if pid:
-            await sys.waitpid(pid, 0)
-    t = spawn_run(k, main)
-    assert t.nivcsw >= 3  # preempted by the tick while computing
-    assert k.jiffies >= 25  # 100 ms of virtual CPU time at HZ=250
-
-
-def test_nice_changes_weight_and_needs_privilege_to_lower(k):
-    async def main(sys):
-        await sys.print(await sys.nice(5))
-        await sys.print(await sys.getpriority(os.PRIO_PROCESS, 0))
-        await sys.setuid(1000)
-        try:
-            await sys.nice(-10)
-        except PermissionError as e:
-            await sys.print(errno.errorcode[e.errno])
-        try:
-            await sys.setpriority(7, 0, 0)
-        except OSError as e:
-            await sys.print(errno.errorcode[e.errno])
-    k.program("/bin/t")(main)
-    t = k.spawn("/bin/t")
-    k.run(until=lambda k: "5\n5\n" in k.console)
-    assert t.se.weight == 335 and t.nice == 5 and t.prio == 125
-    run_checked(k)
-    # The kernel says EACCES (RLIMIT_NICE); glibc's nice(3) reports it as EPERM.
-    assert lines(k) == ["5", "5", "EPERM", "EINVAL"]
-
-
 def test_ps_and_pstree(k):
     async def main(sys):
         if await sys.fork() == 0:

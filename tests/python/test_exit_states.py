@@ -84,19 +84,6 @@ def test_check_holds_at_every_step_of_a_self_reaping_child(mode, cpus):
     assert t.reaped and zombies(k) == []
 
 
-def test_stop_at_a_self_reaped_tasks_last_switch_keeps_the_task(k):
-    """A self-released task lives until its last switch (finish_task_switch drops the last reference)."""
-    t = sigchld_ignored(k)
-    seen = []
-    while (st := k.step("switch")) is not None:
-        if st.task is not None and st.task.reaped:
-            seen.append(st.task)
-            assert st.task.exit_state == EXIT_DEAD and st.task.real_parent is None
-            assert st.task.pid != t.pid and st.task.comm == "ign"
-    assert len(seen) == 2 and all(x.exit_code == 0 for x in seen)
-    assert t.reaped
-
-
 def test_kernel_dropped_while_stopped_in_a_self_reaped_task():
     """Teardown unwinds a self-released task's suspended kernel stack while its stack cache exists."""
     k = gk.Kernel(cpus=1, seed=0)
