@@ -20,7 +20,7 @@ import glasskernel as gk
 
 __all__ = ["EXIT_DEAD", "EXIT_ZOMBIE", "STEP_MODES", "run_checked", "spawn_run", "lines", "errname", "errno_of",
            "wstatus", "zombies", "step_checked", "fork_wait", "two_hosts", "udp_server", "udp_client",
-           "fork_exit_wait", "sigchld_ignored"]
+           "fork_exit_wait", "sigchld_ignored", "forker"]
 
 EXIT_DEAD, EXIT_ZOMBIE = 0x10, 0x20          # task_struct.exit_state
 STEP_MODES = ("function", "syscall", "switch", "tick")
@@ -106,11 +106,11 @@ async def fork_wait(sys, child, options=0):
     return await sys.waitpid(pid, options)
 
 
-def two_hosts(names=("alice", "bob"), host_args=(None, None), **link):
-    """A gk.Network of two hosts joined by one link: 10.0.0.1 and 10.0.0.2 on eth0. `host_args`
-    are each host's Kernel arguments (cpus=2, ...); `link` goes to net.link (latency_ns,
-    bandwidth_bps, loss, arp). Returns (net, a, b)."""
-    net = gk.Network()
+def two_hosts(names=("alice", "bob"), host_args=(None, None), seed=0, **link):
+    """A gk.Network (seeded with `seed`) of two hosts joined by one link: 10.0.0.1 and 10.0.0.2 on
+    eth0. `host_args` are each host's Kernel arguments (cpus=2, ...); `link` goes to net.link
+    (latency_ns, bandwidth_bps, loss, arp). Returns (net, a, b)."""
+    net = gk.Network(seed=seed)
     a, b = (net.host(n, **(args or {})) for n, args in zip(names, host_args))
     net.link(a, b, **link)
     return net, a, b
@@ -181,3 +181,16 @@ def sigchld_ignored(k):
                 await sys.exit(0)
         await sys.nanosleep(0.02)
     return k.spawn("/bin/ign")
+
+
+def forker(k):
+    """Spawn a program that forks a child which exits 2, waits for it and prints "done". Returns
+    the task."""
+    @k.program("/bin/forker")
+    async def forker(sys):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.exit(2)
+        await sys.waitpid(pid, 0)
+        await sys.print("done")
+    return k.spawn("/bin/forker")

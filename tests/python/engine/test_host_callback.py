@@ -1,4 +1,5 @@
-"""What host code (a lesson's Python callbacks and programs) may do while the kernel runs it.
+"""cpp/engine/host_callback.cpp (and run_loop.cpp's refusals): what host code (a lesson's Python
+callbacks and programs) may do while the kernel runs it.
 
 Calls Linux allows in any context (mod_timer, del_timer, tasklet_schedule, queue_work) are
 carried out in kernel context when the callback returns. Calls that would change a list the
@@ -7,9 +8,11 @@ refused with a RuntimeError saying what to do instead, and the kernel stays cons
 import pytest
 
 import glasskernel as gk
+from gktest import two_hosts
 
 
 def test_a_timer_rearms_itself_from_its_callback(k):
+    """mod_timer() from the timer's own callback re-arms it (carried out when the callback returns)."""
     fired = []
 
     def fn(ctx):
@@ -26,6 +29,7 @@ def test_a_timer_rearms_itself_from_its_callback(k):
 
 
 def test_a_callback_schedules_a_tasklet_and_queues_work_which_run_after_it(k):
+    """tasklet_schedule() and queue_work() from a timer callback run after it: the tasklet in the same softirq pass, the work in a kworker."""
     log = []
     tl = k.irq.tasklet(lambda ctx: log.append(("tasklet", ctx.in_serving_softirq(), ctx.in_interrupt())), "bh")
     w = k.workqueue.work(lambda ctx: log.append(("work", ctx.in_serving_softirq(), ctx.in_interrupt())), "wq")
@@ -47,6 +51,7 @@ def test_a_callback_schedules_a_tasklet_and_queues_work_which_run_after_it(k):
 
 
 def test_free_irq_from_its_own_handler_is_refused_and_the_line_keeps_working(k):
+    """free_irq() from the line's own handler is refused with a RuntimeError; the line keeps working and may be freed after the run."""
     calls = []
 
     def handler(ctx):
@@ -69,6 +74,7 @@ def test_free_irq_from_its_own_handler_is_refused_and_the_line_keeps_working(k):
 
 
 def test_request_irq_and_open_softirq_from_a_callback_are_refused(k):
+    """request_irq() and open_softirq() from a callback are refused: they change lists the kernel may be walking."""
     errors = []
 
     def fn(ctx):
@@ -85,9 +91,8 @@ def test_request_irq_and_open_softirq_from_a_callback_are_refused(k):
 
 
 def test_a_netfilter_hook_cannot_unregister_itself_during_the_run():
-    net = gk.Network()
-    a, b = net.host("a"), net.host("b")
-    net.link(a, b)
+    """nf_unregister_net_hook() from the hook itself is refused during the run, allowed between runs."""
+    net, a, b = two_hosts(("a", "b"))
     hooks = {}
 
     def hook(hooknum, packet, indev, outdev):
@@ -111,9 +116,8 @@ def test_a_netfilter_hook_cannot_unregister_itself_during_the_run():
 
 @pytest.mark.parametrize("inner", ["net.run", "a.run", "b.run", "b.spawn"])
 def test_a_program_cannot_run_or_change_the_network_it_runs_in(inner):
-    net = gk.Network()
-    a, b = net.host("a"), net.host("b")
-    net.link(a, b)
+    """A program cannot run its network or a host of it, nor spawn on one, while it runs; each machine runs alone afterwards."""
+    net, a, b = two_hosts(("a", "b"))
     seen = []
 
     @a.program("/bin/m")

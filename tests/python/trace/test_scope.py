@@ -1,11 +1,16 @@
-"""The trace buffer (kernel/trace's ring buffer and trace_pipe filters): queries filtered in the
-core, calls cut out of the buffer, a bounded buffer that keeps the newest events in order."""
+"""cpp/trace/scope.cpp (with bindings/trace.cpp's views): the function_graph tracer's entry/exit
+records and the TRACE_EVENT tracepoints, in a bounded buffer like kernel/trace's ring buffer.
+Queries are filtered in the core, calls are cut out of the buffer and rendered as a function graph
+or a tree, every name a run can trace is listed in gk.trace_names, and the lifecycle's
+tracepoints are Linux's."""
 import pytest
 
 import glasskernel as gk
+from gktest import forker, udp_server
 
 
 def getpid_loop(k, n):
+    """Spawn a program that makes `n` getpid() calls; returns the task."""
     @k.program("/bin/loop")
     async def loop(sys):
         for _ in range(n):
@@ -50,8 +55,8 @@ def test_a_call_is_its_entry_to_its_exit_on_its_own_task(k):
 
 
 def test_the_buffer_stays_bounded_and_in_order_when_its_limit_changes(k):
-    """Like the ftrace ring buffer, the oldest events are overwritten; changing the size keeps the
-    newest ones, in order (raising the limit after a wrap used to put new events mid-buffer)."""
+    """Like the ftrace ring buffer, the oldest events are overwritten; resizing keeps the newest ones, in order."""
+    # Raising the limit after a wrap used to put new events mid-buffer.
     getpid_loop(k, 2000)
     k.trace.limit = 300
     k.run(for_ns=40_000)
@@ -78,3 +83,50 @@ def test_an_event_is_a_view_with_attributes_and_html(k):
     for f in ("seq", "ts", "cpu", "pid", "type", "ctx", "depth", "name", "args", "ret"):
         assert f"<th style=\"text-align:left\">{f}</th>" in html
     assert "__x64_sys_getpid" in repr(e) and e == k.trace.find("__x64_sys_getpid") and e != k.trace.find("__x64_sys_getpid", nth=0).seq
+
+
+def test_function_graph_and_tree_render(k):
+    """function_graph renders a call as ftrace's function_graph tracer does; tree() as an indented call tree."""
+    t = forker(k)
+    k.run()
+    fg = k.trace.function_graph("__x64_sys_clone", pid=t.pid)
+    assert "copy_process() {" in fg and "dup_task_struct();" in fg and "} /* __x64_sys_clone =" in fg
+    tree = k.trace.tree("__x64_sys_wait4", pid=t.pid, args=False)
+    assert tree.splitlines()[0] == "__x64_sys_wait4" and "|-kernel_wait4" in tree and "|-wait_task_zombie" in tree
+    with pytest.raises(LookupError):
+        k.trace.tree("no_such_function")
+    doc = k.trace.perfetto()
+    assert any(e["ph"] == "B" and e["name"] == "copy_process" for e in doc["traceEvents"])
+
+
+def test_tracepoints_of_the_lifecycle(k):
+    """include/trace/events/sched.h: a fork, exec, exit and wait emit sched_process_fork/exec/exit/wait/free, sched_switch and the wakeups."""
+    forker(k)
+    k.run()
+    names = [e.name for e in k.trace.events if e.type == "point"]
+    for tp in ("sched_process_fork", "sched_process_exit", "sched_process_wait", "sched_process_free", "sched_switch",
+               "sched_wakeup", "sched_wakeup_new", "sched_process_exec"):
+        assert tp in names, tp
+
+
+def test_every_traced_name_is_listed_and_bottom_half_scopes_appear(net2):
+    """Every name a rich run traces is in gk.trace_names, including the softirq entry points the lessons name."""
+    # irq_exit_rcu, the softirq_raise tracepoint and __local_bh_enable_ip (local_bh_enable's body).
+    net, a, b = net2
+    udp_server(b, 9000)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        pid = await sys.fork()
+        if pid == 0:
+            await sys.exit(0)
+        await sys.waitpid(pid, 0)
+        s = await sys.socket()
+        await sys.sendto(s, b"hi", ("10.0.0.2", 9000))
+
+    a.spawn("/bin/cli")
+    net.run(for_ns=50_000_000)
+    names = {e.name for h in (a, b) for e in h.trace.events}
+    assert names <= set(gk.trace_names), names - set(gk.trace_names)
+    for fn in ("irq_exit_rcu", "softirq_raise", "__local_bh_enable_ip", "__do_softirq", "net_rx_action"):
+        assert fn in names, fn

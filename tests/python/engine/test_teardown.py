@@ -1,10 +1,12 @@
-"""Dropping a kernel (or a network of them) at any point is safe: tasks asleep in nanosleep,
-recvfrom, epoll_wait, a kernel thread in msleep, frames in flight on a link. Each of these
-once risked destroying a queued timer or wait entry still linked."""
+"""Teardown (the Kernel object's in cpp/init/main.cpp, the network's in cpp/engine/network.cpp):
+dropping a kernel, or a network of them, at any point is safe: tasks asleep in nanosleep,
+recvfrom, epoll_wait, a kernel thread in msleep, frames in flight on a link, a stop inside a
+self-reaped task. Each of these once risked destroying a queued timer or wait entry still linked."""
 import gc
 import select
 
 import glasskernel as gk
+from gktest import sigchld_ignored, two_hosts
 
 
 def _sleepers(k):
@@ -36,6 +38,7 @@ def _sleepers(k):
 
 
 def test_dropping_a_kernel_with_sleepers():
+    """A kernel dropped with tasks asleep on timers, sockets, an epoll set and a kthread in msleep frees cleanly."""
     for _ in range(3):
         k = gk.Kernel(cpus=2)
         _sleepers(k)
@@ -47,10 +50,9 @@ def test_dropping_a_kernel_with_sleepers():
 
 
 def test_dropping_a_network_mid_flight():
+    """A network dropped with frames on the wire frees cleanly in either order; the survivor's NIC loses its carrier."""
     for order in ("ab", "ba"):
-        net = gk.Network()
-        a, b = net.host("a"), net.host("b")
-        net.link(a, b, latency_ns=500_000)
+        net, a, b = two_hosts(("a", "b"), latency_ns=500_000)
         _sleepers(b)
 
         @a.program("/bin/burst")
@@ -72,3 +74,16 @@ def test_dropping_a_network_mid_flight():
         second.run(for_ns=1_000_000)  # the peer is gone: its NIC has no carrier
         del second
         gc.collect()
+
+
+def test_kernel_dropped_while_stopped_in_a_self_reaped_task():
+    """Teardown unwinds a self-released task's suspended kernel stack while its stack cache exists."""
+    k = gk.Kernel(cpus=1, seed=0)
+    sigchld_ignored(k)
+    while (st := k.step("switch")) is not None and not (st.task is not None and st.task.reaped):
+        pass
+    assert st is not None
+    child = st.task
+    del k, st
+    gc.collect()
+    assert child.reaped and child.exit_code == 0   # the view outlives the kernel's own references

@@ -9,7 +9,7 @@ from pathlib import Path
 import glasskernel
 from glasskernel import _core
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STUB = ROOT / "python" / "glasskernel" / "_core.pyi"
 
 
