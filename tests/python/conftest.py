@@ -15,20 +15,22 @@ def k():
 
 
 @pytest.fixture
-def net2():
-    """(net, alice, bob): two hosts on one default link, alice 10.0.0.1 and bob 10.0.0.2 on eth0;
-    the network is self-checked at teardown."""
-    net, a, b = two_hosts()
+def net2(request):
+    """(net, alice, bob): two hosts on one link, alice 10.0.0.1 and bob 10.0.0.2 on eth0; the
+    network is self-checked at teardown. A test's @pytest.mark.net2(...) passes its arguments to
+    gktest.two_hosts (link parameters such as latency_ns or arp, names, host_args)."""
+    marker = request.node.get_closest_marker("net2")
+    net, a, b = two_hosts(**(marker.kwargs if marker else {}))
     yield net, a, b
     net.check()
 
 
 @pytest.fixture
 def udp_pair(net2):
-    """A UDP server on bob and a client on alice: udp_pair(port, payloads) spawns a server that
-    receives len(payloads) datagrams (or `count`) on 0.0.0.0:port and a client that sends each
-    payload to 10.0.0.2:port after `delay` seconds; returns (server task, got), got filling with
-    recvfrom's (data, (ip, port))."""
+    """A UDP server on net2's bob and a client on its alice: udp_pair(port, payloads) spawns a
+    server that receives len(payloads) datagrams (or `count`) on 0.0.0.0:port and a client that
+    sends each payload to 10.0.0.2:port after `delay` seconds; returns (server task, got), got
+    filling with recvfrom's (data, (ip, port))."""
     _, a, b = net2
 
     def start(port=9000, payloads=(b"ping",), count=None, delay=0.001):

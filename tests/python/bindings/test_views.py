@@ -45,3 +45,10 @@ def test_timeline_gantt_and_dumps(tmp_path):
     assert png.stat().st_size > 1000
     assert "cfs_rq[0]" in k.sched.sched_debug()
     assert "nr_voluntary_switches" in k.sched.proc_sched(1)
+
+
+def test_net_views_render_as_html(k):
+    """k.net and a NetDevice render as HTML tables in Jupyter, naming lo and its address."""
+    h = k.net._repr_html_()
+    assert "lo" in h and "127.0.0.1" in h
+    assert "<b>NetDevice</b>" in k.net.devices["lo"]._repr_html_() and "127.0.0.1" in k.net.devices["lo"]._repr_html_()

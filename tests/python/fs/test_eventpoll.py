@@ -1,27 +1,21 @@
-"""epoll (fs/eventpoll.c) over UDP sockets: epoll_ctl's rules and errno, level- and edge-triggered
-and one-shot readiness, timeouts and signals, ep_poll_callback fired by sock_def_readable from the
-receive softirq, and watched files leaving their sets when closed."""
+"""fs/eventpoll.c (cpp/fs/eventpoll.cpp) over UDP sockets and the console: epoll_ctl's rules and
+errno, level- and edge-triggered and one-shot readiness, timeouts and signals, ep_poll_callback
+fired by sock_def_readable from the receive softirq, nested epoll sets, and watched files leaving
+their sets when closed."""
 import errno
 import select
 
 import pytest
 
 import glasskernel as gk
-from gktest import run_checked
+from gktest import run_checked, spawn_run, udp_client
 
 IN, OUT, ET, ONESHOT = select.EPOLLIN, select.EPOLLOUT, select.EPOLLET, select.EPOLLONESHOT
 ADD, DEL, MOD = gk.EPOLL_CTL_ADD, gk.EPOLL_CTL_DEL, gk.EPOLL_CTL_MOD
 
 
-def run_prog(k, fn):
-    k.program("/bin/t")(fn)
-    t = k.spawn("/bin/t")
-    run_checked(k)
-    assert t.traceback is None, t.traceback
-    return t
-
-
 def test_epoll_ctl_and_wait_errors():
+    """epoll_create1/epoll_ctl/epoll_wait: EINVAL, EBADF, ENOENT and EEXIST exactly where Linux gives them."""
     k = gk.Kernel()
     res = {}
 
@@ -49,7 +43,7 @@ def test_epoll_ctl_and_wait_errors():
         await err("wait_notepoll", sys.epoll_wait(s, 1, 0))
         res["empty"] = await sys.epoll_wait(e, 8, 0)
 
-    run_prog(k, prog)
+    spawn_run(k, prog, clean=True)
     assert res == {"flags": errno.EINVAL, "size": errno.EINVAL, "badepfd": errno.EBADF, "badfd": errno.EBADF,
                    "notepoll": errno.EINVAL, "self": errno.EINVAL, "op": errno.EINVAL,
                    "del_missing": errno.ENOENT, "mod_missing": errno.ENOENT, "exists": errno.EEXIST,
@@ -57,6 +51,7 @@ def test_epoll_ctl_and_wait_errors():
 
 
 def test_level_edge_and_oneshot():
+    """Level-triggered items report while data is queued, EPOLLET only on new data, EPOLLONESHOT once until re-armed by EPOLL_CTL_MOD."""
     k = gk.Kernel()
     res = {}
 
@@ -83,7 +78,7 @@ def test_level_edge_and_oneshot():
         await sys.epoll_ctl(e2, ADD, c, OUT)
         res["writable"] = await sys.epoll_wait(e2, 4, 0)
 
-    run_prog(k, prog)
+    spawn_run(k, prog, clean=True)
     assert res["first"] == [(100, IN), (200, IN), (300, IN)]
     assert res["second"] == [(100, IN)]
     assert res["third"] == [(100, IN), (200, IN)]
@@ -91,10 +86,10 @@ def test_level_edge_and_oneshot():
     assert res["out"] == [] and res["writable"] == [(6, OUT)]
 
 
-def test_epoll_wait_sleeps_until_data_arrives_from_another_host():
-    net = gk.Network()
-    a, b = net.host("a"), net.host("b")
-    net.link(a, b, latency_ns=30_000)
+@pytest.mark.net2(latency_ns=30_000)
+def test_epoll_wait_sleeps_until_data_arrives_from_another_host(net2):
+    """epoll_wait sleeps on the epoll's wait queue until ep_poll_callback, run by sock_def_readable in the NET_RX softirq, wakes it."""
+    net, a, b = net2
     got = {}
 
     @b.program("/bin/server")
@@ -108,14 +103,8 @@ def test_epoll_wait_sleeps_until_data_arrives_from_another_host():
         got["events"] = await sys.epoll_wait(e, 8, -1)
         got["data"] = await sys.recvfrom(got["events"][0][0], 100)
 
-    @a.program("/bin/client")
-    async def client(sys):
-        s = await sys.socket()
-        await sys.nanosleep(0.002)
-        await sys.sendto(s, b"wake up", ("10.0.0.2", 8002))
-
     srv = b.spawn("/bin/server")
-    a.spawn("/bin/client")
+    udp_client(a, ("10.0.0.2", 8002), [b"wake up"], delay=0.002, path="/bin/client")
     net.run(for_ns=1_000_000, check=True)
     ep = b.net.epoll(srv.pid, 5)
     assert srv.state == "S" and [t.pid for t in ep.waiters] == [srv.pid]
@@ -132,6 +121,7 @@ def test_epoll_wait_sleeps_until_data_arrives_from_another_host():
 
 
 def test_timeout_signal_and_close_remove():
+    """epoll_wait's timeout is in jiffies; a caught signal ends it with EINTR even under SA_RESTART; close() removes the file from the set."""
     import signal
     k = gk.Kernel()
     res = {}
@@ -159,7 +149,7 @@ def test_timeout_signal_and_close_remove():
         res["after"] = len(k.net.epoll(pid, e).items)
         await sys.close(e)
 
-    run_prog(k, prog)
+    spawn_run(k, prog, clean=True)
     assert res["timeout"] == [] and 0.019 <= res["waited"] < 0.030  # 20 ms in jiffies, from a jiffy boundary
     assert res["eintr"] == errno.EINTR
     assert res["before"] == 1 and res["after"] == 0
@@ -168,6 +158,7 @@ def test_timeout_signal_and_close_remove():
 
 
 def test_epoll_on_the_console_and_nested_epoll():
+    """The console is pollable, and so is an epoll set itself: an outer set reports the inner one readable."""
     k = gk.Kernel()
     res = {}
 
