@@ -7,7 +7,7 @@ import glasskernel as gk
 
 
 def test_the_facade_keeps_a_few_top_level_names_and_subsystem_namespaces(k):
-    """k.sched, k.irq, k.timers, k.workqueue and k.net hold each subsystem's verbs and views; the top level what every lesson uses."""
+    """k.sched, k.irq, k.timers, k.workqueue and k.net hold each subsystem's verbs; the top level what every lesson uses."""
     public = {n for n in dir(k) if not n.startswith("_")}
     for gone in ("request_irq", "runqueue", "cpu_state", "timer", "work", "tasklet", "proc_interrupts", "preempt_model"):
         assert gone not in public, gone
@@ -40,7 +40,7 @@ def test_kernel_argument_errors():
 
 
 def test_program_and_spawn_errors(k):
-    """program/spawn/step/run/break_at/set_cost/runqueue refuse bad arguments with a clear error, and the kernel stays consistent."""
+    """program, spawn, step, run, break_at, set_cost and runqueue refuse bad arguments clearly; the kernel stays consistent."""
     with pytest.raises(TypeError, match="async def"):
         k.program("/bin/x")(lambda sys: None)
     with pytest.raises(ValueError, match="absolute"):

@@ -24,7 +24,7 @@ def test_ps_and_pstree(k):
 
 
 def test_timeline_gantt_and_dumps(tmp_path):
-    """k.sched.timeline() has each CPU's slices, gantt() draws them, and sched_debug/proc_sched dump the run queues as Linux's files do."""
+    """k.sched.timeline() has each CPU's slices, gantt() draws them; sched_debug and proc_sched are Linux's files."""
     k = gk.Kernel(cpus=2)
 
     @k.program("/bin/two")

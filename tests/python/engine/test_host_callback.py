@@ -29,7 +29,7 @@ def test_a_timer_rearms_itself_from_its_callback(k):
 
 
 def test_a_callback_schedules_a_tasklet_and_queues_work_which_run_after_it(k):
-    """tasklet_schedule() and queue_work() from a timer callback run after it: the tasklet in the same softirq pass, the work in a kworker."""
+    """tasklet_schedule() and queue_work() from a timer callback run after it: the tasklet in that softirq, the work in a kworker."""
     log = []
     tl = k.irq.tasklet(lambda ctx: log.append(("tasklet", ctx.in_serving_softirq(), ctx.in_interrupt())), "bh")
     w = k.workqueue.work(lambda ctx: log.append(("work", ctx.in_serving_softirq(), ctx.in_interrupt())), "wq")
@@ -51,7 +51,7 @@ def test_a_callback_schedules_a_tasklet_and_queues_work_which_run_after_it(k):
 
 
 def test_free_irq_from_its_own_handler_is_refused_and_the_line_keeps_working(k):
-    """free_irq() from the line's own handler is refused with a RuntimeError; the line keeps working and may be freed after the run."""
+    """free_irq() from the line's own handler is refused (RuntimeError); the line keeps working and is freed after the run."""
     calls = []
 
     def handler(ctx):

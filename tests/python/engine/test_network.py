@@ -29,7 +29,7 @@ def test_link_loss_is_seeded_and_deterministic():
 
 
 def test_link_argument_errors():
-    """net.link() refuses a latency under 1 us, loss outside [0, 1), a host to itself, a foreign kernel, bad subnets and a taken irq line."""
+    """net.link() refuses latency < 1 us, loss outside [0, 1), a self-link, a foreign kernel, bad subnets, a taken irq line."""
     net = gk.Network()
     a, b = net.host("a"), net.host("b")
     with pytest.raises(ValueError, match="latency"):

@@ -51,7 +51,7 @@ def test_epoll_ctl_and_wait_errors():
 
 
 def test_level_edge_and_oneshot():
-    """Level-triggered items report while data is queued, EPOLLET only on new data, EPOLLONESHOT once until re-armed by EPOLL_CTL_MOD."""
+    """Level-triggered reports while data is queued, EPOLLET only on new data, EPOLLONESHOT once until EPOLL_CTL_MOD."""
     k = gk.Kernel()
     res = {}
 
@@ -88,7 +88,7 @@ def test_level_edge_and_oneshot():
 
 @pytest.mark.net2(latency_ns=30_000)
 def test_epoll_wait_sleeps_until_data_arrives_from_another_host(net2):
-    """epoll_wait sleeps on the epoll's wait queue until ep_poll_callback, run by sock_def_readable in the NET_RX softirq, wakes it."""
+    """epoll_wait sleeps until ep_poll_callback, called by sock_def_readable in the NET_RX softirq, wakes it."""
     net, a, b = net2
     got = {}
 
@@ -121,7 +121,7 @@ def test_epoll_wait_sleeps_until_data_arrives_from_another_host(net2):
 
 
 def test_timeout_signal_and_close_remove():
-    """epoll_wait's timeout is in jiffies; a caught signal ends it with EINTR even under SA_RESTART; close() removes the file from the set."""
+    """epoll_wait: the timeout is in jiffies; a caught signal is EINTR even with SA_RESTART; close() removes the file."""
     import signal
     k = gk.Kernel()
     res = {}

@@ -7,7 +7,7 @@ from gktest import errname, spawn_run
 
 
 def test_exec_keeps_pid_and_passes_argv_env(k):
-    """execve(2): same pid, the new program gets argv (argv[0] too) and envp, comm becomes its name; nothing after it runs (LTP execve01)."""
+    """execve(2): same pid, the new program gets argv and envp, comm is its name; nothing after it runs (LTP execve01)."""
     got = {}
 
     @k.program("/bin/echoargs")

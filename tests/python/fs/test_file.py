@@ -5,7 +5,7 @@ from gktest import errno_of, lines, spawn_run
 
 
 def test_fd_errors_and_dup(k):
-    """read/write/close/dup of a descriptor not open are EBADF; dup and dup2 copies write to the console; a closed fd 1 is EBADF."""
+    """read/write/close/dup of a descriptor not open: EBADF; dup and dup2 copies write where fd 1 does; closed fd 1: EBADF."""
     got = {}
 
     async def main(sys):

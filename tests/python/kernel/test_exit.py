@@ -181,7 +181,7 @@ def test_wait4_bad_status_address_reaps_then_efault(k):
 
 
 def test_waitid_variants(k):
-    """waitid(2): WNOWAIT leaves the zombie, P_ALL reaps it, WNOHANG with nothing ready gives no siginfo; bad arguments are EINVAL."""
+    """waitid(2): WNOWAIT leaves the zombie, P_ALL reaps it, WNOHANG with nothing ready returns None; bad arguments: EINVAL."""
     got = {}
 
     async def main(sys):

@@ -182,7 +182,7 @@ def test_ignored_signal_is_dropped_at_generation(k):
 
 
 def test_standard_signals_coalesce_realtime_signals_queue(k):
-    """A blocked standard signal sent three times is pending once (its first siginfo); real-time signals queue each one in order."""
+    """A blocked standard signal sent thrice is pending once (first siginfo); real-time signals queue each one, in order."""
     rt = S.SIGRTMIN
     got = {}
 
@@ -356,7 +356,7 @@ def test_pending_sigchld_is_visible_on_the_task(k):
 # ---- job control: do_signal_stop, prepare_signal ----
 
 def test_stopped_task_state_and_sigchld_info(k):
-    """do_signal_stop: a stopped task is TASK_STOPPED off the run queue; the parent gets SIGCHLD with CLD_STOPPED, then CLD_CONTINUED."""
+    """do_signal_stop: the task is TASK_STOPPED off the run queue; the parent gets SIGCHLD with CLD_STOPPED, then CLD_CONTINUED."""
     got = {}
 
     async def main(sys):

@@ -29,7 +29,7 @@ def test_tasklet_runs_once_per_schedule_and_respects_disable(k):
 
 
 def test_tasklet_lists():
-    """tasklet_hi_schedule() queues on the per-CPU hi list, tasklet_schedule() on the normal one, in order; both empty once run."""
+    """tasklet_hi_schedule() queues on the per-CPU hi list, tasklet_schedule() on the normal one, in order; both empty after."""
     k = gk.Kernel()
     a = k.irq.tasklet(lambda ctx: None, "alpha")
     b = k.irq.tasklet(lambda ctx: None, "beta")
@@ -84,7 +84,7 @@ def test_softirq_storm_is_handed_to_ksoftirqd_and_users_still_run(k):
 
 
 def test_cpu_state_inside_softirq_and_hardirq():
-    """preempt_count: a softirq runs with SOFTIRQ_OFFSET and interrupts on, a hardirq handler with HARDIRQ_OFFSET and interrupts off."""
+    """preempt_count: a softirq runs with SOFTIRQ_OFFSET, interrupts on; a hardirq handler with HARDIRQ_OFFSET, interrupts off."""
     k = gk.Kernel()
     states = {}
 

@@ -28,7 +28,7 @@ def test_setsid_and_getsid(k):
 
 
 def test_setpgid_rules(k):
-    """setpgid(2): EACCES for a child that has exec'd, ESRCH for a non-child, EINVAL for pgid < 0, EPERM for a group in no session of ours (LTP setpgid02, setpgid03)."""
+    """setpgid(2): EACCES after the child's exec, ESRCH, EINVAL for pgid < 0, EPERM for no such group (LTP setpgid02, setpgid03)."""
     got = {}
 
     @k.program("/bin/sleeper")
@@ -57,7 +57,7 @@ def test_setpgid_rules(k):
 
 
 def test_rlimit_errors(k):
-    """setrlimit(2): EINVAL for an unknown resource or soft > hard, EPERM raising a hard limit unprivileged; prlimit(2) on another user's process is EPERM."""
+    """setrlimit(2): EINVAL for a bad resource or soft > hard, EPERM raising a hard limit; prlimit(2) of init unprivileged: EPERM."""
     got = {}
 
     async def main(sys):

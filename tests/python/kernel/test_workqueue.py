@@ -3,7 +3,7 @@ context; delayed work is queued by a timer, and a pending item is not queued twi
 
 
 def test_workqueue_runs_work_in_a_kworker_and_delayed_work_later(k):
-    """queue_work() from an interrupt runs the item in kworker/0:0; queue_delayed_work() not before its delay, and only once while pending."""
+    """queue_work() runs the item in kworker/0:0; queue_delayed_work() not before its delay, and only once while pending."""
     assert [t.comm for t in k.tasks if t.comm.startswith("kworker")] == ["kworker/0:0"]
     ran = []
     w = k.workqueue.work(lambda ctx: ran.append((ctx.task.comm, k.now)), "deferred")

@@ -12,7 +12,7 @@ from gktest import run_checked, spawn_run
 
 
 def test_socket_creation_chain_and_errors():
-    """socket(2) goes __sys_socket -> sock_create -> inet_create; bad family, type, flags or protocol, EMFILE and unprivileged SOCK_RAW fail as Linux's do (LTP socket01)."""
+    """socket(2): __sys_socket -> sock_create -> inet_create; bad arguments, EMFILE and unprivileged SOCK_RAW fail (LTP socket01)."""
     k = gk.Kernel()
     res = {}
 
@@ -61,7 +61,7 @@ def test_socket_creation_chain_and_errors():
 
 
 def test_read_on_a_socket_follows_seed_001s_chain():
-    """read(2) and write(2) on a connected UDP socket go vfs_read -> sock_read_iter -> sock_recvmsg -> inet_recvmsg -> udp_recvmsg."""
+    """read(2) of a UDP socket goes vfs_read -> sock_read_iter -> sock_recvmsg -> inet_recvmsg -> udp_recvmsg."""
     k = gk.Kernel()
     res = {}
 

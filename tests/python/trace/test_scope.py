@@ -100,7 +100,7 @@ def test_function_graph_and_tree_render(k):
 
 
 def test_tracepoints_of_the_lifecycle(k):
-    """include/trace/events/sched.h: a fork, exec, exit and wait emit sched_process_fork/exec/exit/wait/free, sched_switch and the wakeups."""
+    """include/trace/events/sched.h: fork, exec, exit and wait emit sched_process_*, sched_switch and the wakeup tracepoints."""
     forker(k)
     k.run()
     names = [e.name for e in k.trace.events if e.type == "point"]

@@ -14,7 +14,7 @@ MS = 1_000_000
 
 
 def test_top_half_interrupts_a_user_task_and_schedules_a_tasklet(k):
-    """common_interrupt -> handle_edge_irq -> handle_irq_event: the handler sees the interrupted task; its tasklet runs on irq_exit."""
+    """common_interrupt -> handle_edge_irq -> handle_irq_event: the handler sees the interrupted task; tasklets run on irq_exit."""
     log = []
     t = k.irq.tasklet(lambda ctx: log.append(("bottom", ctx.task.comm)), "bh")
 
@@ -51,7 +51,7 @@ def test_device_interrupt_wakes_an_idle_cpu(k):
 
 
 def test_shared_lines_and_request_irq_errors(k):
-    """request_irq(): EBUSY on a taken line without IRQF_SHARED, EINVAL for no such line or a shared one without dev_id; IRQ_NONE alone is spurious."""
+    """request_irq(): EBUSY unless IRQF_SHARED, EINVAL for no such line or no dev_id; an IRQ_NONE alone counts as spurious."""
     calls = []
     a, b = object(), object()
     k.irq.request_irq(9, lambda ctx: calls.append("a") or True, name="a", shared=True, dev_id=a)

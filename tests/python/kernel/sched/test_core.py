@@ -9,7 +9,7 @@ from gktest import EXIT_DEAD, errname, errno_of, run_checked, sigchld_ignored, s
 
 
 def test_sched_setscheduler_errors(k):
-    """sched_setscheduler(2): EINVAL for a bad policy or priority, ESRCH for no such pid, EPERM unprivileged (LTP sched_setscheduler01)."""
+    """sched_setscheduler(2): EINVAL for a bad policy or priority, ESRCH, EPERM unprivileged (LTP sched_setscheduler01)."""
     got = {}
 
     async def main(sys):
@@ -123,7 +123,7 @@ def test_stop_at_a_self_reaped_tasks_last_switch_keeps_the_task(k):
 
 
 def test_idle_cpu_pulls_waiting_work():
-    """newidle_balance (in the model's core.cpp): an idle CPU pulls a waiting task from a busy CPU's queue (sched_migrate_task to cpu 1)."""
+    """newidle_balance (in the model's core.cpp): a CPU going idle pulls a waiting task from a busy CPU's queue."""
     k = gk.Kernel(cpus=2)
 
     @k.program("/bin/p")

@@ -83,7 +83,7 @@ def test_cond_resched_is_a_preemption_point_even_under_none():
 
 
 def test_preempt_enable_switches_when_the_count_drops_to_zero_under_full():
-    """preempt=full: a wake-up inside preempt_disable() waits; preempt_enable() dropping the count to zero calls preempt_schedule()."""
+    """preempt=full: a wake-up in preempt_disable() waits; preempt_enable() dropping the count to 0 calls preempt_schedule()."""
     k = gk.Kernel(preempt="full")
     woke = []
 

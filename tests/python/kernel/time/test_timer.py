@@ -4,7 +4,7 @@ early; del_timer() removes a pending one."""
 
 
 def test_timer_wheel_fires_at_expiry_and_coarser_far_away(k):
-    """mod_timer(): a near timer fires at its jiffy, one 1000 jiffies away at most a level-2 granule (64) late; del_timer() cancels."""
+    """mod_timer(): a near timer fires at its jiffy, one 1000 jiffies away up to 64 (its level's granule) late; del_timer() cancels."""
     fired = []
     near = k.timers.timer(lambda ctx: fired.append(("near", k.jiffies, ctx.task.comm)), "near")
     far = k.timers.timer(lambda ctx: fired.append(("far", k.jiffies, ctx.task.comm)), "far")

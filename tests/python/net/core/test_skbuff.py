@@ -5,7 +5,7 @@ from gktest import spawn_run
 
 
 def test_skb_view_shows_the_buffer_layout():
-    """sk_buff: a queued UDP datagram's data starts at its UDP header after the MAC and IP headers, and truesize is charged to the socket."""
+    """sk_buff: a queued UDP datagram's data starts at its UDP header, after MAC and IP; truesize is charged to the socket."""
     k = gk.Kernel()
     seen = {}
 

@@ -10,7 +10,7 @@ MSG_DONTWAIT = 0x40
 
 
 def test_close_path_and_refcounts():
-    """close(2) of a socket goes sock_close -> inet_release -> udp_lib_close -> sk_common_release -> __sk_free; the hash table holds a reference."""
+    """close(2): sock_close -> inet_release -> udp_lib_close -> sk_common_release -> __sk_free; the hash holds a reference."""
     k = gk.Kernel()
     seen = {}
 

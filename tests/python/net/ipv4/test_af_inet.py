@@ -24,7 +24,7 @@ def test_inet_init_registers_the_tables():
 
 
 def test_bind_rules():
-    """bind(2): EADDRINUSE, EINVAL when bound or the address is short, EADDRNOTAVAIL, SO_REUSEADDR sharing, EACCES below 1024 unprivileged (LTP bind01)."""
+    """bind(2): EADDRINUSE, EINVAL (bound, short address), EADDRNOTAVAIL, SO_REUSEADDR, EACCES below 1024 (LTP bind01)."""
     k = gk.Kernel()
     res = {}
 
@@ -59,7 +59,7 @@ def test_bind_rules():
 
 
 def test_shutdown_wakes_a_sleeping_reader_of_a_shared_socket(k):
-    """inet_shutdown: shutdown(SHUT_RD) wakes every reader asleep on the socket (which then reads b""), though an unconnected UDP socket says ENOTCONN."""
+    """inet_shutdown: SHUT_RD wakes each sleeping reader (it reads b""), though an unconnected UDP socket says ENOTCONN."""
     res = {}
 
     async def prog(sys):

@@ -8,7 +8,7 @@ from gktest import udp_server
 
 @pytest.mark.net2(arp=True)
 def test_arp_resolves_queues_and_fails_with_host_unreachable(net2, tmp_path):
-    """neigh: the first datagram waits in the arp_queue for the reply (sendto does not wait); three unanswered probes make the entry FAILED and the sender gets host unreachable."""
+    """ARP: packets wait in the arp_queue (sendto does not); three unanswered probes make the entry FAILED: host unreachable."""
     net, a, b = net2
     res = {}
     _, got = udp_server(b, 9000, count=2, path="/bin/s")

@@ -7,7 +7,7 @@ from gktest import spawn_run
 
 
 def test_autobind_connect_disconnect():
-    """A UDP send without a destination is EDESTADDRREQ; sendto autobinds an ephemeral port; connect sets the peer and AF_UNSPEC dissolves it."""
+    """UDP: no destination is EDESTADDRREQ; sendto autobinds an ephemeral port; connect sets the peer, AF_UNSPEC drops it."""
     k = gk.Kernel()
     res = {}
 

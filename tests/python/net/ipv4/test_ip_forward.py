@@ -37,7 +37,7 @@ def test_ttl_expiring_at_a_router_sends_time_exceeded():
 
 
 def test_forwarding_through_a_router_decrements_ttl():
-    """ip_forward: a router drops a packet for another host while net.ipv4.ip_forward is 0; with it on, it passes it on with TTL - 1."""
+    """ip_forward: a router drops others' packets while net.ipv4.ip_forward is 0; with it 1, it forwards them with TTL - 1."""
     net = gk.Network()
     a, r, b = net.host("a"), net.host("router"), net.host("b")
     net.link(a, r, "10.0.1.0/24")

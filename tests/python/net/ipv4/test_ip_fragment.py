@@ -4,7 +4,7 @@ import glasskernel as gk
 
 
 def test_incomplete_datagram_expires_with_icmp_time_exceeded(net2):
-    """ip_expire: a datagram missing a fragment is dropped after ipfrag_time (30 s) with ICMP time exceeded (fragment reassembly)."""
+    """ip_expire: a datagram missing a fragment is dropped after ipfrag_time (30 s) with ICMP time exceeded."""
     net, a, b = net2
 
     def drop_last_fragment(hook, packet, indev, outdev):

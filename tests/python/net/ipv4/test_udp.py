@@ -14,7 +14,7 @@ SOL_SOCKET, SO_RCVBUF, SO_REUSEPORT = 1, 8, 15
 
 
 def test_nonblocking_peek_and_trunc():
-    """udp_recvmsg: EAGAIN with O_NONBLOCK or MSG_DONTWAIT, MSG_PEEK leaves the datagram queued, a short buffer truncates with MSG_TRUNC."""
+    """udp_recvmsg: EAGAIN with O_NONBLOCK or MSG_DONTWAIT; MSG_PEEK leaves the datagram; a short buffer gets MSG_TRUNC."""
     k = gk.Kernel()
     res = {}
 
