@@ -35,8 +35,8 @@ def test_init_reaps_spawned_programs(k):
     for t in ts + [v]:
         # The view keeps the task_struct: its exit status outlives release_task.
         assert t.reaped and t.state == "X" and t.exit_state == EXIT_DEAD
-    seven, true, false, crashed, killer_t = ts
-    assert os.WIFEXITED(seven.exit_code) and os.WEXITSTATUS(seven.exit_code) == 7
+    seven_t, true, false, crashed, killer_t = ts
+    assert os.WIFEXITED(seven_t.exit_code) and os.WEXITSTATUS(seven_t.exit_code) == 7
     assert os.WEXITSTATUS(true.exit_code) == 0 and os.WEXITSTATUS(false.exit_code) == 1
     assert os.WIFSIGNALED(crashed.exit_code) and os.WTERMSIG(crashed.exit_code) == signal.SIGSEGV
     assert os.WIFSIGNALED(v.exit_code) and os.WTERMSIG(v.exit_code) == signal.SIGKILL
