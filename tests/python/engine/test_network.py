@@ -4,14 +4,13 @@ same programs and seed give the same traces on every host."""
 import pytest
 
 import glasskernel as gk
+from gktest import two_hosts
 
 
 def test_link_loss_is_seeded_and_deterministic():
     """A lossy link drops frames by the network's seed: the same seed loses the same frames."""
     def run(seed):
-        net = gk.Network(seed=seed)
-        a, b = net.host("a"), net.host("b")
-        net.link(a, b, loss=0.5)
+        net, a, b = two_hosts(("a", "b"), seed=seed, loss=0.5)
 
         @a.program("/bin/c")
         async def cli(sys):
@@ -69,9 +68,7 @@ def test_self_check_runs_inside_network_runs(net2):
 def test_same_programs_and_seed_give_the_same_traces_on_every_host():
     """The network runs its hosts in lock-step: the same programs and seed give the same trace on every host."""
     def run():
-        net = gk.Network(seed=7)
-        a, b = net.host("a"), net.host("b")
-        net.link(a, b, loss=0.3)
+        net, a, b = two_hosts(("a", "b"), seed=7, loss=0.3)
 
         @b.program("/bin/s")
         async def srv(sys):
