@@ -41,7 +41,7 @@ test-python: install
 test: test-cpp test-python
 
 # The typed stub of the compiled core, python/glasskernel/_core.pyi, rewritten from the built module: run it after
-# changing cpp/bindings (tests/python/test_core_stub.py fails while the committed stub is stale).
+# changing cpp/bindings (tests/python/bindings/test_core_stub.py fails while the committed stub is stale).
 stub: install
 	$(PY) tools/gen_core_stub.py
 
