@@ -4,7 +4,7 @@
     python tools/gen_core_stub.py [OUT]      (make stub; OUT defaults to python/glasskernel/_core.pyi, - is stdout)
 
 Editors and type checkers cannot look inside an extension module; the stub tells them what it holds. It is generated,
-never edited: tests/python/test_core_stub.py regenerates it from the installed _core and fails when the committed one
+never edited: tests/python/bindings/test_core_stub.py regenerates it from the installed _core and fails when the committed one
 differs, so a binding that changes without `make stub` is caught.
 
 What the module holds and how each kind is written (the formats are pybind11 2.10's, Debian 12's python3-pybind11):
@@ -645,7 +645,7 @@ def generate(module=None):
             w.native_function(name, fn)
 
     head = [f"# The typed stub of {module.__name__}, written by tools/gen_core_stub.py from the module itself: do not edit,",
-            "# regenerate with `make stub` (tests/python/test_core_stub.py fails when it is stale)."]
+            "# regenerate with `make stub` (tests/python/bindings/test_core_stub.py fails when it is stale)."]
     if module.__doc__:
         head.append(w.docstring(module.__doc__, 0))
     imports = [f"import {m}" for m in sorted(w.imports)]

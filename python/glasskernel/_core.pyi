@@ -1,5 +1,5 @@
 # The typed stub of glasskernel._core, written by tools/gen_core_stub.py from the module itself: do not edit,
-# regenerate with `make stub` (tests/python/test_core_stub.py fails when it is stale).
+# regenerate with `make stub` (tests/python/bindings/test_core_stub.py fails when it is stale).
 """glasskernel's compiled core: the simulated kernel and its views."""
 
 from typing import List, NamedTuple, Optional, final
