@@ -20,6 +20,10 @@ from . import _core
 from ._core import COMPUTE, RAW, Buf, InOut, Out, OutBuf, SigInfo
 from .syscalls import NR
 
+# The request of a call without arguments is one tuple made once: a program that loops on
+# getpid() allocates nothing per call, and its replay log holds the same object each time.
+_NOARGS = {nr: (nr,) for nr in (NR.vfork, NR.getpid, NR.getppid, NR.gettid, NR.getpgrp, NR.setsid, NR.getuid, NR.geteuid, NR.getgid, NR.getegid)}
+
 __all__ = ["Sys", "SigInfo", "Out", "OutBuf", "InOut", "Buf"]
 
 _SIGSETSIZE = 8  # sizeof(sigset_t) on x86_64: what rt_sig* calls are told
@@ -99,7 +103,7 @@ class Sys:
     def vfork(self):
         """vfork(): like fork, but sharing the address space; the parent sleeps until the child
         execs or exits."""
-        return (yield (NR.vfork,))
+        return (yield _NOARGS[NR.vfork])
 
     @types.coroutine
     def execve(self, path: str, argv: Sequence[str] | None = None, env=None):
@@ -120,19 +124,19 @@ class Sys:
 
     @types.coroutine
     def getpid(self):
-        return (yield (NR.getpid,))
+        return (yield _NOARGS[NR.getpid])
 
     @types.coroutine
     def getppid(self):
-        return (yield (NR.getppid,))
+        return (yield _NOARGS[NR.getppid])
 
     @types.coroutine
     def gettid(self):
-        return (yield (NR.gettid,))
+        return (yield _NOARGS[NR.gettid])
 
     @types.coroutine
     def getpgrp(self):
-        return (yield (NR.getpgrp,))
+        return (yield _NOARGS[NR.getpgrp])
 
     @types.coroutine
     def getpgid(self, pid: int = 0):
@@ -149,7 +153,7 @@ class Sys:
     @types.coroutine
     def setsid(self):
         """setsid() -> the new session id."""
-        return (yield (NR.setsid,))
+        return (yield _NOARGS[NR.setsid])
 
     @types.coroutine
     def waitpid(self, pid: int, options: int = 0):
@@ -269,19 +273,19 @@ class Sys:
     # ---- credentials and limits ----
     @types.coroutine
     def getuid(self):
-        return (yield (NR.getuid,))
+        return (yield _NOARGS[NR.getuid])
 
     @types.coroutine
     def geteuid(self):
-        return (yield (NR.geteuid,))
+        return (yield _NOARGS[NR.geteuid])
 
     @types.coroutine
     def getgid(self):
-        return (yield (NR.getgid,))
+        return (yield _NOARGS[NR.getgid])
 
     @types.coroutine
     def getegid(self):
-        return (yield (NR.getegid,))
+        return (yield _NOARGS[NR.getegid])
 
     @types.coroutine
     def setuid(self, uid: int):
