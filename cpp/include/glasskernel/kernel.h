@@ -263,14 +263,14 @@ void refuse_while_running(Kernel& k, const char* what);
 extern constinit thread_local Kernel* this_kernel;
 
 // Kernel work costs modeled time: the task running it is charged system time.
-inline void Kernel::charge(u64 ns) {
+__attribute__((always_inline)) inline void Kernel::charge(u64 ns) {
     task_struct* t = running;
     if (!t) return;  // host context (spawn): costs nobody's time
     runqueues[this_cpu].clock += ns;
     if (!(t->flags & PF_IDLE)) t->stime += ns;
 }
 
-inline bool trace_scope::enter_quietly(const char* name) {
+__attribute__((always_inline)) inline bool trace_scope::enter_quietly(const char* name) {
     Kernel* k = k_;
     if (!k || k->tearing_down || k->trace.enabled || k->stop_armed) return false;
     k->charge(k->costs.function);
@@ -278,11 +278,11 @@ inline bool trace_scope::enter_quietly(const char* name) {
     return true;
 }
 
-inline trace_scope::trace_scope(const char* name) : k_(this_kernel), name_(name) {
+__attribute__((always_inline)) inline trace_scope::trace_scope(const char* name) : k_(this_kernel), name_(name) {
     if (!enter_quietly(name)) enter(name, std::string());
 }
 
-inline trace_scope::~trace_scope() {
+__attribute__((always_inline)) inline trace_scope::~trace_scope() {
     Kernel* k = k_;
     if (!k || k->tearing_down) return;
     task_struct* t = k->running;
