@@ -169,6 +169,11 @@ class KernelMachine(RuleBasedStateMachine):
         self.k = gk.Kernel(cpus=cpus, seed=seed, preempt=preempt)
         self.k.trace.limit = 20_000  # bounded: a long fuzz run must not grow without limit
 
+    def _to_safe_point(self):
+        # Bounded like every run here: with a periodic timer armed the machine never goes quiet.
+        while self.k.stopped:
+            self.k.run(for_ns=1_000_000)
+
     def _run(self, **kw):
         def check(kk):
             STATS["steps"] += 1
@@ -184,8 +189,7 @@ class KernelMachine(RuleBasedStateMachine):
 
     @rule(ops=st.lists(op, min_size=1, max_size=12))
     def spawn(self, ops):
-        if self.k.stopped:
-            self.k.run()  # let it reach a safe point first
+        self._to_safe_point()
         self.n += 1
         path = f"/bin/p{self.n}"
         self.k.program(path)(make_program(tuple(ops), self.counter))
@@ -220,8 +224,7 @@ class KernelMachine(RuleBasedStateMachine):
     @rule(irq=st.integers(3, 9), mode=st.sampled_from(["tasklet", "timer", "forbidden", "raise"]))
     def interrupt(self, irq, mode):
         k = self.k
-        if k.stopped:
-            k.run()
+        self._to_safe_point()
         tl = k.irq.tasklet(lambda ctx: None, "fz")
         tm = k.timers.timer(lambda ctx: None, "fz")
 
@@ -243,8 +246,7 @@ class KernelMachine(RuleBasedStateMachine):
             return
         k.irq.raise_irq(irq, at_ns=k.now + 10_000)
         self._run(for_ns=1_000_000)
-        if k.stopped:
-            k.run()
+        self._to_safe_point()
         try:
             k.irq.free_irq(irq, dev_id="fz")
         except OSError:
