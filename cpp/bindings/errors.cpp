@@ -22,9 +22,17 @@ void register_errors(py::module_& m) {
     py::register_exception<replay_divergence>(m, "ReplayDivergence", PyExc_RuntimeError);
     py::register_exception<kernel_inconsistency>(m, "KernelInconsistency", PyExc_AssertionError);
     py::register_exception<kernel_panic>(m, "KernelPanic", PyExc_RuntimeError);
+    // A panic for want of host memory is a KernelPanic and a MemoryError.
+    py::object bases = py::make_tuple(m.attr("KernelPanic"), py::handle(PyExc_MemoryError));
+    PyObject* oom = PyErr_NewException("glasskernel._core.KernelOutOfMemory", bases.ptr(), nullptr);
+    if (!oom) throw py::error_already_set();
+    m.attr("KernelOutOfMemory") = py::reinterpret_steal<py::object>(oom);
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
+        } catch (const kernel_oom_panic& e) {
+            static PyObject* cls = py::module_::import("glasskernel._core").attr("KernelOutOfMemory").ptr();
+            PyErr_SetString(cls, e.what());
         } catch (const errno_error& e) {
             py::object exc = make_oserror(e.err, e.msg);
             PyErr_SetObject(PyExc_OSError, exc.ptr());

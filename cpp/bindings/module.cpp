@@ -1,5 +1,6 @@
 // The simulator's Python binding. The glasskernel._core module: the Kernel (a simulated machine) and its host API. The public
 // Python API wraps this in python/glasskernel.
+#include <exception>
 #include <pybind11/functional.h>
 
 #include <algorithm>
@@ -185,6 +186,10 @@ void bind_kernel(py::module_& m) {
 PYBIND11_MODULE(_core, m) {
     namespace py = pybind11;
     m.doc() = "glasskernel's compiled core: the simulated kernel and its views.";
+    // libstdc++ keeps its exception state in thread-local storage that glibc allocates on first
+    // use. Touch it now: if the first use were the first std::bad_alloc of a host out of memory,
+    // glibc could not allocate it and would abort the process.
+    (void)std::uncaught_exceptions();
     gk::register_errors(m);
     gk::bind_constants(m);
     gk::init_uapi_types(m);

@@ -19,7 +19,13 @@ struct kernel_panic : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Throws kernel_panic if k has panicked.
+// The machine panicked because the host had no memory for kernel code (a MemoryError too, in
+// Python: KernelOutOfMemory).
+struct kernel_oom_panic : kernel_panic {
+    using kernel_panic::kernel_panic;
+};
+
+// Throws kernel_panic (kernel_oom_panic) if k has panicked.
 void throw_if_panicked(const Kernel& k);
 
 }  // namespace gk

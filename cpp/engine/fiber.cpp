@@ -20,15 +20,15 @@
 
 namespace gk {
 
-constinit thread_local Kernel* this_kernel = nullptr;
+constinit thread_local Kernel* this_kernel __attribute__((tls_model("initial-exec"))) = nullptr;
 
 kernel_context::kernel_context(Kernel* k) : saved_(this_kernel) { this_kernel = k; }
 kernel_context::~kernel_context() { this_kernel = saved_; }
 
 // AddressSanitizer must be told about every switch between the host stack and a kernel stack.
 #ifdef GK_ASAN
-static thread_local const void* host_stack_bottom = nullptr;
-static thread_local size_t host_stack_size = 0;
+static thread_local const void* host_stack_bottom __attribute__((tls_model("initial-exec"))) = nullptr;
+static thread_local size_t host_stack_size __attribute__((tls_model("initial-exec"))) = 0;
 static void asan_enter_fiber(task_struct* t, void** fake) { __sanitizer_start_switch_fiber(fake, t->thread.stack_bottom, t->thread.stack_size); }
 static void asan_back_on_host(void* fake) { __sanitizer_finish_switch_fiber(fake, nullptr, nullptr); }
 static void asan_leave_fiber(void** fake) { __sanitizer_start_switch_fiber(fake, host_stack_bottom, host_stack_size); }
@@ -96,8 +96,13 @@ boost::context::stack_context stack_cache::allocate() {
 
 void stack_cache::deallocate(boost::context::stack_context& sctx) noexcept {
     if (free_.size() < max_cached_) {
-        free_.push_back(sctx);
-        return;
+        // noexcept (Boost.Context calls it as a fiber ends): with no memory to grow the cache,
+        // the stack goes back to the system instead.
+        try {
+            free_.push_back(sctx);
+            return;
+        } catch (const std::bad_alloc&) {
+        }
     }
     release(sctx);
 }
@@ -130,12 +135,14 @@ struct stack_alloc {
 static void task_fiber_main(task_struct* t) {
     try {
         ret_from_fork_body();
+        do_task_dead();
     } catch (const std::bad_alloc&) {
         // The host ran out of memory in the middle of kernel code: there is no consistent way
-        // on, so the machine panics (k.run() raises KernelPanic); the interpreter lives on.
+        // on, so the machine panics (k.run() raises KernelPanic); the interpreter lives on. (An
+        // exception leaving the fiber would abort the process.)
+        t->kernel->panic_oom = true;
         t->kernel->panic("Out of memory: the simulator could not allocate host memory");
     }
-    do_task_dead();
 }
 
 bool Kernel::new_task_fiber(task_struct* t) {

@@ -202,12 +202,18 @@ void Kernel::register_program(program p) {
 }
 
 void throw_if_panicked(const Kernel& k) {
-    if (k.panicked) throw kernel_panic("Kernel panic - not syncing: " + k.panic_msg);
+    if (!k.panicked) return;
+    if (k.panic_oom) throw kernel_oom_panic("Kernel panic - not syncing: " + k.panic_msg);
+    throw kernel_panic("Kernel panic - not syncing: " + k.panic_msg);
 }
 
 void Kernel::panic(const std::string& msg) {
     panicked = true;
-    panic_msg = msg;
+    try {
+        panic_msg = msg;
+    } catch (const std::bad_alloc&) {
+        panic_msg.clear();  // the panic itself may be for want of memory
+    }
     trace_point("panic", "%s", msg.c_str());
     // Like Linux, a panicked machine stops: this CPU never leaves panic().
     if (running)

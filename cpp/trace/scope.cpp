@@ -9,11 +9,17 @@
 
 namespace gk {
 
+// Tracing must never fail the code it traces (it runs in panic() and in destructors too): out
+// of host memory, an event loses its arguments (here) or is dropped (trace_buffer::add).
 std::string vformat(const char* fmt, va_list ap) {
     char buf[512];
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     if (n < 0) return {};
-    return std::string(buf, static_cast<size_t>(n) < sizeof buf ? n : sizeof buf - 1);
+    try {
+        return std::string(buf, static_cast<size_t>(n) < sizeof buf ? n : sizeof buf - 1);
+    } catch (const std::bad_alloc&) {
+        return {};
+    }
 }
 
 void trace_buffer::add(trace_event&& e) {
@@ -101,6 +107,24 @@ static trace_event make_event(Kernel* k, const char* name, ev_type type) {
     return e;
 }
 
+bool kstack_grow(std::vector<const char*>& ks) {
+    try {
+        ks.reserve(std::max<size_t>(16, ks.size() * 2));
+        return true;
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+}
+
+void trace_scope::push_call_chain(task_struct* t, const char* name) {
+    if (!t) return;
+    std::vector<const char*>& ks = t->thread.kstack;
+    if (ks.size() < ks.capacity() || kstack_grow(ks)) {
+        ks.push_back(name);
+        pushed_ = true;
+    }
+}
+
 void trace_scope::enter(const char* name, std::string&& args) {
     Kernel* k = k_;
     if (!k || k->tearing_down) {
@@ -111,20 +135,26 @@ void trace_scope::enter(const char* name, std::string&& args) {
     bool check = k->stop_armed && t;
     if (!k->trace.enabled && !check) {
         k->charge(k->costs.function);
-        if (t) t->thread.kstack.push_back(name);
+        push_call_chain(t, name);
         return;
     }
     trace_event e = make_event(k, name, ev_type::ENTRY);
     k->charge(k->costs.function);  // after the entry stamp, so a call's duration includes its cost
     e.args = std::move(args);
     trace_event copy;
-    if (check) copy = e;
+    if (check) {
+        try {
+            copy = e;
+        } catch (const std::bad_alloc&) {
+            copy = make_event(k, name, ev_type::ENTRY);  // the stop check without the arguments
+        }
+    }
     if (k->trace.enabled) {
         k->trace.add(std::move(e));
         recorded_ = true;
     }
     // Pushed before the stop check, so a stop here shows this function on the call chain.
-    if (t) t->thread.kstack.push_back(name);
+    push_call_chain(t, name);
     if (check) k->maybe_stop(copy);
 }
 
@@ -144,7 +174,13 @@ trace_scope::trace_scope(const char* name, std::string (*fmt)(const void*, const
     : k_(this_kernel), name_(name) {
     if (enter_quietly(name)) return;
     std::string args;
-    if (k_ && (k_->trace.enabled || k_->stop_armed)) args = fmt(a, b);
+    if (k_ && (k_->trace.enabled || k_->stop_armed)) {
+        try {
+            args = fmt(a, b);
+        } catch (const std::bad_alloc&) {
+            args.clear();  // recorded without its arguments, as vformat does
+        }
+    }
     enter(name, std::move(args));
 }
 
@@ -166,7 +202,13 @@ void trace_point(const char* name, const char* fmt, ...) {
     va_end(ap);
     bool check = k->stop_armed && k->running;
     trace_event copy;
-    if (check) copy = e;
+    if (check) {
+        try {
+            copy = e;
+        } catch (const std::bad_alloc&) {
+            copy = make_event(k, name, ev_type::POINT);
+        }
+    }
     if (k->trace.enabled) k->trace.add(std::move(e));
     if (check) k->maybe_stop(copy);
 }

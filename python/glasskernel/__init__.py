@@ -11,7 +11,7 @@ from ._core import (  # the uapi constants Python's os, signal and socket module
     SA_SIGINFO, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, __WALL, __WCLONE, __WNOTHREAD, Buf, InOut, Out, OutBuf,
     ReplayDivergence, SigInfo,
 )
-from .kernel import Breakpoint, Kernel, KernelInconsistency, KernelPanic, Stop
+from .kernel import Breakpoint, Kernel, KernelInconsistency, KernelOutOfMemory, KernelPanic, Stop
 from .net import Network
 from . import kthread, net
 from .program import Sys
@@ -19,6 +19,6 @@ from .syscalls import NR, sys_call_table
 trace_names = _core.trace_names  # every name a trace event can have (k.break_at accepts these)
 from .trace import Event, Trace
 
-__all__ = ["Kernel", "Network", "Stop", "Breakpoint", "KernelInconsistency", "KernelPanic", "ReplayDivergence", "Sys", "Event", "Trace",
+__all__ = ["Kernel", "Network", "Stop", "Breakpoint", "KernelInconsistency", "KernelPanic", "KernelOutOfMemory", "ReplayDivergence", "Sys", "Event", "Trace",
            "NR", "sys_call_table", "trace_names", "SigInfo", "Out", "OutBuf", "InOut", "Buf"]
 __version__ = "0.1.0"

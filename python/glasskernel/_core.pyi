@@ -106,6 +106,9 @@ class KernelInconsistency(AssertionError):
 class KernelPanic(RuntimeError):
     """The machine panicked (panic()); it will not run again. A RuntimeError."""
 
+class KernelOutOfMemory(KernelPanic, MemoryError):
+    """The machine panicked because the host had no memory for kernel code: a KernelPanic and a MemoryError."""
+
 class SigInfo(NamedTuple):
     """A siginfo_t as user memory holds it (include/uapi/asm-generic/siginfo.h)."""
     si_signo: int

@@ -24,6 +24,8 @@ KernelInconsistency = _core.KernelInconsistency
 KernelInconsistency.__doc__ = "The kernel's self-check found a broken invariant (an AssertionError); the message names it."
 KernelPanic = _core.KernelPanic
 KernelPanic.__doc__ = "The machine panicked (panic()); it will not run again. A RuntimeError."
+KernelOutOfMemory = _core.KernelOutOfMemory
+KernelOutOfMemory.__doc__ = "The machine panicked because the host had no memory for kernel code: a KernelPanic and a MemoryError."
 ReplayDivergence = _core.ReplayDivergence
 ReplayDivergence.__doc__ = """A fork child's replay of its parent's system calls took another path.
 

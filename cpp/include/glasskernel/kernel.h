@@ -177,6 +177,7 @@ public:
 
     // ---- printk and panic (kernel/printk, kernel/panic.c) ----
     bool panicked = false;
+    bool panic_oom = false;  // the panic was the host running out of memory
     std::vector<std::pair<u64, std::string>> log_buf;  // printk records: (time, line)
     std::string panic_msg;
     // User programs killed by a fault of their own (an uncaught exception in a Python program),
@@ -259,8 +260,11 @@ private:
 void refuse_while_running(Kernel& k, const char* what);
 
 // constinit: no dynamic initialisation, so no TLS wrapper call on every access (it is read by
-// every trace scope and every `current`).
-extern constinit thread_local Kernel* this_kernel;
+// every trace scope and every `current`). initial-exec: the variable lives in the static TLS
+// block, so an access is one load, never a __tls_get_addr call -- which, after Python has
+// dlopen()ed another extension module, must grow this thread's TLS vector with malloc and
+// aborts the process (glibc: "cannot allocate memory for thread-local data") when that fails.
+extern constinit thread_local Kernel* this_kernel __attribute__((tls_model("initial-exec")));
 
 // Kernel work costs modeled time: the task running it is charged system time.
 __attribute__((always_inline)) inline void Kernel::charge(u64 ns) {
@@ -274,7 +278,13 @@ __attribute__((always_inline)) inline bool trace_scope::enter_quietly(const char
     Kernel* k = k_;
     if (!k || k->tearing_down || k->trace.enabled || k->stop_armed) return false;
     k->charge(k->costs.function);
-    if (task_struct* t = k->running) t->thread.kstack.push_back(name);
+    if (task_struct* t = k->running) {
+        std::vector<const char*>& ks = t->thread.kstack;
+        if (ks.size() < ks.capacity() || kstack_grow(ks)) {
+            ks.push_back(name);  // there is room: cannot throw
+            pushed_ = true;
+        }
+    }
     return true;
 }
 
@@ -286,7 +296,7 @@ __attribute__((always_inline)) inline trace_scope::~trace_scope() {
     Kernel* k = k_;
     if (!k || k->tearing_down) return;
     task_struct* t = k->running;
-    if (t && !t->thread.kstack.empty()) t->thread.kstack.pop_back();
+    if (pushed_ && t && !t->thread.kstack.empty()) t->thread.kstack.pop_back();
     if (recorded_) exit_recorded();
 }
 

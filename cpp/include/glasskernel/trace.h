@@ -10,6 +10,7 @@
 namespace gk {
 
 class Kernel;
+struct task_struct;
 
 enum class ev_type : u8 { ENTRY, EXIT, POINT };
 enum class ev_ctx : u8 { TASK, SOFTIRQ, HARDIRQ, HOST };
@@ -79,11 +80,17 @@ private:
     inline bool enter_quietly(const char* name);
     void enter(const char* name, std::string&& args);
     void exit_recorded();
+    void push_call_chain(task_struct* t, const char* name);
     Kernel* k_;
     const char* name_;
     long ret_ = 0;
     bool recorded_ = false;
+    bool pushed_ = false;  // on the task's call chain (not when the host had no memory for it)
 };
+
+// Grows a call chain's room; false when the host has no memory (the scope stays off the chain:
+// scopes close in destructors, where an exception would abort the process).
+bool kstack_grow(std::vector<const char*>& ks);
 
 // A trace name must be one a reader can grep: a function of that name in the model. Where
 // Linux has a function that the model writes out inside its caller instead, the scope for it
