@@ -287,6 +287,9 @@ Kernel::~Kernel() {
     for (rq& r : runqueues) {
         r.cfs.tasks_timeline.clear();
         r.cfs.curr = nullptr;
+        // The real-time lists too: a task kept alive by a stop or a Python view outlives this
+        // destructor's body, and must not be freed still linked into a run queue.
+        for (auto& q : r.rt.queue) q.clear();
     }
     for (auto& b : hrtimer_bases) b.active.clear();
     for (auto& w : host->works) w->dwork.timer.cpu = -1;
@@ -311,6 +314,7 @@ Kernel::~Kernel() {
     if (kthreadd_task) free_kthreadd_state(kthreadd_task->thread.kthread_data);
     deferred_images.clear();
     dead_task.reset();
+    stop.task.reset();
     idle_tasks.clear();
 }
 

@@ -87,3 +87,29 @@ def test_kernel_dropped_while_stopped_in_a_self_reaped_task():
     del k, st
     gc.collect()
     assert child.reaped and child.exit_code == 0   # the view outlives the kernel's own references
+
+
+def test_dropping_a_kernel_stopped_in_a_real_time_task():
+    """A stop holds its task: a SCHED_FIFO task stopped inside sched_yield is still on its rt_rq
+    list when the kernel is dropped, and must be unlinked before it is freed (it was freed linked
+    after the destructor's body: the fuzzer's seed 947673, a Boost.Intrusive assertion)."""
+    import subprocess
+    import sys
+    child = r'''
+import gc, os, glasskernel as gk
+k = gk.Kernel()
+@k.program("/bin/rt")
+async def rt(sys):
+    await sys.sched_setscheduler(0, os.SCHED_FIFO, 10)
+    while True:
+        await sys.sched_yield()
+k.spawn("/bin/rt")
+stop = k.run(until=k.break_at("do_sched_yield"))
+print(stop.reason, stop.task.policy, flush=True)
+del stop, k
+gc.collect()
+print("dropped", flush=True)
+'''
+    r = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["breakpoint", "1", "dropped"]
