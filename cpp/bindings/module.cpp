@@ -22,6 +22,7 @@ void bind_irq(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_cpu(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_kthread(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
+void bind_fs(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_trace(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 void bind_stop(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls);
 
@@ -47,6 +48,7 @@ void bind_kernel(py::module_& m) {
     bind_cpu(m, cls);
     bind_kthread(m, cls);
     bind_net(m, cls);
+    bind_fs(m, cls);
     bind_trace(m, cls);
     bind_stop(m, cls);
     cls

@@ -55,7 +55,12 @@ struct WaitEntryView {
     std::shared_ptr<Kernel> k;
     std::optional<TaskView> task;
     bool exclusive;
+    std::string func;
 };
+
+py::object wait_entry_object(const std::shared_ptr<Kernel>& k, const wait_queue_entry& e) {
+    return py::cast(WaitEntryView{k, task_or_none(k, e.private_), (e.flags & WQ_FLAG_EXCLUSIVE) != 0, wake_function_name(e.func)});
+}
 
 py::object pt_regs_object(const pt_regs& r) { return py::cast(PtRegsView{r}); }
 
@@ -123,7 +128,9 @@ static void bind_task_parts(py::module_& m) {
     view_class<WaitEntryView>(m, "WaitQueueEntry", "One wait_queue_entry: a sleeper on a wait queue.")
         .field("task", [](const WaitEntryView& v) { return v.task; })
         .field("exclusive", [](const WaitEntryView& v) { return v.exclusive; }, "WQ_FLAG_EXCLUSIVE: woken one at a time")
-        .repr({"task", "exclusive"});
+        .field("func", [](const WaitEntryView& v) { return v.func; },
+               "the wake function __wake_up calls: autoremove_wake_function (a sleeping task), ep_poll_callback (an epoll set), pollwake (poll/select), ...")
+        .repr({"task", "func", "exclusive"});
 }
 
 void bind_task(py::module_& m) {
@@ -294,9 +301,9 @@ void bind_task(py::module_& m) {
     waitqueue.def_property_readonly("name", [](const WaitQueueView& v) { return std::string(v.wq->name); })
         .def_property_readonly("waiters", [](const WaitQueueView& v) {
             py::list out;
-            for (auto& e : v.wq->head) out.append(WaitEntryView{v.k, task_or_none(v.k, e.private_), (e.flags & WQ_FLAG_EXCLUSIVE) != 0});
+            for (auto& e : v.wq->head) out.append(wait_entry_object(v.k, e));
             return out;
-        }, "One entry per wait_queue_entry, in queue order: the sleeping task and whether it is exclusive.")
+        }, "One entry per wait_queue_entry, in queue order: the sleeping task, its wake function and whether it is exclusive.")
         .def("__len__", [](const WaitQueueView& v) {
             size_t n = 0;
             for (auto it = v.wq->head.begin(); it != v.wq->head.end(); ++it) n++;

@@ -207,6 +207,33 @@ std::string uapi_from_python(const uapi_type* t, py::handle v, py_image* img, co
     }
     case uapi_kind::SCHED_PARAM: return raw(sched_param{static_cast<int>(scalar_from_python(v, 4, true, what))});
     case uapi_kind::SOCKADDR: return sockaddr_from_python(v, what);
+    case uapi_kind::POLLFD: {
+        // (fd, events): revents is the kernel's to fill in.
+        if (!PyTuple_Check(v.ptr()) || PyTuple_GET_SIZE(v.ptr()) != 2)
+            raise(PyExc_TypeError, std::string(what) + ": each struct pollfd is an (fd, events) pair");
+        pollfd p{static_cast<int>(scalar_from_python(PyTuple_GET_ITEM(v.ptr(), 0), 4, true, "fd")),
+                 static_cast<short>(scalar_from_python(PyTuple_GET_ITEM(v.ptr(), 1), 2, false, "events")), 0};
+        return raw(p);
+    }
+    case uapi_kind::FD_SET: {
+        // The descriptors in the set; like Python's select(), one outside 0..FD_SETSIZE-1 is a
+        // ValueError (C's FD_SET would write past the bitmap).
+        fd_set s{};
+        py::iterator it = py::iter(v);
+        for (py::handle item : it) {
+            long fd = static_cast<long>(scalar_from_python(item, 8, true, "a descriptor in an fd_set"));
+            if (fd < 0 || fd >= FD_SETSIZE) raise(PyExc_ValueError, "filedescriptor out of range in select()");
+            s.fds_bits[fd / 64] |= 1UL << (fd % 64);
+        }
+        return raw(s);
+    }
+    case uapi_kind::OLD_TIMEVAL: {
+        // Seconds, or an explicit (tv_sec, tv_usec) pair.
+        if (PyTuple_Check(v.ptr()) && PyTuple_GET_SIZE(v.ptr()) == 2)
+            return raw(__kernel_old_timeval{static_cast<long>(scalar_from_python(PyTuple_GET_ITEM(v.ptr(), 0), 8, true, what)),
+                                            static_cast<long>(scalar_from_python(PyTuple_GET_ITEM(v.ptr(), 1), 8, true, what))});
+        return raw(timeval_from_python(v, what));
+    }
     case uapi_kind::EPOLL_EVENT: {
         if (!PyTuple_Check(v.ptr()) || PyTuple_GET_SIZE(v.ptr()) != 2)
             raise(PyExc_TypeError, std::string(what) + " must be an (events, data) pair");
@@ -281,6 +308,16 @@ py::object uapi_to_python(const uapi_type* t, const u8* data, size_t n, py_image
     case uapi_kind::RLIMIT64: { rlimit64 r; get(&r); return py::make_tuple(rlim_to_python(r.rlim_cur), rlim_to_python(r.rlim_max)); }
     case uapi_kind::SCHED_PARAM: { sched_param p; get(&p); return py::int_(p.sched_priority); }
     case uapi_kind::SOCKADDR: return sockaddr_to_python(data, n);
+    case uapi_kind::POLLFD: { pollfd p; get(&p); return py::make_tuple(p.fd, p.events, static_cast<unsigned short>(p.revents)); }
+    case uapi_kind::FD_SET: {
+        fd_set s;
+        get(&s);
+        py::list fds;
+        for (int fd = 0; fd < FD_SETSIZE; fd++)
+            if (s.fds_bits[fd / 64] >> (fd % 64) & 1) fds.append(fd);
+        return fds;
+    }
+    case uapi_kind::OLD_TIMEVAL: { __kernel_old_timeval tv; get(&tv); return py::float_(timeval_to_python(tv)); }
     case uapi_kind::EPOLL_EVENT: {
         // (data, events), the order Python's select.epoll.poll() reports them in.
         epoll_event ev;

@@ -293,6 +293,9 @@ struct marshal {
         return put(bytes.data(), bytes.size());
     }
 
+    // Kinds whose InOut value may be a list of elements (a list is not already one value of them).
+    static bool is_array_kind(uapi_kind k) { return k == uapi_kind::POLLFD || k == uapi_kind::EPOLL_EVENT || k == uapi_kind::SCALAR; }
+
     unsigned long marker(const uapi_type* type, const char* name, user_arg* a) {
         const uapi_type* to = type && type->kind == uapi_kind::POINTER ? type->pointee : nullptr;
         if (a->kind == user_arg::BUF) {
@@ -310,6 +313,13 @@ struct marshal {
             s.in_value = py::reinterpret_borrow<py::object>(a->value);
             if (to->kind == uapi_kind::USER_MSGHDR) {
                 s.addr = put_msghdr(a->value);
+            } else if (PyList_Check(a->value) && is_array_kind(to->kind)) {
+                // An array the kernel reads and rewrites (poll's struct pollfd[]): one element
+                // per item, read back as a list.
+                std::string bytes;
+                for (py::handle item : py::reinterpret_borrow<py::list>(a->value)) bytes += uapi_from_python(to, item, img, name);
+                s.addr = put(bytes.data(), bytes.size());
+                s.count = PyList_GET_SIZE(a->value);
             } else {
                 buffer data;
                 std::string bytes;

@@ -3,10 +3,12 @@
 // interrupt, preemption, timer-wheel and tasklet state agree.
 #include <cstring>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "glasskernel/linux.h"
 #include "glasskernel/net/ip.h"
+#include "glasskernel/pipe_fs_i.h"
 #include "kernel/sched/sched.h"
 
 namespace gk {
@@ -210,7 +212,36 @@ std::string Kernel::check() {
         for (tasklet_struct* tl : {per_cpu(tasklet_vec, c), per_cpu(tasklet_hi_vec, c)})
             for (; tl; tl = tl->next) CHECK(tl->state & TASKLET_STATE_SCHED, "cpu " << c << ": tasklet " << tl->name << " is listed without TASKLET_STATE_SCHED");
     }
+    std::string pipes = check_files();
+    if (!pipes.empty()) return pipes;
     return check_net();
+}
+
+// Descriptor tables and pipes: every pipe a table reaches is live, and no more of its ends are
+// open in tables than the pipe counts (a call in progress may hold one more).
+std::string Kernel::check_files() {
+    std::string bad = pipe_check(this);
+    if (!bad.empty()) return bad;
+    std::set<const file*> seen;
+    std::map<pipe_inode_info*, std::pair<unsigned, unsigned>> ends;
+    std::set<const files_struct*> tables;
+    for (task_struct& t : tasks) {
+        if (!t.files || !tables.insert(t.files.get()).second) continue;
+        for (const fdentry& e : t.files->fdt) {
+            if (!e.f || !seen.insert(e.f.get()).second) continue;
+            pipe_inode_info* pipe = get_pipe_info(e.f.get());
+            if (!pipe) continue;
+            if (!pipes.count(pipe->i_ino) || pipes[pipe->i_ino] != pipe) return "a descriptor table holds a pipe that was freed";
+            unsigned mode = e.f->f_flags & O_ACCMODE;
+            if (mode != O_WRONLY) ends[pipe].first++;
+            if (mode != O_RDONLY) ends[pipe].second++;
+        }
+    }
+    for (auto& [pipe, n] : ends)
+        if (n.first > pipe->readers || n.second > pipe->writers)
+            return "pipe:[" + std::to_string(pipe->i_ino) + "]: " + std::to_string(n.first) + " read and " + std::to_string(n.second) +
+                   " write ends in descriptor tables, but readers=" + std::to_string(pipe->readers) + " writers=" + std::to_string(pipe->writers);
+    return "";
 }
 
 // The network stack: every queued buffer is accounted for, each sock's receive memory matches

@@ -17,6 +17,7 @@ static const file_operations eventpoll_fops = {
     .write_iter = nullptr,
     .release = ep_eventpoll_release,
     .poll = ep_eventpoll_poll,
+    .llseek = noop_llseek,
 };
 
 eventpoll* eventpoll_of(file* f) { return f && f->f_op == &eventpoll_fops ? static_cast<eventpoll*>(f->private_data) : nullptr; }
@@ -59,6 +60,7 @@ static int ep_poll_callback(wait_queue_entry* wait, unsigned mode, int sync, voi
     if (waitqueue_active(&epi->ep->wq)) wake_up(&epi->ep->wq);
     return ts.ret(1);
 }
+WAKE_FUNCTION_NAME(ep_poll_callback);
 
 // The poll table ep_insert hands to ->poll, with the item it is for (struct ep_pqueue).
 struct ep_pqueue {

@@ -15,6 +15,8 @@ file::~file() {
     if (f_op && f_op->release) f_op->release(this);
 }
 
+unsigned long get_next_ino() { return ++this_kernel->last_ino; }
+
 std::shared_ptr<files_struct> dup_fd(const files_struct* oldf) {
     trace_scope ts("dup_fd");
     auto newf = std::make_shared<files_struct>();
@@ -23,14 +25,23 @@ std::shared_ptr<files_struct> dup_fd(const files_struct* oldf) {
     return newf;
 }
 
-// POSIX: a new descriptor is always the lowest free number.
-int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile) {
-    size_t fd = 0;
+// POSIX: a new descriptor is always the lowest free number (at or above start, for F_DUPFD).
+int alloc_fd(files_struct* files, unsigned start, unsigned long end) {
+    size_t fd = start;
     while (fd < files->fdt.size() && files->fdt[fd].f) fd++;
-    if (fd >= nofile) return -EMFILE;
+    if (fd >= end) return -EMFILE;
+    return static_cast<int>(fd);
+}
+
+void fd_install(files_struct* files, unsigned fd, std::shared_ptr<file> f, bool cloexec) {
     if (fd >= files->fdt.size()) files->fdt.resize(fd + 1);
     files->fdt[fd] = fdentry{std::move(f), cloexec};
-    return static_cast<int>(fd);
+}
+
+int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile) {
+    int fd = alloc_fd(files, 0, nofile);
+    if (fd >= 0) fd_install(files, static_cast<unsigned>(fd), std::move(f), cloexec);
+    return fd;
 }
 
 // The file behind fd, with a reference the caller holds for as long as it uses it (fput is the

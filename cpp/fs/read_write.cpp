@@ -1,6 +1,7 @@
 // Models fs/read_write.c, fs/open.c and fs/file.c's system calls (v6.1): read(2) and write(2)
 // through vfs_read/vfs_write and new_sync_read/new_sync_write (every file here has ->read_iter),
-// close(2), dup(2), dup2(2).
+// lseek(2), pread64(2) and pwrite64(2) (ESPIPE on the streams every file here is), close(2),
+// dup(2), dup2(2), dup3(2).
 #include "glasskernel/syscalls.h"
 #include "glasskernel/uio.h"
 
@@ -40,6 +41,30 @@ long vfs_write(file* f, const char __user* buf, size_t count) {
     if (static_cast<long>(count) < 0) return ts.ret(-EINVAL);
     if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
     return ts.ret(new_sync_write(f, buf, count));
+}
+
+long long noop_llseek(file*, long long, int) { return 0; }
+
+constexpr int SEEK_MAX = 4;  // SEEK_HOLE
+
+static long ksys_lseek(unsigned fd, long long offset, unsigned whence) {
+    trace_scope ts("ksys_lseek", "fd=%u offset=%lld whence=%u", fd, offset, whence);
+    std::shared_ptr<file> f = fget(current->files.get(), fd);
+    if (!f) return ts.ret(-EBADF);
+    if (whence > SEEK_MAX) return ts.ret(-EINVAL);
+    if (!f->f_op->llseek) return ts.ret(-ESPIPE);  // vfs_llseek: no FMODE_LSEEK
+    return ts.ret(f->f_op->llseek(f.get(), offset, static_cast<int>(whence)));
+}
+
+// A positioned read or write needs a position: a stream says ESPIPE (no FMODE_PREAD), after
+// the offset and the descriptor are checked.
+static long ksys_pread_pwrite(unsigned fd, char __user* buf, size_t count, long long pos, bool write) {
+    trace_scope ts(write ? "ksys_pwrite64" : "ksys_pread64", "fd=%u count=%zu pos=%lld", fd, count, pos);
+    if (pos < 0) return ts.ret(-EINVAL);
+    std::shared_ptr<file> f = fget(current->files.get(), fd);
+    if (!f) return ts.ret(-EBADF);
+    if (!f->f_op->llseek) return ts.ret(-ESPIPE);
+    return ts.ret(write ? vfs_write(f.get(), buf, count) : vfs_read(f.get(), buf, count));  // every such file is at 0
 }
 
 long ksys_read(unsigned int fd, char __user* buf, size_t count) {
@@ -89,6 +114,16 @@ static long ksys_dup3(unsigned oldfd, unsigned newfd, int flags) {
 SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count) { return ksys_read(fd, buf, count); }
 
 SYSCALL_DEFINE3(write, unsigned int, fd, const char __user *, buf, size_t, count) { return ksys_write(fd, buf, count); }
+
+SYSCALL_DEFINE3(lseek, unsigned int, fd, long, offset, unsigned int, whence) { return ksys_lseek(fd, offset, whence); }
+
+SYSCALL_DEFINE4(pread64, unsigned int, fd, char __user *, buf, size_t, count, long, pos) {
+    return ksys_pread_pwrite(fd, buf, count, pos, false);
+}
+
+SYSCALL_DEFINE4(pwrite64, unsigned int, fd, const char __user *, buf, size_t, count, long, pos) {
+    return ksys_pread_pwrite(fd, const_cast<char __user*>(buf), count, pos, true);
+}
 
 SYSCALL_DEFINE1(close, unsigned int, fd) {
     long retval = close_fd(fd);

@@ -299,6 +299,7 @@ static int child_wait_callback(wait_queue_entry* wait, unsigned mode, int sync, 
     }
     return default_wake_function(wait, mode, sync, key);
 }
+WAKE_FUNCTION_NAME(child_wait_callback);
 
 long do_wait(wait_opts* wo) {
     trace_scope ts("do_wait", "flags=%#x", wo->wo_flags);

@@ -244,6 +244,18 @@ static kernel_siginfo kernel_info(int sig) {
     return info;
 }
 
+int send_sig(int sig, task_struct* p, int priv) {
+    trace_scope ts("send_sig", "sig=%d pid=%d", sig, p->pid);
+    kernel_siginfo info;
+    info.si_signo = sig;
+    info.si_code = priv ? SI_KERNEL : SI_USER;
+    if (!priv && current) {
+        info.si_pid = current->tgid;
+        info.si_uid = current->real_cred->uid;
+    }
+    return ts.ret(send_signal_locked(sig, &info, p, PIDTYPE_PID));
+}
+
 void force_sig(int sig) {
     trace_scope ts("force_sig", "sig=%d", sig);
     kernel_siginfo info = kernel_info(sig);

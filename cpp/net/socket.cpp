@@ -30,7 +30,7 @@ socket* SOCKET_I(file* f) { return f && f->f_op == &socket_file_ops ? static_cas
 static socket* sock_alloc() {
     trace_scope ts("sock_alloc");
     auto* s = new socket();
-    s->ino = kernel_net(this_kernel)->next_ino++;
+    s->ino = get_next_ino();
     return s;
 }
 

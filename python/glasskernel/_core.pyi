@@ -295,7 +295,7 @@ class WaitQueue:
     def name(self) -> str: ...
     @property
     def waiters(self) -> list:
-        """One entry per wait_queue_entry, in queue order: the sleeping task and whether it is exclusive."""
+        """One entry per wait_queue_entry, in queue order: the sleeping task, its wake function and whether it is exclusive."""
     def __len__(self) -> int: ...
 
 class PtRegs:
@@ -429,6 +429,9 @@ class WaitQueueEntry:
     @property
     def exclusive(self) -> bool:
         """WQ_FLAG_EXCLUSIVE: woken one at a time"""
+    @property
+    def func(self) -> str:
+        """the wake function __wake_up calls: autoremove_wake_function (a sleeping task), ep_poll_callback (an epoll set), pollwake (poll/select), ..."""
     def __repr__(self) -> str: ...
 
 class ConsoleWrite:
@@ -493,6 +496,8 @@ class Kernel:
     def _capture_start(self, arg0: str, /) -> int: ...
     def _capture_frames(self, arg0: int, /) -> list: ...
     def _capture_stop(self, arg0: int, /) -> None: ...
+    def _pipes(self) -> list: ...
+    def _pipe_of_fd(self, arg0: int, arg1: int, /) -> Pipe: ...
     @property
     def trace_enabled(self) -> bool: ...
     @trace_enabled.setter
@@ -1091,6 +1096,74 @@ class NetProtocols:
     @property
     def proto_list(self) -> dict:
         """each registered proto and how many socks use it (/proc/net/protocols)"""
+    def __repr__(self) -> str: ...
+
+class PipeBuffer:
+    """One occupied slot of a pipe's ring (struct pipe_buffer): a page and the bytes of it not yet read."""
+    def _repr_html_(self) -> str: ...
+    @property
+    def slot(self) -> int:
+        """index in pipe->bufs"""
+    @property
+    def offset(self) -> int:
+        """where the unread bytes start in the page"""
+    @property
+    def len(self) -> int:
+        """how many bytes are unread"""
+    @property
+    def flags(self) -> str:
+        """PIPE_BUF_FLAG_*"""
+    @property
+    def data(self) -> bytes:
+        """the unread bytes"""
+    def __repr__(self) -> str: ...
+
+class Pipe:
+    """A snapshot of a pipe (struct pipe_inode_info, fs/pipe.c): the ring between tail and head, and who waits on it."""
+    def _repr_html_(self) -> str: ...
+    @property
+    def ino(self) -> int:
+        """the pipefs inode number: the N of pipe:[N]"""
+    @property
+    def readers(self) -> int:
+        """open files of the read end"""
+    @property
+    def writers(self) -> int:
+        """open files of the write end"""
+    @property
+    def head(self) -> int:
+        """where the next write goes (free-running)"""
+    @property
+    def tail(self) -> int:
+        """where the next read takes from (free-running)"""
+    @property
+    def occupancy(self) -> int:
+        """slots holding data: head - tail"""
+    @property
+    def ring_size(self) -> int:
+        """slots in the ring (a power of two)"""
+    @property
+    def max_usage(self) -> int:
+        """slots writers may fill: F_GETPIPE_SZ / PAGE_SIZE"""
+    @property
+    def bufs(self) -> list:
+        """the occupied slots, oldest first"""
+    @property
+    def rd_wait(self) -> list:
+        """entries on pipe->rd_wait: readers sleeping in pipe_read, pollers"""
+    @property
+    def wr_wait(self) -> list:
+        """entries on pipe->wr_wait: writers sleeping in pipe_write, pollers"""
+    @property
+    def poll_usage(self) -> bool:
+        """someone has polled it: every write wakes the readers"""
+    @property
+    def tmp_page(self) -> bool:
+        """a freed page kept for the next write"""
+    @property
+    def bytes_written(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
     def __repr__(self) -> str: ...
 
 class Event:

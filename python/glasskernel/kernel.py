@@ -226,6 +226,16 @@ class Kernel:
         """The task with this pid (0: the boot CPU's idle task), or None."""
         return self._k.task(_check_int(pid, "pid"))
 
+    @property
+    def pipes(self) -> list:
+        """Every live pipe (Pipe snapshots, by inode number): its ring of buffers between tail and
+        head, readers and writers, and the wait-queue entries on rd_wait and wr_wait."""
+        return self._k._pipes()
+
+    def pipe(self, pid: int, fd: int):
+        """The pipe behind a process's fd (either end), as a Pipe snapshot."""
+        return self._k._pipe_of_fd(_check_int(pid, "pid"), _check_int(fd, "fd"))
+
     def current(self, cpu: int = 0):
         return self._k.current(_check_int(cpu, "cpu"))
 

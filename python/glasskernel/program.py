@@ -34,6 +34,7 @@ _RUSAGE = InOut(bytes(144))     # struct rusage, zeroed as os.wait4 does when no
 _ADDR = InOut(bytes(16))        # room for a struct sockaddr_in, zeroed (AF_UNSPEC if nothing is written)
 _ADDRLEN = InOut(16)            # socklen_t addrlen = sizeof(struct sockaddr_in)
 _SIGCHLD = 17
+_PIPEFDS = Out(2)              # int fildes[2]
 _SA_RESTART = _core.SA_RESTART
 _SOCKADDR_IN = 16  # sizeof(struct sockaddr_in)
 _PR_SET_NAME, _PR_GET_NAME = _core.PR_SET_NAME, _core.PR_GET_NAME
@@ -477,6 +478,61 @@ class Sys:
     @types.coroutine
     def dup3(self, fd: int, fd2: int, flags: int):
         return (yield (NR.dup3, fd, fd2, flags))
+
+    @types.coroutine
+    def pipe(self):
+        """pipe(2) -> (read_fd, write_fd), as os.pipe()."""
+        _, fds = yield (NR.pipe, _PIPEFDS)
+        return fds[0], fds[1]
+
+    @types.coroutine
+    def pipe2(self, flags: int = 0):
+        """pipe2(2) -> (read_fd, write_fd); flags: os.O_CLOEXEC, os.O_NONBLOCK, os.O_DIRECT (packets)."""
+        _, fds = yield (NR.pipe2, _PIPEFDS, flags)
+        return fds[0], fds[1]
+
+    @types.coroutine
+    def fcntl(self, fd: int, cmd: int, arg: int = 0):
+        """fcntl(2) with an int argument, as fcntl.fcntl(): F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD,
+        F_GETFL/F_SETFL, F_GETPIPE_SZ/F_SETPIPE_SZ (constants from Python's fcntl module)."""
+        return (yield (NR.fcntl, fd, cmd, arg))
+
+    @types.coroutine
+    def lseek(self, fd: int, pos: int, how: int):
+        """lseek(2) -> the new offset; a pipe, socket or terminal has none (ESPIPE)."""
+        return (yield (NR.lseek, fd, pos, how))
+
+    @types.coroutine
+    def pread(self, fd: int, n: int, offset: int):
+        """pread64(2): at most `n` bytes from `offset`."""
+        n = _int(n, "count")
+        data = yield (NR.pread64, fd, OutBuf(n if n >= 0 else 0), n, offset)
+        return data[1]
+
+    @types.coroutine
+    def pwrite(self, fd: int, data: bytes | str, offset: int):
+        """pwrite64(2) -> the number of bytes written at `offset`."""
+        data = _bytes(data, "pwrite()")
+        return (yield (NR.pwrite64, fd, data, len(data), offset))
+
+    @types.coroutine
+    def poll(self, fds: Iterable[tuple[int, int]] | Mapping[int, int], timeout: int = -1):
+        """poll(2) on [(fd, events), ...] (or {fd: events}); timeout in ms, negative waits for ever.
+        Returns [(fd, revents), ...] for the descriptors with something to report, as
+        select.poll().poll() does (constants from Python's select module)."""
+        items = list(fds.items()) if isinstance(fds, Mapping) else [tuple(p) for p in fds]
+        ret, pfds = yield (NR.poll, InOut(items), len(items), timeout)
+        return [(fd, rev) for fd, _, rev in pfds if rev]
+
+    @types.coroutine
+    def select(self, rlist: Iterable[int], wlist: Iterable[int], xlist: Iterable[int], timeout: float | None = None):
+        """select(2) -> (readable, writable, exceptional), as select.select(); timeout in seconds,
+        None waits for ever."""
+        sets = [sorted({_int(fd, "a descriptor") for fd in s}) for s in (rlist, wlist, xlist)]
+        n = max((s[-1] for s in sets if s), default=-1) + 1
+        tv = None if timeout is None else InOut(timeout)
+        res = yield (NR.select, n, InOut(sets[0]), InOut(sets[1]), InOut(sets[2]), tv)
+        return res[1], res[2], res[3]
 
     # ---- sockets (net/socket.c); addresses are (host, port) tuples, as in Python's socket ----
     @types.coroutine

@@ -23,6 +23,8 @@ inline void poll_wait(file* f, wait_queue_head* whead, poll_table* pt) {
 }
 
 u64 file_next_id();
+// Inode numbers of the pseudo filesystems (pipefs, sockfs): one counter per machine, as in Linux.
+unsigned long get_next_ino();
 
 struct kiocb;
 struct iov_iter;
@@ -34,10 +36,21 @@ struct file_operations {
     long (*write_iter)(kiocb* iocb, iov_iter* from);
     void (*release)(file* f);
     unsigned (*poll)(file* f, poll_table* pt) = nullptr;  // the EPOLL* events ready now
+    // nullptr: a stream (pipe, socket, tty) with no position: lseek and pread say ESPIPE.
+    long long (*llseek)(file* f, long long offset, int whence) = nullptr;
 };
+long long noop_llseek(file* f, long long offset, int whence);  // a file whose position stays 0
 
-constexpr unsigned O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
+constexpr unsigned O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_EXCL = 0200, O_APPEND = 02000,
+                   O_NONBLOCK = 04000, O_DIRECT = 040000, O_LARGEFILE = 0100000, O_NOATIME = 01000000,
+                   O_CLOEXEC = 02000000;
+constexpr unsigned O_NOTIFICATION_PIPE = O_EXCL;  // pipe2(): a watch-queue pipe
 constexpr int FD_CLOEXEC = 1;
+// fcntl(2) commands (include/uapi/asm-generic/fcntl.h, linux/fcntl.h).
+enum : unsigned {
+    F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4,
+    F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032,
+};
 
 // A struct file is shared by every descriptor that dup() or fork() made from it;
 // shared_ptr's count plays f_count.
@@ -63,6 +76,8 @@ struct files_struct {
 };
 
 std::shared_ptr<files_struct> dup_fd(const files_struct* oldf);
+int alloc_fd(files_struct* files, unsigned start, unsigned long end);  // a free fd, or -EMFILE
+void fd_install(files_struct* files, unsigned fd, std::shared_ptr<file> f, bool cloexec);
 int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile);
 std::shared_ptr<file> fget(files_struct* files, unsigned int fd);
 void do_close_on_exec(files_struct* files);

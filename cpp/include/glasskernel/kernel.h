@@ -94,6 +94,7 @@ struct run_result {
 
 class stack_cache;
 struct boot_state;
+struct pipe_inode_info;
 struct net;
 struct host_objects;
 
@@ -131,6 +132,10 @@ public:
     task_struct* kthreadd_task = nullptr; // pid 2
     std::map<uid_t, int> user_processes;  // user_struct.processes, per real uid
     std::map<uid_t, long> user_sigpending;  // queued siginfos per user (RLIMIT_SIGPENDING)
+
+    // ---- files (fs/inode.c, fs/pipe.c) ----
+    unsigned long last_ino = 10000;  // get_next_ino(): pipefs and sockfs inode numbers
+    std::map<unsigned long, pipe_inode_info*> pipes;  // every live pipe by inode number
 
     // ---- tracing (kernel/trace) ----
     trace_buffer trace;
@@ -229,6 +234,7 @@ public:
     std::vector<std::shared_ptr<task_struct>> task_snapshot();
     std::string check();  // the self-check: "" when every invariant holds
     std::string check_net();
+    std::string check_files();
 
     // Engine internals used by kernel code.
     bool new_task_fiber(task_struct* t);  // false: no memory for a kernel stack

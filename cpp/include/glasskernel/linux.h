@@ -158,4 +158,31 @@ long kernel_execve(const std::string& filename, const std::vector<std::string>& 
 // drivers/tty/console.cpp
 std::shared_ptr<file> console_file(Kernel* k, unsigned flags, int stream = 1);
 
+// include/linux/sched/signal.h: whether a signal ends a sleep in `state`.
+inline bool signal_pending_state(unsigned state, task_struct* p) {
+    if (!(state & (TASK_INTERRUPTIBLE | TASK_WAKEKILL))) return false;
+    if (!signal_pending(p)) return false;
+    return (state & TASK_INTERRUPTIBLE) || fatal_signal_pending(p);
+}
+
+// kernel/sched/wait.cpp: on the queue and in `state`, or -ERESTARTSYS (and off the queue) when a
+// signal is already pending.
+long prepare_to_wait_event(wait_queue_head* wq_head, wait_queue_entry* wq_entry, unsigned state);
+
+// include/linux/wait.h's ___wait_event for an interruptible exclusive sleep: wait on wq until
+// cond() holds; -ERESTARTSYS if a signal comes first. An exclusive waiter is woken one at a time.
+template <class Cond>
+long wait_event_interruptible_exclusive(wait_queue_head* wq, Cond cond) {
+    wait_queue_entry wait;
+    init_wait_entry(&wait, WQ_FLAG_EXCLUSIVE);
+    for (;;) {
+        long intr = prepare_to_wait_event(wq, &wait, TASK_INTERRUPTIBLE);
+        if (cond()) break;
+        if (intr) return intr;
+        schedule();
+    }
+    finish_wait(wq, &wait);
+    return 0;
+}
+
 }  // namespace gk

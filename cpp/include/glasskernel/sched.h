@@ -141,6 +141,9 @@ struct restart_block {
     long (*fn)(restart_block*) = nullptr;
     u64 expires = 0;  // nanosleep: the absolute wake-up time
     void* rmtp = nullptr;  // nanosleep: where user memory wants the time left (__user)
+    void* ufds = nullptr;  // poll: the caller's struct pollfd array (__user), nfds of them
+    unsigned nfds = 0;
+    bool has_timeout = false;  // poll: whether `expires` is its end time
 };
 
 namespace bi = boost::intrusive;

@@ -149,6 +149,9 @@ int dequeue_signal(task_struct* tsk, const sigset_t* mask, kernel_siginfo* info)
 // caught by a handler the task has installed and not blocked; force_fatal_sig kills whatever
 // the action; force_sigsegv picks the one that cannot recurse.
 void force_sig(int sig);
+// send_sig(sig, p, 0): a signal "from user space" (SI_USER) with the current task as sender, to
+// the one thread p -- what a write to a pipe without readers sends the writer (SIGPIPE).
+int send_sig(int sig, task_struct* p, int priv);
 void force_fatal_sig(int sig);
 void force_sigsegv(int sig);
 // Delivery (kernel/signal.c): the next signal with a handler, default actions done on the way.

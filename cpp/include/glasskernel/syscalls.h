@@ -17,6 +17,7 @@
 #include "glasskernel/time64.h"
 #include "glasskernel/uaccess.h"
 #include "glasskernel/uapi/eventpoll.h"
+#include "glasskernel/uapi/poll.h"
 #include "glasskernel/uapi/resource.h"
 #include "glasskernel/uapi/sched.h"
 #include "glasskernel/uapi/signal.h"
@@ -30,7 +31,7 @@ namespace gk {
 enum class uapi_kind : u8 {
     SCALAR, POINTER, VOID, CHAR,
     SIGSET, SIGINFO, SIGACTION, RUSAGE, RLIMIT, RLIMIT64, TIMESPEC, OLD_ITIMERVAL,
-    SOCKADDR, EPOLL_EVENT, SCHED_PARAM, USER_MSGHDR,
+    SOCKADDR, EPOLL_EVENT, SCHED_PARAM, USER_MSGHDR, POLLFD, FD_SET, OLD_TIMEVAL,
 };
 
 struct uapi_type {
@@ -66,6 +67,9 @@ GK_UAPI_STRUCT(struct sockaddr, SOCKADDR, "struct sockaddr");
 GK_UAPI_STRUCT(struct epoll_event, EPOLL_EVENT, "struct epoll_event");
 GK_UAPI_STRUCT(struct sched_param, SCHED_PARAM, "struct sched_param");
 GK_UAPI_STRUCT(struct user_msghdr, USER_MSGHDR, "struct user_msghdr");
+GK_UAPI_STRUCT(struct pollfd, POLLFD, "struct pollfd");
+GK_UAPI_STRUCT(fd_set, FD_SET, "fd_set");
+GK_UAPI_STRUCT(__kernel_old_timeval, OLD_TIMEVAL, "struct __kernel_old_timeval");
 #undef GK_UAPI_STRUCT
 
 // A register as the argument's declared type: an int takes the low 32 bits, as in Linux.

@@ -37,6 +37,13 @@ struct wait_queue_head {
 
 int default_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key);
 int autoremove_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key);
+// What the views call a wake function (autoremove_wake_function, ep_poll_callback, pollwake, ...);
+// each file that defines one names it with a static WAKE_FUNCTION_NAME(fn).
+const char* wake_function_name(wait_queue_func_t fn);
+struct wake_function_namer {
+    wake_function_namer(wait_queue_func_t fn, const char* name);
+};
+#define WAKE_FUNCTION_NAME(fn) static const ::gk::wake_function_namer fn##_namer(fn, #fn)
 void init_wait_entry(wait_queue_entry* wq_entry, int flags);
 void add_wait_queue(wait_queue_head* wq_head, wait_queue_entry* wq_entry);
 void add_wait_queue_exclusive(wait_queue_head* wq_head, wait_queue_entry* wq_entry);

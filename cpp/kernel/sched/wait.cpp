@@ -1,5 +1,8 @@
 // Models kernel/sched/wait.c and completion.c (v6.1): wait queue heads, prepare_to_wait/finish_wait,
 // __wake_up with exclusive waiters, and completions.
+#include <utility>
+#include <vector>
+
 #include "glasskernel/linux.h"
 
 namespace gk {
@@ -15,6 +18,19 @@ int autoremove_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flag
     if (ret && wq_entry->entry.is_linked()) wq_entry->entry.unlink();
     return ret;
 }
+
+static std::vector<std::pair<wait_queue_func_t, const char*>>& wake_function_names() {
+    static std::vector<std::pair<wait_queue_func_t, const char*>> names;
+    return names;
+}
+wake_function_namer::wake_function_namer(wait_queue_func_t fn, const char* name) { wake_function_names().emplace_back(fn, name); }
+const char* wake_function_name(wait_queue_func_t fn) {
+    for (auto& [f, name] : wake_function_names())
+        if (f == fn) return name;
+    return "?";
+}
+WAKE_FUNCTION_NAME(default_wake_function);
+WAKE_FUNCTION_NAME(autoremove_wake_function);
 
 void init_wait_entry(wait_queue_entry* wq_entry, int flags) {
     wq_entry->flags = flags;
@@ -50,6 +66,22 @@ void prepare_to_wait_exclusive(wait_queue_head* wq_head, wait_queue_entry* wq_en
     wq_entry->flags |= WQ_FLAG_EXCLUSIVE;
     if (!wq_entry->entry.is_linked()) wq_head->head.push_back(*wq_entry);
     set_current_state(state);
+}
+
+long prepare_to_wait_event(wait_queue_head* wq_head, wait_queue_entry* wq_entry, unsigned state) {
+    if (signal_pending_state(state, current)) {
+        // The entry may be off the queue already (woken); it must not stay on it either way.
+        if (wq_entry->entry.is_linked()) wq_entry->entry.unlink();
+        return -ERESTARTSYS;
+    }
+    if (!wq_entry->entry.is_linked()) {
+        if (wq_entry->flags & WQ_FLAG_EXCLUSIVE)
+            wq_head->head.push_back(*wq_entry);
+        else
+            wq_head->head.push_front(*wq_entry);
+    }
+    set_current_state(state);
+    return 0;
 }
 
 void finish_wait(wait_queue_head* wq_head, wait_queue_entry* wq_entry) {

@@ -24,6 +24,7 @@ unsigned datagram_poll(file* f, socket* sock, poll_table* wait) {
 static int receiver_wake_function(wait_queue_entry* wait, unsigned mode, int sync, void* key) {
     return autoremove_wake_function(wait, mode, sync, key);
 }
+WAKE_FUNCTION_NAME(receiver_wake_function);
 
 // Sleep until something changes on the socket; 0 to look again, or the error to return.
 static int __skb_wait_for_more_packets(struct sock* sk, int* err, long* timeo_p, const sk_buff* skb) {

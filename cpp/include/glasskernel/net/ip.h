@@ -198,7 +198,6 @@ struct net {
     u16 ip_id = 0;
     u64 next_sk_id = 1;
     u64 next_skb_id = 1;
-    unsigned long next_ino = 10000;
     long live_skbs = 0;                        // alloc_skb minus kfree_skb, for the self-check
     ip_mib ip;
     udp_mib udp;
