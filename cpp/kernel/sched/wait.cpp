@@ -14,9 +14,10 @@ int default_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, 
 
 // The entry leaves the queue as it is woken, so a later wake-up skips it.
 int autoremove_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key) {
+    trace_scope ts("autoremove_wake_function");
     int ret = default_wake_function(wq_entry, mode, flags, key);
     if (ret && wq_entry->entry.is_linked()) wq_entry->entry.unlink();
-    return ret;
+    return ts.ret(ret);
 }
 
 static std::vector<std::pair<wait_queue_func_t, const char*>>& wake_function_names() {
