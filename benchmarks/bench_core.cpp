@@ -105,6 +105,69 @@ void BM_real_pipe_pingpong(benchmark::State& state) {
 }
 BENCHMARK(BM_real_pipe_pingpong)->Unit(benchmark::kMicrosecond);
 
+// Two processes bounce one byte over two pipes (fs/pipe.c), as BM_real_pipe_pingpong does on the
+// host: each message is a pipe_write that wakes the reader sleeping in pipe_read.
+constexpr long PIPE_ROUNDS = 20000;
+
+class pipe_pingpong : public builtin<pipe_pingpong> {
+    int pc = 0;
+    long rounds = 0;
+    int a[2] = {-1, -1}, b[2] = {-1, -1};
+    bool child = false;
+public:
+    user_step step(task_struct* t, long ret, syscall_regs* r) override {
+        unsigned long fds = local(t, 0), buf = local(t, 1);
+        switch (pc) {
+        case 0: pc = 1; return sys(t, r, __NR_pipe, fds);
+        case 1: {
+            auto p = load<std::array<int, 2>>(t, fds);
+            a[0] = p[0]; a[1] = p[1];
+            pc = 2;
+            return sys(t, r, __NR_pipe, fds);
+        }
+        case 2: {
+            auto p = load<std::array<int, 2>>(t, fds);
+            b[0] = p[0]; b[1] = p[1];
+            pc = 3;
+            return sys(t, r, __NR_fork);
+        }
+        case 3:
+            child = ret == 0;
+            store(t, buf, 'x');
+            pc = child ? 10 : 20;
+            if (child) return sys(t, r, __NR_read, static_cast<unsigned long>(a[0]), buf, 1);
+            return sys(t, r, __NR_write, static_cast<unsigned long>(a[1]), buf, 1);
+        // the child: read a, write b
+        case 10:
+            if (ret != 1) return sys(t, r, __NR_exit_group, 0);
+            pc = 11;
+            return sys(t, r, __NR_write, static_cast<unsigned long>(b[1]), buf, 1);
+        case 11: pc = 10; return sys(t, r, __NR_read, static_cast<unsigned long>(a[0]), buf, 1);
+        // the parent: write a, read b
+        case 20: pc = 21; return sys(t, r, __NR_read, static_cast<unsigned long>(b[0]), buf, 1);
+        default:
+            if (++rounds == PIPE_ROUNDS) return sys(t, r, __NR_exit_group, 0);  // the child sees EOF
+            pc = 20;
+            return sys(t, r, __NR_write, static_cast<unsigned long>(a[1]), buf, 1);
+        }
+    }
+};
+
+void BM_sim_pipe_pingpong(benchmark::State& state) {
+    long n = 0;
+    for (auto _ : state) {
+        Kernel k(quiet());
+        k.register_program(program{"/bin/pingpong", "builtin", [](const auto&, const auto&) { return std::make_unique<pipe_pingpong>(); }});
+        long err;
+        k.spawn("/bin/pingpong", {}, {}, &err);
+        k.run(KTIME_MAX, nullptr);
+        n += 2 * PIPE_ROUNDS;
+    }
+    state.SetItemsProcessed(n);
+    state.counters["ops_per_iter"] = static_cast<double>(n) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_sim_pipe_pingpong)->Unit(benchmark::kMillisecond);
+
 // fork(); child exits; parent waits; again, `rounds` times.
 class fork_loop : public builtin<fork_loop> {
     int pc = 0;

@@ -184,6 +184,58 @@ def sim_py_udp_two(rounds: int) -> float:
     return timeit(once, 2 * rounds)
 
 
+def sim_py_pipe_pingpong(rounds: int, use_epoll: bool = False) -> float:
+    """Two Python programs bounce a byte over two pipes; per message (each one a wake-up of a
+    reader sleeping in pipe_read, or in epoll_wait with use_epoll)."""
+    def once():
+        k = gk.Kernel(trace=False)
+
+        @k.program("/bin/pp")
+        async def pp(sys):
+            a_r, a_w = await sys.pipe()
+            b_r, b_w = await sys.pipe()
+            mine, peer = (a_r, b_w) if await sys.fork() == 0 else (b_r, a_w)
+            child = mine == a_r
+            if use_epoll:
+                ep = await sys.epoll_create1()
+                await sys.epoll_ctl(ep, gk.EPOLL_CTL_ADD, mine, 1)
+            if not child:
+                await sys.write(peer, b"x")
+            for _ in range(rounds):
+                if use_epoll:
+                    await sys.epoll_wait(ep, 1)
+                await sys.read(mine, 1)
+                await sys.write(peer, b"x")
+        k.spawn("/bin/pp")
+        k.run()
+    return timeit(once, 2 * rounds)
+
+
+def real_py_pipe_pingpong(rounds: int, use_epoll: bool = False) -> float:
+    import select
+    def once():
+        a_r, a_w = os.pipe()
+        b_r, b_w = os.pipe()
+        pid = os.fork()
+        mine, peer = (a_r, b_w) if pid == 0 else (b_r, a_w)
+        if use_epoll:
+            ep = select.epoll()
+            ep.register(mine, select.EPOLLIN)
+        if pid:
+            os.write(peer, b"x")
+        for _ in range(rounds):
+            if use_epoll:
+                ep.poll(-1, 1)
+            os.read(mine, 1)
+            os.write(peer, b"x")
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        for fd in (a_r, a_w, b_r, b_w):
+            os.close(fd)
+    return timeit(once, 2 * rounds)
+
+
 def real_py_udp_two(rounds: int) -> float:
     import socket
     def once():
@@ -270,6 +322,8 @@ def main() -> int:
                      "UDP over this machine's loopback (C)", c["BM_real_udp_loopback"]))
         rows.append(("UDP ping-pong between two C++ programs, per datagram", c["BM_sim_udp_two_programs"],
                      "two processes ping-pong over loopback (C)", c["BM_real_udp_two_processes"]))
+        rows.append(("pipe ping-pong between two C++ programs, per message", c["BM_sim_pipe_pingpong"],
+                     "pipe ping-pong, 2 processes (C)", c["BM_real_pipe_pingpong"]))
         rows.append(("scheduling decision: sched_yield, alone on the CPU", c["BM_sim_sched_yield_alone"],
                      "sched_yield() (C)", c["BM_real_sched_yield"]))
         rows.append(("sched_yield with 8 runnable (decision + switch)", c["BM_sim_sched_yield_8"],
@@ -283,6 +337,10 @@ def main() -> int:
                  "UDP over this machine's loopback (Python)", real_py_udp(20_000 // scale)))
     rows.append(("UDP ping-pong between two Python programs, per datagram", sim_py_udp_two(10_000 // scale),
                  "two processes ping-pong over loopback (Python)", real_py_udp_two(10_000 // scale)))
+    rows.append(("pipe ping-pong between two Python programs, per message", sim_py_pipe_pingpong(10_000 // scale),
+                 "os.pipe ping-pong, 2 processes (Python)", real_py_pipe_pingpong(10_000 // scale)))
+    rows.append(("epoll wake-up round trip over pipes, Python, per wake-up", sim_py_pipe_pingpong(10_000 // scale, True),
+                 "select.epoll on os.pipe, 2 processes (Python)", real_py_pipe_pingpong(10_000 // scale, True)))
     real_fork = real_py_fork(300 // scale)
     rows.append(("fork+exit+wait, Python, 1st fork of a process", sim_py_first_fork(2000 // scale), "os.fork/os.waitpid", real_fork))
     rows.append(("fork+exit+wait, Python, loop of 100 (replay grows)", sim_py_fork(100), "os.fork/os.waitpid", real_fork))
