@@ -57,8 +57,21 @@ static int ep_poll_callback(wait_queue_entry* wait, unsigned mode, int sync, voi
     if (pollflags && !(pollflags & epi->event.events)) return ts.ret(0);
     epi->wakeups++;
     list_add_ready(epi);
-    if (waitqueue_active(&epi->ep->wq)) wake_up(&epi->ep->wq);
-    return ts.ret(1);
+    // An EPOLLEXCLUSIVE item counts as an exclusive waiter woken only if its set has a sleeper
+    // and the event is one it asked for: then __wake_up stops there, one set woken per event.
+    int ewake = 0;
+    if (waitqueue_active(&epi->ep->wq)) {
+        if (epi->event.events & EPOLLEXCLUSIVE) {
+            switch (pollflags & (EPOLLIN | EPOLLOUT)) {
+            case EPOLLIN: ewake = (epi->event.events & EPOLLIN) != 0; break;
+            case EPOLLOUT: ewake = (epi->event.events & EPOLLOUT) != 0; break;
+            case 0: ewake = 1; break;
+            }
+        }
+        wake_up(&epi->ep->wq);
+    }
+    if (!(epi->event.events & EPOLLEXCLUSIVE)) ewake = 1;
+    return ts.ret(ewake);
 }
 WAKE_FUNCTION_NAME(ep_poll_callback);
 
@@ -77,7 +90,10 @@ static void ep_ptable_queue_proc(file* f, wait_queue_head* whead, poll_table* pt
     pwq->wait.func = ep_poll_callback;
     pwq->whead = whead;
     pwq->base = epi;
-    add_wait_queue(whead, &pwq->wait);
+    if (epi->event.events & EPOLLEXCLUSIVE)
+        add_wait_queue_exclusive(whead, &pwq->wait);
+    else
+        add_wait_queue(whead, &pwq->wait);
     epi->pwqlist.push_back(std::move(pwq));
 }
 
@@ -220,7 +236,7 @@ static long do_epoll_create(int flags) {
     auto* ep = new eventpoll();
     ep->self = f.get();
     f->f_op = &eventpoll_fops;
-    f->f_flags = O_RDWR;
+    f->f_flags = O_RDWR | (flags & O_CLOEXEC);
     f->private_data = ep;
     f->name = "anon_inode:[eventpoll]";
     return ts.ret(fd_install_lowest(current->files.get(), f, flags & O_CLOEXEC, task_rlimit(current, RLIMIT_NOFILE)));

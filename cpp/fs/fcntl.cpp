@@ -6,13 +6,29 @@
 
 namespace gk {
 
+// fasync_helper: the file joins or leaves the list of files that signal their owner on I/O; with
+// no owner settable here, only FASYNC in f_flags records it.
+int fasync_helper(int fd, file* filp, int on) {
+    (void)fd;
+    if (on)
+        filp->f_flags |= FASYNC;
+    else
+        filp->f_flags &= ~FASYNC;
+    return on ? 1 : 0;
+}
+
 // The flags F_SETFL may change; the access mode and creation flags stay.
 constexpr unsigned SETFL_MASK = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME;
 
 // O_DIRECT is packet mode on a pipe; other files here have no direct I/O, so it is EINVAL.
-static int setfl(file* filp, unsigned long arg) {
+static int setfl(int fd, file* filp, unsigned long arg) {
     trace_scope ts("setfl", "arg=%#lx", arg);
     if ((arg & O_DIRECT) && !get_pipe_info(filp)) return ts.ret(-EINVAL);
+    // ->fasync sets or clears FASYNC itself; a file without one keeps it as it was.
+    if (((arg ^ filp->f_flags) & FASYNC) && filp->f_op->fasync) {
+        int error = filp->f_op->fasync(fd, filp, (arg & FASYNC) != 0);
+        if (error < 0) return ts.ret(error);
+    }
     filp->f_flags = (static_cast<unsigned>(arg) & SETFL_MASK) | (filp->f_flags & ~SETFL_MASK);
     return ts.ret(0);
 }
@@ -37,7 +53,7 @@ static long do_fcntl(unsigned fd, unsigned cmd, unsigned long arg, const std::sh
     case F_GETFD: return ts.ret(files->fdt[fd].cloexec ? FD_CLOEXEC : 0);
     case F_SETFD: files->fdt[fd].cloexec = arg & FD_CLOEXEC; return ts.ret(0);
     case F_GETFL: return ts.ret(filp->f_flags);
-    case F_SETFL: return ts.ret(setfl(filp.get(), arg));
+    case F_SETFL: return ts.ret(setfl(static_cast<int>(fd), filp.get(), arg));
     case F_SETPIPE_SZ:
     case F_GETPIPE_SZ: return ts.ret(pipe_fcntl(filp.get(), cmd, arg));
     default: return ts.ret(-EINVAL);

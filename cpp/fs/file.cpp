@@ -21,6 +21,8 @@ std::shared_ptr<files_struct> dup_fd(const files_struct* oldf) {
     trace_scope ts("dup_fd");
     auto newf = std::make_shared<files_struct>();
     newf->fdt = oldf->fdt;  // each struct file gains a reference: parent and child share offsets
+    // sane_fdtable_size: the child's table is as large as the highest open descriptor needs.
+    while (!newf->fdt.empty() && !newf->fdt.back().f) newf->fdt.pop_back();
     newf->next_fd = oldf->next_fd;
     return newf;
 }

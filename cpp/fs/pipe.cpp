@@ -16,12 +16,16 @@ static long pipe_write(kiocb* iocb, iov_iter* from);
 static unsigned pipe_poll(file* filp, poll_table* wait);
 static void pipe_release(file* f);
 
+static int pipe_fasync(int fd, file* filp, int on) { return fasync_helper(fd, filp, on); }
+
 static const file_operations pipefifo_fops = {
     .name = "pipe",
     .read_iter = pipe_read,
     .write_iter = pipe_write,
     .release = pipe_release,
     .poll = pipe_poll,
+    .llseek = nullptr,
+    .fasync = pipe_fasync,
 };
 
 pipe_inode_info* get_pipe_info(file* f) {
@@ -191,12 +195,13 @@ out:
     return ts.ret(ret);
 }
 
-// Both queues are hooked whichever end is polled: one wait entry per queue.
+// A read end is woken through rd_wait, a write end through wr_wait; the entry goes on before the
+// state is read, so that a change in between still wakes the poller.
 static unsigned pipe_poll(file* filp, poll_table* wait) {
     pipe_inode_info* pipe = get_pipe_info(filp);
     pipe->poll_usage = true;
-    poll_wait(filp, &pipe->rd_wait, wait);
-    poll_wait(filp, &pipe->wr_wait, wait);
+    if (file_can_read(filp)) poll_wait(filp, &pipe->rd_wait, wait);
+    if (file_can_write(filp)) poll_wait(filp, &pipe->wr_wait, wait);
     unsigned head = pipe->head, tail = pipe->tail, mask = 0;
     if (file_can_read(filp)) {
         if (!pipe_empty(head, tail)) mask |= EPOLLIN | EPOLLRDNORM;
@@ -251,9 +256,12 @@ static void pipe_release(file* f) {
 // The read end and the write end: two files on one pipe inode.
 static int create_pipe_files(std::shared_ptr<file> res[2], int flags) {
     trace_scope ts("create_pipe_files", "flags=%#x", flags);
-    if (flags & O_NOTIFICATION_PIPE) return ts.ret(-ENOPKG);  // built without CONFIG_WATCH_QUEUE
     pipe_inode_info* pipe = alloc_pipe_info();  // get_pipe_inode
     if (!pipe) return ts.ret(-ENFILE);
+    if (flags & O_NOTIFICATION_PIPE) {  // watch_queue_init: built without CONFIG_WATCH_QUEUE
+        free_pipe_info(pipe);
+        return ts.ret(-ENOPKG);
+    }
     pipe->readers = pipe->writers = 1;
     pipe->files = 2;
     std::string name = "pipe:[" + std::to_string(pipe->i_ino) + "]";

@@ -210,9 +210,10 @@ SYSCALL_DEFINE3(poll, struct pollfd __user *, ufds, unsigned int, nfds, int, tim
 // ---- select ----
 
 constexpr int BITS_PER_LONG = 64;
-constexpr unsigned POLLIN_SET = EPOLLRDNORM | EPOLLRDBAND | EPOLLIN | EPOLLHUP | EPOLLERR;
-constexpr unsigned POLLOUT_SET = EPOLLWRBAND | EPOLLWRNORM | EPOLLOUT | EPOLLERR;
-constexpr unsigned POLLEX_SET = EPOLLPRI;
+// A descriptor closed while select() runs (EPOLLNVAL) counts as ready in every set it is in.
+constexpr unsigned POLLIN_SET = EPOLLRDNORM | EPOLLRDBAND | EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLNVAL;
+constexpr unsigned POLLOUT_SET = EPOLLWRBAND | EPOLLWRNORM | EPOLLOUT | EPOLLERR | EPOLLNVAL;
+constexpr unsigned POLLEX_SET = EPOLLPRI | EPOLLNVAL;
 
 // The three sets the caller gave and the three the call returns, a long per 64 descriptors.
 struct fd_set_bits {

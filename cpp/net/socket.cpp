@@ -17,12 +17,15 @@ static unsigned sock_poll(file* f, poll_table* wait) {
     socket* sock = static_cast<socket*>(f->private_data);
     return sock->ops->poll(f, sock, wait);
 }
+static int sock_fasync(int fd, file* filp, int on) { return fasync_helper(fd, filp, on); }
 static const file_operations socket_file_ops = {
     .name = "socket",
     .read_iter = sock_read_iter,
     .write_iter = sock_write_iter,
     .release = sock_close,
     .poll = sock_poll,
+    .llseek = nullptr,
+    .fasync = sock_fasync,
 };
 
 socket* SOCKET_I(file* f) { return f && f->f_op == &socket_file_ops ? static_cast<socket*>(f->private_data) : nullptr; }

@@ -38,11 +38,15 @@ struct file_operations {
     unsigned (*poll)(file* f, poll_table* pt) = nullptr;  // the EPOLL* events ready now
     // nullptr: a stream (pipe, socket, tty) with no position: lseek and pread say ESPIPE.
     long long (*llseek)(file* f, long long offset, int whence) = nullptr;
+    // O_ASYNC on or off (F_SETFL): SIGIO to the F_SETOWN owner on I/O. No owner can be set here
+    // (F_SETOWN is not modeled), so the flag is recorded and no signal ever goes out.
+    int (*fasync)(int fd, file* f, int on) = nullptr;
 };
+int fasync_helper(int fd, file* filp, int on);
 long long noop_llseek(file* f, long long offset, int whence);  // a file whose position stays 0
 
 constexpr unsigned O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_EXCL = 0200, O_APPEND = 02000,
-                   O_NONBLOCK = 04000, O_DIRECT = 040000, O_LARGEFILE = 0100000, O_NOATIME = 01000000,
+                   O_NONBLOCK = 04000, FASYNC = 020000, O_DIRECT = 040000, O_LARGEFILE = 0100000, O_NOATIME = 01000000,
                    O_CLOEXEC = 02000000;
 constexpr unsigned O_NOTIFICATION_PIPE = O_EXCL;  // pipe2(): a watch-queue pipe
 constexpr int FD_CLOEXEC = 1;

@@ -74,6 +74,7 @@
 #undef FD_CLOEXEC
 #undef O_EXCL
 #undef O_APPEND
+#undef FASYNC
 #undef O_DIRECT
 #undef O_LARGEFILE
 #undef O_NOATIME

@@ -37,6 +37,10 @@ struct wait_queue_head {
 
 int default_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key);
 int autoremove_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key);
+// wait_woken / woken_wake_function: a sleep that stays on the queue between wake-ups (the
+// socket waits), with WQ_FLAG_WOKEN so that a wake-up before the sleep is not lost.
+int woken_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key);
+long wait_woken(wait_queue_entry* wq_entry, unsigned mode, long timeout);
 // What the views call a wake function (autoremove_wake_function, ep_poll_callback, pollwake, ...);
 // each file that defines one names it with a static WAKE_FUNCTION_NAME(fn).
 const char* wake_function_name(wait_queue_func_t fn);

@@ -33,6 +33,22 @@ const char* wake_function_name(wait_queue_func_t fn) {
 WAKE_FUNCTION_NAME(default_wake_function);
 WAKE_FUNCTION_NAME(autoremove_wake_function);
 
+int woken_wake_function(wait_queue_entry* wq_entry, unsigned mode, int flags, void* key) {
+    trace_scope ts("woken_wake_function");
+    wq_entry->flags |= WQ_FLAG_WOKEN;
+    return ts.ret(default_wake_function(wq_entry, mode, flags, key));
+}
+WAKE_FUNCTION_NAME(woken_wake_function);
+
+long wait_woken(wait_queue_entry* wq_entry, unsigned mode, long timeout) {
+    trace_scope ts("wait_woken");
+    set_current_state(mode);
+    if (!(wq_entry->flags & WQ_FLAG_WOKEN)) timeout = schedule_timeout(timeout);
+    __set_current_state(TASK_RUNNING);
+    wq_entry->flags &= ~WQ_FLAG_WOKEN;
+    return timeout;
+}
+
 void init_wait_entry(wait_queue_entry* wq_entry, int flags) {
     wq_entry->flags = flags;
     wq_entry->private_ = current;

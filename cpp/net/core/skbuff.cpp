@@ -76,6 +76,7 @@ static void copy_skb_header(sk_buff* c, const sk_buff* skb) {
     c->skb_iif = skb->skb_iif;
     c->rt_gateway = skb->rt_gateway;
     c->rt_type = skb->rt_type;
+    std::memcpy(c->cb, skb->cb, sizeof c->cb);
 }
 
 // A clone shares the data area (raw sockets and captures see the same bytes).

@@ -44,6 +44,7 @@ struct sk_buff {
     Kernel* owner = nullptr;    // the machine that allocated it (live-buffer accounting)
     u32 rt_gateway = 0;         // the route chosen for it (skb_dst): next hop, host order
     u8 rt_type = 0;
+    alignas(8) u8 cb[48] = {};  // the control buffer: each layer's private per-packet state (TCP_SKB_CB)
     u8* data_ptr() { return head->data() + data; }
     const u8* data_ptr() const { return head->data() + data; }
 };

@@ -27,9 +27,12 @@ constexpr int SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
 constexpr int IPPROTO_IP = 0, IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_RAW = 255, IPPROTO_MPTCP = 262,
               IPPROTO_MAX = 263;
 constexpr int MSG_OOB = 1, MSG_PEEK = 2, MSG_DONTROUTE = 4, MSG_CTRUNC = 8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40,
-              MSG_WAITALL = 0x100, MSG_CMSG_CLOEXEC = 0x40000000;
+              MSG_EOR = 0x80, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000, MSG_CMSG_CLOEXEC = 0x40000000;
 constexpr int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8,
-              SO_REUSEPORT = 15, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+              SO_KEEPALIVE = 9, SO_LINGER = 13, SO_REUSEPORT = 15, SO_RCVLOWAT = 18, SO_RCVTIMEO_OLD = 20,
+              SO_SNDTIMEO_OLD = 21, SO_ACCEPTCONN = 30, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+constexpr int SOL_TCP = 6, TCP_NODELAY = 1, TCP_MAXSEG = 2, TCP_CORK = 3, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5,
+              TCP_KEEPCNT = 6, TCP_INFO = 11, TCP_QUICKACK = 12, TCP_CONGESTION = 13;
 constexpr int SOL_IP = 0, IP_TOS = 1, IP_TTL = 2, IP_HDRINCL = 3;
 constexpr int SOL_UDP = 17, SOL_UDPLITE = 136;
 constexpr int INET_ECN_MASK = 3;
@@ -39,8 +42,18 @@ constexpr int SOCK_BINDADDR_LOCK = 4, SOCK_BINDPORT_LOCK = 8;
 constexpr int SK_MEM_DEFAULT = 212992, SOCK_MIN_RCVBUF = 2304, SOCK_MIN_SNDBUF = 4608, SYSCTL_MEM_MAX = 212992;
 
 enum socket_state { SS_FREE = 0, SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING };
-// sk_state uses TCP's numbers for every protocol.
-enum { TCP_ESTABLISHED = 1, TCP_CLOSE = 7 };
+// sk_state uses TCP's numbers for every protocol (include/net/tcp_states.h).
+enum {
+    TCP_ESTABLISHED = 1, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_TIME_WAIT, TCP_CLOSE,
+    TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_LISTEN, TCP_CLOSING, TCP_NEW_SYN_RECV, TCP_MAX_STATES
+};
+enum {
+    TCPF_ESTABLISHED = 1 << TCP_ESTABLISHED, TCPF_SYN_SENT = 1 << TCP_SYN_SENT, TCPF_SYN_RECV = 1 << TCP_SYN_RECV,
+    TCPF_FIN_WAIT1 = 1 << TCP_FIN_WAIT1, TCPF_FIN_WAIT2 = 1 << TCP_FIN_WAIT2, TCPF_TIME_WAIT = 1 << TCP_TIME_WAIT,
+    TCPF_CLOSE = 1 << TCP_CLOSE, TCPF_CLOSE_WAIT = 1 << TCP_CLOSE_WAIT, TCPF_LAST_ACK = 1 << TCP_LAST_ACK,
+    TCPF_LISTEN = 1 << TCP_LISTEN, TCPF_CLOSING = 1 << TCP_CLOSING,
+};
+extern const char* const tcp_state_names[TCP_MAX_STATES];
 
 // include/linux/socket.h: what a send or receive carries through the layers. msg_name points at
 // a kernel copy of the address (move_addr_to_kernel); msg_iter over the data.
@@ -77,6 +90,7 @@ struct proto_ops {
     int (*getsockopt)(socket* sock, int level, int optname, char __user* optval, int __user* optlen);
     int (*sendmsg)(socket* sock, msghdr* m, size_t total_len);
     int (*recvmsg)(socket* sock, msghdr* m, size_t total_len, int flags);
+    int (*accept)(socket* sock, socket* newsock, int flags, bool kern) = nullptr;  // nullptr: EOPNOTSUPP
 };
 
 struct proto {
@@ -93,6 +107,9 @@ struct proto {
     int (*get_port)(struct sock* sk, unsigned short snum);
     bool no_autobind;
     const char* name;
+    struct sock* (*accept)(struct sock* sk, int flags, int* err, bool kern) = nullptr;
+    void (*shutdown)(struct sock* sk, int how) = nullptr;
+    struct sock* (*sk_prot_alloc)() = nullptr;  // the protocol's own sock (tcp_sock); else an inet_sock
 };
 
 struct net_proto_family {
@@ -150,6 +167,16 @@ struct sock {
     int sk_rcvbuf = SK_MEM_DEFAULT, sk_sndbuf = SK_MEM_DEFAULT;
     int sk_err = 0;                     // a pending error (ECONNREFUSED from ICMP)
     int sk_shutdown = 0;
+    long sk_rcvtimeo = LONG_MAX, sk_sndtimeo = LONG_MAX;  // in jiffies; MAX_SCHEDULE_TIMEOUT: none
+    int sk_rcvlowat = 1;
+    int sk_wmem_queued = 0;             // bytes in the write queue (TCP)
+    unsigned sk_ack_backlog = 0, sk_max_ack_backlog = 0;
+    bool sk_keepopen = false;           // SO_KEEPALIVE (SOCK_KEEPOPEN)
+    bool sk_done = false;               // SOCK_DONE: the peer has closed (FIN or RST seen)
+    bool sk_linger = false;             // SO_LINGER
+    int sk_lingertime = 0;              // in seconds
+    int sk_write_pending = 0;           // writers waiting for memory or the connection
+    sk_buff_head sk_write_queue;
     int sk_userlocks = 0;               // SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK: bind() chose them
     u64 sk_drops = 0;
     bool sk_dead = false;               // SOCK_DEAD: orphaned, no socket above it
