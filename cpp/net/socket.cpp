@@ -246,6 +246,51 @@ int __sys_listen(int fd, int backlog) {
 
 SYSCALL_DEFINE2(listen, int, fd, int, backlog) { return __sys_listen(fd, backlog); }
 
+// accept4(2) (__sys_accept4 → do_accept): the new descriptor is reserved before anything else
+// (EMFILE wins over ENOTSOCK), the protocol waits for a connection (inet_accept), the peer's
+// address goes to user memory, and only then is the descriptor installed. The listener's
+// O_NONBLOCK decides whether accept waits; the new file gets only SOCK_NONBLOCK/SOCK_CLOEXEC.
+int __sys_accept4(int fd, struct sockaddr __user* upeer_sockaddr, int __user* upeer_addrlen, int flags) {
+    trace_scope ts("__sys_accept4", "fd=%d flags=%#x", fd, flags);
+    if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return ts.ret(-EINVAL);
+    std::shared_ptr<file> f = fd < 0 ? nullptr : fget(current->files.get(), static_cast<unsigned>(fd));
+    if (!f) return ts.ret(-EBADF);
+    files_struct* files = current->files.get();
+    int newfd = alloc_fd(files, 0, task_rlimit(current, RLIMIT_NOFILE));
+    if (newfd < 0) return ts.ret(newfd);
+    socket* sock = SOCKET_I(f.get());
+    if (!sock) return ts.ret(-ENOTSOCK);
+    if (!sock->ops->accept) return ts.ret(-EOPNOTSUPP);  // sock_no_accept
+    socket* newsock = sock_alloc();
+    newsock->type = sock->type;
+    newsock->ops = sock->ops;
+    auto newfile = std::make_shared<file>();
+    newfile->f_op = &socket_file_ops;
+    newfile->f_flags = O_RDWR | (flags & O_NONBLOCK);
+    newfile->private_data = newsock;
+    newfile->name = "socket:[" + std::to_string(newsock->ino) + "]";
+    newsock->file = newfile.get();
+    int err = sock->ops->accept(sock, newsock, static_cast<int>(f->f_flags), false);
+    if (err < 0) return ts.ret(err);  // the new file's last reference releases the new socket
+    if (upeer_sockaddr) {
+        sockaddr_storage address{};
+        int len = newsock->ops->getname(newsock, reinterpret_cast<struct sockaddr*>(&address), 2);
+        if (len < 0) return ts.ret(-ECONNABORTED);
+        err = move_addr_to_user(&address, len, upeer_sockaddr, upeer_addrlen);
+        if (err < 0) return ts.ret(err);
+    }
+    fd_install(files, static_cast<unsigned>(newfd), std::move(newfile), flags & SOCK_CLOEXEC);
+    return ts.ret(newfd);
+}
+
+SYSCALL_DEFINE4(accept4, int, fd, struct sockaddr __user *, upeer_sockaddr, int __user *, upeer_addrlen, int, flags) {
+    return __sys_accept4(fd, upeer_sockaddr, upeer_addrlen, flags);
+}
+
+SYSCALL_DEFINE3(accept, int, fd, struct sockaddr __user *, upeer_sockaddr, int __user *, upeer_addrlen) {
+    return __sys_accept4(fd, upeer_sockaddr, upeer_addrlen, 0);
+}
+
 // The buffer is checked before the descriptor: a bad buffer is EFAULT even on a bad fd.
 int __sys_sendto(int fd, void __user* buff, size_t len, unsigned int flags, struct sockaddr __user* addr, int addr_len) {
     trace_scope ts("__sys_sendto", "fd=%d len=%zu", fd, len);

@@ -556,6 +556,18 @@ class Sys:
         yield (NR.listen, fd, backlog)
 
     @types.coroutine
+    def accept(self, fd: int):
+        """accept(2) -> (new fd, (host, port) of the peer), as socket.accept() gives them."""
+        newfd, addr, _ = yield (NR.accept, fd, _ADDR, _ADDRLEN)
+        return newfd, addr
+
+    @types.coroutine
+    def accept4(self, fd: int, flags: int = 0):
+        """accept4(2): flags SOCK_NONBLOCK / SOCK_CLOEXEC for the new descriptor."""
+        newfd, addr, _ = yield (NR.accept4, fd, _ADDR, _ADDRLEN, flags)
+        return newfd, addr
+
+    @types.coroutine
     def sendto(self, fd: int, data: bytes | str, address=None, flags: int = 0):
         """sendto(2): returns the number of bytes sent; address None uses the connected peer."""
         data = _bytes(data, "sendto()")

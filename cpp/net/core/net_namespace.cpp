@@ -1,7 +1,7 @@
 // Models net/core/net_namespace.c (v6.1) and the initcalls that fill its init_net at boot:
 // softnet_data and the two network softirqs (net_dev_init), the loopback device, then inet_init.
 #include "glasskernel/linux.h"
-#include "glasskernel/net/ip.h"
+#include "glasskernel/net/tcp.h"
 
 namespace gk {
 

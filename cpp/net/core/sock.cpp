@@ -25,13 +25,14 @@ int proto_register(net* n, proto* prot) {
 struct sock* sk_alloc(net* n, int family, proto* prot, int kern) {
     trace_scope ts("sk_alloc", "prot=%s", prot->name);
     (void)kern;
-    auto* sk = new inet_sock();
+    struct sock* sk = prot->sk_prot_alloc ? prot->sk_prot_alloc() : new inet_sock();
     sk->skc_family = family;
     sk->sk_prot = prot;
     sk->sk_net = n;
     sk->sk_id = n->next_sk_id++;
     sk->uid = current ? current->real_cred->euid : 0;
     sk->sk_receive_queue.name = "sk_receive_queue";
+    sk->sk_backlog.name = "sk_backlog";
     n->socks[sk->sk_id] = sk;
     return sk;
 }
@@ -41,6 +42,7 @@ static void __sk_free(struct sock* sk) {
     trace_scope ts("__sk_free");
     net* n = sock_net(sk);
     skb_queue_purge(&sk->sk_receive_queue);
+    skb_queue_purge(&sk->sk_backlog);
     n->socks.erase(sk->sk_id);
     delete sk;
 }
@@ -157,10 +159,43 @@ void skb_set_owner_w(sk_buff* skb, struct sock* sk) {
     sk->sk_wmem_alloc += static_cast<int>(skb->truesize);
 }
 
-long sock_rcvtimeo(const struct sock* sk, bool noblock) {
-    (void)sk;
-    return noblock ? 0 : MAX_SCHEDULE_TIMEOUT;
+// lock_sock: a process takes the socket, waiting (uninterruptibly) if another process holds
+// it. Kernel code does not run concurrently here, so the spin-lock half has nothing to do.
+void lock_sock(struct sock* sk) {
+    trace_scope ts("lock_sock");
+    while (sk->sk_lock_owned) {
+        wait_queue_entry wait;
+        init_wait_entry(&wait, WQ_FLAG_EXCLUSIVE);
+        prepare_to_wait_exclusive(&sk->sk_lock_wq, &wait, TASK_UNINTERRUPTIBLE);
+        if (sk->sk_lock_owned) schedule();
+        finish_wait(&sk->sk_lock_wq, &wait);
+    }
+    sk->sk_lock_owned = true;
 }
+
+// release_sock: first the segments that arrived while we held the socket (__release_sock), then
+// whatever the protocol deferred, then the next waiter.
+void release_sock(struct sock* sk) {
+    trace_scope ts("release_sock");
+    while (sk_buff* skb = skb_dequeue(&sk->sk_backlog)) {
+        sk->sk_backlog_len -= static_cast<int>(skb->truesize);
+        sk->sk_backlog_rcv(sk, skb);
+    }
+    sk->sk_backlog_len = 0;
+    if (sk->sk_release_cb) sk->sk_release_cb(sk);
+    sk->sk_lock_owned = false;
+    if (waitqueue_active(&sk->sk_lock_wq)) wake_up(&sk->sk_lock_wq);
+}
+
+// A segment for a socket a process holds waits in the backlog, within a byte limit.
+bool sk_add_backlog(struct sock* sk, sk_buff* skb, unsigned limit) {
+    if (static_cast<unsigned>(sk->sk_backlog_len + sk->sk_rmem_alloc) > limit) return false;
+    sk->sk_backlog_len += static_cast<int>(skb->truesize);
+    skb_queue_tail(&sk->sk_backlog, skb);
+    return true;
+}
+
+long sock_rcvtimeo(const struct sock* sk, bool noblock) { return noblock ? 0 : sk->sk_rcvtimeo; }
 
 // A sleep cut short by a signal: restart it (SA_RESTART) unless it had a timeout.
 int sock_intr_errno(long timeo) { return timeo == MAX_SCHEDULE_TIMEOUT ? -ERESTARTSYS : -EINTR; }

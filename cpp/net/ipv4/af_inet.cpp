@@ -5,7 +5,7 @@
 // autobind), inet_recvmsg, inet_getname, inet_shutdown and inet_release are the proto_ops every
 // inet socket shares.
 #include "glasskernel/linux.h"
-#include "glasskernel/net/ip.h"
+#include "glasskernel/net/tcp.h"
 
 namespace gk {
 
@@ -63,6 +63,7 @@ static int inet_create(net* n, socket* sock, int protocol, int kern) {
     }
     sock_init_data(sock, sk);
     sk->sk_protocol = protocol;
+    if (sk->sk_prot->init) sk->sk_prot->init(sk);
     inet->uc_ttl = -1;
     if (inet->inet_num) {
         // A raw socket is reachable from the moment it exists: hash it now.
@@ -179,22 +180,7 @@ int inet_recvmsg(socket* sock, msghdr* msg, size_t size, int flags) {
     return ts.ret(err);
 }
 
-// shutdown(2) on a datagram socket: mark it and wake every sleeper (sk_state_change).
-int inet_shutdown(socket* sock, int how) {
-    trace_scope ts("inet_shutdown", "how=%d", how);
-    struct sock* sk = sock->sk;
-    // SHUT_RD → RCV_SHUTDOWN, SHUT_WR → SEND_SHUTDOWN, SHUT_RDWR → both. The kernel is built
-    // with -fno-strict-overflow, so INT_MAX wraps (and is refused below) rather than being UB.
-    how = static_cast<int>(static_cast<unsigned>(how) + 1u);
-    if ((how & ~(RCV_SHUTDOWN | SEND_SHUTDOWN)) || !how) return ts.ret(-EINVAL);
-    int err = 0;
-    if (sock->state == SS_CONNECTING) sock->state = SS_DISCONNECTING;
-    else if (sock->state != SS_CONNECTED && sk->sk_state == TCP_CLOSE) err = -ENOTCONN;  // still shuts down
-    sk->sk_shutdown |= how;
-    sk->sk_state_change(sk);
-    return ts.ret(err);
-}
-
+int inet_shutdown(socket* sock, int how);
 static int sock_no_listen(socket*, int) { return -EOPNOTSUPP; }
 
 const proto_ops inet_dgram_ops = {
@@ -229,11 +215,153 @@ const proto_ops inet_sockraw_ops = {
     .recvmsg = inet_recvmsg,
 };
 
-// TCP's socket calls: the socket can be created, bound and closed; the connection machinery is
-// not modeled yet, so the rest say EOPNOTSUPP.
-static int inet_stream_connect(socket*, struct sockaddr*, int, int) { return -EOPNOTSUPP; }
-static int inet_stream_sendmsg(socket*, msghdr*, size_t) { return -EOPNOTSUPP; }
-static int inet_stream_recvmsg(socket*, msghdr*, size_t, int) { return -EOPNOTSUPP; }
+// inet_wait_for_connect: sleep until the handshake leaves SYN_SENT / SYN_RECV, a signal, or
+// the time-out; returns the time left.
+static long inet_wait_for_connect(struct sock* sk, long timeo) {
+    trace_scope ts("inet_wait_for_connect");
+    wait_queue_entry wait;
+    init_wait_entry(&wait, 0);
+    wait.func = woken_wake_function;
+    add_wait_queue(&sk->sk_wq->wait, &wait);
+    sk->sk_write_pending++;
+    while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+        release_sock(sk);
+        timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+        lock_sock(sk);
+        if (signal_pending(current) || !timeo) break;
+    }
+    remove_wait_queue(&sk->sk_wq->wait, &wait);
+    sk->sk_write_pending--;
+    return ts.ret(timeo);
+}
+
+// connect(2) on a stream socket (__inet_stream_connect): AF_UNSPEC disconnects; a second connect
+// while one is in progress is EALREADY, once connected EISCONN; a non-blocking one returns
+// EINPROGRESS and completes in the background; a refused or reset attempt reports the error.
+static int __inet_stream_connect(socket* sock, struct sockaddr* uaddr, int addr_len, int flags) {
+    trace_scope ts("__inet_stream_connect");
+    struct sock* sk = sock->sk;
+    int err;
+    if (uaddr) {
+        if (addr_len < static_cast<int>(sizeof(uaddr->sa_family))) return ts.ret(-EINVAL);
+        if (uaddr->sa_family == AF_UNSPEC) {
+            err = sk->sk_prot->disconnect(sk, flags);
+            sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+            return ts.ret(err);
+        }
+    }
+    switch (sock->state) {
+    default: return ts.ret(-EINVAL);
+    case SS_CONNECTED: return ts.ret(-EISCONN);
+    case SS_CONNECTING: err = -EALREADY; break;
+    case SS_UNCONNECTED:
+        if (sk->sk_state != TCP_CLOSE) return ts.ret(-EISCONN);
+        err = sk->sk_prot->connect(sk, uaddr, addr_len);
+        if (err < 0) return ts.ret(err);
+        sock->state = SS_CONNECTING;
+        err = -EINPROGRESS;
+        break;
+    }
+    long timeo = (flags & O_NONBLOCK) ? 0 : sk->sk_sndtimeo;
+    if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+        if (!timeo || !(timeo = inet_wait_for_connect(sk, timeo))) return ts.ret(err);
+        err = sock_intr_errno(timeo);
+        if (signal_pending(current)) return ts.ret(err);
+    }
+    if (sk->sk_state == TCP_CLOSE) {
+        // Closed by a reset, a time-out or an ICMP error.
+        int e = sock_error(sk);
+        err = e ? e : -ECONNABORTED;
+        sock->state = SS_UNCONNECTED;
+        if (sk->sk_prot->disconnect(sk, flags)) sock->state = SS_DISCONNECTING;
+        return ts.ret(err);
+    }
+    sock->state = SS_CONNECTED;
+    return ts.ret(0);
+}
+
+static int inet_stream_connect(socket* sock, struct sockaddr* uaddr, int addr_len, int flags) {
+    trace_scope ts("inet_stream_connect");
+    lock_sock(sock->sk);
+    int err = __inet_stream_connect(sock, uaddr, addr_len, flags);
+    release_sock(sock->sk);
+    return ts.ret(err);
+}
+
+// listen(2): only an unconnected stream socket, from CLOSE (or LISTEN again, which just changes
+// the backlog).
+static int inet_listen(socket* sock, int backlog) {
+    trace_scope ts("inet_listen", "backlog=%d", backlog);
+    struct sock* sk = sock->sk;
+    lock_sock(sk);
+    int err = -EINVAL;
+    int old_state = sk->sk_state;
+    if (sock->state == SS_UNCONNECTED && sock->type == SOCK_STREAM && ((1 << old_state) & (TCPF_CLOSE | TCPF_LISTEN))) {
+        sk->sk_max_ack_backlog = static_cast<unsigned>(backlog);
+        err = old_state != TCP_LISTEN ? inet_csk_listen_start(sk) : 0;
+    }
+    release_sock(sk);
+    return ts.ret(err);
+}
+
+// The accepted sock joins the new struct socket (sock_graft).
+static void sock_graft(struct sock* sk, socket* parent) {
+    sk->sk_wq = &parent->wq;
+    parent->sk = sk;
+    sk->sk_socket = parent;
+    sk->ino = parent->ino;
+}
+
+static int inet_accept(socket* sock, socket* newsock, int flags, bool kern) {
+    trace_scope ts("inet_accept");
+    struct sock* sk1 = sock->sk;
+    int err = -EINVAL;
+    struct sock* sk2 = sk1->sk_prot->accept(sk1, flags, &err, kern);
+    if (!sk2) return ts.ret(err);
+    sock_graft(sk2, newsock);
+    newsock->state = SS_CONNECTED;
+    return ts.ret(0);
+}
+
+// shutdown(2) (inet_shutdown): the socket's state decides -- a listener stops listening on
+// SHUT_RD, a connect in progress is abandoned, a closed socket is ENOTCONN (but still marked);
+// otherwise the protocol shuts its half (TCP sends its FIN).
+int inet_shutdown(socket* sock, int how) {
+    trace_scope ts("inet_shutdown", "how=%d", how);
+    struct sock* sk = sock->sk;
+    // SHUT_RD → RCV_SHUTDOWN, SHUT_WR → SEND_SHUTDOWN, SHUT_RDWR → both. The kernel is built
+    // with -fno-strict-overflow, so INT_MAX wraps (and is refused below) rather than being UB.
+    how = static_cast<int>(static_cast<unsigned>(how) + 1u);
+    if ((how & ~(RCV_SHUTDOWN | SEND_SHUTDOWN)) || !how) return ts.ret(-EINVAL);
+    lock_sock(sk);
+    if (sock->state == SS_CONNECTING) {
+        if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+            sock->state = SS_DISCONNECTING;
+        else
+            sock->state = SS_CONNECTED;
+    }
+    int err = 0;
+    switch (sk->sk_state) {
+    case TCP_CLOSE:
+        err = -ENOTCONN;
+        [[fallthrough]];
+    default:
+        sk->sk_shutdown |= how;
+        if (sk->sk_prot->shutdown) sk->sk_prot->shutdown(sk, how);
+        break;
+    case TCP_LISTEN:
+        if (!(how & RCV_SHUTDOWN)) break;
+        [[fallthrough]];
+    case TCP_SYN_SENT:
+        err = sk->sk_prot->disconnect(sk, O_NONBLOCK);
+        sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+        break;
+    }
+    sk->sk_state_change(sk);
+    release_sock(sk);
+    return ts.ret(err);
+}
+
 const proto_ops inet_stream_ops = {
     .family = AF_INET,
     .name = "inet_stream_ops",
@@ -241,16 +369,17 @@ const proto_ops inet_stream_ops = {
     .bind = inet_bind,
     .connect = inet_stream_connect,
     .getname = inet_getname,
-    .poll = datagram_poll,
-    .listen = sock_no_listen,
+    .poll = tcp_poll,
+    .listen = inet_listen,
     .shutdown = inet_shutdown,
     .setsockopt = sock_common_setsockopt,
     .getsockopt = sock_common_getsockopt,
-    .sendmsg = inet_stream_sendmsg,
-    .recvmsg = inet_stream_recvmsg,
+    .sendmsg = inet_sendmsg,
+    .recvmsg = inet_recvmsg,
+    .accept = inet_accept,
 };
 
-extern const net_protocol udp_protocol, icmp_protocol;
+extern const net_protocol udp_protocol, icmp_protocol, tcp_protocol;
 
 void inet_init(Kernel* k) {
     kernel_context ctx(k);
@@ -263,6 +392,10 @@ void inet_init(Kernel* k) {
     // inet_add_protocol: what ip_local_deliver hands each protocol number to.
     n->inet_protos[IPPROTO_ICMP] = &icmp_protocol;
     n->inet_protos[IPPROTO_UDP] = &udp_protocol;
+    n->inet_protos[IPPROTO_TCP] = &tcp_protocol;
+    n->tcp = std::make_unique<tcp_net>();
+    n->tcp->default_ca = &cubictcp;
+    n->tcp->isn_secret = static_cast<u32>(k->cfg.seed * 0x9E3779B97F4A7C15ULL >> 17) ^ 0x5bd1e995u;
     // inetsw_array
     n->inetsw[SOCK_STREAM].push_back({SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops, INET_PROTOSW_PERMANENT | INET_PROTOSW_ICSK});
     n->inetsw[SOCK_DGRAM].push_back({SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops, INET_PROTOSW_PERMANENT});

@@ -182,6 +182,26 @@ int ip_build_and_send(net* n, sk_buff* skb, u32 saddr, u32 daddr, u8 protocol, i
     return ip_local_out(skb);
 }
 
+// TCP's way down (ip_queue_xmit → __ip_queue_xmit): the route to the peer, an IP header with DF
+// set (TCP relies on path MTU discovery, never on fragmentation), then ip_local_out.
+int ip_queue_xmit(struct sock* sk, sk_buff* skb) {
+    trace_scope ts("ip_queue_xmit", "len=%u", skb->len);
+    net* n = sock_net(sk);
+    inet_sock* inet = inet_sk(sk);
+    rtable rt;
+    if (ip_route_output(n, inet->inet_daddr, inet->inet_saddr, &rt) || rt.rt_type == RTN_UNREACHABLE) {
+        n->ip.OutNoRoutes++;
+        kfree_skb_reason(skb, "IP_OUTNOROUTES");
+        return ts.ret(-EHOSTUNREACH);
+    }
+    skb->dev = rt.dev;
+    skb->rt_gateway = rt.gateway;
+    skb->rt_type = static_cast<u8>(rt.rt_type);
+    int ttl = inet->uc_ttl == -1 ? n->ip_default_ttl : inet->uc_ttl;
+    ip_build_header(n, skb, inet->inet_saddr, inet->inet_daddr, IPPROTO_TCP, ttl, true, inet->tos);
+    return ts.ret(ip_local_out(skb));
+}
+
 // The payload straight from the sender's memory.
 static int ip_generic_getfrag(msghdr* from, void* to, size_t len) {
     trace_scope ts("ip_generic_getfrag");

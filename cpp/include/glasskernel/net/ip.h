@@ -16,6 +16,8 @@
 
 namespace gk {
 
+struct tcp_net;
+
 #pragma pack(push, 1)
 struct ethhdr {
     u8 h_dest[ETH_ALEN];
@@ -199,6 +201,7 @@ struct net {
     u64 next_sk_id = 1;
     u64 next_skb_id = 1;
     long live_skbs = 0;                        // alloc_skb minus kfree_skb, for the self-check
+    std::unique_ptr<struct tcp_net> tcp;  // TCP's tables, counters and sysctls
     ip_mib ip;
     udp_mib udp;
     icmp_mib icmp;
@@ -231,6 +234,7 @@ int ip_rcv(sk_buff* skb, net_device* dev);
 sk_buff* ip_make_skb(struct sock* sk, msghdr* from, size_t length, unsigned transhdrlen, u32 saddr, u32 daddr,
                      const rtable* rt, int* err);
 int ip_send_skb(net* n, sk_buff* skb);
+int ip_queue_xmit(struct sock* sk, sk_buff* skb);
 int ip4_datagram_connect(struct sock* sk, struct sockaddr* uaddr, int addr_len);
 int ip_setsockopt(struct sock* sk, int level, int optname, const char __user* optval, unsigned int optlen);
 int ip_getsockopt(struct sock* sk, int level, int optname, char __user* optval, int __user* optlen);

@@ -110,6 +110,7 @@ struct proto {
     struct sock* (*accept)(struct sock* sk, int flags, int* err, bool kern) = nullptr;
     void (*shutdown)(struct sock* sk, int how) = nullptr;
     struct sock* (*sk_prot_alloc)() = nullptr;  // the protocol's own sock (tcp_sock); else an inet_sock
+    void (*init)(struct sock* sk) = nullptr;     // after sock_init_data (tcp_v4_init_sock)
 };
 
 struct net_proto_family {
@@ -177,6 +178,15 @@ struct sock {
     int sk_lingertime = 0;              // in seconds
     int sk_write_pending = 0;           // writers waiting for memory or the connection
     sk_buff_head sk_write_queue;
+    // The socket lock's "owned by user" half (sk_lock.owned): a process in a socket call holds it,
+    // and segments the softirq receives meanwhile wait on sk_backlog until release_sock.
+    bool sk_lock_owned = false;
+    wait_queue_head sk_lock_wq{"sk_lock.wq"};
+    sk_buff_head sk_backlog;
+    int sk_backlog_len = 0;
+    int (*sk_backlog_rcv)(struct sock* sk, sk_buff* skb) = nullptr;
+    void (*sk_release_cb)(struct sock* sk) = nullptr;  // work deferred while owned (tcp_release_cb)
+    unsigned long sk_tsq_flags = 0;
     int sk_userlocks = 0;               // SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK: bind() chose them
     u64 sk_drops = 0;
     bool sk_dead = false;               // SOCK_DEAD: orphaned, no socket above it
@@ -237,6 +247,10 @@ int kernel_bind(socket* sock, struct sockaddr* addr, int addrlen);
 int kernel_sendmsg(socket* sock, msghdr* msg, void* data, size_t len);
 int kernel_recvmsg(socket* sock, msghdr* msg, void* buf, size_t size, int flags);
 void sock_release(socket* sock);
+void lock_sock(struct sock* sk);
+void release_sock(struct sock* sk);
+inline bool sock_owned_by_user(const struct sock* sk) { return sk->sk_lock_owned; }
+bool sk_add_backlog(struct sock* sk, sk_buff* skb, unsigned limit);
 int proto_register(net* net, proto* prot);
 
 }  // namespace gk

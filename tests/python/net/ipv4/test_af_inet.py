@@ -18,7 +18,7 @@ def test_inet_init_registers_the_tables():
     assert (S.SOCK_STREAM, S.IPPROTO_TCP, "TCP", "inet_stream_ops", 6) in sw
     assert (S.SOCK_DGRAM, S.IPPROTO_UDP, "UDP", "inet_dgram_ops", 2) in sw
     assert (S.SOCK_RAW, 0, "RAW", "inet_sockraw_ops", 1) in sw
-    assert p.inet_protos == {1: "icmp", 17: "udp"}
+    assert p.inet_protos == {1: "icmp", 6: "tcp", 17: "udp"}
     assert list(p.proto_list) == ["TCP", "UDP", "RAW"]
     assert k.net.devices["lo"].ip == "127.0.0.1"
 
