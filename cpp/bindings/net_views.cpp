@@ -4,7 +4,7 @@
 #include "bindings/net_views.h"
 
 #include "glasskernel/eventpoll.h"
-#include "glasskernel/net/ip.h"
+#include "glasskernel/net/tcp.h"
 
 namespace gk {
 
@@ -39,6 +39,48 @@ py::list skb_list(const sk_buff_head& q) {
     return l;
 }
 
+// A TCP segment on a queue: its sequence range, flags and bytes.
+static py::tuple tcp_skb_tuple(sk_buff& skb) {
+    tcp_skb_cb* c = TCP_SKB_CB(&skb);
+    std::string flags;
+    static const std::pair<u8, const char*> names[] = {{TCPHDR_SYN, "S"}, {TCPHDR_FIN, "F"}, {TCPHDR_RST, "R"}, {TCPHDR_PSH, "P"}, {TCPHDR_ACK, "."}};
+    for (auto& [bit, n] : names)
+        if (c->tcp_flags & bit) flags += n;
+    std::string marks = std::string(c->sacked & TCPCB_LOST ? "lost " : "") + (c->sacked & TCPCB_RETRANS ? "retrans" : "");
+    return py::make_tuple(c->seq, c->end_seq, skb.len, flags, marks);
+}
+
+static py::object tcp_view(sock* sk) {
+    auto* tp = dynamic_cast<tcp_sock*>(sk);
+    if (!tp) return py::none();
+    Kernel* k = sock_net(sk)->kernel;
+    double jiffy_ms = 1000.0 / k->cfg.hz;
+    static const char* const ca_states[] = {"Open", "Disorder", "CWR", "Recovery", "Loss"};
+    TcpSockView v{tcp_state_names[sk->sk_state], tp->snd_una, tp->snd_nxt, tp->snd_wnd, tp->write_seq, tp->rcv_nxt, tp->rcv_wnd,
+                  tp->copied_seq, tp->rcv_wup, tp->snd_cwnd, tp->snd_ssthresh, tp->srtt_us >> 3, tp->rttvar_us, tp->mss_cache,
+                  tp->advmss, tp->icsk_rto * jiffy_ms, tp->icsk_ack.ato * jiffy_ms, tp->packets_out, tp->retrans_out,
+                  tp->lost_out, tp->dupacks, tp->total_retrans, tp->snd_wscale, tp->rcv_wscale, tp->icsk_retransmits,
+                  tp->icsk_backoff, tp->icsk_probes_out, ca_states[tp->icsk_ca_state],
+                  tp->icsk_ca_ops ? tp->icsk_ca_ops->name : "", tp->nonagle, (tp->icsk_ack.pending & ICSK_ACK_TIMER) != 0,
+                  tp->icsk_ack.quick > 0 && !tp->icsk_ack.pingpong, tp->icsk_ack.pingpong, sk->sk_lock_owned,
+                  tp->bytes_acked, tp->bytes_received, tp->segs_in, tp->segs_out, tp->data_segs_in, tp->data_segs_out,
+                  py::list(), py::list(), py::list(), py::list(), py::list(), py::list(), py::list()};
+    for (sk_buff& s : sk->sk_write_queue.q) v.write_queue.append(tcp_skb_tuple(s));
+    for (sk_buff& s : tp->tcp_rtx_queue.q) v.rtx_queue.append(tcp_skb_tuple(s));
+    for (sk_buff& s : tp->out_of_order_queue.q) v.out_of_order_queue.append(tcp_skb_tuple(s));
+    for (sk_buff& s : sk->sk_backlog.q) v.backlog.append(tcp_skb_tuple(s));
+    auto timer = [&](const char* name, const timer_list& t) {
+        if (timer_pending(&t)) v.timers.append(py::make_tuple(name, (static_cast<long>(t.expires) - static_cast<long>(k->jiffies)) * jiffy_ms));
+    };
+    timer(tp->icsk_pending == ICSK_TIME_PROBE0 ? "probe0" : "retransmit", tp->icsk_retransmit_timer);
+    timer("delack", tp->icsk_delack_timer);
+    timer(sk->sk_state == TCP_LISTEN ? "listen" : "keepalive", tp->sk_timer);
+    for (auto& r : tp->syn_queue)
+        if (!r->sk) v.syn_queue.append(py::make_tuple(ip_str(r->ir_rmt_addr), r->ir_rmt_port, r->num_retrans));
+    for (request_sock* r : tp->accept_queue) v.accept_queue.append(py::make_tuple(ip_str(r->ir_rmt_addr), r->ir_rmt_port));
+    return py::cast(v);
+}
+
 SockView sock_view(const std::shared_ptr<Kernel>& k, sock* sk) {
     inet_sock* in = inet_sk(sk);
     SockView v;
@@ -48,6 +90,8 @@ SockView sock_view(const std::shared_ptr<Kernel>& k, sock* sk) {
     v.protocol = sk->sk_protocol;
     v.prot = sk->sk_prot->name;
     v.state = sk->sk_state;
+    v.state_name = sk->sk_state > 0 && sk->sk_state < TCP_MAX_STATES ? tcp_state_names[sk->sk_state] : "?";
+    v.tcp = tcp_view(sk);
     v.local = py::make_tuple(ip_str(in->inet_rcv_saddr), in->inet_num);
     v.remote = py::make_tuple(ip_str(in->inet_daddr), in->inet_dport);
     v.refcnt = sk->sk_refcnt;
@@ -128,6 +172,56 @@ void bind_net_views(py::module_& m) {
         .member("file", &SocketView::file)
         .repr({"ops", "state", "ino"});
 
+    view_class<TcpSockView>(m, "TcpSock", "struct tcp_sock as it was when read: sequence numbers, windows, congestion state, queues and timers (include/linux/tcp.h).")
+        .member("state", &TcpSockView::state)
+        .member("snd_una", &TcpSockView::snd_una, "first byte not yet acknowledged")
+        .member("snd_nxt", &TcpSockView::snd_nxt, "next sequence number to send")
+        .member("snd_wnd", &TcpSockView::snd_wnd, "the peer's receive window, in bytes")
+        .member("write_seq", &TcpSockView::write_seq, "sequence number after the last byte the application wrote")
+        .member("rcv_nxt", &TcpSockView::rcv_nxt, "next sequence number expected")
+        .member("rcv_wnd", &TcpSockView::rcv_wnd, "the window last advertised")
+        .member("copied_seq", &TcpSockView::copied_seq, "what the application has read up to")
+        .member("rcv_wup", &TcpSockView::rcv_wup, "rcv_nxt when the window was last advertised")
+        .member("snd_cwnd", &TcpSockView::snd_cwnd, "congestion window, in segments")
+        .member("snd_ssthresh", &TcpSockView::snd_ssthresh, "slow-start threshold, in segments")
+        .member("srtt_us", &TcpSockView::srtt_us, "smoothed round-trip time")
+        .member("rttvar_us", &TcpSockView::rttvar_us)
+        .member("rto_ms", &TcpSockView::rto_ms, "retransmission timeout (icsk_rto)")
+        .member("ato_ms", &TcpSockView::ato_ms, "delayed-ACK timeout (icsk_ack.ato)")
+        .member("mss_cache", &TcpSockView::mss_cache, "current MSS")
+        .member("advmss", &TcpSockView::advmss, "the MSS we advertised")
+        .member("packets_out", &TcpSockView::packets_out, "segments sent and not acknowledged")
+        .member("retrans_out", &TcpSockView::retrans_out)
+        .member("lost_out", &TcpSockView::lost_out)
+        .member("dupacks", &TcpSockView::dupacks, "duplicate ACKs in a row")
+        .member("total_retrans", &TcpSockView::total_retrans)
+        .member("snd_wscale", &TcpSockView::snd_wscale)
+        .member("rcv_wscale", &TcpSockView::rcv_wscale)
+        .member("retransmits", &TcpSockView::retransmits, "icsk_retransmits: RTOs in a row")
+        .member("backoff", &TcpSockView::backoff, "icsk_backoff")
+        .member("probes_out", &TcpSockView::probes_out)
+        .member("ca_state", &TcpSockView::ca_state, "icsk_ca_state: Open, Disorder, CWR, Recovery, Loss")
+        .member("congestion_control", &TcpSockView::congestion_control, "cubic or reno")
+        .member("nonagle", &TcpSockView::nonagle, "TCP_NAGLE_OFF 1 (TCP_NODELAY), TCP_NAGLE_CORK 2, TCP_NAGLE_PUSH 4")
+        .member("delayed_ack_pending", &TcpSockView::delayed_ack_pending)
+        .member("quickack", &TcpSockView::quickack)
+        .member("pingpong", &TcpSockView::pingpong)
+        .member("owned_by_user", &TcpSockView::owned_by_user, "a process holds the socket lock")
+        .member("bytes_acked", &TcpSockView::bytes_acked)
+        .member("bytes_received", &TcpSockView::bytes_received)
+        .member("segs_in", &TcpSockView::segs_in)
+        .member("segs_out", &TcpSockView::segs_out)
+        .member("data_segs_in", &TcpSockView::data_segs_in)
+        .member("data_segs_out", &TcpSockView::data_segs_out)
+        .member("write_queue", &TcpSockView::write_queue, "(seq, end_seq, len, flags, marks) of each segment not yet sent")
+        .member("rtx_queue", &TcpSockView::rtx_queue, "(seq, end_seq, len, flags, marks) of each segment sent and not acknowledged")
+        .member("out_of_order_queue", &TcpSockView::out_of_order_queue, "segments received ahead of rcv_nxt")
+        .member("backlog", &TcpSockView::backlog, "segments that arrived while a process held the socket")
+        .member("timers", &TcpSockView::timers, "(timer, ms until it fires) of each pending timer")
+        .member("syn_queue", &TcpSockView::syn_queue, "listener: (address, port, SYN-ACK retransmits) of half-open connections")
+        .member("accept_queue", &TcpSockView::accept_queue, "listener: (address, port) of connections waiting for accept()")
+        .repr({"state", "snd_una", "snd_nxt", "rcv_nxt", "snd_cwnd"});
+
     view_class<SockView>(m, "Sock", "A struct sock as it was when read: addresses, state, refcount, buffers, queue, sleepers.")
         .member("id", &SockView::id)
         .member("family", &SockView::family)
@@ -135,6 +229,8 @@ void bind_net_views(py::module_& m) {
         .member("protocol", &SockView::protocol)
         .member("prot", &SockView::prot, "sk->sk_prot's name: UDP, RAW, ...")
         .member("state", &SockView::state, "sk_state (TCP_ESTABLISHED 1 for a connected UDP sock, TCP_CLOSE 7)")
+        .member("state_name", &SockView::state_name, "sk_state by name: ESTABLISHED, LISTEN, TIME_WAIT, ...")
+        .member("tcp", &SockView::tcp, "a TCP sock's tcp_sock (TcpSock), else None")
         .member("local", &SockView::local, "(address, port)")
         .member("remote", &SockView::remote, "(address, port)")
         .member("refcnt", &SockView::refcnt)
@@ -155,7 +251,7 @@ void bind_net_views(py::module_& m) {
         .member("receive_queue", &SockView::receive_queue, "sk_receive_queue's sk_buffs, oldest first")
         .member("waiters", &SockView::waiters, "the tasks sleeping on sk->sk_wq->wait")
         .member("socket", &SockView::socket, "its struct socket (when looked up through a file descriptor)")
-        .repr({"id", "prot", "local", "remote", "refcnt"});
+        .repr({"id", "prot", "state_name", "local", "remote", "refcnt"});
 
     view_class<DeviceStatsView>(m, "DeviceStats", "A net_device's counters (rtnl_link_stats64, as ip -s link shows).")
         .member("rx_packets", &DeviceStatsView::rx_packets)

@@ -25,11 +25,28 @@ struct SocketView {
     std::string file;
 };
 
+// struct tcp_sock's connection state (with inet_connection_sock's), for TCP socks.
+struct TcpSockView {
+    std::string state;
+    u32 snd_una, snd_nxt, snd_wnd, write_seq, rcv_nxt, rcv_wnd, copied_seq, rcv_wup;
+    u32 snd_cwnd, snd_ssthresh, srtt_us, rttvar_us, mss_cache, advmss;
+    double rto_ms, ato_ms;
+    u32 packets_out, retrans_out, lost_out, dupacks, total_retrans;
+    unsigned snd_wscale, rcv_wscale, retransmits, backoff, probes_out;
+    std::string ca_state, congestion_control;
+    unsigned nonagle;
+    bool delayed_ack_pending, quickack, pingpong, owned_by_user;
+    u64 bytes_acked, bytes_received, segs_in, segs_out, data_segs_in, data_segs_out;
+    py::list write_queue, rtx_queue, out_of_order_queue, timers, syn_queue, accept_queue, backlog;
+};
+
 struct SockView {
     u64 id = 0;
     int family = 0, type = 0, protocol = 0;
     std::string prot;
     int state = 0;
+    std::string state_name;
+    py::object tcp;
     py::tuple local, remote;
     int refcnt = 0, wmem_alloc = 0, rmem_alloc = 0, rcvbuf = 0, sndbuf = 0, err = 0, shutdown = 0;
     u64 drops = 0;

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "glasskernel/linux.h"
-#include "glasskernel/net/ip.h"
+#include "glasskernel/net/tcp.h"
 #include "glasskernel/pipe_fs_i.h"
 #include "kernel/sched/sched.h"
 
@@ -267,7 +267,11 @@ std::string Kernel::check_net() {
             rmem += skb.truesize;
             CHECK(skb.sk == sk, "sock " << id << ": a queued buffer belongs to another sock");
         }
-        queued += sk->sk_receive_queue.qlen();
+        queued += sk->sk_receive_queue.qlen() + sk->sk_backlog.qlen() + sk->sk_write_queue.qlen();
+        if (auto* tp = dynamic_cast<tcp_sock*>(sk)) {  // out-of-order data is charged to the receive buffer too
+            for (auto& skb : tp->out_of_order_queue.q) rmem += skb.truesize;
+            queued += tp->out_of_order_queue.qlen() + tp->tcp_rtx_queue.qlen();
+        }
         CHECK(rmem == sk->sk_rmem_alloc, "sock " << id << ": sk_rmem_alloc " << sk->sk_rmem_alloc << " but its queue holds " << rmem);
         CHECK(sk->sk_wmem_alloc >= 1 || sk->sk_refcnt == 0, "sock " << id << ": sk_wmem_alloc dropped below its own reference");
         CHECK(sk->sk_refcnt >= 0, "sock " << id << ": negative refcount");
@@ -279,7 +283,7 @@ std::string Kernel::check_net() {
     }
     for (inet_sock* sk : n->raw_table) CHECK(n->socks.count(sk->sk_id) && sk->hashed, "the raw table holds a stale sock");
     CHECK(queued <= n->live_skbs, "more buffers queued (" << queued << ") than allocated (" << n->live_skbs << ")");
-    return "";
+    return tcp_check(n);
 }
 
 }  // namespace gk

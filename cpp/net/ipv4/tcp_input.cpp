@@ -141,12 +141,14 @@ static void tcp_ack_update_rtt(tcp_sock* tp, long seq_rtt_us) {
     tp->icsk_backoff = 0;
 }
 
-// Free what the peer has acknowledged; an RTT sample from the oldest segment that was sent
-// only once (Karn's rule).
+// Free what the peer has acknowledged. The ACK gives an RTT sample only if none of what it
+// acknowledges was retransmitted (Karn's rule; Linux also has timestamps, which the model
+// does not send, and F-RTO, which it does not model).
 static int tcp_clean_rtx_queue(struct sock* sk, u32 prior_snd_una, u32* pkts_acked) {
     tcp_sock* tp = tcp_sk(sk);
     int flag = 0;
     long seq_rtt_us = -1;
+    bool retrans_acked = false;
     u64 now = ktime_get();
     (void)prior_snd_una;
     while (!tp->tcp_rtx_queue.q.empty()) {
@@ -155,7 +157,10 @@ static int tcp_clean_rtx_queue(struct sock* sk, u32 prior_snd_una, u32* pkts_ack
         if (after(scb->end_seq, tp->snd_una)) break;  // not (fully) acknowledged
         if (scb->sacked & TCPCB_RETRANS) tp->retrans_out--;
         if (scb->sacked & TCPCB_LOST) tp->lost_out--;
-        if (!(scb->sacked & TCPCB_EVER_RETRANS) && seq_rtt_us < 0) seq_rtt_us = static_cast<long>((now - scb->when) / 1000);
+        if (scb->sacked & TCPCB_EVER_RETRANS)
+            retrans_acked = true;
+        else if (seq_rtt_us < 0)
+            seq_rtt_us = static_cast<long>((now - scb->when) / 1000);
         if (scb->tcp_flags & TCPHDR_SYN) flag |= FLAG_SYN_ACKED;
         else flag |= FLAG_DATA_ACKED;
         tp->packets_out--;
@@ -164,7 +169,7 @@ static int tcp_clean_rtx_queue(struct sock* sk, u32 prior_snd_una, u32* pkts_ack
         sk->sk_wmem_queued -= static_cast<int>(skb->truesize);
         kfree_skb_reason(skb, "TCP_ACKED");  // tcp_rtx_queue_unlink_and_free
     }
-    if (seq_rtt_us >= 0) tcp_ack_update_rtt(tp, seq_rtt_us);
+    if (seq_rtt_us >= 0 && !retrans_acked) tcp_ack_update_rtt(tp, seq_rtt_us);
     if (flag & (FLAG_DATA_ACKED | FLAG_SYN_ACKED)) {
         tcp_rearm_rto(sk);
         tp->icsk_retransmits = 0;

@@ -285,6 +285,8 @@ int inet_hash(struct sock* sk);
 void inet_unhash(struct sock* sk);
 void inet_put_port(struct sock* sk);
 void inet_bind_hash(struct sock* sk, u16 port);
+// tcp_check.cpp: the self-check's TCP invariants ("" when they hold)
+std::string tcp_check(net* n);
 // tcp_cong.cpp
 void tcp_init_congestion_control(struct sock* sk);
 void tcp_cong_avoid(struct sock* sk, u32 ack, u32 acked);
