@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEBS := g++ cmake ninja-build libboost-context-dev libboost-dev pybind11-dev python3-pybind11 python3-venv \
         python3-dev python3-pip python3-setuptools python3-pytest python3-hypothesis python3-nbclient python3-nbformat \
-        python3-ipykernel jupyter-notebook python3-matplotlib libgtest-dev libbenchmark-dev python3-scapy
+        python3-ipykernel jupyter-notebook python3-matplotlib libgtest-dev libbenchmark-dev python3-scapy tshark
 JOBS ?= $(shell nproc)
 
 .PHONY: deps venv install demo test test-cpp test-python stub bench asan fuzz notebook clean

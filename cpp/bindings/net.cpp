@@ -7,7 +7,7 @@
 #include "engine/host_callback.h"
 #include "engine/network.h"
 #include "glasskernel/eventpoll.h"
-#include "glasskernel/net/ip.h"
+#include "glasskernel/net/tcp.h"
 
 namespace gk {
 
@@ -138,20 +138,60 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
                                  py::arg("InTimeExcds") = c.InTimeExcds, py::arg("OutMsgs") = c.OutMsgs,
                                  py::arg("OutDestUnreachs") = c.OutDestUnreachs, py::arg("OutEchoReps") = c.OutEchoReps,
                                  py::arg("OutTimeExcds") = c.OutTimeExcds);
+            const tcp_mib& t = tcp_net_of(n)->mib;
+            d["Tcp"] = py::dict(py::arg("ActiveOpens") = t.ActiveOpens, py::arg("PassiveOpens") = t.PassiveOpens,
+                                py::arg("AttemptFails") = t.AttemptFails, py::arg("EstabResets") = t.EstabResets,
+                                py::arg("InSegs") = t.InSegs, py::arg("OutSegs") = t.OutSegs, py::arg("RetransSegs") = t.RetransSegs,
+                                py::arg("InErrs") = t.InErrs, py::arg("OutRsts") = t.OutRsts, py::arg("InCsumErrors") = t.InCsumErrors);
+            d["TcpExt"] = py::dict(py::arg("ListenOverflows") = t.ListenOverflows, py::arg("ListenDrops") = t.ListenDrops,
+                                   py::arg("TCPTimeouts") = t.TCPTimeouts, py::arg("TCPFastRetrans") = t.TCPFastRetrans,
+                                   py::arg("DelayedACKs") = t.DelayedACKs, py::arg("TCPOFOQueue") = t.TCPOFOQueue,
+                                   py::arg("TCPAbortOnData") = t.TCPAbortOnData, py::arg("TW") = t.TW);
             d["live_skbs"] = n->live_skbs;
             return d;
         })
         .def("_sysctl", [](Kernel& k, const std::string& name, py::object value) -> py::object {
             net* n = net_of(k);
+            tcp_net* tn = tcp_net_of(n);
+            if (name == "net.ipv4.tcp_congestion_control") {
+                if (!value.is_none()) {
+                    const tcp_congestion_ops* ca = tcp_ca_find(value.cast<std::string>());
+                    if (!ca) throw py::value_error("no congestion control '" + value.cast<std::string>() + "' (cubic, reno)");
+                    tn->default_ca = ca;
+                }
+                return py::str(tn->default_ca->name);
+            }
+            if (name == "glasskernel.tcp_timewait_len_ms") {
+                // Not a Linux sysctl: TCP_TIMEWAIT_LEN is a constant (60 s). Lessons may shorten it.
+                if (!value.is_none()) {
+                    long v = value.cast<long>();
+                    if (v < 0) throw py::value_error(name + " must be >= 0");
+                    tn->tcp_timewait_len_ns = static_cast<u64>(v) * 1000000ULL;
+                }
+                return py::int_(tn->tcp_timewait_len_ns / 1000000ULL);
+            }
             int* iv = nullptr;
             bool* bv = nullptr;
-            if (name == "net.ipv4.ip_forward") bv = &n->ip_forward;
+            if (name == "net.ipv4.tcp_fin_timeout") iv = &tn->tcp_fin_timeout;
+            else if (name == "net.ipv4.tcp_keepalive_time") iv = &tn->tcp_keepalive_time;
+            else if (name == "net.ipv4.tcp_keepalive_intvl") iv = &tn->tcp_keepalive_intvl;
+            else if (name == "net.ipv4.tcp_keepalive_probes") iv = &tn->tcp_keepalive_probes;
+            else if (name == "net.ipv4.tcp_syn_retries") iv = &tn->tcp_syn_retries;
+            else if (name == "net.ipv4.tcp_synack_retries") iv = &tn->tcp_synack_retries;
+            else if (name == "net.ipv4.tcp_retries2") iv = &tn->tcp_retries2;
+            else if (name == "net.ipv4.tcp_window_scaling") bv = &tn->tcp_window_scaling;
+            else if (name == "net.core.somaxconn") iv = &n->somaxconn;
+            else if (name == "net.ipv4.ip_forward") bv = &n->ip_forward;
             else if (name == "net.ipv4.ip_default_ttl") iv = &n->ip_default_ttl;
             else if (name == "net.ipv4.ip_unprivileged_port_start") iv = &n->ip_unprivileged_port_start;
             else if (name == "net.core.rmem_max") iv = &n->rmem_max;
             else if (name == "net.core.wmem_max") iv = &n->wmem_max;
             else throw py::key_error("unknown sysctl '" + name + "' (net.ipv4.ip_forward, net.ipv4.ip_default_ttl, "
-                                     "net.ipv4.ip_unprivileged_port_start, net.core.rmem_max, net.core.wmem_max)");
+                                     "net.ipv4.ip_unprivileged_port_start, net.core.rmem_max, net.core.wmem_max, net.core.somaxconn, "
+                                     "net.ipv4.tcp_congestion_control, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_time, "
+                                     "net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes, net.ipv4.tcp_syn_retries, "
+                                     "net.ipv4.tcp_synack_retries, net.ipv4.tcp_retries2, net.ipv4.tcp_window_scaling, "
+                                     "glasskernel.tcp_timewait_len_ms)");
             if (!value.is_none()) {
                 long v = value.cast<long>();
                 if (bv) {

@@ -847,6 +847,135 @@ class Socket:
     def file(self) -> str: ...
     def __repr__(self) -> str: ...
 
+class TcpSock:
+    """struct tcp_sock as it was when read: sequence numbers, windows, congestion state, queues and timers (include/linux/tcp.h)."""
+    def _repr_html_(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def snd_una(self) -> int:
+        """first byte not yet acknowledged"""
+    @property
+    def snd_nxt(self) -> int:
+        """next sequence number to send"""
+    @property
+    def snd_wnd(self) -> int:
+        """the peer's receive window, in bytes"""
+    @property
+    def write_seq(self) -> int:
+        """sequence number after the last byte the application wrote"""
+    @property
+    def rcv_nxt(self) -> int:
+        """next sequence number expected"""
+    @property
+    def rcv_wnd(self) -> int:
+        """the window last advertised"""
+    @property
+    def copied_seq(self) -> int:
+        """what the application has read up to"""
+    @property
+    def rcv_wup(self) -> int:
+        """rcv_nxt when the window was last advertised"""
+    @property
+    def snd_cwnd(self) -> int:
+        """congestion window, in segments"""
+    @property
+    def snd_ssthresh(self) -> int:
+        """slow-start threshold, in segments"""
+    @property
+    def srtt_us(self) -> int:
+        """smoothed round-trip time"""
+    @property
+    def rttvar_us(self) -> int: ...
+    @property
+    def rto_ms(self) -> float:
+        """retransmission timeout (icsk_rto)"""
+    @property
+    def ato_ms(self) -> float:
+        """delayed-ACK timeout (icsk_ack.ato)"""
+    @property
+    def mss_cache(self) -> int:
+        """current MSS"""
+    @property
+    def advmss(self) -> int:
+        """the MSS we advertised"""
+    @property
+    def packets_out(self) -> int:
+        """segments sent and not acknowledged"""
+    @property
+    def retrans_out(self) -> int: ...
+    @property
+    def lost_out(self) -> int: ...
+    @property
+    def dupacks(self) -> int:
+        """duplicate ACKs in a row"""
+    @property
+    def total_retrans(self) -> int: ...
+    @property
+    def snd_wscale(self) -> int: ...
+    @property
+    def rcv_wscale(self) -> int: ...
+    @property
+    def retransmits(self) -> int:
+        """icsk_retransmits: RTOs in a row"""
+    @property
+    def backoff(self) -> int:
+        """icsk_backoff"""
+    @property
+    def probes_out(self) -> int: ...
+    @property
+    def ca_state(self) -> str:
+        """icsk_ca_state: Open, Disorder, CWR, Recovery, Loss"""
+    @property
+    def congestion_control(self) -> str:
+        """cubic or reno"""
+    @property
+    def nonagle(self) -> int:
+        """TCP_NAGLE_OFF 1 (TCP_NODELAY), TCP_NAGLE_CORK 2, TCP_NAGLE_PUSH 4"""
+    @property
+    def delayed_ack_pending(self) -> bool: ...
+    @property
+    def quickack(self) -> bool: ...
+    @property
+    def pingpong(self) -> bool: ...
+    @property
+    def owned_by_user(self) -> bool:
+        """a process holds the socket lock"""
+    @property
+    def bytes_acked(self) -> int: ...
+    @property
+    def bytes_received(self) -> int: ...
+    @property
+    def segs_in(self) -> int: ...
+    @property
+    def segs_out(self) -> int: ...
+    @property
+    def data_segs_in(self) -> int: ...
+    @property
+    def data_segs_out(self) -> int: ...
+    @property
+    def write_queue(self) -> list:
+        """(seq, end_seq, len, flags, marks) of each segment not yet sent"""
+    @property
+    def rtx_queue(self) -> list:
+        """(seq, end_seq, len, flags, marks) of each segment sent and not acknowledged"""
+    @property
+    def out_of_order_queue(self) -> list:
+        """segments received ahead of rcv_nxt"""
+    @property
+    def backlog(self) -> list:
+        """segments that arrived while a process held the socket"""
+    @property
+    def timers(self) -> list:
+        """(timer, ms until it fires) of each pending timer"""
+    @property
+    def syn_queue(self) -> list:
+        """listener: (address, port, SYN-ACK retransmits) of half-open connections"""
+    @property
+    def accept_queue(self) -> list:
+        """listener: (address, port) of connections waiting for accept()"""
+    def __repr__(self) -> str: ...
+
 class Sock:
     """A struct sock as it was when read: addresses, state, refcount, buffers, queue, sleepers."""
     def _repr_html_(self) -> str: ...
@@ -864,6 +993,12 @@ class Sock:
     @property
     def state(self) -> int:
         """sk_state (TCP_ESTABLISHED 1 for a connected UDP sock, TCP_CLOSE 7)"""
+    @property
+    def state_name(self) -> str:
+        """sk_state by name: ESTABLISHED, LISTEN, TIME_WAIT, ..."""
+    @property
+    def tcp(self) -> object:
+        """a TCP sock's tcp_sock (TcpSock), else None"""
     @property
     def local(self) -> tuple:
         """(address, port)"""

@@ -123,12 +123,19 @@ class NetView:
 
     @property
     def snmp(self) -> dict:
-        """The Ip, Udp and Icmp counters of /proc/net/snmp."""
+        """The Ip, Udp, Icmp and Tcp counters of /proc/net/snmp, and TcpExt's of /proc/net/netstat."""
         return self._k._k._net_snmp()
 
-    def sysctl(self, name: str, value: int | None = None) -> int:
+    def sysctl(self, name: str, value: int | str | None = None) -> int | str:
+        """Read (value None) or set a sysctl; net.ipv4.tcp_congestion_control takes a name ("cubic",
+        "reno"). glasskernel.tcp_timewait_len_ms is the model's own knob: TIME_WAIT's length, a
+        constant (60 s) in Linux."""
         if not isinstance(name, str):
             raise TypeError("a sysctl name is a str, like 'net.ipv4.ip_forward'")
+        if name == "net.ipv4.tcp_congestion_control":
+            if value is not None and not isinstance(value, str):
+                raise TypeError("net.ipv4.tcp_congestion_control takes a name, like 'cubic'")
+            return self._k._k._sysctl(name, value)
         return self._k._k._sysctl(name, None if value is None else check_int(value, "value", "long"))
 
     def route_add(self, dst: str, via: str | None = None, dev: str = "") -> None:

@@ -204,10 +204,46 @@ int sock_intr_errno(long timeo) { return timeo == MAX_SCHEDULE_TIMEOUT ? -ERESTA
 // SOL_SOCKET options (sk_setsockopt): an int, read from user memory. Buffer sizes are hints: a
 // request beyond the sysctl maximum is cut to it (as a u32, so a negative one is cut too), and
 // the kernel doubles it to leave room for its bookkeeping.
+// SO_RCVTIMEO / SO_SNDTIMEO (sock_set_timeout): a struct timeval, 0 meaning no time-out; a
+// microsecond field out of range is EDOM, a negative time a time-out of 0.
+static int sock_set_timeout(long* timeo_p, const char __user* optval, unsigned int optlen) {
+    __kernel_old_timeval tv;
+    if (optlen < sizeof tv) return -EINVAL;
+    if (copy_from_user(&tv, optval, sizeof tv)) return -EFAULT;
+    if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
+    if (tv.tv_sec < 0) {
+        *timeo_p = 0;
+        return 0;
+    }
+    long hz = this_kernel->cfg.hz;
+    if (tv.tv_sec == 0 && tv.tv_usec == 0) {
+        *timeo_p = MAX_SCHEDULE_TIMEOUT;
+        return 0;
+    }
+    if (tv.tv_sec < (MAX_SCHEDULE_TIMEOUT / hz - 1))
+        *timeo_p = tv.tv_sec * hz + (tv.tv_usec + (1000000 / hz - 1)) / (1000000 / hz);
+    else
+        *timeo_p = MAX_SCHEDULE_TIMEOUT;
+    return 0;
+}
+
+void tcp_set_keepalive(struct sock* sk, bool val);
+bool sk_is_tcp(const struct sock* sk);
+
 int sock_setsockopt(socket* sock, int level, int optname, const char __user* optval, unsigned int optlen) {
     (void)level;
     struct sock* sk = sock->sk;
     net* n = sock_net(sk);
+    if (optname == SO_RCVTIMEO_OLD) return sock_set_timeout(&sk->sk_rcvtimeo, optval, optlen);
+    if (optname == SO_SNDTIMEO_OLD) return sock_set_timeout(&sk->sk_sndtimeo, optval, optlen);
+    if (optname == SO_LINGER) {
+        struct { int l_onoff, l_linger; } ling;
+        if (optlen < sizeof ling) return -EINVAL;
+        if (copy_from_user(&ling, optval, sizeof ling)) return -EFAULT;
+        sk->sk_linger = ling.l_onoff != 0;
+        sk->sk_lingertime = ling.l_onoff ? std::max(ling.l_linger, 0) : 0;
+        return 0;
+    }
     if (optlen < sizeof(int)) return -EINVAL;
     int val;
     if (copy_from_user(&val, optval, sizeof val)) return -EFAULT;
@@ -216,9 +252,18 @@ int sock_setsockopt(socket* sock, int level, int optname, const char __user* opt
     case SO_REUSEADDR: sk->sk_reuse = valbool; return 0;
     case SO_REUSEPORT: sk->sk_reuseport = valbool; return 0;
     case SO_BROADCAST: inet_sk(sk)->bcast = valbool; return 0;
+    case SO_KEEPALIVE:
+        if (sk_is_tcp(sk)) tcp_set_keepalive(sk, valbool);
+        sk->sk_keepopen = valbool;
+        return 0;
+    case SO_RCVLOWAT:
+        if (val < 0) val = INT_MAX;
+        sk->sk_rcvlowat = val ? val : 1;
+        return 0;
     case SO_SNDBUF:
         val = static_cast<int>(std::min(static_cast<u32>(val), static_cast<u32>(n->wmem_max)));
         val = std::min(val, INT_MAX / 2);
+        sk->sk_userlocks |= 1;  // SOCK_SNDBUF_LOCK: no more autotuning
         sk->sk_sndbuf = std::max(val * 2, SOCK_MIN_SNDBUF);
         return 0;
     case SO_RCVBUF:
@@ -241,8 +286,26 @@ int sock_getsockopt(socket* sock, int level, int optname, char __user* optval, i
     if (get_user(len, optlen)) return -EFAULT;
     if (len < 0) return -EINVAL;
     int val = 0;
+    if (optname == SO_RCVTIMEO_OLD || optname == SO_SNDTIMEO_OLD) {
+        long t = optname == SO_RCVTIMEO_OLD ? sk->sk_rcvtimeo : sk->sk_sndtimeo;
+        long hz = this_kernel->cfg.hz;
+        __kernel_old_timeval tv{0, 0};
+        if (t != MAX_SCHEDULE_TIMEOUT) tv = __kernel_old_timeval{t / hz, (t % hz) * (1000000 / hz)};
+        if (len > static_cast<int>(sizeof tv)) len = sizeof tv;
+        if (copy_to_user(optval, &tv, static_cast<unsigned long>(len))) return -EFAULT;
+        return put_user(len, optlen);
+    }
+    if (optname == SO_LINGER) {
+        struct { int l_onoff, l_linger; } ling{sk->sk_linger, sk->sk_lingertime};
+        if (len > static_cast<int>(sizeof ling)) len = sizeof ling;
+        if (copy_to_user(optval, &ling, static_cast<unsigned long>(len))) return -EFAULT;
+        return put_user(len, optlen);
+    }
     switch (optname) {
     case SO_REUSEADDR: val = sk->sk_reuse; break;
+    case SO_KEEPALIVE: val = sk->sk_keepopen; break;
+    case SO_RCVLOWAT: val = sk->sk_rcvlowat; break;
+    case SO_ACCEPTCONN: val = sk->sk_state == TCP_LISTEN; break;
     case SO_REUSEPORT: val = sk->sk_reuseport; break;
     case SO_BROADCAST: val = inet_sk(sk)->bcast; break;
     case SO_RCVBUF: val = sk->sk_rcvbuf; break;

@@ -318,11 +318,12 @@ void tcp_cleanup_rbuf(struct sock* sk, int copied) {
 }
 
 static int tcp_recvmsg_locked(struct sock* sk, msghdr* msg, size_t len, int flags) {
+    trace_scope ts("tcp_recvmsg_locked", "len=%zu", len);
     tcp_sock* tp = tcp_sk(sk);
     int copied = 0;
-    if (sk->sk_state == TCP_LISTEN) return -ENOTCONN;
+    if (sk->sk_state == TCP_LISTEN) return ts.ret(-ENOTCONN);
     long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-    if (flags & MSG_OOB) return -EINVAL;  // no urgent data here
+    if (flags & MSG_OOB) return ts.ret(-EINVAL);  // no urgent data here
     u32 peek_seq = tp->copied_seq;
     u32* seq = flags & MSG_PEEK ? &peek_seq : &tp->copied_seq;
     int target = flags & MSG_WAITALL ? static_cast<int>(std::min<size_t>(len, INT_MAX))
@@ -378,7 +379,7 @@ static int tcp_recvmsg_locked(struct sock* sk, msghdr* msg, size_t len, int flag
         sk_wait_data(sk, &timeo, last);
     } while (len > 0);
     tcp_cleanup_rbuf(sk, copied);
-    return copied;
+    return ts.ret(copied);
 }
 
 static int tcp_recvmsg(struct sock* sk, msghdr* msg, size_t len, int flags, int* addr_len) {

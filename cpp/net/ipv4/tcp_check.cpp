@@ -20,6 +20,16 @@ namespace gk {
 
 static std::string tcp_check_sock(tcp_sock* sk) {
     tcp_sock* tp = sk;
+    // A listener's queues.
+    size_t completed = 0;
+    for (auto& r : tp->syn_queue) completed += r->sk != nullptr;
+    TCHECK(completed == tp->accept_queue.size() && tp->sk_ack_backlog == tp->accept_queue.size(), "the accept queue and sk_ack_backlog disagree");
+    if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)) {
+        // No connection: its sequence numbers mean nothing until the next connect.
+        TCHECK(tp->tcp_rtx_queue.q.empty() && tp->packets_out == 0 && (sk->sk_state == TCP_CLOSE || sk->sk_write_queue.q.empty()),
+               "segments queued without a connection");
+        return "";
+    }
     TCHECK(!after(tp->snd_una, tp->snd_nxt) && !after(tp->snd_nxt, tp->write_seq), "snd_una " << tp->snd_una << " snd_nxt " << tp->snd_nxt << " write_seq " << tp->write_seq << " out of order");
     // The retransmit queue: contiguous, from (at most) snd_una to snd_nxt.
     u32 expect = 0, lost = 0, retrans = 0, n = 0;
@@ -64,10 +74,6 @@ static std::string tcp_check_sock(tcp_sock* sk) {
     if (!tp->packets_out && !sk->sk_write_queue.q.empty() && !(tp->nonagle & TCP_NAGLE_CORK) &&
         ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
         TCHECK(retrans_timer || deferred || sk->sk_lock_owned, "unsent data, nothing in flight, and no probe timer");
-    // A listener's queues.
-    size_t completed = 0;
-    for (auto& r : tp->syn_queue) completed += r->sk != nullptr;
-    TCHECK(completed == tp->accept_queue.size() && tp->sk_ack_backlog == tp->accept_queue.size(), "the accept queue and sk_ack_backlog disagree");
     return "";
 }
 

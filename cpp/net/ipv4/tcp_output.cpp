@@ -106,7 +106,7 @@ static void tcp_event_ack_sent(struct sock* sk) {
 
 // Put the header on and send: the original stays queued for retransmission, a clone (or a copy,
 // if an earlier clone may still be on the wire) goes down the stack.
-int tcp_transmit_skb(struct sock* sk, sk_buff* skb, bool clone_it) {
+static int __tcp_transmit_skb(struct sock* sk, sk_buff* skb, bool clone_it) {
     tcp_sock* tp = tcp_sk(sk);
     inet_sock* inet = inet_sk(sk);
     tcp_skb_cb* tcb = TCP_SKB_CB(skb);
@@ -154,6 +154,11 @@ int tcp_transmit_skb(struct sock* sk, sk_buff* skb, bool clone_it) {
     tcp_v4_send_check(sk, skb);
     int err = ip_queue_xmit(sk, skb);
     return ts.ret(err > 0 ? 0 : err);
+}
+
+int tcp_transmit_skb(struct sock* sk, sk_buff* skb, bool clone_it) {
+    trace_scope ts("tcp_transmit_skb");
+    return ts.ret(__tcp_transmit_skb(sk, skb, clone_it));
 }
 
 // A segment with no data: SYN, FIN, RST or a bare ACK (tcp_init_nondata_skb).
