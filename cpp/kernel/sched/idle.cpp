@@ -18,6 +18,9 @@ void do_idle() {
             touch_softlockup_watchdog_sched();  // an idle CPU is not locked up
             tick_nohz_idle_stop_tick(cpu);
             k->switch_to_host(host_act::IDLE);
+            // tick_nohz_irq_enter → tick_nohz_update_jiffies: the CPU comes out of a long idle,
+            // which is not a lock-up however long it was.
+            touch_softlockup_watchdog_sched();
         }
         schedule_idle();
     }

@@ -223,7 +223,7 @@ static long inet_wait_for_connect(struct sock* sk, long timeo) {
     init_wait_entry(&wait, 0);
     wait.func = woken_wake_function;
     add_wait_queue(&sk->sk_wq->wait, &wait);
-    sk->sk_write_pending++;
+    // (Linux counts a pending write here only for TCP Fast Open's data, which is not modeled.)
     while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
         release_sock(sk);
         timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
@@ -231,7 +231,6 @@ static long inet_wait_for_connect(struct sock* sk, long timeo) {
         if (signal_pending(current) || !timeo) break;
     }
     remove_wait_queue(&sk->sk_wq->wait, &wait);
-    sk->sk_write_pending--;
     return ts.ret(timeo);
 }
 

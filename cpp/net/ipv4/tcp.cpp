@@ -37,6 +37,12 @@ void tcp_set_state(struct sock* sk, int state) {
     tcp_net* tn = tcp_net_of(sock_net(sk));
     if (state == TCP_CLOSE && (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_ESTABLISHED)) tn->mib.EstabResets++;
     sk->sk_state = state;
+    if (state == TCP_CLOSE && oldstate != TCP_CLOSE) {
+        // A closed connection leaves the lookup tables at once, and its port too unless bind()
+        // chose it.
+        sk->sk_prot->unhash(sk);
+        if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) inet_put_port(sk);
+    }
 }
 
 // A timer that holds a reference on its sock while pending (sk_reset_timer / sk_stop_timer).
@@ -424,6 +430,13 @@ static void tcp_close(struct sock* sk, long timeout) {
     trace_scope ts("tcp_close");
     (void)timeout;
     tcp_sock* tp = tcp_sk(sk);
+    if (this_kernel->tearing_down) {
+        // The machine is going away: no segment may leave (the link's other end may be gone
+        // already), and a lock held by a task whose stack was unwound is never released. The
+        // network's teardown frees the sock.
+        sock_orphan(sk);
+        return;
+    }
     lock_sock(sk);
     sk->sk_shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
     if (sk->sk_state == TCP_LISTEN) {
