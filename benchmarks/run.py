@@ -236,6 +236,121 @@ def real_py_pipe_pingpong(rounds: int, use_epoll: bool = False) -> float:
     return timeit(once, 2 * rounds)
 
 
+def _tcp_hosts():
+    net = gk.Network(seed=0)
+    a, b = net.host("a", trace=False), net.host("b", trace=False)
+    net.link(a, b, latency_ns=10_000)
+    return net, a, b
+
+
+def sim_py_tcp_rr(rounds: int) -> float:
+    """A 64-byte request and its response between two hosts over TCP; per round trip (wall time)."""
+    def once():
+        net, a, b = _tcp_hosts()
+
+        @b.program("/bin/srv")
+        async def srv(sys):
+            s = await sys.socket(2, 1)
+            await sys.bind(s, ("0.0.0.0", 80))
+            await sys.listen(s)
+            c, _ = await sys.accept(s)
+            await sys.setsockopt(c, 6, 1, 1)
+            while data := await sys.recv(c, 64):
+                await sys.send(c, data)
+
+        @a.program("/bin/cli")
+        async def cli(sys):
+            await sys.nanosleep(0.0001)
+            s = await sys.socket(2, 1)
+            await sys.setsockopt(s, 6, 1, 1)
+            await sys.connect(s, ("10.0.0.2", 80))
+            msg = bytes(64)
+            for _ in range(rounds):
+                await sys.send(s, msg)
+                await sys.recv(s, 64)
+            await sys.close(s)
+        b.spawn("/bin/srv")
+        a.spawn("/bin/cli")
+        net.run()
+    return timeit(once, rounds)
+
+
+def real_py_tcp_rr(rounds: int) -> float:
+    import socket
+    def once():
+        l = socket.socket()
+        l.bind(("127.0.0.1", 0))
+        l.listen()
+        pid = os.fork()
+        if pid == 0:
+            c, _ = l.accept()
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while data := c.recv(64):
+                c.sendall(data)
+            os._exit(0)
+        s = socket.create_connection(l.getsockname())
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        msg = bytes(64)
+        for _ in range(rounds):
+            s.sendall(msg)
+            s.recv(64)
+        s.close()
+        os.waitpid(pid, 0)
+        l.close()
+    return timeit(once, rounds)
+
+
+def sim_py_tcp_bulk(nbytes: int) -> float:
+    """Bulk TCP transfer between two hosts (1 Gb/s link): wall ns per MiB moved."""
+    def once():
+        net, a, b = _tcp_hosts()
+        payload = bytes(1 << 20)
+
+        @b.program("/bin/srv")
+        async def srv(sys):
+            s = await sys.socket(2, 1)
+            await sys.bind(s, ("0.0.0.0", 80))
+            await sys.listen(s)
+            c, _ = await sys.accept(s)
+            while await sys.recv(c, 1 << 20):
+                pass
+
+        @a.program("/bin/cli")
+        async def cli(sys):
+            await sys.nanosleep(0.0001)
+            s = await sys.socket(2, 1)
+            await sys.connect(s, ("10.0.0.2", 80))
+            for _ in range(nbytes >> 20):
+                await sys.send(s, payload)
+            await sys.close(s)
+        b.spawn("/bin/srv")
+        a.spawn("/bin/cli")
+        net.run()
+    return timeit(once, nbytes >> 20, repeat=2)
+
+
+def real_py_tcp_bulk(nbytes: int) -> float:
+    import socket
+    def once():
+        l = socket.socket()
+        l.bind(("127.0.0.1", 0))
+        l.listen()
+        pid = os.fork()
+        if pid == 0:
+            c, _ = l.accept()
+            while c.recv(1 << 20):
+                pass
+            os._exit(0)
+        s = socket.create_connection(l.getsockname())
+        payload = bytes(1 << 20)
+        for _ in range(nbytes >> 20):
+            s.sendall(payload)
+        s.close()
+        os.waitpid(pid, 0)
+        l.close()
+    return timeit(once, nbytes >> 20, repeat=2)
+
+
 def real_py_udp_two(rounds: int) -> float:
     import socket
     def once():
@@ -341,6 +456,10 @@ def main() -> int:
                  "os.pipe ping-pong, 2 processes (Python)", real_py_pipe_pingpong(10_000 // scale)))
     rows.append(("epoll wake-up round trip over pipes, Python, per wake-up", sim_py_pipe_pingpong(10_000 // scale, True),
                  "select.epoll on os.pipe, 2 processes (Python)", real_py_pipe_pingpong(10_000 // scale, True)))
+    rows.append(("TCP request/response between two hosts, Python, per round trip", sim_py_tcp_rr(5_000 // scale),
+                 "loopback TCP ping-pong, 2 processes (Python)", real_py_tcp_rr(5_000 // scale)))
+    rows.append(("TCP bulk transfer between two hosts, Python, per MiB", sim_py_tcp_bulk((32 // scale) << 20),
+                 "loopback TCP bulk, 2 processes (Python), per MiB", real_py_tcp_bulk((32 // scale) << 20)))
     real_fork = real_py_fork(300 // scale)
     rows.append(("fork+exit+wait, Python, 1st fork of a process", sim_py_first_fork(2000 // scale), "os.fork/os.waitpid", real_fork))
     rows.append(("fork+exit+wait, Python, loop of 100 (replay grows)", sim_py_fork(100), "os.fork/os.waitpid", real_fork))
