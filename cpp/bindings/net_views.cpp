@@ -61,7 +61,7 @@ static py::object tcp_view(sock* sk) {
                   tp->advmss, tp->icsk_rto * jiffy_ms, tp->icsk_ack.ato * jiffy_ms, tp->packets_out, tp->retrans_out,
                   tp->lost_out, tp->dupacks, tp->total_retrans, tp->snd_wscale, tp->rcv_wscale, tp->icsk_retransmits,
                   tp->icsk_backoff, tp->icsk_probes_out, ca_states[tp->icsk_ca_state],
-                  tp->icsk_ca_ops ? tp->icsk_ca_ops->name : "", tp->nonagle, (tp->icsk_ack.pending & ICSK_ACK_TIMER) != 0,
+                  tp->icsk_ca_ops ? tp->icsk_ca_ops->name : "", tp->nonagle, sk->sk_max_ack_backlog, (tp->icsk_ack.pending & ICSK_ACK_TIMER) != 0,
                   tp->icsk_ack.quick > 0 && !tp->icsk_ack.pingpong, tp->icsk_ack.pingpong, sk->sk_lock_owned,
                   tp->bytes_acked, tp->bytes_received, tp->segs_in, tp->segs_out, tp->data_segs_in, tp->data_segs_out,
                   py::list(), py::list(), py::list(), py::list(), py::list(), py::list(), py::list()};
@@ -203,6 +203,7 @@ void bind_net_views(py::module_& m) {
         .member("ca_state", &TcpSockView::ca_state, "icsk_ca_state: Open, Disorder, CWR, Recovery, Loss")
         .member("congestion_control", &TcpSockView::congestion_control, "cubic or reno")
         .member("nonagle", &TcpSockView::nonagle, "TCP_NAGLE_OFF 1 (TCP_NODELAY), TCP_NAGLE_CORK 2, TCP_NAGLE_PUSH 4")
+        .member("max_ack_backlog", &TcpSockView::max_ack_backlog, "listener: listen()'s backlog (sk_max_ack_backlog)")
         .member("delayed_ack_pending", &TcpSockView::delayed_ack_pending)
         .member("quickack", &TcpSockView::quickack)
         .member("pingpong", &TcpSockView::pingpong)

@@ -34,7 +34,7 @@ struct TcpSockView {
     u32 packets_out, retrans_out, lost_out, dupacks, total_retrans;
     unsigned snd_wscale, rcv_wscale, retransmits, backoff, probes_out;
     std::string ca_state, congestion_control;
-    unsigned nonagle;
+    unsigned nonagle, max_ack_backlog;
     bool delayed_ack_pending, quickack, pingpong, owned_by_user;
     u64 bytes_acked, bytes_received, segs_in, segs_out, data_segs_in, data_segs_out;
     py::list write_queue, rtx_queue, out_of_order_queue, timers, syn_queue, accept_queue, backlog;

@@ -933,6 +933,9 @@ class TcpSock:
     def nonagle(self) -> int:
         """TCP_NAGLE_OFF 1 (TCP_NODELAY), TCP_NAGLE_CORK 2, TCP_NAGLE_PUSH 4"""
     @property
+    def max_ack_backlog(self) -> int:
+        """listener: listen()'s backlog (sk_max_ack_backlog)"""
+    @property
     def delayed_ack_pending(self) -> bool: ...
     @property
     def quickack(self) -> bool: ...

@@ -164,6 +164,64 @@ class NetView:
                          f"00:00000000 00000000 {s.uid:5d}        0 {s.ino} {s.refcnt} {s.id:016x} {s.drops}")
         return "\n".join(lines) + "\n"
 
+    def proc_net_tcp(self) -> str:
+        """Like /proc/net/tcp (tcp4_seq_show): one line per TCP sock, listeners first, in hex as Linux
+        prints it; the timer column says which timer runs (1 retransmit, 2 keepalive, 3 TIME_WAIT,
+        4 zero-window probe)."""
+        hz = 100  # USER_HZ: the clock_t of rto/ato
+        lines = ["  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"]
+        socks = [s for s in self.sockets if s.prot == "TCP" and (s.state_name != "CLOSE" or s.tcp is None)]
+        socks.sort(key=lambda s: (s.state_name != "LISTEN", s.id))
+        for i, s in enumerate(socks):
+            (la, lp), (ra, rp) = s.local, s.remote
+            t = s.tcp
+            if t is None:  # a TIME_WAIT sock
+                lines.append(f"{i:4d}: {_ip_hex(la)}:{lp:04X} {_ip_hex(ra)}:{rp:04X} {s.state:02X} 00000000:00000000 03:00000000 "
+                             f"00000000     0        0 0 {s.refcnt} {s.id:016x}")
+                continue
+            if t.state == "LISTEN":
+                tx, rx = 0, len(t.accept_queue)
+            else:
+                tx, rx = (t.write_seq - t.snd_una) & 0xFFFFFFFF, max(0, (t.rcv_nxt - t.copied_seq) & 0xFFFFFFFF)
+            tr, when = 0, 0.0
+            for name, ms in t.timers:
+                code = {"retransmit": 1, "probe0": 4, "keepalive": 2}.get(name)
+                if code and not tr:
+                    tr, when = code, ms
+            ssthresh = -1 if t.snd_ssthresh >= 0xFFFF else t.snd_ssthresh
+            lines.append(f"{i:4d}: {_ip_hex(la)}:{lp:04X} {_ip_hex(ra)}:{rp:04X} {s.state:02X} {tx:08X}:{rx:08X} "
+                         f"{tr:02X}:{int(when * hz / 1000):08X} {t.retransmits:08X} {s.uid:5d} {t.probes_out:8d} {s.ino} "
+                         f"{s.refcnt} {s.id:016x} {int(t.rto_ms * hz / 1000)} {int(t.ato_ms * hz / 1000)} "
+                         f"{int(t.quickack) << 1 | int(t.pingpong)} {t.snd_cwnd} {ssthresh}")
+        return "\n".join(lines) + "\n"
+
+    def ss(self) -> str:
+        """Like `ss -tanp`: every TCP socket with its state, queues, addresses and the processes
+        holding it (users:(("comm",pid=N,fd=M)))."""
+        owners = {}
+        for task in self._k.tasks:
+            for fd, name in task.fds.items():
+                owners.setdefault(name, []).append(f'("{task.comm}",pid={task.pid},fd={fd})')
+        rows = [("State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "Process")]
+        names = {"ESTABLISHED": "ESTAB", "SYN_SENT": "SYN-SENT", "SYN_RECV": "SYN-RECV", "FIN_WAIT1": "FIN-WAIT-1",
+                 "FIN_WAIT2": "FIN-WAIT-2", "TIME_WAIT": "TIME-WAIT", "CLOSE": "UNCONN", "CLOSE_WAIT": "CLOSE-WAIT",
+                 "LAST_ACK": "LAST-ACK", "LISTEN": "LISTEN", "CLOSING": "CLOSING"}
+        for s in sorted((s for s in self.sockets if s.prot == "TCP"), key=lambda s: (s.state_name != "LISTEN", s.id)):
+            t = s.tcp
+            if t is None:
+                rq = sq = 0
+            elif t.state == "LISTEN":
+                rq, sq = len(t.accept_queue), t.max_ack_backlog
+            else:
+                rq, sq = max(0, (t.rcv_nxt - t.copied_seq) & 0xFFFFFFFF), (t.write_seq - t.snd_una) & 0xFFFFFFFF
+            (la, lp), (ra, rp) = s.local, s.remote
+            peer = f"{ra}:{rp}" if rp else "*:*"
+            procs = owners.get(f"socket:[{s.ino}]") if s.ino else None
+            rows.append((names.get(s.state_name, s.state_name), str(rq), str(sq), f"{la}:{lp}", peer,
+                         f"users:({','.join(procs)})" if procs else ""))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        return "\n".join("  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5] for r in rows).rstrip() + "\n"
+
     def _repr_html_(self) -> str:
         devs = "".join(f"<tr><td>{d.name}</td><td>{d.ip}/{d.prefix_len}</td><td>{d.mac}</td><td>{d.mtu}</td>"
                        f"<td>{d.stats.rx_packets}</td><td>{d.stats.tx_packets}</td></tr>" for d in self.devices.values())

@@ -473,3 +473,40 @@ def test_retransmission_timeout_backs_off_exponentially(k):
     # 64 jiffies wide, so it may fire up to 12.5% late, as in Linux.
     assert all(1.9 * g1 <= g2 <= 2.25 * g1 for g1, g2 in zip(gaps, gaps[1:])), gaps
     assert got["recv"] == "ETIMEDOUT" and hook.dropped >= 5
+
+
+def test_views_proc_net_tcp_and_ss(k):
+    """The TcpSock view, /proc/net/tcp and `ss -tanp` agree on states, queues and owners: 1000 unread
+    bytes show as the server's Recv-Q and rx_queue, the listener's Send-Q is its backlog."""
+    @k.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(s, ("127.0.0.1", 8000))
+        await sys.listen(s, 8)
+        await sys.accept(s)
+        await sys.pause()
+
+    @k.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.001)
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.connect(s, ("127.0.0.1", 8000))
+        await sys.send(s, b"x" * 1000)
+        await sys.pause()
+    srv_t = k.spawn("/bin/srv")
+    cli_t = k.spawn("/bin/cli")
+    k.run(until_ns=50_000_000)
+    ss = k.net.ss().splitlines()
+    assert ss[0].split() == ["State", "Recv-Q", "Send-Q", "Local", "Address:Port", "Peer", "Address:Port", "Process"]
+    assert ss[1].split() == ["LISTEN", "0", "8", "127.0.0.1:8000", "*:*", f'users:(("srv",pid={srv_t.pid},fd=3))']
+    rows = {r.split()[3]: r.split() for r in ss[2:]}
+    client_port = [s.local[1] for s in k.net.sockets if s.local[1] != 8000][0]
+    assert rows["127.0.0.1:8000"][:3] == ["ESTAB", "1000", "0"]
+    assert rows[f"127.0.0.1:{client_port}"][:3] == ["ESTAB", "0", "0"]
+    proc = k.net.proc_net_tcp().splitlines()
+    assert proc[1].split()[1:4] == ["0100007F:1F40", "00000000:0000", "0A"]
+    server_conn = [l for l in proc[2:] if l.split()[1] == "0100007F:1F40"][0]
+    assert server_conn.split()[3:5] == ["01", "00000000:000003E8"]
+    t = [s for s in k.net.sockets if s.local == ("127.0.0.1", 8000) and s.state_name == "ESTABLISHED"][0].tcp
+    assert t.rcv_nxt - t.copied_seq == 1000 and t.congestion_control == "cubic" and t.snd_cwnd == 10
+    assert t.mss_cache == 65495 and t.rcv_wscale == 7 and t.ca_state == "Open"
