@@ -131,7 +131,11 @@ int run_machines(const std::vector<Kernel*>& ks, u64 until_ns, u64 lookahead, co
                 best = static_cast<int>(i);
             }
         }
-        if (best < 0 || (until_ns != KTIME_MAX && best_key >= until_ns)) return -1;  // all quiet, or the time is up
+        if (best < 0 || (until_ns != KTIME_MAX && best_key >= until_ns)) {  // all quiet, or the time is up
+            if (until_ns != KTIME_MAX)
+                for (Kernel* k : ks) k->advance_idle_clocks(until_ns);
+            return -1;
+        }
         u64 horizon = until_ns;
         for (size_t i = 0; i < ks.size(); i++)
             if (static_cast<int>(i) != best) {

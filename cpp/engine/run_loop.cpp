@@ -152,6 +152,13 @@ void refuse_while_running(Kernel& k, const char* what) {
                                  "; call k.run() or k.step() to let it reach a safe point first");
 }
 
+// A run bounded in time ends at its bound: every CPU with nothing to do before it has been idle
+// until then, so its clock reads the bound (k.now moves on even on a quiet machine).
+void Kernel::advance_idle_clocks(u64 t) {
+    for (rq& r : runqueues)
+        if (r.clock < t) r.clock = t;
+}
+
 run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
     // A program or callback runs on the host stack inside this loop; running the loop again from
     // there would resume fibers that are already running.
@@ -207,10 +214,12 @@ run_result Kernel::run(u64 until_ns, const std::function<bool()>& until) {
         int cpu = pick_cpu(&key);
         if (cpu < 0) {
             res.quiescent = true;
+            if (until_ns != KTIME_MAX && !lockstep) advance_idle_clocks(until_ns);
             return res;
         }
         if ((until_ns != KTIME_MAX && key >= until_ns) || key > horizon) {
             res.time_limit = true;
+            if (until_ns != KTIME_MAX && key >= until_ns && !lockstep) advance_idle_clocks(until_ns);
             return res;
         }
         run_cpu_once(cpu);

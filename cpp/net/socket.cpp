@@ -246,15 +246,15 @@ int __sys_listen(int fd, int backlog) {
 
 SYSCALL_DEFINE2(listen, int, fd, int, backlog) { return __sys_listen(fd, backlog); }
 
-// accept4(2) (__sys_accept4 → do_accept): the new descriptor is reserved before anything else
-// (EMFILE wins over ENOTSOCK), the protocol waits for a connection (inet_accept), the peer's
+// accept4(2) (__sys_accept4 → do_accept): the descriptor is looked up before the flags are
+// checked; the new descriptor is reserved before anything else (EMFILE wins over ENOTSOCK), the protocol waits for a connection (inet_accept), the peer's
 // address goes to user memory, and only then is the descriptor installed. The listener's
 // O_NONBLOCK decides whether accept waits; the new file gets only SOCK_NONBLOCK/SOCK_CLOEXEC.
 int __sys_accept4(int fd, struct sockaddr __user* upeer_sockaddr, int __user* upeer_addrlen, int flags) {
     trace_scope ts("__sys_accept4", "fd=%d flags=%#x", fd, flags);
-    if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return ts.ret(-EINVAL);
     std::shared_ptr<file> f = fd < 0 ? nullptr : fget(current->files.get(), static_cast<unsigned>(fd));
     if (!f) return ts.ret(-EBADF);
+    if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return ts.ret(-EINVAL);
     files_struct* files = current->files.get();
     int newfd = alloc_fd(files, 0, task_rlimit(current, RLIMIT_NOFILE));
     if (newfd < 0) return ts.ret(newfd);

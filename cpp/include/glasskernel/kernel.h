@@ -229,6 +229,7 @@ public:
     std::shared_ptr<task_struct> spawn(const std::string& path, const std::vector<std::string>& argv,
                                        const std::vector<std::string>& envp, long* err);
     run_result run(u64 until_ns, const std::function<bool()>& until);
+    void advance_idle_clocks(u64 t);
     void update_stop_armed();
     void panic(const std::string& msg);
     std::vector<std::shared_ptr<task_struct>> task_snapshot();

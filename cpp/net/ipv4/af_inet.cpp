@@ -153,7 +153,8 @@ int inet_getname(socket* sock, struct sockaddr* uaddr, int peer) {
     *sin = sockaddr_in{};
     sin->sin_family = AF_INET;
     if (peer) {
-        if (!inet->inet_dport) return -ENOTCONN;
+        // peer 2 is accept() asking, when the connection may already be closing.
+        if (!inet->inet_dport || (((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)) && peer == 1)) return -ENOTCONN;
         sin->sin_port = htons(inet->inet_dport);
         sin->sin_addr.s_addr = htonl(inet->inet_daddr);
     } else {

@@ -36,9 +36,9 @@ int inet_csk_get_port(struct sock* sk, unsigned short snum) {
             if (it->second != sk && (any || inet_bind_conflict(sk, it->second))) return true;
         return false;
     };
-    if (inet_sk(sk)->inet_num) {  // already bound (listen after bind): keep the port
-        if (snum == inet_sk(sk)->inet_num) return ts.ret(0);
-    }
+    // Listening after bind() asks for the same port again: the check is made anew (a second
+    // SO_REUSEADDR socket may not listen where one already listens), but the bucket is kept.
+    bool rebind = sk->hashed && snum && snum == inet_sk(sk)->inet_num;
     if (!snum) {
         for (int p = n->ip_local_port_range[0]; p <= n->ip_local_port_range[1]; p++)
             if (!owners(static_cast<u16>(p), true)) {
@@ -49,6 +49,7 @@ int inet_csk_get_port(struct sock* sk, unsigned short snum) {
     } else if (owners(snum, false)) {
         return ts.ret(1);
     }
+    if (rebind) return ts.ret(0);
     inet_bind_hash(sk, snum);
     sk->hashed = true;
     return ts.ret(0);
@@ -65,6 +66,7 @@ void inet_put_port(struct sock* sk) {
             break;
         }
     sk->hashed = false;
+    inet_sk(sk)->inet_num = 0;  // __inet_put_port: inet_sport is left as it was
     sock_put(sk);
 }
 

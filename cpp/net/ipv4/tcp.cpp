@@ -209,8 +209,11 @@ static int sk_stream_error(struct sock* sk, int flags, int err) {
 
 // ---- sending ----
 
+// Room for the headers, and capacity for `size` bytes of data that are charged (truesize) only
+// as they are copied in, as Linux's page fragments are.
 sk_buff* tcp_stream_alloc_skb(struct sock* sk, unsigned size) {
-    sk_buff* skb = alloc_skb(MAX_TCP_HEADER + size);
+    sk_buff* skb = alloc_skb(MAX_TCP_HEADER);
+    skb->head->reserve(MAX_TCP_HEADER + size);
     skb_reserve(skb, MAX_TCP_HEADER);
     skb->sk = sk;  // charged through sk_wmem_queued, not sk_wmem_alloc, while queued
     std::memset(skb->cb, 0, sizeof skb->cb);
@@ -507,6 +510,7 @@ int tcp_disconnect(struct sock* sk, int flags) {
         inet_csk_listen_stop(sk);
     } else if (tcp_need_reset(old_state) || (tp->snd_nxt != tp->write_seq && (1 << old_state) & (TCPF_CLOSING | TCPF_LAST_ACK))) {
         tcp_send_active_reset(sk);
+        sk->sk_err = ECONNRESET;
     } else if (old_state == TCP_SYN_SENT) {
         sk->sk_err = ECONNRESET;
     }
@@ -519,10 +523,8 @@ int tcp_disconnect(struct sock* sk, int flags) {
     inet->inet_dport = 0;
     inet->inet_daddr = 0;
     if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) inet->inet_rcv_saddr = inet->inet_saddr = 0;
-    if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
-        inet_put_port(sk);
-        inet->inet_num = inet->inet_sport = 0;
-    }
+    // The port was let go when the state became CLOSE (unless bind() chose it); inet_sport keeps
+    // its old value, which getsockname still shows, as in Linux.
     sk->sk_shutdown = 0;
     sk->sk_done = false;
     tp->srtt_us = 0;

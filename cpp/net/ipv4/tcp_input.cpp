@@ -82,11 +82,15 @@ void tcp_init_transfer(struct sock* sk) {
     tcp_init_buffer_space(sk);
     tcp_init_congestion_control(sk);
     tp->snd_cwnd = TCP_INIT_CWND;
-    // tcp_sndbuf_expand: room for two windows of full segments at the initial cwnd.
+    // tcp_sndbuf_expand: room for twice the initial window of full-sized buffers (each segment's
+    // data rounded up to a power of two with its headers and skb_shared_info, plus the sk_buff).
+    u32 seg = std::max<u32>(tp->mss_clamp, tp->mss_cache) + MAX_TCP_HEADER + 320;
     int per_mss = 1;
-    while (per_mss < static_cast<int>(tp->mss_cache + MAX_TCP_HEADER + 256)) per_mss <<= 1;
-    int sndmem = 2 * static_cast<int>(TCP_INIT_CWND) * per_mss;
-    if (sk->sk_sndbuf < sndmem && !(sk->sk_userlocks & 1)) sk->sk_sndbuf = std::min(sndmem, tcp_net_of(sock_net(sk))->tcp_wmem[2]);
+    while (per_mss < static_cast<int>(seg)) per_mss <<= 1;
+    per_mss += 256;
+    u32 nr_segs = std::max<u32>(TCP_INIT_CWND, tp->snd_cwnd);
+    long sndmem = 2L * nr_segs * per_mss;
+    if (sk->sk_sndbuf < sndmem && !(sk->sk_userlocks & 1)) sk->sk_sndbuf = static_cast<int>(std::min<long>(sndmem, tcp_net_of(sock_net(sk))->tcp_wmem[2]));
     if (sk->sk_keepopen) tcp_set_keepalive(sk, true);
 }
 
@@ -406,8 +410,8 @@ static void tcp_data_queue_ofo(struct sock* sk, sk_buff* skb) {
     inet_csk_schedule_ack(tp);
     tp->icsk_ack.pending |= ICSK_ACK_NOW;  // a duplicate ACK tells the sender about the hole
     u32 seq = TCP_SKB_CB(skb)->seq, end_seq = TCP_SKB_CB(skb)->end_seq;
-    if (sk->sk_rmem_alloc + static_cast<int>(skb->truesize) > sk->sk_rcvbuf) {
-        kfree_skb_reason(skb, "TCP_OFOMERGE");
+    if (sk->sk_rmem_alloc > sk->sk_rcvbuf) {
+        kfree_skb_reason(skb, "PROTO_MEM");
         return;
     }
     auto& q = tp->out_of_order_queue.q;
@@ -436,7 +440,8 @@ static void tcp_data_queue(struct sock* sk, sk_buff* skb) {
     if (tcb->seq == tp->rcv_nxt) {
         if (tcp_receive_window(tp) == 0) goto out_of_window;
     queue_and_out:
-        if (!sk->sk_receive_queue.q.empty() && sk->sk_rmem_alloc + static_cast<int>(skb->truesize) > sk->sk_rcvbuf) {
+        // tcp_try_rmem_schedule: refused only once the buffer is already over its limit.
+        if (!sk->sk_receive_queue.q.empty() && sk->sk_rmem_alloc > sk->sk_rcvbuf) {
             sk->sk_data_ready(sk);
             sk->sk_drops++;
             kfree_skb_reason(skb, "PROTO_MEM");
@@ -563,7 +568,7 @@ void tcp_rcv_established(struct sock* sk, sk_buff* skb) {
             tcp_data_snd_check(sk);
             return;
         }
-        if (sk->sk_rmem_alloc + static_cast<int>(skb->truesize) <= sk->sk_rcvbuf && skb->len - hlen <= tcp_receive_window(tp)) {
+        if (sk->sk_rmem_alloc <= sk->sk_rcvbuf && skb->len - hlen <= tcp_receive_window(tp)) {
             skb_pull(skb, hlen);
             tcp_queue_rcv(sk, skb);
             tcp_event_data_recv(sk, skb);
@@ -673,8 +678,9 @@ int tcp_conn_request(tcp_sock* listener, sk_buff* skb) {
     iphdr* iph = ip_hdr(skb);
     tcphdr* th = tcp_hdr(skb);
     u32 qlen = static_cast<u32>(listener->syn_queue.size() - listener->accept_queue.size());
-    // A full SYN queue would use SYN cookies (net.ipv4.tcp_syncookies); the model drops.
-    if (qlen >= listener->sk_max_ack_backlog) {
+    // inet_csk_reqsk_queue_is_full. A full SYN queue would answer with a SYN cookie
+    // (net.ipv4.tcp_syncookies); the model has none and drops the SYN.
+    if (qlen > listener->sk_max_ack_backlog) {
         tn->mib.ListenDrops++;
         return ts.ret(0);
     }

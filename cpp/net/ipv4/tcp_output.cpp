@@ -17,12 +17,21 @@ static unsigned tcp_win_from_space(int space) { return static_cast<unsigned>(std
 static int tcp_space(const struct sock* sk) { return static_cast<int>(tcp_win_from_space(sk->sk_rcvbuf - sk->sk_rmem_alloc)); }
 static int tcp_full_space(const struct sock* sk) { return static_cast<int>(tcp_win_from_space(sk->sk_rcvbuf)); }
 
+// No segment larger than half the largest window the peer has offered (tcp_bound_to_half_wnd):
+// a window must hold at least two of them.
+static u32 tcp_bound_to_half_wnd(const tcp_sock* tp, u32 pktsize) {
+    u32 cutoff = tp->max_window > TCP_MSS_DEFAULT ? tp->max_window >> 1 : tp->max_window;
+    if (cutoff && pktsize > cutoff) return std::max<u32>(cutoff, 68 - sizeof(tcphdr));
+    return pktsize;
+}
+
 // The MSS for a path MTU: 40 bytes of IP and TCP header off, no more than the peer offered.
 u32 tcp_sync_mss(struct sock* sk, u32 pmtu) {
     tcp_sock* tp = tcp_sk(sk);
     u32 mss = ipv4_default_advmss(pmtu);
     if (tp->mss_clamp && mss > tp->mss_clamp) mss = tp->mss_clamp;
     if (mss < 48) mss = 48;
+    mss = tcp_bound_to_half_wnd(tp, mss);
     tp->mss_cache = mss;
     return mss;
 }

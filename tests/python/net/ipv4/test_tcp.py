@@ -509,4 +509,5 @@ def test_views_proc_net_tcp_and_ss(k):
     assert server_conn.split()[3:5] == ["01", "00000000:000003E8"]
     t = [s for s in k.net.sockets if s.local == ("127.0.0.1", 8000) and s.state_name == "ESTABLISHED"][0].tcp
     assert t.rcv_nxt - t.copied_seq == 1000 and t.congestion_control == "cubic" and t.snd_cwnd == 10
-    assert t.mss_cache == 65495 and t.rcv_wscale == 7 and t.ca_state == "Open"
+    # The MSS: loopback's 65495, bounded by half the largest window the peer offered (65536 here).
+    assert t.mss_cache == 32768 and t.advmss == 65495 and t.rcv_wscale == 7 and t.ca_state == "Open"
