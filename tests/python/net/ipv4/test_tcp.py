@@ -511,3 +511,87 @@ def test_views_proc_net_tcp_and_ss(k):
     assert t.rcv_nxt - t.copied_seq == 1000 and t.congestion_control == "cubic" and t.snd_cwnd == 10
     # The MSS: loopback's 65495, bounded by half the largest window the peer offered (65536 here).
     assert t.mss_cache == 32768 and t.advmss == 65495 and t.rcv_wscale == 7 and t.ca_state == "Open"
+
+
+@pytest.mark.parametrize("flags, expect", [(0, ("EINTR", None)), (gk.SA_RESTART, (None, b"late"))])
+def test_a_signal_interrupts_a_blocked_tcp_read(k, flags, expect):
+    """sk_wait_data is interruptible: a handled signal ends the read with EINTR, or restarts it
+    with SA_RESTART (sock_intr_errno: -ERESTARTSYS when there is no time-out)."""
+    async def on_alarm(sys, signo):
+        pass
+
+    async def server(sys, c, got):
+        await sys.nanosleep(0.05)
+        await sys.send(c, b"late")
+
+    async def client(sys, s, got):
+        await sys.sigaction(S.SIGALRM, on_alarm, flags=flags)
+        await sys.setitimer(S.ITIMER_REAL, 0.01)
+        try:
+            got["read"] = await sys.recv(s, 10)
+        except OSError as e:
+            got["error"] = errname(e)
+    got = echo_pair(k, server, client)
+    assert (got.get("error"), got.get("read")) == expect
+
+
+def test_so_rcvtimeo_ends_a_read_with_eagain(k):
+    """SO_RCVTIMEO: a read that waits longer than the time-out fails with EAGAIN, after it."""
+    async def server(sys, c, got):
+        await sys.nanosleep(0.2)
+
+    async def client(sys, s, got):
+        await sys.setsockopt(s, PS.SOL_SOCKET, PS.SO_RCVTIMEO, (0).to_bytes(8, "little") + (50_000).to_bytes(8, "little"))
+        t0 = await sys.clock_gettime()
+        got["read"] = await errno_of(sys.recv(s, 10))
+        got["waited"] = round(await sys.clock_gettime() - t0, 2)
+    got = echo_pair(k, server, client)
+    assert got["read"] == "EAGAIN" and got["waited"] == 0.05
+
+
+def test_a_writer_blocks_until_the_reader_makes_room(k):
+    """A reader that does not read: the receive window closes, the sender's buffer fills and send
+    sleeps in sk_stream_wait_memory; zero-window probes keep asking; once the reader drains, every
+    byte arrives."""
+    size = 3_000_000
+
+    async def server(sys, c, got):
+        await sys.nanosleep(1.0)
+        got["data"] = len(await read_all(sys, c))
+
+    async def client(sys, s, got):
+        got["sent"] = await sys.send(s, b"z" * size)
+        await sys.close(s)
+
+    result = echo_pair(k, server, client)
+    assert result["sent"] == size and result["data"] == size
+    names = {e.name for e in k.trace.events}
+    assert "sk_stream_wait_memory" in names and "tcp_probe_timer" in names
+
+
+def test_keepalive_gives_up_on_a_silent_peer(k):
+    """SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT: after idle + count × interval of unanswered
+    probes the connection is reset and a blocked read fails with ETIMEDOUT."""
+    got = {}
+
+    async def main(sys):
+        l = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(l, ("127.0.0.1", 7003))
+        await sys.listen(l)
+        c = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.setsockopt(c, PS.SOL_SOCKET, PS.SO_KEEPALIVE, 1)
+        await sys.setsockopt(c, PS.IPPROTO_TCP, PS.TCP_KEEPIDLE, 2)
+        await sys.setsockopt(c, PS.IPPROTO_TCP, PS.TCP_KEEPINTVL, 1)
+        await sys.setsockopt(c, PS.IPPROTO_TCP, PS.TCP_KEEPCNT, 3)
+        await sys.connect(c, ("127.0.0.1", 7003))
+        await sys.accept(l)
+        t0 = await sys.clock_gettime()
+        got["read"] = await errno_of(sys.recv(c, 10))
+        got["after"] = round(await sys.clock_gettime() - t0)
+    k.program("/bin/t")(main)
+    k.spawn("/bin/t")
+    k.run(until_ns=10_000_000)
+    hook = k.net.nf_register_hook(_core.NF_INET_LOCAL_IN, lambda hook, data, i, o: _core.NF_DROP)
+    run_checked(k)
+    assert got["read"] == "ETIMEDOUT" and got["after"] == 2 + 3 * 1
+    assert hook.dropped >= 3
