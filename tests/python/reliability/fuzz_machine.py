@@ -25,7 +25,8 @@ SIGS = [signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGCHLD, signal.S
 FDS = [0, 1, 2, 3, 4, 5, 6, 7, 99, -1]
 PIDS = ["self", "parent", "child", "init", 0, -1, 4000000, 2]
 STEP_NAMES = ["copy_process", "do_wait", "__x64_sys_kill", "schedule", "sched_switch", "do_exit", "udp_sendmsg",
-              "tick_sched_timer", "__do_softirq", "get_signal", "release_task", "exit_notify", "ep_poll_callback"]
+              "tick_sched_timer", "__do_softirq", "get_signal", "release_task", "exit_notify", "ep_poll_callback",
+              "tcp_v4_rcv", "tcp_rcv_state_process", "sk_wait_data", "pipe_read", "pipe_write", "do_select", "do_poll"]
 
 # One system call a program makes: (name, arguments). Arguments reach the kernel as C would pass
 # them (often invalid); PIDS entries are resolved at run time.
@@ -54,6 +55,16 @@ op = st.one_of(
     st.tuples(st.just("epoll"), st.sampled_from(FDS), st.sampled_from([1, 2, 3, 9])),
     st.tuples(st.just("epoll_wait"), st.sampled_from(FDS), st.sampled_from([0, 1, -1])),
     st.tuples(st.just("write"), st.sampled_from([1, 2, 3, -1]), st.binary(max_size=40)),
+    st.tuples(st.just("pipe2"), st.sampled_from([0, os.O_NONBLOCK, os.O_CLOEXEC, os.O_DIRECT, 0x1])),
+    st.tuples(st.just("read"), st.sampled_from(FDS), st.sampled_from([0, 1, 5000])),
+    st.tuples(st.just("fcntl"), st.sampled_from(FDS), st.sampled_from([0, 1, 2, 3, 4, 1030, 1031, 1032, 99]), st.sampled_from([0, 1, 4096, os.O_NONBLOCK, -1])),
+    st.tuples(st.just("listen"), st.sampled_from(FDS), st.sampled_from([0, 1, 128, -1])),
+    st.tuples(st.just("connect"), st.sampled_from(FDS), st.sampled_from(["127.0.0.1", "0.0.0.0", "10.9.9.9"]), st.sampled_from([0, 80, 7000])),
+    st.tuples(st.just("accept"), st.sampled_from(FDS)),
+    st.tuples(st.just("shutdown"), st.sampled_from(FDS), st.sampled_from([0, 1, 2, 3])),
+    st.tuples(st.just("send"), st.sampled_from(FDS), st.sampled_from([0, 10, 70000])),
+    st.tuples(st.just("poll"), st.lists(st.sampled_from(FDS), max_size=3), st.sampled_from([0, 1, -1])),
+    st.tuples(st.just("select"), st.lists(st.sampled_from(FDS[:8]), max_size=3), st.sampled_from([0.0, 0.001, None])),
     st.tuples(st.just("raw"), st.integers(-2, 460), st.lists(st.integers(-2**63, 2**64 - 1), max_size=3)),
     st.tuples(st.just("huge"), st.sampled_from(["kill", "compute", "nanosleep"])),
     st.tuples(st.just("pause")),
@@ -138,6 +149,26 @@ def make_program(ops: tuple, counter: dict):
                     await sys.epoll_wait(o[1], 4, o[2])
                 elif name == "write":
                     await sys.write(o[1], o[2])
+                elif name == "pipe2":
+                    await sys.pipe2(o[1])
+                elif name == "read":
+                    await sys.read(o[1], o[2])
+                elif name == "fcntl":
+                    await sys.fcntl(o[1], o[2], o[3] & 0xFFFFFFFFFFFFFFFF)
+                elif name == "listen":
+                    await sys.listen(o[1], o[2])
+                elif name == "connect":
+                    await sys.connect(o[1], (o[2], o[3]))
+                elif name == "accept":
+                    await sys.accept4(o[1], 0o4000)  # SOCK_NONBLOCK: an empty queue is EAGAIN, not a hang
+                elif name == "shutdown":
+                    await sys.shutdown(o[1], o[2])
+                elif name == "send":
+                    await sys.send(o[1], bytes(o[2]), 0x4040)  # MSG_DONTWAIT | MSG_NOSIGNAL
+                elif name == "poll":
+                    await sys.poll([(fd, 0x3F) for fd in o[1]], o[2])
+                elif name == "select":
+                    await sys.select(o[1], o[1], [], o[2])
                 elif name == "raw":
                     await sys.syscall(o[1], *o[2])
                 elif name == "huge":
