@@ -287,7 +287,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         });
     m.def("_link", [](std::shared_ptr<Kernel> a, std::shared_ptr<Kernel> b, const std::string& ip_a, const std::string& ip_b,
                       int prefix, unsigned long long latency_ns, unsigned long long bandwidth_bps, double loss, unsigned long long seed,
-                      int irq_a, int irq_b, unsigned mtu, unsigned mac_serial, bool arp) {
+                      int irq_a, int irq_b, unsigned mtu, unsigned mac_serial, bool arp, unsigned long long jitter_ns) {
         link_params p;
         p.ip_a = parse_ip(ip_a);
         p.ip_b = parse_ip(ip_b);
@@ -301,6 +301,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
         p.mtu = mtu;
         p.mac_serial = mac_serial;
         p.arp = arp;
+        p.jitter_ns = jitter_ns;
         auto names = link_machines(a.get(), b.get(), p);
         return py::make_tuple(names.first, names.second);
     });

@@ -54,6 +54,7 @@ std::pair<std::string, std::string> link_machines(Kernel* a, Kernel* b, const li
     l->end[0] = da;
     l->end[1] = db;
     l->latency_ns = p.latency_ns;
+    l->jitter_ns = p.jitter_ns;
     l->bandwidth_bps = p.bandwidth_bps;
     l->loss = p.loss;
     l->rng = p.seed * 0x9E3779B97F4A7C15ULL + 1;

@@ -15,6 +15,7 @@ struct link_params {
     u32 ip_a = 0, ip_b = 0;  // host byte order
     int prefix = 24;
     u64 latency_ns = 10000;
+    u64 jitter_ns = 0;
     u64 bandwidth_bps = 1000000000ULL;
     double loss = 0.0;
     u64 seed = 0;

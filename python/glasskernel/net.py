@@ -282,11 +282,13 @@ class Network:
         return k
 
     def link(self, a, b, subnet: str | None = None, *, ips: tuple[str, str] | None = None, latency_ns: int = 10_000,
-             bandwidth_bps: int = 1_000_000_000, loss: float = 0.0, mtu: int = 1500, arp: bool = False) -> tuple[str, str]:
+             bandwidth_bps: int = 1_000_000_000, loss: float = 0.0, mtu: int = 1500, arp: bool = False,
+             jitter_ns: int = 0) -> tuple[str, str]:
         """Join two hosts with a cable: a new NIC on each (ethN, with its own interrupt line),
         addresses in one subnet, a local and a connected route on each. Neighbours: each other's
-        MAC as a permanent entry, or with arp=True resolved by ARP on first use. Returns the two
-        device names."""
+        MAC as a permanent entry, or with arp=True resolved by ARP on first use. jitter_ns delays
+        each frame by a further seeded amount up to it, so frames may arrive out of order. Returns
+        the two device names."""
         for h in (a, b):
             if h not in self.hosts.values():
                 raise ValueError("link hosts made by this Network's host()")
@@ -308,7 +310,7 @@ class Network:
         devs = _core._link(a._k, b._k, ips[0], ips[1], prefix, check_ns(latency_ns, "latency_ns"),
                            check_int(bandwidth_bps, "bandwidth_bps", "unsigned long"), float(loss),
                            (self.seed * 1000 + n) % (1 << 64), irq_a, irq_b, check_int(mtu, "mtu", "unsigned int"),
-                           2 * n + 1, bool(arp))
+                           2 * n + 1, bool(arp), check_ns(jitter_ns, "jitter_ns"))
         self._links.append({"a": a, "b": b, "latency_ns": latency_ns, "devs": devs, "ips": ips})
         self._lookahead = min(self._lookahead or latency_ns, latency_ns)
         return devs

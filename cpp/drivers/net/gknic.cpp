@@ -23,10 +23,14 @@ static u64 gknic_next_event(net_device* dev) {
 // Assert the line for the next event, unless the NIC's interrupts are masked while NAPI polls
 // (they are re-armed at napi_complete) or an interrupt is already on its way.
 static void gknic_rearm(net_device* dev) {
-    if (dev->irq_asserted || (dev->napi.state & NAPI_STATE_SCHED)) return;
+    if (dev->napi.state & NAPI_STATE_SCHED) return;
     u64 when = gknic_next_event(dev);
     if (when == KTIME_MAX) return;
+    // A frame that overtook the one the line was asserted for (a jittery link) is due earlier:
+    // the line is asserted for it too (the later assertion then finds less or nothing to do).
+    if (dev->irq_asserted && when >= dev->irq_when) return;
     dev->irq_asserted = true;
+    dev->irq_when = when;
     dev->kernel->irq_arrivals[dev->kernel->irq_descs[dev->irq].affinity].emplace(when, dev->irq);
 }
 
@@ -37,7 +41,8 @@ static u64 rng_next(u64* s) {
     return *s * 2685821657736338717ULL;
 }
 
-// The wire: serialize, then deliver a copy into the peer's RX ring after the latency.
+// The wire: serialize, then deliver a copy into the peer's RX ring after the latency (plus a
+// seeded jitter, if the link has one).
 static void link_transmit(net_device* dev, sk_buff* skb) {
     gk_link* l = dev->link;
     int dir = dev->link_end;
@@ -58,8 +63,12 @@ static void link_transmit(net_device* dev, sk_buff* skb) {
     memcpy(skb_put(rx, skb->len), skb->data_ptr(), skb->len);
     rx->dev = peer;
     rx->arrival = end + l->latency_ns;
+    if (l->jitter_ns) rx->arrival += rng_next(&l->rng) % (l->jitter_ns + 1);
     rx->tstamp = rx->arrival;
-    skb_queue_tail(&peer->rx_ring, rx);
+    // The RX ring fills in arrival order, so a delayed frame may be overtaken by later ones.
+    auto pos = peer->rx_ring.q.end();
+    while (pos != peer->rx_ring.q.begin() && std::prev(pos)->arrival > rx->arrival) --pos;
+    peer->rx_ring.q.insert(pos, *rx);
     gknic_rearm(peer);
     // The peer may answer from the frame's arrival on, and the answer takes the latency again to
     // come back: in lock-step, this machine must not run past that before the peer has run.

@@ -130,6 +130,7 @@ struct gk_link {
     bool arp = false;  // resolve neighbours with ARP (else each end knows the other: permanent)
     net_device* end[2] = {nullptr, nullptr};
     u64 latency_ns = 10000;
+    u64 jitter_ns = 0;  // each frame is delayed by up to this much more: frames may overtake each other
     u64 bandwidth_bps = 1000000000ULL;
     double loss = 0.0;
     u64 rng = 1;

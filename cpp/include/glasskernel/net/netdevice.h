@@ -73,6 +73,7 @@ struct net_device {
     sk_buff_head tx_ring;               // frames handed to the hardware, not yet completed
     unsigned tx_ring_size = 64;
     bool irq_asserted = false;          // one interrupt pending at a time (coalescing)
+    u64 irq_when = 0;  // when the asserted interrupt is due
     gk_link* link = nullptr;
     int link_end = 0;
     std::vector<std::function<void(const sk_buff*, bool tx)>> taps;  // packet sockets / captures

@@ -384,10 +384,10 @@ def test_nagle_holds_a_small_segment_until_the_ack_unless_nodelay(net2):
     assert got["nodelay"] == (b"b", 0)  # sent right behind the first
 
 
-def _bulk(loss, size, latency_ns=1_000_000, seed=1, cc=None):
+def _bulk(loss, size, latency_ns=1_000_000, seed=1, cc=None, jitter_ns=0):
     """A client on one host sends `size` bytes to a server on another over a link with the given
-    loss; returns (what arrived, the hosts, the client's view of its socket near the end)."""
-    net, a, b = two_hosts(latency_ns=latency_ns, loss=loss, seed=seed)
+    loss and jitter; returns (what arrived, the payload, the hosts)."""
+    net, a, b = two_hosts(latency_ns=latency_ns, loss=loss, seed=seed, jitter_ns=jitter_ns)
     if cc:
         a.net.sysctl("net.ipv4.tcp_congestion_control", cc)
     payload = bytes((i * 7 + 3) % 251 for i in range(size))
@@ -416,13 +416,23 @@ def _bulk(loss, size, latency_ns=1_000_000, seed=1, cc=None):
     return got, payload, a, b
 
 
-@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=16, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(loss=st.sampled_from([0.0, 0.01, 0.05, 0.1]), size=st.integers(1, 300_000), latency_us=st.integers(10, 20_000),
-       seed=st.integers(0, 1000))
-def test_lossy_links_deliver_every_byte_in_order(loss, size, latency_us, seed):
-    """Whatever the loss, delay and size, the receiver reads exactly the bytes sent, in order."""
-    got, payload, a, b = _bulk(loss, size, latency_us * 1000, seed)
+       jitter_us=st.sampled_from([0, 0, 50, 2_000]), seed=st.integers(0, 1000))
+def test_lossy_reordering_links_deliver_every_byte_in_order(loss, size, latency_us, jitter_us, seed):
+    """Whatever the loss, delay, reordering (jitter) and size, the receiver reads exactly the
+    bytes sent, in order."""
+    got, payload, a, b = _bulk(loss, size, latency_us * 1000, seed, jitter_ns=jitter_us * 1000)
     assert got.get("data") == payload and got.get("sent") == size
+
+
+def test_reordered_segments_wait_in_the_out_of_order_queue():
+    """A jittery link delivers segments out of order: they wait in the out-of-order queue
+    (TCPOFOQueue), duplicate ACKs may trigger spurious fast retransmits, and the data still
+    arrives exactly once, in order."""
+    got, payload, a, b = _bulk(0.0, 500_000, latency_ns=1_000_000, seed=3, jitter_ns=1_000_000)
+    assert got["data"] == payload
+    assert b.net.snmp["TcpExt"]["TCPOFOQueue"] > 0
 
 
 def test_loss_is_repaired_by_retransmission_and_cwnd_reacts():
