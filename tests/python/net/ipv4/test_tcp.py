@@ -605,3 +605,25 @@ def test_keepalive_gives_up_on_a_silent_peer(k):
     run_checked(k)
     assert got["read"] == "ETIMEDOUT" and got["after"] == 2 + 3 * 1
     assert hook.dropped >= 3
+
+
+def test_sendmsg_recvmsg_peek_and_trunc_over_tcp(k):
+    """sendmsg(2) gathers several buffers into the stream; recvmsg(2) returns bytes up to its buffer
+    (msg_flags 0, no peer address on a connected stream); MSG_PEEK leaves them queued; on a stream
+    MSG_TRUNC discards what it would have copied."""
+    async def server(sys, c, got):
+        await sys.nanosleep(0.01)
+        got["peek"] = await sys.recv(c, 5, PS.MSG_PEEK)
+        got["peek again"] = await sys.recv(c, 5, PS.MSG_PEEK)
+        data, ret, flags, addr = await sys.recvmsg(c, 4)
+        got["recvmsg"] = (data, ret, flags)
+        got["trunc"] = await sys.recv(c, 3, PS.MSG_TRUNC)
+        got["rest"] = await read_all(sys, c)
+
+    async def client(sys, s, got):
+        got["sent"] = await sys.sendmsg(s, [b"abc", b"defg", b"hij"])
+        await sys.close(s)
+    got = echo_pair(k, server, client)
+    assert got["sent"] == 10 and got["peek"] == got["peek again"] == b"abcde"
+    assert got["recvmsg"] == (b"abcd", 4, 0)
+    assert len(got["trunc"]) == 3 and got["rest"] == b"hij"
