@@ -15,7 +15,6 @@ struct link_params {
     u32 ip_a = 0, ip_b = 0;  // host byte order
     int prefix = 24;
     u64 latency_ns = 10000;
-    u64 jitter_ns = 0;
     u64 bandwidth_bps = 1000000000ULL;
     double loss = 0.0;
     u64 seed = 0;
@@ -23,6 +22,7 @@ struct link_params {
     unsigned mtu = 1500;
     u32 mac_serial = 1;  // the two ends get 02:00:<serial> and 02:00:<serial + 1>
     bool arp = false;    // resolve neighbours with ARP; else each end knows the other's MAC
+    u64 jitter_ns = 0;   // extra seeded delay per frame, up to this: frames may overtake each other
 };
 
 // Joins a and b; returns the two new devices' names. Throws std::invalid_argument for a bad
