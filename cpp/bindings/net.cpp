@@ -146,7 +146,7 @@ void bind_net(py::module_& m, py::class_<Kernel, std::shared_ptr<Kernel>>& cls) 
             d["TcpExt"] = py::dict(py::arg("ListenOverflows") = t.ListenOverflows, py::arg("ListenDrops") = t.ListenDrops,
                                    py::arg("TCPTimeouts") = t.TCPTimeouts, py::arg("TCPFastRetrans") = t.TCPFastRetrans,
                                    py::arg("DelayedACKs") = t.DelayedACKs, py::arg("TCPOFOQueue") = t.TCPOFOQueue,
-                                   py::arg("TCPAbortOnData") = t.TCPAbortOnData, py::arg("TW") = t.TW);
+                                   py::arg("TCPAbortOnData") = t.TCPAbortOnData, py::arg("TCPAbortOnClose") = t.TCPAbortOnClose, py::arg("TW") = t.TW);
             d["live_skbs"] = n->live_skbs;
             return d;
         })

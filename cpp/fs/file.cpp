@@ -22,6 +22,7 @@ std::shared_ptr<files_struct> dup_fd(const files_struct* oldf) {
     auto newf = std::make_shared<files_struct>();
     newf->fdt = oldf->fdt;  // each struct file gains a reference: parent and child share offsets
     // sane_fdtable_size: the child's table is as large as the highest open descriptor needs.
+    for (fdentry& e : newf->fdt) e.reserved = false;  // a number the parent holds is not the child's
     while (!newf->fdt.empty() && !newf->fdt.back().f) newf->fdt.pop_back();
     newf->next_fd = oldf->next_fd;
     return newf;
@@ -30,7 +31,7 @@ std::shared_ptr<files_struct> dup_fd(const files_struct* oldf) {
 // POSIX: a new descriptor is always the lowest free number (at or above start, for F_DUPFD).
 int alloc_fd(files_struct* files, unsigned start, unsigned long end) {
     size_t fd = start;
-    while (fd < files->fdt.size() && files->fdt[fd].f) fd++;
+    while (fd < files->fdt.size() && (files->fdt[fd].f || files->fdt[fd].reserved)) fd++;
     if (fd >= end) return -EMFILE;
     return static_cast<int>(fd);
 }
@@ -38,6 +39,18 @@ int alloc_fd(files_struct* files, unsigned start, unsigned long end) {
 void fd_install(files_struct* files, unsigned fd, std::shared_ptr<file> f, bool cloexec) {
     if (fd >= files->fdt.size()) files->fdt.resize(fd + 1);
     files->fdt[fd] = fdentry{std::move(f), cloexec};
+}
+
+int get_unused_fd(files_struct* files, unsigned long nofile) {
+    int fd = alloc_fd(files, 0, nofile);
+    if (fd < 0) return fd;
+    if (static_cast<size_t>(fd) >= files->fdt.size()) files->fdt.resize(static_cast<size_t>(fd) + 1);
+    files->fdt[static_cast<size_t>(fd)].reserved = true;
+    return fd;
+}
+
+void put_unused_fd(files_struct* files, unsigned fd) {
+    if (fd < files->fdt.size() && !files->fdt[fd].f) files->fdt[fd] = fdentry{};
 }
 
 int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile) {

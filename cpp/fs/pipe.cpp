@@ -283,14 +283,14 @@ static int __do_pipe_flags(int fd[2], std::shared_ptr<file> files[2], int flags)
     if (error) return ts.ret(error);
     files_struct* fdt = current->files.get();
     unsigned long nofile = task_rlimit(current, RLIMIT_NOFILE);
-    // get_unused_fd_flags twice: the read end gets the lower number. The first is reserved by
-    // putting the file there, as Linux's open_fds bit would.
-    int fdr = alloc_fd(fdt, 0, nofile);
+    // get_unused_fd_flags twice: the read end gets the lower number.
+    int fdr = get_unused_fd(fdt, nofile);
     if (fdr < 0) return ts.ret(fdr);  // files[] going away releases the pipe
-    fd_install(fdt, static_cast<unsigned>(fdr), files[0], false);
-    int fdw = alloc_fd(fdt, 0, nofile);
-    fdt->fdt[static_cast<unsigned>(fdr)] = fdentry{};  // put_unused_fd: installed only at the end
-    if (fdw < 0) return ts.ret(fdw);
+    int fdw = get_unused_fd(fdt, nofile);
+    if (fdw < 0) {
+        put_unused_fd(fdt, static_cast<unsigned>(fdr));
+        return ts.ret(fdw);
+    }
     fd[0] = fdr;
     fd[1] = fdw;
     return ts.ret(0);
@@ -304,8 +304,12 @@ static int do_pipe2(int __user* fildes, int flags) {
     std::shared_ptr<file> files[2];
     int error = __do_pipe_flags(fd, files, flags);
     if (error) return ts.ret(error);
-    if (copy_to_user(fildes, fd, sizeof fd)) return ts.ret(-EFAULT);
     files_struct* fdt = current->files.get();
+    if (copy_to_user(fildes, fd, sizeof fd)) {
+        put_unused_fd(fdt, static_cast<unsigned>(fd[0]));
+        put_unused_fd(fdt, static_cast<unsigned>(fd[1]));
+        return ts.ret(-EFAULT);
+    }
     bool cloexec = flags & O_CLOEXEC;
     fd_install(fdt, static_cast<unsigned>(fd[0]), files[0], cloexec);
     fd_install(fdt, static_cast<unsigned>(fd[1]), files[1], cloexec);

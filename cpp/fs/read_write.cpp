@@ -109,6 +109,8 @@ static long ksys_dup3(unsigned oldfd, unsigned newfd, int flags) {
     if (newfd >= task_rlimit(current, RLIMIT_NOFILE)) return ts.ret(-EBADF);
     std::shared_ptr<file> f = fget(files, oldfd);
     if (!f) return ts.ret(-EBADF);
+    // do_dup2: a number another thread holds for a file still being made (accept) is EBUSY.
+    if (newfd < files->fdt.size() && files->fdt[newfd].reserved && !files->fdt[newfd].f) return ts.ret(-EBUSY);
     if (newfd >= files->fdt.size()) files->fdt.resize(newfd + 1);
     files->fdt[newfd] = fdentry{f, (flags & O_CLOEXEC) != 0};  // an open newfd is closed first
     return ts.ret(newfd);

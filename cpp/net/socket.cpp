@@ -256,8 +256,16 @@ int __sys_accept4(int fd, struct sockaddr __user* upeer_sockaddr, int __user* up
     if (!f) return ts.ret(-EBADF);
     if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return ts.ret(-EINVAL);
     files_struct* files = current->files.get();
-    int newfd = alloc_fd(files, 0, task_rlimit(current, RLIMIT_NOFILE));
+    int newfd = get_unused_fd(files, task_rlimit(current, RLIMIT_NOFILE));
     if (newfd < 0) return ts.ret(newfd);
+    // put_unused_fd on every way out but the last.
+    struct unused_fd {
+        files_struct* files;
+        int fd;
+        ~unused_fd() {
+            if (fd >= 0) put_unused_fd(files, static_cast<unsigned>(fd));
+        }
+    } reserved{files, newfd};
     socket* sock = SOCKET_I(f.get());
     if (!sock) return ts.ret(-ENOTSOCK);
     if (!sock->ops->accept) return ts.ret(-EOPNOTSUPP);  // sock_no_accept
@@ -279,6 +287,7 @@ int __sys_accept4(int fd, struct sockaddr __user* upeer_sockaddr, int __user* up
         err = move_addr_to_user(&address, len, upeer_sockaddr, upeer_addrlen);
         if (err < 0) return ts.ret(err);
     }
+    reserved.fd = -1;
     fd_install(files, static_cast<unsigned>(newfd), std::move(newfile), flags & SOCK_CLOEXEC);
     return ts.ret(newfd);
 }

@@ -71,6 +71,7 @@ struct file {
 struct fdentry {
     std::shared_ptr<file> f;
     bool cloexec = false;
+    bool reserved = false;  // taken by get_unused_fd_flags, not yet installed (its open_fds bit)
 };
 
 struct files_struct {
@@ -82,6 +83,10 @@ struct files_struct {
 std::shared_ptr<files_struct> dup_fd(const files_struct* oldf);
 int alloc_fd(files_struct* files, unsigned start, unsigned long end);  // a free fd, or -EMFILE
 void fd_install(files_struct* files, unsigned fd, std::shared_ptr<file> f, bool cloexec);
+// get_unused_fd_flags / put_unused_fd: a number held for a file still being made (accept may
+// sleep meanwhile; a thread sharing the table must not be given the same number).
+int get_unused_fd(files_struct* files, unsigned long nofile);
+void put_unused_fd(files_struct* files, unsigned fd);
 int fd_install_lowest(files_struct* files, std::shared_ptr<file> f, bool cloexec, unsigned long nofile);
 std::shared_ptr<file> fget(files_struct* files, unsigned int fd);
 void do_close_on_exec(files_struct* files);

@@ -457,7 +457,7 @@ static void tcp_close(struct sock* sk, long timeout) {
             // reset already (tcp_reset)
         } else if (data_was_unread) {
             // RFC 2525 2.17: unread data was thrown away, so the peer must not think it arrived.
-            tcp_net_of(sock_net(sk))->mib.TCPAbortOnData++;
+            tcp_net_of(sock_net(sk))->mib.TCPAbortOnClose++;
             tcp_set_state(sk, TCP_CLOSE);
             tcp_send_active_reset(sk);
         } else if (sk->sk_linger && !sk->sk_lingertime) {
@@ -469,9 +469,11 @@ static void tcp_close(struct sock* sk, long timeout) {
     int state = sk->sk_state;
     sock_hold(sk);
     sock_orphan(sk);
+    bool replaced = false;
     if (!(state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)) {
         if (sk->sk_state == TCP_FIN_WAIT2) {
-            // An orphan in FIN_WAIT2 waits tcp_fin_timeout for the peer's FIN, in a timewait sock.
+            // An orphan in FIN_WAIT2 waits tcp_fin_timeout for the peer's FIN, in a timewait sock;
+            // tcp_time_wait's tcp_done has destroyed this one already (Linux: goto out).
             tcp_net* tn = tcp_net_of(sock_net(sk));
             if (tp->linger2 < 0) {
                 tcp_set_state(sk, TCP_CLOSE);
@@ -479,9 +481,10 @@ static void tcp_close(struct sock* sk, long timeout) {
             } else {
                 u64 tmo = (tp->linger2 ? static_cast<u64>(tp->linger2) : static_cast<u64>(tn->tcp_fin_timeout)) * NSEC_PER_SEC;
                 tcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
+                replaced = true;
             }
         }
-        if (sk->sk_state == TCP_CLOSE) inet_csk_destroy_sock(sk);
+        if (!replaced && sk->sk_state == TCP_CLOSE) inet_csk_destroy_sock(sk);
     }
     release_sock(sk);
     sock_put(sk);  // the reference taken above; the sock's own goes when the connection is destroyed

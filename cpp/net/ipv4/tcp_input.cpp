@@ -137,12 +137,21 @@ static void tcp_set_rto(tcp_sock* tp) {
     tp->icsk_rto = static_cast<u32>(std::min(rto, TCP_RTO_MAX()));
 }
 
+void tcp_synack_rtt_meas(tcp_sock* tp, long rtt_us);
+
 static void tcp_ack_update_rtt(tcp_sock* tp, long seq_rtt_us) {
     if (seq_rtt_us < 0) return;
     if (!tp->ca.delay_min || static_cast<u32>(seq_rtt_us) < tp->ca.delay_min) tp->ca.delay_min = static_cast<u32>(std::max(1L, seq_rtt_us));
     tcp_rtt_estimator(tp, seq_rtt_us);
     tcp_set_rto(tp);
     tp->icsk_backoff = 0;
+}
+
+// The handshake's round trip, measured on the SYN-ACK (if it was sent once): the first sample
+// of the passive side's RTT estimator and its RTO.
+void tcp_synack_rtt_meas(tcp_sock* tp, long rtt_us) {
+    if (rtt_us < 0) return;
+    tcp_ack_update_rtt(tp, std::max(rtt_us, 1L));
 }
 
 // Free what the peer has acknowledged. The ACK gives an RTT sample only if none of what it
@@ -329,9 +338,11 @@ static void tcp_event_data_recv(struct sock* sk, sk_buff* skb) {
         }
     }
     tp->lrcvtime = now;
-    // tcp_grow_window: the window may open as the peer proves it sends full segments.
+    // tcp_grow_window: the window opens only for segments worth their memory (at least 128 bytes,
+    // truesize not more than twice the data): tiny segments would fill the buffer with overhead.
     u32 full = std::min<u32>(tp->window_clamp, static_cast<u32>(sk->sk_rcvbuf - (sk->sk_rcvbuf >> 1)));
-    if (tp->rcv_ssthresh < full) tp->rcv_ssthresh = std::min(tp->rcv_ssthresh + 2 * tp->advmss, full);
+    if (tp->rcv_ssthresh < full && skb->len >= 128 && skb->truesize - (skb->truesize >> 1) <= skb->len)
+        tp->rcv_ssthresh = std::min(tp->rcv_ssthresh + 2 * tp->advmss, full);
     tp->bytes_received += skb->len;
     tp->data_segs_in++;
 }
@@ -343,13 +354,36 @@ void tcp_data_ready(struct sock* sk) {
     if (static_cast<int>(tp->rcv_nxt - tp->copied_seq) >= sk->sk_rcvlowat || sk->sk_done) sk->sk_data_ready(sk);
 }
 
-// In-order data onto the receive queue, charged to the receive buffer.
-static void tcp_queue_rcv(struct sock* sk, sk_buff* skb) {
+// tcp_try_coalesce: a segment that continues the queue's last one is appended to it, so that a
+// stream of small segments costs its bytes, not a buffer each. (Only into a buffer of its own:
+// a loopback segment may share its data area with the sender's retransmit queue.)
+static bool tcp_try_coalesce(struct sock* sk, sk_buff* to, sk_buff* from) {
+    tcp_skb_cb* tc = TCP_SKB_CB(to);
+    tcp_skb_cb* fc = TCP_SKB_CB(from);
+    if (fc->seq != tc->end_seq || (tc->tcp_flags & TCPHDR_FIN) || to->head.use_count() != 1) return false;
+    if (from->len > 2048) return false;  // a large segment is worth its own buffer
+    std::memcpy(skb_put(to, from->len), from->data_ptr(), from->len);
+    to->truesize += from->len;
+    sk->sk_rmem_alloc += static_cast<int>(from->len);
+    tc->end_seq = fc->end_seq;
+    tc->ack_seq = fc->ack_seq;
+    tc->tcp_flags |= fc->tcp_flags;
+    return true;
+}
+
+// In-order data onto the receive queue, charged to the receive buffer. True when the segment was
+// appended to the last one ("eaten"): the caller frees it once done with it (kfree_skb_partial).
+static bool tcp_queue_rcv(struct sock* sk, sk_buff* skb) {
     trace_scope ts("tcp_queue_rcv", "len=%u", skb->len);
     tcp_sock* tp = tcp_sk(sk);
-    skb_set_owner_r(skb, sk);
-    skb_queue_tail(&sk->sk_receive_queue, skb);
+    sk_buff* tail = sk->sk_receive_queue.q.empty() ? nullptr : &sk->sk_receive_queue.q.back();
+    bool eaten = tail && tcp_try_coalesce(sk, tail, skb);
+    if (!eaten) {
+        skb_set_owner_r(skb, sk);
+        skb_queue_tail(&sk->sk_receive_queue, skb);
+    }
     tp->rcv_nxt = TCP_SKB_CB(skb)->end_seq;
+    return ts.ret(eaten);
 }
 
 // The peer's FIN: no more data will come (tcp_fin).
@@ -394,7 +428,7 @@ static void tcp_ofo_queue(struct sock* sk) {
         }
         bool fin = TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN;
         skb_orphan(skb);
-        tcp_queue_rcv(sk, skb);
+        if (tcp_queue_rcv(sk, skb)) consume_skb(skb);
         if (fin) {
             tcp_fin(sk);
             break;
@@ -449,8 +483,9 @@ static void tcp_data_queue(struct sock* sk, sk_buff* skb) {
         }
         bool fin = tcb->tcp_flags & TCPHDR_FIN;
         unsigned len = skb->len;
-        tcp_queue_rcv(sk, skb);
+        bool eaten = tcp_queue_rcv(sk, skb);
         if (len) tcp_event_data_recv(sk, skb);
+        if (eaten) consume_skb(skb);
         if (fin) tcp_fin(sk);
         if (!tp->out_of_order_queue.q.empty()) {
             tcp_ofo_queue(sk);
@@ -570,7 +605,7 @@ void tcp_rcv_established(struct sock* sk, sk_buff* skb) {
         }
         if (sk->sk_rmem_alloc <= sk->sk_rcvbuf && skb->len - hlen <= tcp_receive_window(tp)) {
             skb_pull(skb, hlen);
-            tcp_queue_rcv(sk, skb);
+            bool eaten = tcp_queue_rcv(sk, skb);
             tcp_event_data_recv(sk, skb);
             if (tcb->ack_seq != tp->snd_una) {
                 tcp_ack(sk, skb, FLAG_DATA);
@@ -578,6 +613,7 @@ void tcp_rcv_established(struct sock* sk, sk_buff* skb) {
             } else {
                 tp->snd_wl1 = tcb->seq;  // tcp_update_wl
             }
+            if (eaten) consume_skb(skb);
             if (inet_csk_ack_scheduled(tp)) __tcp_ack_snd_check(sk, false);
             tcp_data_ready(sk);
             return;

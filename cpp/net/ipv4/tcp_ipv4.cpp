@@ -163,10 +163,12 @@ void tcp_v4_send_reset(const struct sock* sk, sk_buff* skb) {
 static void tcp_v4_timewait_ack(inet_timewait_sock* tw) {
     trace_scope ts("tcp_v4_timewait_ack");
     tcp_v4_send_reply(sock_net(tw), tw->inet_rcv_saddr, tw->inet_daddr, tw->inet_num, tw->inet_dport, tw->tw_snd_nxt, tw->tw_rcv_nxt,
-                      TCPHDR_ACK, tw->tw_rcv_wnd);
+                      TCPHDR_ACK, static_cast<u16>(std::min<u32>(tw->tw_rcv_wnd >> tw->tw_rcv_wscale, 65535)));
 }
 
 // ---- the child of a completed handshake ----
+
+void tcp_synack_rtt_meas(tcp_sock* tp, long rtt_us);
 
 struct sock* tcp_v4_syn_recv_sock(tcp_sock* listener, sk_buff* skb, request_sock* req) {
     trace_scope ts("tcp_v4_syn_recv_sock");
@@ -191,6 +193,7 @@ struct sock* tcp_v4_syn_recv_sock(tcp_sock* listener, sk_buff* skb, request_sock
     newsk->sk_rcvtimeo = listener->sk_rcvtimeo;
     newsk->sk_sndtimeo = listener->sk_sndtimeo;
     newsk->sk_linger = listener->sk_linger;
+    newsk->sk_userlocks = listener->sk_userlocks;
     newsk->sk_lingertime = listener->sk_lingertime;
     newsk->uid = listener->uid;
     newtp->nonagle = listener->nonagle;
@@ -229,11 +232,8 @@ struct sock* tcp_v4_syn_recv_sock(tcp_sock* listener, sk_buff* skb, request_sock
     tcp_sync_mss(newsk, mtu);
     newtp->icsk_ack.rcv_mss = std::min<u32>(newtp->advmss, TCP_MSS_DEFAULT);
     newtp->window_clamp = std::min<u32>(65535u << newtp->rcv_wscale, static_cast<u32>(newsk->sk_rcvbuf));
-    if (req->snt_synack) {  // tcp_synack_rtt_meas: the first RTT sample
-        u64 rtt_us = (ktime_get() - req->snt_synack) / 1000;
-        newtp->srtt_us = static_cast<u32>(rtt_us << 3);
-        newtp->mdev_us = static_cast<u32>(std::max<u64>(rtt_us << 1, 200000));
-    }
+    // tcp_synack_rtt_meas: the first RTT sample, unless the SYN-ACK had to be sent again.
+    if (req->snt_synack && !req->num_retrans) tcp_synack_rtt_meas(newtp, static_cast<long>((ktime_get() - req->snt_synack) / 1000));
     tcp_init_congestion_control(newsk);
     inet_bind_hash(newsk, req->ir_num);  // __inet_inherit_port
     newsk->hashed = true;

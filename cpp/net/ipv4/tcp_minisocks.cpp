@@ -72,7 +72,8 @@ void tcp_time_wait(struct sock* sk, int state, u64 timeo_ns) {
     tw->tw_snd_nxt = tp->snd_nxt;
     tw->tw_rcv_nxt = tp->rcv_nxt;
     u32 rwin = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
-    tw->tw_rcv_wnd = static_cast<u16>(std::min<u32>(static_cast<int32_t>(rwin) < 0 ? 0 : rwin, 65535u << tp->rcv_wscale) >> tp->rcv_wscale);
+    tw->tw_rcv_wnd = static_cast<int32_t>(rwin) < 0 ? 0 : rwin;  // bytes (tcp_in_window compares bytes)
+    tw->tw_rcv_wscale = tp->rcv_wscale;
     tw->tw_timer.function = tw_timer_handler;
     tw->tw_timer.name = "tw_timer_handler";
     // The full sock leaves the established hash and the timewait sock takes its slot and port.

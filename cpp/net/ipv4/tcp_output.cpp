@@ -292,6 +292,7 @@ int tcp_connect(struct sock* sk) {
     sk->sk_err = 0;
     sk->sk_done = false;
     tp->snd_wnd = 0;
+    tp->max_window = 0;
     tp->snd_una = tp->write_seq;
     tp->snd_sml = tp->write_seq;
     tp->snd_nxt = tp->write_seq;

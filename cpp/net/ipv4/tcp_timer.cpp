@@ -79,11 +79,23 @@ void tcp_write_err(struct sock* sk) {
     tcp_done(sk);
 }
 
-// Too many retransmissions: SYNs give up after tcp_syn_retries, data after tcp_retries2.
+// tcp_orphan_retries: an orphan (closed by its process) gives up sooner -- net.ipv4.
+// tcp_orphan_retries, whose default 0 means 8 while the RTO is still below its maximum.
+static int tcp_orphan_retries(const tcp_sock* tp, bool alive) {
+    int retries = 0;
+    if (retries == 0 && alive) retries = 8;
+    (void)tp;
+    return retries;
+}
+
+// Too many retransmissions: SYNs give up after tcp_syn_retries, data after tcp_retries2 (an
+// orphan after tcp_orphan_retries).
 static bool tcp_write_timeout(struct sock* sk) {
     tcp_sock* tp = tcp_sk(sk);
     tcp_net* tn = tcp_net_of(sock_net(sk));
     int retry_until = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV) ? tn->tcp_syn_retries : tn->tcp_retries2;
+    if (sk->sk_dead && !((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)))
+        retry_until = tcp_orphan_retries(tp, tp->icsk_rto < TCP_RTO_MAX());
     if (tp->icsk_retransmits >= retry_until) {
         tcp_write_err(sk);
         return true;
@@ -113,7 +125,18 @@ static void tcp_probe_timer(struct sock* sk) {
         tp->icsk_probes_out = 0;
         return;
     }
-    if (tp->icsk_probes_out >= tcp_net_of(sock_net(sk))->tcp_retries2) {
+    // An orphan facing a zero window is aborted once its backoff reaches tcp_orphan_retries:
+    // nobody will ever read what it holds.
+    int max_probes = tcp_net_of(sock_net(sk))->tcp_retries2;
+    if (sk->sk_dead) {
+        bool alive = inet_csk_rto_backoff(tp, TCP_RTO_MAX()) < TCP_RTO_MAX();
+        max_probes = tcp_orphan_retries(tp, alive);
+        if (!alive && tp->icsk_backoff >= max_probes) {
+            tcp_write_err(sk);
+            return;
+        }
+    }
+    if (tp->icsk_probes_out >= max_probes) {
         tcp_write_err(sk);
         return;
     }

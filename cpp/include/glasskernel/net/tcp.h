@@ -122,7 +122,8 @@ struct request_sock {
 struct inet_timewait_sock : inet_sock {
     int tw_substate = TCP_TIME_WAIT;
     u32 tw_snd_nxt = 0, tw_rcv_nxt = 0;
-    u16 tw_rcv_wnd = 0;
+    u32 tw_rcv_wnd = 0;  // in bytes
+    u8 tw_rcv_wscale = 0;
     timer_list tw_timer;
     bool tw_hashed = false;
 };
@@ -188,7 +189,7 @@ struct tcp_mib {
     u64 ActiveOpens = 0, PassiveOpens = 0, AttemptFails = 0, EstabResets = 0, InSegs = 0, OutSegs = 0, RetransSegs = 0,
         InErrs = 0, OutRsts = 0, InCsumErrors = 0;
     u64 ListenOverflows = 0, ListenDrops = 0, TCPTimeouts = 0, TCPFastRetrans = 0, DelayedACKs = 0, TCPOFOQueue = 0,
-        TCPAbortOnData = 0, TW = 0;
+        TCPAbortOnData = 0, TCPAbortOnClose = 0, TW = 0;
 };
 struct tcp_net {
     tcp_hashinfo hashinfo;

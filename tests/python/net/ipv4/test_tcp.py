@@ -247,7 +247,7 @@ def test_close_with_unread_data_resets_and_peer_sees_econnreset(k):
     got = echo_pair(k, server, client)
     assert got["recv"] == "ECONNRESET" and got["send nosignal"] == "EPIPE"
     assert "survived" not in got  # SIGPIPE's default action killed the client
-    assert k.net.snmp["TcpExt"]["TCPAbortOnData"] == 1
+    assert k.net.snmp["TcpExt"]["TCPAbortOnClose"] == 1
 
 
 def test_socket_state_errnos(k):
@@ -627,3 +627,134 @@ def test_sendmsg_recvmsg_peek_and_trunc_over_tcp(k):
     assert got["sent"] == 10 and got["peek"] == got["peek again"] == b"abcde"
     assert got["recvmsg"] == (b"abcd", 4, 0)
     assert len(got["trunc"]) == 3 and got["rest"] == b"hij"
+
+
+def test_close_after_half_close_in_fin_wait2_hands_over_to_time_wait(net2):
+    """shutdown(SHUT_WR), the peer's ACK (FIN_WAIT2), then close() before the peer's FIN: the sock
+    gives way to a FIN_WAIT2 timewait sock exactly once (it used to be destroyed twice), which
+    takes the peer's FIN and then holds TIME_WAIT."""
+    net, a, b = net2
+    got = {}
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(s, ("0.0.0.0", 80))
+        await sys.listen(s)
+        c, _ = await sys.accept(s)
+        got["eof"] = await sys.recv(c, 10)
+        await sys.nanosleep(0.3)
+        await sys.close(c)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.001)
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.connect(s, ("10.0.0.2", 80))
+        await sys.shutdown(s, PS.SHUT_WR)
+        await sys.nanosleep(0.1)  # the peer's (delayed) ACK of our FIN: FIN_WAIT2
+        got["state at close"] = [x.state_name for x in a.net.sockets]
+        await sys.close(s)
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run(for_ns=150_000_000, check=True)
+    assert got["state at close"] == ["FIN_WAIT2"]
+    assert [s.state_name for s in a.net.sockets] == ["TIME_WAIT"]  # a timewait sock, substate FIN_WAIT2
+    puts = [e.args for e in a.trace.events if e.name == "inet_csk_destroy_sock" and e.type == "entry"]
+    assert len(puts) == 1
+    net.run(check=True)
+    assert got["eof"] == b"" and a.net.sockets == []
+
+
+def test_a_slow_reader_of_tiny_segments_loses_nothing(net2):
+    """1000 one-byte segments (TCP_NODELAY) to a reader that sleeps: the window opens only for
+    segments worth their memory and consecutive ones are coalesced in the receive queue, so none is
+    dropped for want of buffer and the reader gets all 1000 bytes without a single time-out."""
+    net, a, b = net2
+    got = {}
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(s, ("0.0.0.0", 80))
+        await sys.listen(s)
+        c, _ = await sys.accept(s)
+        await sys.nanosleep(100)
+        got["data"] = await read_all(sys, c)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.001)
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.setsockopt(s, PS.IPPROTO_TCP, PS.TCP_NODELAY, 1)
+        await sys.connect(s, ("10.0.0.2", 80))
+        for _ in range(1000):
+            await sys.send(s, b"x")
+            await sys.nanosleep(0.003)
+        await sys.close(s)
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run(check=True)
+    assert got["data"] == b"x" * 1000
+    assert a.net.snmp["TcpExt"]["TCPTimeouts"] == 0
+
+
+def test_accept_holds_its_descriptor_number_while_it_sleeps(net2):
+    """accept reserves the new descriptor before it sleeps (get_unused_fd_flags): a thread sharing
+    the table that opens a pipe meanwhile gets other numbers, and dup2 onto the held one is EBUSY."""
+    net, a, b = net2
+    got = {}
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(s, ("0.0.0.0", 80))
+        await sys.listen(s)
+        pid = await sys.syscall(gk.NR.clone, 0x400 | 17, 0, None, None, 0)  # CLONE_FILES | SIGCHLD
+        if pid == 0:
+            await sys.nanosleep(0.005)
+            got["thread's pipe"] = await sys.pipe()
+            got["dup2 onto the held number"] = await errno_of(sys.dup2(0, 4))
+            await sys.exit(0)
+        c, _ = await sys.accept(s)
+        got["accepted"] = c
+        await sys.waitpid(pid)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.02)
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.connect(s, ("10.0.0.2", 80))
+        await sys.nanosleep(0.1)
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run(check=True)
+    assert got == {"thread's pipe": (5, 6), "dup2 onto the held number": "EBUSY", "accepted": 4}
+
+
+def test_the_passive_side_measures_the_handshake_rtt():
+    """tcp_synack_rtt_meas: the accepted socket's first RTT sample is the SYN-ACK's round trip, so
+    its RTO starts at srtt + max(rttvar, TCP_RTO_MIN) like the connecting side's, not at 1 s."""
+    net, a, b = two_hosts(latency_ns=2_000_000)
+    rtos = {}
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(s, ("0.0.0.0", 80))
+        await sys.listen(s)
+        await sys.accept(s)
+        rtos["server"] = [x.tcp.rto_ms for x in b.net.sockets if x.tcp and x.tcp.state == "ESTABLISHED"]
+        await sys.nanosleep(0.01)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.001)
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.connect(s, ("10.0.0.2", 80))
+        rtos["client"] = [x.tcp.rto_ms for x in a.net.sockets if x.tcp and x.tcp.state == "ESTABLISHED"]
+        await sys.nanosleep(0.01)
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run(check=True)
+    assert rtos["server"] == rtos["client"] and 200 <= rtos["client"][0] <= 212
