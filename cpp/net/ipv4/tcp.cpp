@@ -312,7 +312,9 @@ void tcp_cleanup_rbuf(struct sock* sk, int copied) {
     bool time_to_ack = false;
     if (tp->icsk_ack.pending & ICSK_ACK_SCHED) {
         if (tp->rcv_nxt - tp->rcv_wup > tp->icsk_ack.rcv_mss ||
-            (copied > 0 && (tp->icsk_ack.pending & ICSK_ACK_PUSHED) && !tp->icsk_ack.pingpong && !sk->sk_rmem_alloc))
+            (copied > 0 &&
+             ((tp->icsk_ack.pending & ICSK_ACK_PUSHED2) || ((tp->icsk_ack.pending & ICSK_ACK_PUSHED) && !tp->icsk_ack.pingpong)) &&
+             !sk->sk_rmem_alloc))
             time_to_ack = true;
     }
     if (copied > 0 && !time_to_ack && !(sk->sk_shutdown & RCV_SHUTDOWN)) {

@@ -322,7 +322,15 @@ static int tcp_ack(struct sock* sk, sk_buff* skb, int flag) {
 static void tcp_event_data_recv(struct sock* sk, sk_buff* skb) {
     tcp_sock* tp = tcp_sk(sk);
     unsigned long now = jiffies_now();
-    if (skb->len >= 536) tp->icsk_ack.rcv_mss = std::max<u32>(tp->icsk_ack.rcv_mss, std::min<u32>(skb->len, tp->advmss));
+    // tcp_measure_rcv_mss: a segment shorter than the peer's MSS was pushed (the end of a write):
+    // once the reader has taken it, it is acknowledged at once (tcp_cleanup_rbuf).
+    if (skb->len >= tp->icsk_ack.rcv_mss) {
+        tp->icsk_ack.rcv_mss = std::min<u32>(skb->len, tp->advmss);
+    } else {
+        if (skb->len >= TCP_MSS_DEFAULT) tp->icsk_ack.rcv_mss = skb->len;
+        if (tp->icsk_ack.pending & ICSK_ACK_PUSHED) tp->icsk_ack.pending |= ICSK_ACK_PUSHED2;
+        tp->icsk_ack.pending |= ICSK_ACK_PUSHED;
+    }
     inet_csk_schedule_ack(tp);
     if (!tp->icsk_ack.ato) {
         tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);

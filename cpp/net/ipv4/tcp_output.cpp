@@ -157,7 +157,12 @@ static int __tcp_transmit_skb(struct sock* sk, sk_buff* skb, bool clone_it) {
         }
     }
     if (tcb->tcp_flags & TCPHDR_ACK) tcp_event_ack_sent(sk);
-    if (skb->len != hlen) tp->data_segs_out++;
+    if (skb->len != hlen) {
+        tp->data_segs_out++;
+        // tcp_event_data_sent: a reply within ATO of the last data received makes the exchange
+        // interactive (ping-pong): our ACKs will ride on our replies.
+        if (this_kernel->jiffies - tp->lrcvtime < tp->icsk_ack.ato) tp->icsk_ack.pingpong = true;
+    }
     tp->segs_out++;
     tcp_net_of(sock_net(sk))->mib.OutSegs++;
     tcp_v4_send_check(sk, skb);
@@ -330,6 +335,19 @@ void tcp_send_delayed_ack(struct sock* sk) {
     trace_scope ts("tcp_send_delayed_ack");
     tcp_sock* tp = tcp_sk(sk);
     unsigned long ato = tp->icsk_ack.ato ? tp->icsk_ack.ato : TCP_DELACK_MIN();
+    if (ato > TCP_DELACK_MIN()) {
+        // A slow exchange: never hold the ACK longer than half a second (TCP_DELACK_MAX when the
+        // peer is pushing or we are in ping-pong), nor longer than a round trip.
+        unsigned long max_ato = static_cast<unsigned long>(this_kernel->cfg.hz) / 2;
+        if (tp->icsk_ack.pingpong || (tp->icsk_ack.pending & ICSK_ACK_PUSHED)) max_ato = TCP_DELACK_MAX();
+        if (tp->srtt_us) {
+            unsigned long rtt = std::max<unsigned long>(
+                (static_cast<u64>(tp->srtt_us >> 3) * static_cast<u64>(this_kernel->cfg.hz) + 999999) / 1000000, TCP_DELACK_MIN());
+            if (rtt < max_ato) max_ato = rtt;
+        }
+        ato = std::min(ato, max_ato);
+    }
+    ato = std::min(ato, TCP_DELACK_MAX());  // icsk_delack_max
     unsigned long timeout = this_kernel->jiffies + ato;
     if (tp->icsk_ack.pending & ICSK_ACK_TIMER) {
         if (static_cast<long>(tp->icsk_ack.timeout - (this_kernel->jiffies + (ato >> 2))) <= 0) {

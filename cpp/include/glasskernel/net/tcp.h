@@ -74,7 +74,7 @@ enum tcp_ca_state : u8 { TCP_CA_Open = 0, TCP_CA_Disorder = 1, TCP_CA_CWR = 2, T
 // icsk_pending: which event the retransmit timer is armed for
 enum : u8 { ICSK_TIME_RETRANS = 1, ICSK_TIME_DACK = 2, ICSK_TIME_PROBE0 = 3 };
 // icsk_ack.pending
-enum : u8 { ICSK_ACK_SCHED = 1, ICSK_ACK_TIMER = 2, ICSK_ACK_PUSHED = 4 };
+enum : u8 { ICSK_ACK_SCHED = 1, ICSK_ACK_TIMER = 2, ICSK_ACK_PUSHED = 4, ICSK_ACK_PUSHED2 = 16 };
 // nonagle
 enum : u8 { TCP_NAGLE_OFF = 1, TCP_NAGLE_CORK = 2, TCP_NAGLE_PUSH = 4 };
 // sk_tsq_flags: timer work deferred to tcp_release_cb
