@@ -82,7 +82,12 @@ int inet_release(socket* sock) {
     trace_scope ts("inet_release");
     struct sock* sk = sock->sk;
     if (sk) {
-        sk->sk_prot->close(sk, 0);
+        // SO_LINGER makes close() wait (up to the linger time) for the FIN to be acknowledged,
+        // unless the process is exiting.
+        long timeout = 0;
+        if (sk->sk_linger && current && !(current->flags & PF_EXITING))
+            timeout = static_cast<long>(sk->sk_lingertime) * this_kernel->cfg.hz;
+        sk->sk_prot->close(sk, timeout);
         sock->sk = nullptr;
     }
     return ts.ret(0);

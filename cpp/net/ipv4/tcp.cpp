@@ -431,9 +431,24 @@ unsigned tcp_poll(file* f, socket* sock, poll_table* wait) {
 
 // ---- close, shutdown, disconnect ----
 
+// sk_stream_wait_close: with SO_LINGER, close() sleeps until the FIN is acknowledged (the state
+// leaves FIN_WAIT1, CLOSING and LAST_ACK), a signal, or the linger time runs out.
+static void sk_stream_wait_close(struct sock* sk, long timeout) {
+    if (!timeout || !sk->sk_wq) return;
+    trace_scope ts("sk_stream_wait_close");
+    auto closing = [sk] { return (1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK); };
+    wait_queue_entry wait;
+    init_wait_entry(&wait, 0);
+    wait.func = woken_wake_function;
+    add_wait_queue(&sk->sk_wq->wait, &wait);
+    do {
+        if (sk_wait_event(sk, &timeout, [&] { return !closing(); }, &wait)) break;
+    } while (!signal_pending(current) && timeout);
+    remove_wait_queue(&sk->sk_wq->wait, &wait);
+}
+
 static void tcp_close(struct sock* sk, long timeout) {
     trace_scope ts("tcp_close");
-    (void)timeout;
     tcp_sock* tp = tcp_sk(sk);
     if (this_kernel->tearing_down) {
         // The machine is going away: no segment may leave (the link's other end may be gone
@@ -467,6 +482,7 @@ static void tcp_close(struct sock* sk, long timeout) {
         } else if (tcp_close_state(sk)) {
             tcp_send_fin(sk);
         }
+        sk_stream_wait_close(sk, timeout);
     }
     int state = sk->sk_state;
     sock_hold(sk);

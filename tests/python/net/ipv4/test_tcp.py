@@ -758,3 +758,37 @@ def test_the_passive_side_measures_the_handshake_rtt():
     a.spawn("/bin/cli")
     net.run(check=True)
     assert rtos["server"] == rtos["client"] and 200 <= rtos["client"][0] <= 212
+
+
+@pytest.mark.net2(latency_ns=50_000_000)
+def test_so_linger_makes_close_wait_for_the_fins_ack(net2):
+    """SO_LINGER {on, 5 s}: close() returns once the FIN is acknowledged (one round trip, 100 ms
+    here); without it close() returns at once."""
+    net, a, b = net2
+    got = {}
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(AF_INET, SOCK_STREAM)
+        await sys.bind(s, ("0.0.0.0", 80))
+        await sys.listen(s)
+        for _ in range(2):
+            c, _ = await sys.accept(s)
+            await read_all(sys, c)
+            await sys.close(c)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.001)
+        for linger in (False, True):
+            s = await sys.socket(AF_INET, SOCK_STREAM)
+            await sys.connect(s, ("10.0.0.2", 80))
+            if linger:
+                await sys.setsockopt(s, PS.SOL_SOCKET, PS.SO_LINGER, (1).to_bytes(4, "little") + (5).to_bytes(4, "little"))
+            t0 = await sys.clock_gettime()
+            await sys.close(s)
+            got[linger] = round((await sys.clock_gettime() - t0) * 1000)
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run(check=True)
+    assert got[False] == 0 and 100 <= got[True] <= 110
