@@ -71,8 +71,8 @@ static bool tcp_in_quickack_mode(const tcp_sock* tp) { return tp->icsk_ack.quick
 // The receive buffer space and the first window (tcp_init_buffer_space).
 void tcp_init_buffer_space(struct sock* sk) {
     tcp_sock* tp = tcp_sk(sk);
-    u32 maxwin = static_cast<u32>(sk->sk_rcvbuf - (sk->sk_rcvbuf >> 1));
-    if (!tp->window_clamp || tp->window_clamp > maxwin) tp->window_clamp = std::max(maxwin, 4 * tp->advmss);
+    u32 maxwin = static_cast<u32>(sk->sk_rcvbuf - (sk->sk_rcvbuf >> 1));  // tcp_full_space
+    if (!tp->window_clamp || tp->window_clamp >= maxwin) tp->window_clamp = maxwin;
     tp->rcv_ssthresh = std::min(tp->rcv_ssthresh ? tp->rcv_ssthresh : tp->window_clamp, tp->window_clamp);
 }
 
@@ -228,7 +228,9 @@ static void tcp_retransmit_head(struct sock* sk) {
 void tcp_enter_loss(struct sock* sk) {
     trace_scope ts("tcp_enter_loss");
     tcp_sock* tp = tcp_sk(sk);
-    if (tp->icsk_ca_state <= TCP_CA_Disorder || tp->snd_una == tp->high_seq || tp->icsk_ca_state == TCP_CA_Recovery) {
+    // A new slow-start threshold unless this RTO continues a loss already being repaired.
+    if (tp->icsk_ca_state <= TCP_CA_Disorder || !after(tp->high_seq, tp->snd_una) ||
+        (tp->icsk_ca_state == TCP_CA_Loss && !tp->icsk_retransmits)) {
         tp->prior_ssthresh = tp->snd_ssthresh;
         tp->snd_ssthresh = tp->icsk_ca_ops->ssthresh(tp);
         if (tp->icsk_ca_ops->cwnd_event_loss) tp->icsk_ca_ops->cwnd_event_loss(tp);
@@ -561,6 +563,13 @@ void tcp_reset(struct sock* sk) {
     if (!dead) sk->sk_error_report(sk);
 }
 
+// A reset one below rcv_nxt after the peer's FIN (which took that number) is the peer's, too.
+static bool tcp_reset_check(const struct sock* sk, const sk_buff* skb) {
+    const tcp_sock* tp = tcp_sk(const_cast<struct sock*>(sk));
+    return TCP_SKB_CB(const_cast<sk_buff*>(skb))->seq == tp->rcv_nxt - 1 &&
+           ((1 << sk->sk_state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING));
+}
+
 // RFC 793's sequence check, RST and SYN handling for a synchronized connection
 // (tcp_validate_incoming). False: the segment was dealt with (dropped, or it reset us).
 static bool tcp_validate_incoming(struct sock* sk, sk_buff* skb) {
@@ -568,13 +577,20 @@ static bool tcp_validate_incoming(struct sock* sk, sk_buff* skb) {
     tcp_skb_cb* tcb = TCP_SKB_CB(skb);
     bool in_seq = !before(tcb->end_seq, tp->rcv_wup) && !after(tcb->seq, tp->rcv_nxt + tcp_receive_window(tp));
     if (!in_seq) {
-        if (!(tcb->tcp_flags & TCPHDR_RST)) tcp_send_ack(sk);  // tcp_send_dupack: where we really are
+        if (!(tcb->tcp_flags & TCPHDR_RST)) {
+            tcp_send_ack(sk);  // tcp_send_dupack: where we really are
+        } else if (tcp_reset_check(sk, skb)) {
+            tcp_reset(sk);
+            consume_skb(skb);
+            return false;
+        }
         kfree_skb_reason(skb, "TCP_INVALID_SEQUENCE");
         return false;
     }
     if (tcb->tcp_flags & TCPHDR_RST) {
-        // RFC 5961 3.2: only a reset at exactly rcv_nxt resets; others get a challenge ACK.
-        if (tcb->seq == tp->rcv_nxt) {
+        // RFC 5961 3.2: only a reset at exactly rcv_nxt (or just after the peer's FIN) resets;
+        // others get a challenge ACK.
+        if (tcb->seq == tp->rcv_nxt || tcp_reset_check(sk, skb)) {
             tcp_reset(sk);
             consume_skb(skb);
         } else {
