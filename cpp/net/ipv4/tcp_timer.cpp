@@ -26,6 +26,7 @@ void inet_csk_reset_xmit_timer(struct sock* sk, int what, unsigned long when) {
     unsigned long expires = this_kernel->jiffies + when;
     if (what == ICSK_TIME_RETRANS || what == ICSK_TIME_PROBE0) {
         tp->icsk_pending = static_cast<u8>(what);
+        tp->icsk_timeout = expires;
         sk_reset_timer(sk, &tp->icsk_retransmit_timer, expires);
     } else if (what == ICSK_TIME_DACK) {
         tp->icsk_ack.pending |= ICSK_ACK_TIMER;
@@ -155,6 +156,11 @@ void tcp_write_timer_handler(struct sock* sk) {
     tcp_sock* tp = tcp_sk(sk);
     u8 event = tp->icsk_pending;
     if (sk->sk_state == TCP_CLOSE || !event) return;
+    // Work deferred to release_sock may find the timer re-armed meanwhile: not due yet.
+    if (static_cast<long>(tp->icsk_timeout - this_kernel->jiffies) > 0) {
+        sk_reset_timer(sk, &tp->icsk_retransmit_timer, tp->icsk_timeout);
+        return;
+    }
     tp->icsk_pending = 0;
     if (event == ICSK_TIME_RETRANS) tcp_retransmit_timer(sk);
     else if (event == ICSK_TIME_PROBE0) tcp_probe_timer(sk);
@@ -192,6 +198,11 @@ static void tcp_delack_timer(timer_list* t) {
 
 void tcp_delack_timer_handler(struct sock* sk) {
     tcp_sock* tp = tcp_sk(sk);
+    if (sk->sk_state != TCP_CLOSE && (tp->icsk_ack.pending & ICSK_ACK_TIMER) &&
+        static_cast<long>(tp->icsk_ack.timeout - this_kernel->jiffies) > 0) {
+        sk_reset_timer(sk, &tp->icsk_delack_timer, tp->icsk_ack.timeout);  // not due yet
+        return;
+    }
     if (sk->sk_state != TCP_CLOSE && (tp->icsk_ack.pending & ICSK_ACK_TIMER)) {
         tp->icsk_ack.pending &= static_cast<u8>(~ICSK_ACK_TIMER);
         if (tp->icsk_ack.pending & ICSK_ACK_SCHED) {
@@ -235,6 +246,11 @@ static void tcp_keepalive_timer(timer_list* t) {
     tcp_sock* tp = from_timer(tcp_sock, t, sk_timer);
     struct sock* sk = tp;
     trace_scope ts("tcp_keepalive_timer");
+    if (sock_owned_by_user(sk)) {
+        tcp_reset_keepalive_timer(sk, static_cast<unsigned long>(this_kernel->cfg.hz) / 20);  // try again later
+        sock_put(sk);
+        return;
+    }
     if (sk->sk_state == TCP_FIN_WAIT2 && sk->sk_dead) {
         tcp_send_active_reset(sk);
         tcp_done(sk);

@@ -137,6 +137,7 @@ struct tcp_sock : inet_sock {
     u32 icsk_rto = 0;                                    // jiffies
     u8 icsk_retransmits = 0, icsk_backoff = 0, icsk_probes_out = 0;
     u8 icsk_pending = 0;
+    unsigned long icsk_timeout = 0;  // jiffies: when the retransmit/probe timer is due
     tcp_ca_state icsk_ca_state = TCP_CA_Open;
     const tcp_congestion_ops* icsk_ca_ops = nullptr;
     struct {
