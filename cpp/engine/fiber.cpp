@@ -184,6 +184,13 @@ void Kernel::destroy_task_fiber(task_struct* t) {
         t->thread.fiber = boost::context::fiber();
         return;
     }
+    if (t->thread.in_destructor) {
+        // Suspended inside a destructor (a file's release stopped at a breakpoint, or sleeping):
+        // unwinding would throw through it and abort the process. The stack is abandoned
+        // instead, with what its frames hold: a leak, once per such task at teardown.
+        new boost::context::fiber(std::move(t->thread.fiber));
+        return;
+    }
     void* fake = nullptr;
     asan_enter_fiber(t, &fake);
     t->thread.fiber = boost::context::fiber();

@@ -10,9 +10,14 @@ u64 file_next_id() {
 }
 
 file::~file() {
+    // The release may stop at a breakpoint or sleep (SO_LINGER): the task's stack then holds a
+    // destructor, which the unwinding of a kernel teardown must not cross.
+    task_struct* t = this_kernel ? this_kernel->running : nullptr;
+    if (t) t->thread.in_destructor++;
     // eventpoll_release: no epoll set may keep watching a file that is going away.
     if (!f_ep.empty()) eventpoll_release_file(this);
     if (f_op && f_op->release) f_op->release(this);
+    if (t) t->thread.in_destructor--;
 }
 
 unsigned long get_next_ino() { return ++this_kernel->last_ino; }

@@ -229,8 +229,8 @@ static pipe_inode_info* alloc_pipe_info() {
 }
 
 static void free_pipe_info(pipe_inode_info* pipe) {
+    this_kernel->pipes.erase(pipe->i_ino);  // first: a stop in here must not find it half freed
     trace_scope ts("free_pipe_info");
-    this_kernel->pipes.erase(pipe->i_ino);
     delete pipe;  // the pages of unread buffers go with it
 }
 

@@ -130,6 +130,9 @@ struct thread_struct {
     unsigned long* stack_end = nullptr;   // STACK_END_MAGIC lives here
     const void* stack_bottom = nullptr;   // for AddressSanitizer's fiber-switch annotations
     size_t stack_size = 0;
+    // Destructors now on this stack that run kernel code (~file's release): an exception may not
+    // pass through them, so teardown abandons such a stack instead of unwinding it.
+    int in_destructor = 0;
     int (*kthread_fn)(void*) = nullptr;
     void* kthread_data = nullptr;
 };

@@ -479,3 +479,28 @@ def test_pipe_views_name_the_inode_and_ends(k):
     with pytest.raises(ValueError, match="no fd"):
         k.pipe(t.pid, 99)
     k.check()
+
+
+def test_a_kernel_stopped_inside_a_files_release_can_be_dropped():
+    """A stop at pipe_release while exit closes the task's descriptors leaves a file's destructor
+    on the task's kernel stack; dropping the kernel there must not unwind through it (that aborted
+    the interpreter), and the self-check holds at every step down to free_pipe_info."""
+    import gc
+    k = gk.Kernel(cpus=1, seed=0)
+
+    async def main(sys):
+        await sys.pipe()
+    k.program("/bin/p")(main)
+    k.spawn("/bin/p")
+    k.break_at("pipe_release")
+    stop = k.run()
+    assert stop.function == "pipe_release"
+    assert stop.backtrace[-3:] == ["do_exit", "exit_files", "pipe_release"]
+    for _ in range(12):
+        stop = k.step("function")
+        k.check()
+        if stop.function == "free_pipe_info":
+            break
+    assert stop.function == "free_pipe_info" and "pipe_release" in stop.backtrace
+    del k, stop
+    gc.collect()
