@@ -236,119 +236,111 @@ def real_py_pipe_pingpong(rounds: int, use_epoll: bool = False) -> float:
     return timeit(once, 2 * rounds)
 
 
-def _tcp_hosts():
+def _sim_tcp(serve, talk, nodelay=False):
+    """One connection between two hosts (10 us apart): b accepts on port 80 and hands the socket to
+    `serve(sys, c)`; a connects and hands its socket to `talk(sys, s)`, then closes it."""
     net = gk.Network(seed=0)
     a, b = net.host("a", trace=False), net.host("b", trace=False)
     net.link(a, b, latency_ns=10_000)
-    return net, a, b
+
+    @b.program("/bin/srv")
+    async def srv(sys):
+        s = await sys.socket(2, 1)
+        await sys.bind(s, ("0.0.0.0", 80))
+        await sys.listen(s)
+        c, _ = await sys.accept(s)
+        if nodelay:
+            await sys.setsockopt(c, 6, 1, 1)
+        await serve(sys, c)
+
+    @a.program("/bin/cli")
+    async def cli(sys):
+        await sys.nanosleep(0.0001)
+        s = await sys.socket(2, 1)
+        if nodelay:
+            await sys.setsockopt(s, 6, 1, 1)
+        await sys.connect(s, ("10.0.0.2", 80))
+        await talk(sys, s)
+        await sys.close(s)
+    b.spawn("/bin/srv")
+    a.spawn("/bin/cli")
+    net.run()
+
+
+def _real_tcp(serve, talk, nodelay=False):
+    """The same on this machine over loopback: a forked child serves, this process talks."""
+    import socket
+    l = socket.socket()
+    l.bind(("127.0.0.1", 0))
+    l.listen()
+    pid = os.fork()
+    if pid == 0:
+        c, _ = l.accept()
+        if nodelay:
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        serve(c)
+        os._exit(0)
+    s = socket.create_connection(l.getsockname())
+    if nodelay:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    talk(s)
+    s.close()
+    os.waitpid(pid, 0)
+    l.close()
 
 
 def sim_py_tcp_rr(rounds: int) -> float:
     """A 64-byte request and its response between two hosts over TCP; per round trip (wall time)."""
-    def once():
-        net, a, b = _tcp_hosts()
+    async def echo(sys, c):
+        while data := await sys.recv(c, 64):
+            await sys.send(c, data)
 
-        @b.program("/bin/srv")
-        async def srv(sys):
-            s = await sys.socket(2, 1)
-            await sys.bind(s, ("0.0.0.0", 80))
-            await sys.listen(s)
-            c, _ = await sys.accept(s)
-            await sys.setsockopt(c, 6, 1, 1)
-            while data := await sys.recv(c, 64):
-                await sys.send(c, data)
-
-        @a.program("/bin/cli")
-        async def cli(sys):
-            await sys.nanosleep(0.0001)
-            s = await sys.socket(2, 1)
-            await sys.setsockopt(s, 6, 1, 1)
-            await sys.connect(s, ("10.0.0.2", 80))
-            msg = bytes(64)
-            for _ in range(rounds):
-                await sys.send(s, msg)
-                await sys.recv(s, 64)
-            await sys.close(s)
-        b.spawn("/bin/srv")
-        a.spawn("/bin/cli")
-        net.run()
-    return timeit(once, rounds)
+    async def ask(sys, s):
+        msg = bytes(64)
+        for _ in range(rounds):
+            await sys.send(s, msg)
+            await sys.recv(s, 64)
+    return timeit(lambda: _sim_tcp(echo, ask, nodelay=True), rounds)
 
 
 def real_py_tcp_rr(rounds: int) -> float:
-    import socket
-    def once():
-        l = socket.socket()
-        l.bind(("127.0.0.1", 0))
-        l.listen()
-        pid = os.fork()
-        if pid == 0:
-            c, _ = l.accept()
-            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            while data := c.recv(64):
-                c.sendall(data)
-            os._exit(0)
-        s = socket.create_connection(l.getsockname())
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def echo(c):
+        while data := c.recv(64):
+            c.sendall(data)
+
+    def ask(s):
         msg = bytes(64)
         for _ in range(rounds):
             s.sendall(msg)
             s.recv(64)
-        s.close()
-        os.waitpid(pid, 0)
-        l.close()
-    return timeit(once, rounds)
+    return timeit(lambda: _real_tcp(echo, ask, nodelay=True), rounds)
 
 
 def sim_py_tcp_bulk(nbytes: int) -> float:
     """Bulk TCP transfer between two hosts (1 Gb/s link): wall ns per MiB moved."""
-    def once():
-        net, a, b = _tcp_hosts()
-        payload = bytes(1 << 20)
+    payload = bytes(1 << 20)
 
-        @b.program("/bin/srv")
-        async def srv(sys):
-            s = await sys.socket(2, 1)
-            await sys.bind(s, ("0.0.0.0", 80))
-            await sys.listen(s)
-            c, _ = await sys.accept(s)
-            while await sys.recv(c, 1 << 20):
-                pass
+    async def drain(sys, c):
+        while await sys.recv(c, 1 << 20):
+            pass
 
-        @a.program("/bin/cli")
-        async def cli(sys):
-            await sys.nanosleep(0.0001)
-            s = await sys.socket(2, 1)
-            await sys.connect(s, ("10.0.0.2", 80))
-            for _ in range(nbytes >> 20):
-                await sys.send(s, payload)
-            await sys.close(s)
-        b.spawn("/bin/srv")
-        a.spawn("/bin/cli")
-        net.run()
-    return timeit(once, nbytes >> 20, repeat=2)
+    async def pour(sys, s):
+        for _ in range(nbytes >> 20):
+            await sys.send(s, payload)
+    return timeit(lambda: _sim_tcp(drain, pour), nbytes >> 20, repeat=2)
 
 
 def real_py_tcp_bulk(nbytes: int) -> float:
-    import socket
-    def once():
-        l = socket.socket()
-        l.bind(("127.0.0.1", 0))
-        l.listen()
-        pid = os.fork()
-        if pid == 0:
-            c, _ = l.accept()
-            while c.recv(1 << 20):
-                pass
-            os._exit(0)
-        s = socket.create_connection(l.getsockname())
-        payload = bytes(1 << 20)
+    payload = bytes(1 << 20)
+
+    def drain(c):
+        while c.recv(1 << 20):
+            pass
+
+    def pour(s):
         for _ in range(nbytes >> 20):
             s.sendall(payload)
-        s.close()
-        os.waitpid(pid, 0)
-        l.close()
-    return timeit(once, nbytes >> 20, repeat=2)
+    return timeit(lambda: _real_tcp(drain, pour), nbytes >> 20, repeat=2)
 
 
 def real_py_udp_two(rounds: int) -> float:

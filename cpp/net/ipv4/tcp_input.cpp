@@ -564,9 +564,8 @@ void tcp_reset(struct sock* sk) {
 }
 
 // A reset one below rcv_nxt after the peer's FIN (which took that number) is the peer's, too.
-static bool tcp_reset_check(const struct sock* sk, const sk_buff* skb) {
-    const tcp_sock* tp = tcp_sk(const_cast<struct sock*>(sk));
-    return TCP_SKB_CB(const_cast<sk_buff*>(skb))->seq == tp->rcv_nxt - 1 &&
+static bool tcp_reset_check(struct sock* sk, sk_buff* skb) {
+    return TCP_SKB_CB(skb)->seq == tcp_sk(sk)->rcv_nxt - 1 &&
            ((1 << sk->sk_state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING));
 }
 

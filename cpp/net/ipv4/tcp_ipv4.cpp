@@ -315,7 +315,8 @@ int tcp_v4_rcv(sk_buff* skb) {
     if (it == eh.end()) it = eh.find(std::make_tuple(0u, dport, saddr, sport));
     if (it != eh.end()) {
         inet_sock* sk = it->second;
-        if (auto* tw = dynamic_cast<inet_timewait_sock*>(sk)) {
+        if (sk->sk_state == TCP_TIME_WAIT) {
+            inet_timewait_sock* tw = inet_twsk(sk);
             switch (tcp_timewait_state_process(tw, skb)) {
             case 1: {  // TCP_TW_SYN: a new connection may take over from TIME_WAIT
                 tcp_sock* l = inet_lookup_listener(n, daddr, dport);

@@ -220,16 +220,16 @@ void tcp_delack_timer_handler(struct sock* sk) {
 
 static unsigned long keepalive_time_when(const tcp_sock* tp) {
     return tp->keepalive_time ? tp->keepalive_time
-                              : static_cast<unsigned long>(tcp_net_of(sock_net(const_cast<tcp_sock*>(tp)))->tcp_keepalive_time) *
+                              : static_cast<unsigned long>(tcp_net_of(sock_net(tp))->tcp_keepalive_time) *
                                     static_cast<unsigned long>(this_kernel->cfg.hz);
 }
 static unsigned long keepalive_intvl_when(const tcp_sock* tp) {
     return tp->keepalive_intvl ? tp->keepalive_intvl
-                               : static_cast<unsigned long>(tcp_net_of(sock_net(const_cast<tcp_sock*>(tp)))->tcp_keepalive_intvl) *
+                               : static_cast<unsigned long>(tcp_net_of(sock_net(tp))->tcp_keepalive_intvl) *
                                      static_cast<unsigned long>(this_kernel->cfg.hz);
 }
 static int keepalive_probes(const tcp_sock* tp) {
-    return tp->keepalive_probes ? tp->keepalive_probes : tcp_net_of(sock_net(const_cast<tcp_sock*>(tp)))->tcp_keepalive_probes;
+    return tp->keepalive_probes ? tp->keepalive_probes : tcp_net_of(sock_net(tp))->tcp_keepalive_probes;
 }
 
 void tcp_reset_keepalive_timer(struct sock* sk, unsigned long len) { sk_reset_timer(sk, &tcp_sk(sk)->sk_timer, this_kernel->jiffies + len); }

@@ -12,22 +12,22 @@ xfail(strict=True) with what differs and the v6.1 source lines that decide it.
 
 Scenarios follow gktest's rule for fork: a model child replays the scenario from its start, so a
 scenario writes `out` only with values the replay writes again, and a child records nothing (what
-it did comes back through its wait status)."""
+it did comes back through its wait status). hostcompare runs both sides."""
 import ctypes
 import fcntl
 import os
-import pickle
 import resource
 import select
 import signal
 import socket
 import struct
-import traceback
 
 import pytest
 
 import glasskernel as gk
-from gktest import errname, spawn_run, wstatus
+import hostcompare
+from gktest import wstatus
+from hostcompare import HostDiffers, agree_but, c, libc, raw, res
 
 O_NOTIFICATION_PIPE = os.O_EXCL   # include/uapi/linux/watch_queue.h
 PAGE = 4096
@@ -36,42 +36,16 @@ POLLERR, POLLHUP, POLLNVAL = select.POLLERR, select.POLLHUP, select.POLLNVAL
 POLLRDNORM, POLLWRNORM = select.POLLRDNORM, select.POLLWRNORM
 EPOLL_CTL_ADD = 1
 SOL_SOCKET, SO_TYPE = socket.SOL_SOCKET, socket.SO_TYPE
-RESULT_FD = 200          # where the host child writes its results, above every number a scenario uses
 
 
 # ---- the two sides ----
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-
-
-def _c(ret):
-    """A libc call's return value, or OSError with its errno."""
-    if ret == -1:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return ret
-
 
 def _sockaddr_in(addr):
     ip, port = addr
     return struct.pack("<H", socket.AF_INET) + struct.pack(">H", port) + socket.inet_aton(ip) + bytes(8)
 
 
-def _pollfds(items):
-    return b"".join(struct.pack("ihh", fd, ev, 0) for fd, ev in items)
-
-
-def _revents(raw, n):
-    return [struct.unpack_from("ihh", raw, 8 * i)[2] & 0xFFFF for i in range(n)]
-
-
-def _raw(nr, *args):
-    """A raw system call on the host, with integer arguments."""
-    return _c(_libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args]))
-
-
-class Host:
+class Host(hostcompare.HostSide):
     """The host's side: every call made at once (the coroutines never suspend). Python makes
     its own descriptors close-on-exec (os.pipe is pipe2(O_CLOEXEC), os.dup F_DUPFD_CLOEXEC, a
     socket SOCK_CLOEXEC), so pipe, dup and socket go to the system calls themselves."""
@@ -79,31 +53,14 @@ class Host:
     def __init__(self):
         self._keep = []          # epoll objects whose fds the scenario uses
 
-    async def pipe(self):
-        fds = (ctypes.c_int * 2)()
-        _c(_libc.syscall(ctypes.c_long(gk.NR.pipe), fds))
-        return fds[0], fds[1]
-
     async def pipe2(self, flags):
         return os.pipe2(flags)
 
     async def syscall(self, nr, *args):
-        return _raw(nr, *args)
-
-    async def fcntl(self, fd, cmd, arg=0):
-        return _raw(gk.NR.fcntl, fd, cmd, arg)     # fcntl.fcntl refuses fd -1 and cuts arg to 32 bits
-
-    async def read(self, fd, n):
-        return os.read(fd, n)
-
-    async def write(self, fd, data):
-        return os.write(fd, data)
-
-    async def close(self, fd):
-        os.close(fd)
+        return raw(nr, *args)
 
     async def dup(self, fd):
-        return _raw(gk.NR.dup, fd)
+        return raw(gk.NR.dup, fd)
 
     async def lseek(self, fd, pos, how):
         return os.lseek(fd, pos, how)
@@ -115,59 +72,36 @@ class Host:
         return os.pwrite(fd, data, off)
 
     async def socket(self):
-        return _raw(gk.NR.socket, socket.AF_INET, socket.SOCK_DGRAM, 0)
+        return raw(gk.NR.socket, socket.AF_INET, socket.SOCK_DGRAM, 0)
 
     async def getsockname(self, fd):
         buf, ln = ctypes.create_string_buffer(16), ctypes.c_uint(16)
-        _c(_libc.getsockname(fd, buf, ctypes.byref(ln)))
+        c(libc.getsockname(fd, buf, ctypes.byref(ln)))
         return buf.raw
 
     async def bind(self, fd, addr):
-        _c(_libc.bind(fd, _sockaddr_in(addr), 16))
+        c(libc.bind(fd, _sockaddr_in(addr), 16))
 
     async def connect(self, fd, addr):
-        _c(_libc.connect(fd, _sockaddr_in(addr), 16))
+        c(libc.connect(fd, _sockaddr_in(addr), 16))
 
     async def sendto(self, fd, data, addr):
-        return _c(_libc.sendto(fd, data, len(data), 0, _sockaddr_in(addr), 16))
+        return c(libc.sendto(fd, data, len(data), 0, _sockaddr_in(addr), 16))
 
     async def getsockopt(self, fd, level, opt):
         buf, ln = ctypes.create_string_buffer(4), ctypes.c_uint(4)
-        _c(_libc.getsockopt(fd, level, opt, buf, ctypes.byref(ln)))
+        c(libc.getsockopt(fd, level, opt, buf, ctypes.byref(ln)))
         return int.from_bytes(buf.raw, "little", signed=True)
-
-    async def listen(self, fd, backlog):
-        _c(_libc.listen(fd, backlog))
-
-    async def shutdown(self, fd, how):
-        _c(_libc.shutdown(fd, how))
 
     async def epoll_create1(self):
         ep = select.epoll()
         self._keep.append(ep)
         return ep.fileno()
 
-    async def epoll_ctl(self, epfd, op, fd, events):
-        _c(_libc.epoll_ctl(epfd, op, fd, struct.pack("<IQ", events, fd)))
-
-    async def epoll_wait(self, epfd, timeout):
-        buf = ctypes.create_string_buffer(12 * 16)
-        n = _c(_libc.epoll_wait(epfd, buf, 16, timeout))
-        return [struct.unpack_from("<IQ", buf.raw, 12 * i)[::-1] for i in range(n)]
-
-    async def poll(self, items, timeout):
-        """-> (poll's return value, every entry's revents)."""
-        buf = ctypes.create_string_buffer(_pollfds(items))
-        n = _c(_libc.poll(buf, len(items), timeout))
-        return n, _revents(buf.raw, len(items))
-
-    async def select(self, r, w, x, timeout):
-        return select.select(r, w, x, timeout)
-
     async def select_raw(self, n, sec=0, usec=0):
         """select(n, NULL, NULL, NULL, &{sec, usec}) as the raw system call."""
-        return _c(_libc.syscall(ctypes.c_long(gk.NR.select), ctypes.c_long(n), None, None, None,
-                                ctypes.create_string_buffer(struct.pack("qq", sec, usec), 16)))
+        return c(libc.syscall(ctypes.c_long(gk.NR.select), ctypes.c_long(n), None, None, None,
+                              ctypes.create_string_buffer(struct.pack("qq", sec, usec), 16)))
 
     async def getrlimit(self, res):
         return resource.getrlimit(res)
@@ -181,53 +115,13 @@ class Host:
     async def sigaction(self, sig, handler):
         signal.signal(sig, handler)
 
-    async def sigprocmask(self, how, sigs):
-        signal.pthread_sigmask(how, sigs)
 
-    async def sigpending(self):
-        return sorted(int(x) for x in signal.sigpending())
-
-    async def fork(self):
-        pid = os.fork()
-        if pid == 0:                 # a child that hung would keep the result pipe open
-            os.close(RESULT_FD)
-            signal.alarm(30)
-        return pid
-
-    async def exit(self, code):
-        os._exit(code)
-
-    async def waitpid(self, pid):
-        return os.waitpid(pid, 0)
-
-    async def nanosleep(self, seconds):
-        import time
-        time.sleep(seconds)
-
-
-class Model:
+class Model(hostcompare.ModelSide):
     """The model's side: the program's `sys`, with the host adapter's signatures."""
-
-    def __init__(self, sys):
-        self.sys = sys
-        for name in ("syscall", "pipe", "pipe2", "fcntl", "read", "write", "close", "dup", "lseek", "pread", "pwrite",
-                     "socket", "getsockname", "bind", "connect", "sendto", "getsockopt", "listen", "shutdown",
-                     "epoll_create1", "epoll_ctl", "getrlimit", "setrlimit", "setuid", "sigaction", "fork",
-                     "exit", "waitpid", "nanosleep"):
-            setattr(self, name, getattr(sys, name))
-
-    async def sigprocmask(self, how, sigs):
-        await self.sys.sigprocmask(how, sigs)
-
-    async def sigpending(self):
-        return sorted(int(x) for x in await self.sys.sigpending())
-
-    async def epoll_wait(self, epfd, timeout):
-        return [tuple(e) for e in await self.sys.epoll_wait(epfd, 16, timeout)]
-
-    async def poll(self, items, timeout):
-        n, raw = await self.sys.syscall(gk.NR.poll, gk.InOut(_pollfds(items)), len(items), timeout)
-        return n, _revents(raw, len(items))
+    PASS = ("syscall", "pipe", "pipe2", "fcntl", "read", "write", "close", "dup", "lseek", "pread", "pwrite",
+            "socket", "getsockname", "bind", "connect", "sendto", "getsockopt", "listen", "shutdown",
+            "epoll_create1", "epoll_ctl", "getrlimit", "setrlimit", "setuid", "sigaction", "fork",
+            "exit", "waitpid", "nanosleep")
 
     async def select(self, r, w, x, timeout):
         return await self.sys.select(r, w, x, timeout)
@@ -236,106 +130,17 @@ class Model:
         return await self.sys.syscall(gk.NR.select, n, None, None, None, struct.pack("qq", sec, usec))
 
 
-async def res(call):
-    """In a scenario: the call's result, or the name of the errno it failed with."""
-    try:
-        return await call
-    except OSError as e:
-        return errname(e)
-
-
-def _plain(v):
-    """Results in one comparable form: tuples as lists, int enums as ints."""
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, bool) or not isinstance(v, int):
-        return v
-    return int(v)
-
-
-def _host_child(scenario, wfd):
-    os.dup2(wfd, RESULT_FD)
-    os.closerange(3, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 1 << 20)
-    for fd in (0, 1, 2):             # a fresh process's table, as the model's program has
-        try:
-            os.fstat(fd)
-        except OSError:
-            os.open("/dev/null", os.O_RDWR)
-    for sig in (signal.SIGPIPE, signal.SIGALRM):   # Python itself ignores SIGPIPE
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    signal.alarm(30)                 # a scenario that blocks for ever dies, and the parent sees EOF
-    me = os.getpid()
-    out = {}
-    try:
-        coro = scenario(Host(), out)
-        try:
-            coro.send(None)
-        except StopIteration:
-            pass
-        else:
-            raise RuntimeError("a host call suspended")
-    except BaseException:
-        out = {"__traceback__": traceback.format_exc()}
-    if os.getpid() != me:            # a scenario's child ran off the end instead of exiting
-        os._exit(99)
-    os.write(RESULT_FD, pickle.dumps(out))
-    os._exit(0)
-
-
 def on_host(scenario):
-    """Run the scenario on this machine's kernel, in a forked child; its `out`."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            _host_child(scenario, w)
-        finally:
-            os._exit(98)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 1 << 16):
-        data += chunk
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    assert status == 0 and data, f"host child: {wstatus(status)}"
-    out = pickle.loads(data)
-    assert "__traceback__" not in out, out["__traceback__"]
-    return _plain(out)
+    return hostcompare.on_host(scenario, Host)
 
 
 def on_model(k, scenario):
-    """Run the scenario as a program in the model; its `out`."""
-    out = {}
-
-    async def main(sys):
-        await scenario(Model(sys), out)
-    spawn_run(k, main, clean=True)
-    return _plain(out)
+    return hostcompare.on_model(k, scenario, Model)
 
 
 def compare(k, scenario):
     """Both sides' results, asserted equal; returns the host's."""
-    host = on_host(scenario)
-    model = on_model(k, scenario)
-    assert model == host
-    return host
-
-
-class HostDiffers(Exception):
-    """A known difference between the host and the model showed: what an xfail test expects."""
-
-
-def agree_but(model, host, known):
-    """For a test marked xfail(raises=HostDiffers): every result outside `known` must agree (an
-    AssertionError otherwise, a real failure); then HostDiffers if the `known` ones differ."""
-    assert {k: v for k, v in model.items() if k not in known} == {k: v for k, v in host.items() if k not in known}
-    diff = {k: (host.get(k), model.get(k)) for k in known if host.get(k) != model.get(k)}
-    if diff:
-        raise HostDiffers("(host, model): " + repr(diff))
+    return hostcompare.compare(k, scenario, Host, Model)
 
 
 # ---- pipe2's flags and the file flags of each end ----

@@ -127,6 +127,9 @@ struct inet_timewait_sock : inet_sock {
     timer_list tw_timer;
     bool tw_hashed = false;
 };
+// Only a timewait sock is ever in TCP_TIME_WAIT (the full sock is CLOSE by then), so its state
+// says which it is, as in Linux.
+inline inet_timewait_sock* inet_twsk(struct sock* sk) { return static_cast<inet_timewait_sock*>(sk); }
 
 struct tcp_sock : inet_sock {
     // ---- inet_connection_sock ----

@@ -65,6 +65,21 @@ def in_order(tree, names):
     return i == len(names)
 
 
+async def listening(sys):
+    """A TCP socket listening on port 80 of every address."""
+    s = await sys.socket(AF_INET, SOCK_STREAM)
+    await sys.bind(s, ("0.0.0.0", 80))
+    await sys.listen(s)
+    return s
+
+
+async def connected(sys):
+    """A TCP socket connected to port 80 of the second host (10.0.0.2)."""
+    s = await sys.socket(AF_INET, SOCK_STREAM)
+    await sys.connect(s, ("10.0.0.2", 80))
+    return s
+
+
 async def read_all(sys, fd, n=65536):
     data = bytearray()
     while chunk := await sys.recv(fd, n):
@@ -188,9 +203,7 @@ def test_nonblocking_connect_completes_and_becomes_writable(net2):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         await sys.accept(s)
 
     @a.program("/bin/cli")
@@ -356,9 +369,7 @@ def test_nagle_holds_a_small_segment_until_the_ack_unless_nodelay(net2):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         for name in ("nagle", "nodelay"):
             c, _ = await sys.accept(s)
             await sys.recv(c, 1)
@@ -395,17 +406,14 @@ def _bulk(loss, size, latency_ns=1_000_000, seed=1, cc=None, jitter_ns=0):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         c, _ = await sys.accept(s)
         got["data"] = await read_all(sys, c)
 
     @a.program("/bin/cli")
     async def cli(sys):
         await sys.nanosleep(0.001)
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.connect(s, ("10.0.0.2", 80))
+        s = await connected(sys)
         got["sent"] = await sys.send(s, payload)
         got["tcp"] = [x.tcp for x in a.net.sockets if x.tcp and x.tcp.state == "ESTABLISHED"]
         await sys.close(s)
@@ -504,7 +512,7 @@ def test_views_proc_net_tcp_and_ss(k):
         await sys.send(s, b"x" * 1000)
         await sys.pause()
     srv_t = k.spawn("/bin/srv")
-    cli_t = k.spawn("/bin/cli")
+    k.spawn("/bin/cli")
     k.run(until_ns=50_000_000)
     ss = k.net.ss().splitlines()
     assert ss[0].split() == ["State", "Recv-Q", "Send-Q", "Local", "Address:Port", "Peer", "Address:Port", "Process"]
@@ -638,9 +646,7 @@ def test_close_after_half_close_in_fin_wait2_hands_over_to_time_wait(net2):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         c, _ = await sys.accept(s)
         got["eof"] = await sys.recv(c, 10)
         await sys.nanosleep(0.3)
@@ -649,8 +655,7 @@ def test_close_after_half_close_in_fin_wait2_hands_over_to_time_wait(net2):
     @a.program("/bin/cli")
     async def cli(sys):
         await sys.nanosleep(0.001)
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.connect(s, ("10.0.0.2", 80))
+        s = await connected(sys)
         await sys.shutdown(s, PS.SHUT_WR)
         await sys.nanosleep(0.1)  # the peer's (delayed) ACK of our FIN: FIN_WAIT2
         got["state at close"] = [x.state_name for x in a.net.sockets]
@@ -675,9 +680,7 @@ def test_a_slow_reader_of_tiny_segments_loses_nothing(net2):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         c, _ = await sys.accept(s)
         await sys.nanosleep(100)
         got["data"] = await read_all(sys, c)
@@ -707,9 +710,7 @@ def test_accept_holds_its_descriptor_number_while_it_sleeps(net2):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         pid = await sys.syscall(gk.NR.clone, 0x400 | 17, 0, None, None, 0)  # CLONE_FILES | SIGCHLD
         if pid == 0:
             await sys.nanosleep(0.005)
@@ -723,8 +724,7 @@ def test_accept_holds_its_descriptor_number_while_it_sleeps(net2):
     @a.program("/bin/cli")
     async def cli(sys):
         await sys.nanosleep(0.02)
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.connect(s, ("10.0.0.2", 80))
+        await connected(sys)
         await sys.nanosleep(0.1)
     b.spawn("/bin/srv")
     a.spawn("/bin/cli")
@@ -740,9 +740,7 @@ def test_the_passive_side_measures_the_handshake_rtt():
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         await sys.accept(s)
         rtos["server"] = [x.tcp.rto_ms for x in b.net.sockets if x.tcp and x.tcp.state == "ESTABLISHED"]
         await sys.nanosleep(0.01)
@@ -750,8 +748,7 @@ def test_the_passive_side_measures_the_handshake_rtt():
     @a.program("/bin/cli")
     async def cli(sys):
         await sys.nanosleep(0.001)
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.connect(s, ("10.0.0.2", 80))
+        await connected(sys)
         rtos["client"] = [x.tcp.rto_ms for x in a.net.sockets if x.tcp and x.tcp.state == "ESTABLISHED"]
         await sys.nanosleep(0.01)
     b.spawn("/bin/srv")
@@ -769,9 +766,7 @@ def test_so_linger_makes_close_wait_for_the_fins_ack(net2):
 
     @b.program("/bin/srv")
     async def srv(sys):
-        s = await sys.socket(AF_INET, SOCK_STREAM)
-        await sys.bind(s, ("0.0.0.0", 80))
-        await sys.listen(s)
+        s = await listening(sys)
         for _ in range(2):
             c, _ = await sys.accept(s)
             await read_all(sys, c)

@@ -16,21 +16,21 @@ file, marked xfail(strict=True) with what differs and the v6.1 source lines that
 
 Scenarios follow gktest's rule for fork: a model child replays the scenario from its start, so a
 scenario writes `out` only with values the replay writes again, and a child records nothing (what
-it did comes back through its wait status)."""
+it did comes back through its wait status). hostcompare runs both sides."""
 import ctypes
 import errno
 import fcntl
 import os
-import pickle
 import select
 import signal
 import struct
-import traceback
 
 import pytest
 
 import glasskernel as gk
-from gktest import errname, spawn_run, wstatus
+import hostcompare
+from gktest import wstatus
+from hostcompare import HostDiffers, agree_but, c, libc, raw, res
 
 AF_INET, AF_UNSPEC, SOCK_STREAM, SOCK_DGRAM = 2, 0, 1, 2
 SOCK_NONBLOCK, SOCK_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
@@ -53,24 +53,9 @@ SIGPIPE = signal.SIGPIPE
 # include/net/tcp_states.h, as tcp_info's first byte gives them
 STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT",
           7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
-RESULT_FD = 200          # where the host child writes its results, above every number a scenario uses
 
 
 # ---- the two sides ----
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-for _f in ("send", "recv", "sendto", "recvfrom"):
-    getattr(_libc, _f).restype = ctypes.c_ssize_t
-
-
-def _c(ret):
-    """A libc call's return value, or OSError with its errno."""
-    if ret == -1:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return ret
-
 
 def _sockaddr_in(addr):
     """(host, port) as a struct sockaddr_in; None as AF_UNSPEC (what the model's sys makes of it)."""
@@ -82,52 +67,31 @@ def _sockaddr_in(addr):
     return struct.pack("<H", AF_INET) + struct.pack(">H", port) + bytes(int(x) for x in ip.split(".")) + bytes(8)
 
 
-def _addr_of(raw, length):
+def _addr_of(buf, length):
     if length == 0:
         return None
-    port = struct.unpack_from(">H", raw, 2)[0]
-    return ".".join(str(b) for b in raw[4:8]), port
+    port = struct.unpack_from(">H", buf, 2)[0]
+    return ".".join(str(b) for b in buf[4:8]), port
 
 
-def _pollfds(items):
-    return b"".join(struct.pack("ihh", fd, ev, 0) for fd, ev in items)
-
-
-def _revents(raw, n):
-    return [struct.unpack_from("ihh", raw, 8 * i)[2] & 0xFFFF for i in range(n)]
-
-
-def _raw(nr, *args):
-    """A raw system call on the host, with integer arguments."""
-    return _c(_libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args]))
-
-
-class Host:
+class Host(hostcompare.HostSide):
     """The host's side: every call made at once (the coroutines never suspend)."""
 
     async def socket(self, family=AF_INET, type=SOCK_STREAM, proto=0):
-        return _raw(gk.NR.socket, family, type, proto)
-
-    async def pipe(self):
-        fds = (ctypes.c_int * 2)()
-        _c(_libc.syscall(ctypes.c_long(gk.NR.pipe), fds))
-        return fds[0], fds[1]
+        return raw(gk.NR.socket, family, type, proto)
 
     async def bind(self, fd, addr):
-        raw = _sockaddr_in(addr)
-        _c(_libc.bind(fd, raw, len(raw)))
+        sa = _sockaddr_in(addr)
+        c(libc.bind(fd, sa, len(sa)))
 
     async def connect(self, fd, addr):
-        raw = _sockaddr_in(addr)
-        _c(_libc.connect(fd, raw, len(raw)))
-
-    async def listen(self, fd, backlog):
-        _c(_libc.listen(fd, backlog))
+        sa = _sockaddr_in(addr)
+        c(libc.connect(fd, sa, len(sa)))
 
     async def _accept(self, nr, fd, *flags):
         buf, ln = ctypes.create_string_buffer(16), ctypes.c_uint(16)
-        new = _c(_libc.syscall(ctypes.c_long(nr), ctypes.c_long(fd), buf, ctypes.byref(ln),
-                               *[ctypes.c_long(f) for f in flags]))
+        new = c(libc.syscall(ctypes.c_long(nr), ctypes.c_long(fd), buf, ctypes.byref(ln),
+                             *[ctypes.c_long(f) for f in flags]))
         return new, _addr_of(buf.raw, ln.value)
 
     async def accept(self, fd):
@@ -137,85 +101,47 @@ class Host:
         return await self._accept(gk.NR.accept4, fd, flags)
 
     async def send(self, fd, data, flags=0):
-        return _c(_libc.send(fd, data, len(data), flags))
+        return c(libc.send(fd, data, len(data), flags))
 
     async def sendto(self, fd, data, addr, flags=0):
-        return _c(_libc.sendto(fd, data, len(data), flags, _sockaddr_in(addr), 16))
+        return c(libc.sendto(fd, data, len(data), flags, _sockaddr_in(addr), 16))
 
     async def recv(self, fd, n, flags=0):
         buf = ctypes.create_string_buffer(max(n, 1))
-        got = _c(_libc.recv(fd, buf, n, flags))
+        got = c(libc.recv(fd, buf, n, flags))
         return buf.raw[:got]
 
     async def recvfrom(self, fd, n, flags=0):
         buf = ctypes.create_string_buffer(max(n, 1))
         a, ln = ctypes.create_string_buffer(16), ctypes.c_uint(16)
-        got = _c(_libc.recvfrom(fd, buf, n, flags, a, ctypes.byref(ln)))
+        got = c(libc.recvfrom(fd, buf, n, flags, a, ctypes.byref(ln)))
         return buf.raw[:got], _addr_of(a.raw, ln.value)
-
-    async def read(self, fd, n):
-        return os.read(fd, n)
-
-    async def write(self, fd, data):
-        return os.write(fd, data)
-
-    async def shutdown(self, fd, how):
-        _c(_libc.shutdown(fd, how))
 
     async def _name(self, f, fd):
         buf, ln = ctypes.create_string_buffer(16), ctypes.c_uint(16)
-        _c(f(fd, buf, ctypes.byref(ln)))
+        c(f(fd, buf, ctypes.byref(ln)))
         return _addr_of(buf.raw, ln.value)
 
     async def getsockname(self, fd):
-        return await self._name(_libc.getsockname, fd)
+        return await self._name(libc.getsockname, fd)
 
     async def getpeername(self, fd):
-        return await self._name(_libc.getpeername, fd)
+        return await self._name(libc.getpeername, fd)
 
     async def setsockopt(self, fd, level, opt, value):
         if isinstance(value, int):
             value = value.to_bytes(4, "little", signed=True)
-        _c(_libc.setsockopt(fd, level, opt, value, len(value)))
+        c(libc.setsockopt(fd, level, opt, value, len(value)))
 
     async def getsockopt(self, fd, level, opt, buflen=None):
         room = 4 if buflen is None else buflen
         buf, ln = ctypes.create_string_buffer(max(room, 1)), ctypes.c_uint(room)
-        _c(_libc.getsockopt(fd, level, opt, buf, ctypes.byref(ln)))
-        raw = buf.raw[:min(ln.value, room)]
-        return raw if buflen is not None else int.from_bytes(raw, "little", signed=True)
-
-    async def close(self, fd):
-        os.close(fd)
-
-    async def fcntl(self, fd, cmd, arg=0):
-        return _raw(gk.NR.fcntl, fd, cmd, arg)
-
-    async def poll(self, items, timeout):
-        """-> (poll's return value, every entry's revents)."""
-        buf = ctypes.create_string_buffer(_pollfds(items))
-        n = _c(_libc.poll(buf, len(items), timeout))
-        return n, _revents(buf.raw, len(items))
-
-    async def select(self, r, w, x, timeout):
-        return select.select(r, w, x, timeout)
+        c(libc.getsockopt(fd, level, opt, buf, ctypes.byref(ln)))
+        got = buf.raw[:min(ln.value, room)]
+        return got if buflen is not None else int.from_bytes(got, "little", signed=True)
 
     async def epoll_create1(self):
-        return _raw(gk.NR.epoll_create1, 0)
-
-    async def epoll_ctl(self, epfd, op, fd, events):
-        _c(_libc.epoll_ctl(epfd, op, fd, struct.pack("<IQ", events, fd)))
-
-    async def epoll_wait(self, epfd, timeout):
-        buf = ctypes.create_string_buffer(12 * 16)
-        n = _c(_libc.epoll_wait(epfd, buf, 16, timeout))
-        return [struct.unpack_from("<IQ", buf.raw, 12 * i)[::-1] for i in range(n)]
-
-    async def sigprocmask(self, how, sigs):
-        signal.pthread_sigmask(how, sigs)
-
-    async def sigpending(self):
-        return sorted(int(x) for x in signal.sigpending())
+        return raw(gk.NR.epoll_create1, 0)
 
     async def take_signal(self, sig):
         """A pending `sig` taken by sigtimedwait: (si_signo, si_code, si_pid), or None."""
@@ -225,53 +151,19 @@ class Host:
     async def getpid(self):
         return os.getpid()
 
-    async def fork(self):
-        pid = os.fork()
-        if pid == 0:                 # a child that hung would keep the result pipe open
-            os.close(RESULT_FD)
-            signal.alarm(30)
-        return pid
 
-    async def exit(self, code):
-        os._exit(code)
-
-    async def waitpid(self, pid):
-        return os.waitpid(pid, 0)
-
-    async def nanosleep(self, seconds):
-        import time
-        time.sleep(seconds)
-
-
-class Model:
+class Model(hostcompare.ModelSide):
     """The model's side: the program's `sys`, with the host adapter's signatures."""
-
-    def __init__(self, sys):
-        self.sys = sys
-        for name in ("pipe", "bind", "connect", "listen", "accept", "accept4", "send", "recv",
-                     "recvfrom", "read", "write", "shutdown", "getsockname", "getpeername", "setsockopt",
-                     "getsockopt", "close", "fcntl", "select", "epoll_create1", "epoll_ctl", "getpid", "fork",
-                     "exit", "waitpid", "nanosleep"):
-            setattr(self, name, getattr(sys, name))
+    PASS = ("pipe", "bind", "connect", "listen", "accept", "accept4", "send", "recv",
+            "recvfrom", "read", "write", "shutdown", "getsockname", "getpeername", "setsockopt",
+            "getsockopt", "close", "fcntl", "select", "epoll_create1", "epoll_ctl", "getpid", "fork",
+            "exit", "waitpid", "nanosleep")
 
     async def socket(self, family=AF_INET, type=SOCK_STREAM, proto=0):
         return await self.sys.socket(family, type, proto)
 
     async def sendto(self, fd, data, addr, flags=0):
         return await self.sys.sendto(fd, data, addr, flags)
-
-    async def poll(self, items, timeout):
-        n, raw = await self.sys.syscall(gk.NR.poll, gk.InOut(_pollfds(items)), len(items), timeout)
-        return n, _revents(raw, len(items))
-
-    async def epoll_wait(self, epfd, timeout):
-        return [tuple(e) for e in await self.sys.epoll_wait(epfd, 16, timeout)]
-
-    async def sigprocmask(self, how, sigs):
-        await self.sys.sigprocmask(how, sigs)
-
-    async def sigpending(self):
-        return sorted(int(x) for x in await self.sys.sigpending())
 
     async def take_signal(self, sig):
         try:
@@ -283,106 +175,17 @@ class Model:
         return info.si_signo, info.si_code, info.si_pid
 
 
-async def res(call):
-    """In a scenario: the call's result, or the name of the errno it failed with."""
-    try:
-        return await call
-    except OSError as e:
-        return "EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errname(e)   # Python names 95 ENOTSUP
-
-
-def _plain(v):
-    """Results in one comparable form: tuples as lists, int enums as ints."""
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, bool) or not isinstance(v, int):
-        return v
-    return int(v)
-
-
-def _host_child(scenario, wfd):
-    os.dup2(wfd, RESULT_FD)
-    os.closerange(3, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 1 << 20)
-    for fd in (0, 1, 2):             # a fresh process's table, as the model's program has
-        try:
-            os.fstat(fd)
-        except OSError:
-            os.open("/dev/null", os.O_RDWR)
-    for sig in (signal.SIGPIPE, signal.SIGALRM):   # Python itself ignores SIGPIPE
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    signal.alarm(30)                 # a scenario that blocks for ever dies, and the parent sees EOF
-    me = os.getpid()
-    out = {}
-    try:
-        coro = scenario(Host(), out)
-        try:
-            coro.send(None)
-        except StopIteration:
-            pass
-        else:
-            raise RuntimeError("a host call suspended")
-    except BaseException:
-        out = {"__traceback__": traceback.format_exc()}
-    if os.getpid() != me:            # a scenario's child ran off the end instead of exiting
-        os._exit(99)
-    os.write(RESULT_FD, pickle.dumps(out))
-    os._exit(0)
-
-
 def on_host(scenario):
-    """Run the scenario on this machine's kernel, in a forked child; its `out`."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            _host_child(scenario, w)
-        finally:
-            os._exit(98)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 1 << 16):
-        data += chunk
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    assert status == 0 and data, f"host child: {wstatus(status)}"
-    out = pickle.loads(data)
-    assert "__traceback__" not in out, out["__traceback__"]
-    return _plain(out)
+    return hostcompare.on_host(scenario, Host)
 
 
 def on_model(k, scenario):
-    """Run the scenario as a program in the model; its `out`."""
-    out = {}
-
-    async def main(sys):
-        await scenario(Model(sys), out)
-    spawn_run(k, main, clean=True)
-    return _plain(out)
+    return hostcompare.on_model(k, scenario, Model)
 
 
 def compare(k, scenario):
     """Both sides' results, asserted equal; returns the host's."""
-    host = on_host(scenario)
-    model = on_model(k, scenario)
-    assert model == host
-    return host
-
-
-class HostDiffers(Exception):
-    """A known difference between the host and the model showed: what an xfail test expects."""
-
-
-def agree_but(model, host, known):
-    """For a test marked xfail(raises=HostDiffers): every result outside `known` must agree (an
-    AssertionError otherwise, a real failure); then HostDiffers if the `known` ones differ."""
-    assert {k: v for k, v in model.items() if k not in known} == {k: v for k, v in host.items() if k not in known}
-    diff = {k: (host.get(k), model.get(k)) for k in known if host.get(k) != model.get(k)}
-    if diff:
-        raise HostDiffers("(host, model): " + repr(diff))
+    return hostcompare.compare(k, scenario, Host, Model)
 
 
 # ---- scenario helpers ----
